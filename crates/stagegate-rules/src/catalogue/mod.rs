@@ -1,0 +1,92 @@
+//! The built-in rule catalogue (contract v1), one module per family.
+
+mod backup;
+mod cluster;
+mod compliance;
+mod environment;
+mod infrastructure;
+mod live;
+mod monitoring;
+mod operations;
+mod security;
+
+use stagegate_spec::Span;
+
+use crate::Rule;
+use crate::rule::Outcome;
+
+static RULES: &[Rule] = &[
+    environment::DEV_INTERNAL,
+    environment::STAGING_INTERNAL,
+    environment::STAGING_CONTROL,
+    environment::SOFT_AUDIENCE,
+    infrastructure::INSTANCE,
+    infrastructure::REGIONS,
+    backup::REQUIRED,
+    backup::OFFSITE,
+    backup::ENCRYPTED,
+    backup::RPO,
+    backup::COVERAGE,
+    monitoring::REQUIRED,
+    monitoring::COVERAGE,
+    monitoring::NOTIFY,
+    monitoring::OBSERVABILITY,
+    cluster::QUORUM,
+    cluster::ODD,
+    cluster::HA,
+    operations::DUTIES,
+    operations::RUNBOOKS,
+    operations::BREACH,
+    operations::AGREEMENT,
+    operations::STAFF,
+    security::FIREWALL,
+    security::OPS_VPN,
+    security::S2S_VPN,
+    security::PENTEST,
+    compliance::FRAMEWORKS,
+    live::CHECKS,
+    live::BACKUP_FRESH,
+    live::EXPOSURE,
+    live::TLS,
+];
+
+/// Every built-in rule, in catalogue order.
+pub fn catalogue() -> &'static [Rule] {
+    RULES
+}
+
+pub fn find_rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id.eq_ignore_ascii_case(id))
+}
+
+pub fn rule_ids() -> Vec<&'static str> {
+    RULES.iter().map(|r| r.id).collect()
+}
+
+fn pass(message: impl Into<String>, span: impl Into<Option<Span>>) -> Outcome {
+    Outcome::Pass(message.into(), span.into())
+}
+
+fn fail(message: impl Into<String>, span: impl Into<Option<Span>>) -> Outcome {
+    Outcome::Fail(message.into(), span.into())
+}
+
+fn skip(message: impl Into<String>) -> Outcome {
+    Outcome::Skip(message.into())
+}
+
+/// "a", "a and b", "a, b and c".
+fn list<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_owned(),
+        [init @ .., last] => format!(
+            "{} and {}",
+            init.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", "),
+            last.as_ref()
+        ),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

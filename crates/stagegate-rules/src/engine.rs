@@ -1,0 +1,141 @@
+//! Runs the catalogue over environments and applies waivers.
+
+use stagegate_spec::{Date, Environment, Mode, Spec, Waiver};
+
+use crate::context::Ctx;
+use crate::rule::Outcome;
+use crate::{EnvironmentResult, FileFacts, Finding, Severity, Status, WaiverState, catalogue};
+
+/// Findings for the evaluated environments, as of one date.
+#[derive(Clone, Debug)]
+pub struct Evaluation<'s> {
+    pub as_of: Date,
+    pub environments: Vec<EnvironmentResult<'s>>,
+}
+
+/// Evaluates `envs` (every environment when empty) in their own modes.
+pub fn evaluate<'s>(spec: &'s Spec, envs: &[&str], as_of: Date, files: &FileFacts) -> Evaluation<'s> {
+    let environments = spec
+        .environments
+        .iter()
+        .filter(|e| envs.is_empty() || envs.contains(&e.name.value.as_str()))
+        .map(|e| evaluate_environment(spec, e, e.mode.value, as_of, files))
+        .collect();
+    Evaluation { as_of, environments }
+}
+
+/// Evaluates one environment as if its mode were `mode` (what `plan` does).
+pub fn evaluate_environment<'s>(
+    spec: &'s Spec,
+    env: &'s Environment,
+    mode: Mode,
+    as_of: Date,
+    files: &FileFacts,
+) -> EnvironmentResult<'s> {
+    let cx = Ctx {
+        spec,
+        env,
+        mode,
+        as_of,
+        files,
+    };
+    let findings = catalogue()
+        .iter()
+        .map(|rule| {
+            let Some(severity) = rule.applies.in_mode(mode) else {
+                return Finding {
+                    rule,
+                    status: Status::Skip,
+                    severity: rule.applies.nominal(),
+                    message: not_in_mode(rule.applies.modes().iter().map(|(m, _)| *m), mode),
+                    span: None,
+                    waiver: None,
+                };
+            };
+            let (status, message, span) = match (rule.check)(&cx) {
+                Outcome::Skip(msg) => (Status::Skip, msg, None),
+                Outcome::Pass(msg, span) => (Status::Pass, msg, span),
+                Outcome::Fail(msg, span) => {
+                    let status = match severity {
+                        Severity::Required => Status::Fail,
+                        Severity::Recommended => Status::Warn,
+                    };
+                    (status, msg, span.or(Some(env.span)))
+                }
+            };
+            let mut finding = Finding {
+                rule,
+                status,
+                severity,
+                message,
+                span,
+                waiver: None,
+            };
+            apply_waiver(&mut finding, spec, env, as_of);
+            finding
+        })
+        .collect();
+    EnvironmentResult {
+        environment: env,
+        mode,
+        findings,
+    }
+}
+
+fn not_in_mode(applies: impl Iterator<Item = Mode>, mode: Mode) -> String {
+    let modes: Vec<&str> = applies.map(Mode::label).collect();
+    format!("applies in {} only, not in {}", join_or(&modes), mode.label())
+}
+
+fn join_or(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The waiver for this rule and environment that decides the finding: an
+/// active one if any (the latest-expiring), else the latest expired one so
+/// the finding can say when it lapsed.
+fn matching_waiver<'a>(spec: &'a Spec, env: &Environment, rule: &str, as_of: Date) -> Option<&'a Waiver> {
+    let candidates = spec
+        .waivers
+        .iter()
+        .filter(|w| w.rule.value == rule && w.environment.value == env.name.value);
+    let active = candidates.clone().filter(|w| w.expires.value >= as_of).max_by_key(|w| w.expires.value);
+    active.or_else(|| candidates.max_by_key(|w| w.expires.value))
+}
+
+fn apply_waiver(finding: &mut Finding, spec: &Spec, env: &Environment, as_of: Date) {
+    let Some(w) = matching_waiver(spec, env, finding.rule.id, as_of) else {
+        return;
+    };
+    // A waiver covers its expiry date: `expires = 2026-12-15` still waives on
+    // the 15th and lapses on the 16th.
+    let expired = w.expires.value < as_of;
+    let state = WaiverState {
+        reason: w.reason.clone(),
+        approved_by: w.approved_by.clone(),
+        expires: w.expires.value,
+        expired,
+        span: w.span,
+    };
+    match finding.status {
+        Status::Fail | Status::Warn if expired => {
+            finding.message = format!("{}; the waiver expired on {}", finding.message, w.expires.value);
+            finding.waiver = Some(state);
+        }
+        Status::Fail | Status::Warn => {
+            finding.status = Status::Waived;
+            finding.waiver = Some(state);
+        }
+        Status::Pass if !expired => {
+            finding.message = format!(
+                "{}; the waiver until {} is no longer needed and can be removed",
+                finding.message, w.expires.value
+            );
+        }
+        _ => {}
+    }
+}

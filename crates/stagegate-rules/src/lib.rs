@@ -1,0 +1,16 @@
+//! The rule catalogue and the engine that turns a [`Spec`] into findings.
+//!
+//! Rules judge evidence but never fetch it: file facts (and, later, live
+//! results) are gathered by the caller, so evaluation stays pure and fast.
+
+mod catalogue;
+mod context;
+mod engine;
+mod finding;
+mod rule;
+
+pub use catalogue::{catalogue, find_rule, rule_ids};
+pub use context::{FileFacts, FileState};
+pub use engine::{Evaluation, evaluate, evaluate_environment};
+pub use finding::{EnvironmentResult, Finding, Status, Summary, Verdict, WaiverState};
+pub use rule::{Applies, Area, Rule, Severity};

@@ -1,0 +1,170 @@
+//! What a rule is: its identity, where it applies, the guideline it enforces,
+//! and how to fix what it finds.
+
+use serde::Serialize;
+use stagegate_spec::Mode;
+
+use crate::context::Ctx;
+
+/// How strongly a requirement binds in a mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// A failure is a `warn`; the environment stays `ready`.
+    Recommended,
+    /// A failure is a `fail`; the environment is `blocked`.
+    Required,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Recommended => "recommended",
+            Severity::Required => "required",
+        }
+    }
+}
+
+/// The guideline's areas of resources a rollout needs; `plan` groups what
+/// must change by them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Area {
+    Infrastructure,
+    Backup,
+    Monitoring,
+    ProcessesAndStaff,
+    Security,
+    Compliance,
+}
+
+impl Area {
+    pub const ALL: [Area; 6] = [
+        Area::Infrastructure,
+        Area::Backup,
+        Area::Monitoring,
+        Area::ProcessesAndStaff,
+        Area::Security,
+        Area::Compliance,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Area::Infrastructure => "Infrastructure",
+            Area::Backup => "Backup",
+            Area::Monitoring => "Monitoring",
+            Area::ProcessesAndStaff => "Processes and staff",
+            Area::Security => "Security",
+            Area::Compliance => "Compliance",
+        }
+    }
+}
+
+/// The severity of a rule in each mode; `None` where it does not apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Applies {
+    pub development: Option<Severity>,
+    pub staging: Option<Severity>,
+    pub soft_launch: Option<Severity>,
+    pub production: Option<Severity>,
+}
+
+const R: Option<Severity> = Some(Severity::Required);
+const W: Option<Severity> = Some(Severity::Recommended);
+const N: Option<Severity> = None;
+
+impl Applies {
+    pub(crate) const fn new(d: Option<Severity>, s: Option<Severity>, sl: Option<Severity>, p: Option<Severity>) -> Self {
+        Applies {
+            development: d,
+            staging: s,
+            soft_launch: sl,
+            production: p,
+        }
+    }
+    pub(crate) const ANY: Applies = Applies::new(R, R, R, R);
+    pub(crate) const DEV: Applies = Applies::new(R, N, N, N);
+    pub(crate) const STAGING: Applies = Applies::new(N, R, N, N);
+    pub(crate) const STAGING_REC: Applies = Applies::new(N, W, N, N);
+    pub(crate) const SOFT: Applies = Applies::new(N, N, R, N);
+    pub(crate) const PROD: Applies = Applies::new(N, N, N, R);
+    pub(crate) const PROD_REC: Applies = Applies::new(N, N, N, W);
+    pub(crate) const SOFT_PROD: Applies = Applies::new(N, N, R, R);
+    pub(crate) const SOFT_REC_PROD: Applies = Applies::new(N, N, W, R);
+    pub(crate) const STAGING_UP: Applies = Applies::new(N, R, R, R);
+    pub(crate) const STAGING_UP_REC: Applies = Applies::new(N, W, W, W);
+
+    /// The same modes, each at `recommended`.
+    pub(crate) const fn recommended(self) -> Applies {
+        const fn down(s: Option<Severity>) -> Option<Severity> {
+            match s {
+                Some(_) => W,
+                None => N,
+            }
+        }
+        Applies::new(down(self.development), down(self.staging), down(self.soft_launch), down(self.production))
+    }
+
+    pub fn in_mode(&self, mode: Mode) -> Option<Severity> {
+        match mode {
+            Mode::Development => self.development,
+            Mode::Staging => self.staging,
+            Mode::SoftLaunch => self.soft_launch,
+            Mode::Production => self.production,
+        }
+    }
+
+    /// The strongest severity in any mode: what a `skip` finding reports.
+    pub fn nominal(&self) -> Severity {
+        Mode::ALL
+            .iter()
+            .filter_map(|m| self.in_mode(*m))
+            .max()
+            .unwrap_or(Severity::Recommended)
+    }
+
+    /// Modes where the rule applies, with their severity.
+    pub fn modes(&self) -> Vec<(Mode, Severity)> {
+        Mode::ALL
+            .iter()
+            .filter_map(|m| self.in_mode(*m).map(|s| (*m, s)))
+            .collect()
+    }
+}
+
+/// A built-in rule.
+pub struct Rule {
+    /// Stable public id, e.g. `SG-BACKUP-OFFSITE`.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub area: Area,
+    pub applies: Applies,
+    /// A condition beyond the mode ("when a backup exists"), if any.
+    pub condition: Option<&'static str>,
+    /// The requirement, stated as the contract states it.
+    pub requirement: &'static str,
+    /// Sentences of the rollout guideline this rule enforces, verbatim.
+    pub guideline: &'static [&'static str],
+    pub rationale: &'static str,
+    pub remediation: &'static str,
+    /// A spec fragment that satisfies the rule.
+    pub example: &'static str,
+    /// Judged from live evidence rather than from the spec.
+    pub live: bool,
+    pub(crate) check: fn(&Ctx<'_>) -> Outcome,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rule").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// What a rule's check concludes before severity and waivers are applied.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Outcome {
+    /// A condition of the rule does not hold; the message says which.
+    Skip(String),
+    Pass(String, Option<stagegate_spec::Span>),
+    Fail(String, Option<stagegate_spec::Span>),
+}

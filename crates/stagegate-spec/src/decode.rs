@@ -1,0 +1,407 @@
+//! Typed decoding of the spanned TOML tree.
+//!
+//! Serde stops at the first error; a spec author wants every problem in one
+//! run. So values are decoded by hand from `toml`'s spanned tree, and every
+//! problem becomes a [`Diagnostic`] collected in [`Cx`] while decoding goes on.
+
+use toml::de::{DeTable, DeValue};
+
+use crate::interpolate::{EnvLookup, expand};
+use crate::suggest::did_you_mean;
+use crate::{Date, Deferred, Diagnostic, Duration, Span, Spanned};
+
+pub(crate) type Value<'i> = toml::Spanned<DeValue<'i>>;
+
+pub(crate) fn span_of<T>(v: &toml::Spanned<T>) -> Span {
+    v.span().into()
+}
+
+/// Decoding context: collected diagnostics and the environment lookup.
+pub(crate) struct Cx<'a> {
+    pub diags: Vec<Diagnostic>,
+    pub env: EnvLookup<'a>,
+}
+
+impl Cx<'_> {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    pub fn mismatch(&mut self, v: &Value<'_>, path: &str, expected: &str) {
+        let found = describe(v.get_ref());
+        self.push(
+            Diagnostic::new(format!("wrong type for `{path}`"), span_of(v))
+                .label(format!("found {found}"))
+                .note(format!("expected {expected}")),
+        );
+    }
+}
+
+/// How a found value is named in messages: its type and, for scalars, the value.
+pub(crate) fn describe(v: &DeValue<'_>) -> String {
+    match v {
+        DeValue::String(s) => format!("string \"{s}\""),
+        DeValue::Integer(i) => format!("integer {i}"),
+        DeValue::Float(f) => format!("float {f}"),
+        DeValue::Boolean(b) => format!("boolean {b}"),
+        DeValue::Datetime(d) => format!("datetime {d}"),
+        DeValue::Array(_) => "an array".to_owned(),
+        DeValue::Table(_) => "a table".to_owned(),
+    }
+}
+
+/// A value that can be decoded from TOML, reporting problems into `cx`.
+pub(crate) trait Decode: Sized {
+    /// What a user should write here, for "expected ..." notes.
+    const EXPECTED: &'static str;
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self>;
+}
+
+impl Decode for String {
+    const EXPECTED: &'static str = "a string";
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+        let DeValue::String(s) = v.get_ref() else {
+            cx.mismatch(v, path, Self::EXPECTED);
+            return None;
+        };
+        let env = cx.env;
+        match expand(s, &mut |name| env(name)) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                cx.push(
+                    Diagnostic::new(format!("cannot resolve `{path}`: {e}"), span_of(v))
+                        .label("referenced here")
+                        .note("set the variable, or write the value literally (`$${` writes a literal `${`)"),
+                );
+                None
+            }
+        }
+    }
+}
+
+impl Decode for Deferred {
+    const EXPECTED: &'static str = "a string (may use ${NAME})";
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+        let DeValue::String(s) = v.get_ref() else {
+            cx.mismatch(v, path, Self::EXPECTED);
+            return None;
+        };
+        // Check the syntax now; the variables themselves are looked up only
+        // where the value is used.
+        if let Err(e) = expand(s, &mut |_| Some(String::new())) {
+            cx.push(Diagnostic::new(format!("invalid `{path}`: {e}"), span_of(v)).label("here"));
+            return None;
+        }
+        Some(Deferred::new(s.to_string(), span_of(v)))
+    }
+}
+
+impl Decode for bool {
+    const EXPECTED: &'static str = "`true` or `false`";
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+        match v.get_ref() {
+            DeValue::Boolean(b) => Some(*b),
+            _ => {
+                cx.mismatch(v, path, Self::EXPECTED);
+                None
+            }
+        }
+    }
+}
+
+fn integer(v: &Value<'_>, cx: &mut Cx<'_>, path: &str, expected: &str, max: u64) -> Option<u64> {
+    let DeValue::Integer(i) = v.get_ref() else {
+        cx.mismatch(v, path, expected);
+        return None;
+    };
+    match u64::from_str_radix(i.as_str(), i.radix()) {
+        Ok(n) if n <= max => Some(n),
+        _ => {
+            cx.push(
+                Diagnostic::new(format!("`{path}` is out of range"), span_of(v))
+                    .label(format!("found {i}"))
+                    .note(format!("expected {expected}")),
+            );
+            None
+        }
+    }
+}
+
+impl Decode for u16 {
+    const EXPECTED: &'static str = "an integer from 0 to 65535";
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+        integer(v, cx, path, Self::EXPECTED, u64::from(u16::MAX)).map(|n| n as u16)
+    }
+}
+
+impl Decode for u32 {
+    const EXPECTED: &'static str = "a non-negative integer";
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+        integer(v, cx, path, Self::EXPECTED, u64::from(u32::MAX)).map(|n| n as u32)
+    }
+}
+
+impl Decode for f64 {
+    const EXPECTED: &'static str = "a number";
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+        let parsed = match v.get_ref() {
+            DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
+            DeValue::Integer(i) if i.radix() == 10 => i.as_str().replace('_', "").parse::<f64>().ok(),
+            _ => None,
+        };
+        match parsed {
+            Some(f) if f.is_finite() => Some(f),
+            _ => {
+                cx.mismatch(v, path, Self::EXPECTED);
+                None
+            }
+        }
+    }
+}
+
+impl Decode for Duration {
+    const EXPECTED: &'static str = "a duration such as \"30s\", \"15m\", \"4h\" or \"365d\"";
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+        let DeValue::String(s) = v.get_ref() else {
+            cx.mismatch(v, path, Self::EXPECTED);
+            return None;
+        };
+        match Duration::parse(s) {
+            Ok(d) if d.as_secs() > 0 => Some(d),
+            Ok(_) => {
+                cx.push(
+                    Diagnostic::new(format!("`{path}` must be longer than zero"), span_of(v))
+                        .label(format!("found \"{s}\""))
+                        .note(format!("expected {}", Self::EXPECTED)),
+                );
+                None
+            }
+            Err(e) => {
+                cx.push(
+                    Diagnostic::new(format!("invalid duration for `{path}`"), span_of(v))
+                        .label(format!("found \"{s}\": {e}"))
+                        .note(format!("expected {}", Self::EXPECTED)),
+                );
+                None
+            }
+        }
+    }
+}
+
+impl Decode for Date {
+    const EXPECTED: &'static str = "a date such as 2026-12-15 (a TOML date, without quotes)";
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+        let date = match v.get_ref() {
+            DeValue::Datetime(dt) => match (dt.date, dt.time) {
+                (Some(d), None) => Date::from_ymd(i32::from(d.year), u32::from(d.month), u32::from(d.day)),
+                _ => None,
+            },
+            DeValue::String(s) => s.parse::<Date>().ok(),
+            _ => None,
+        };
+        if date.is_none() {
+            cx.push(
+                Diagnostic::new(format!("invalid date for `{path}`"), span_of(v))
+                    .label(format!("found {}", describe(v.get_ref())))
+                    .note(format!("expected {}", Self::EXPECTED)),
+            );
+        }
+        date
+    }
+}
+
+impl<T: Decode> Decode for Spanned<T> {
+    const EXPECTED: &'static str = T::EXPECTED;
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+        T::decode(v, cx, path).map(|value| Spanned::new(value, span_of(v)))
+    }
+}
+
+impl<T: Decode> Decode for Vec<T> {
+    const EXPECTED: &'static str = "an array";
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+        let DeValue::Array(items) = v.get_ref() else {
+            cx.push(
+                Diagnostic::new(format!("wrong type for `{path}`"), span_of(v))
+                    .label(format!("found {}", describe(v.get_ref())))
+                    .note(format!("expected an array of {}", T::EXPECTED.trim_start_matches("a "))),
+            );
+            return None;
+        };
+        let mut out = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            match T::decode(item, cx, &format!("{path}[{i}]")) {
+                Some(x) => out.push(x),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+}
+
+/// A TOML table being decoded: remembers which keys the decoder asked for so
+/// that every other key is reported as unknown, with a "did you mean".
+pub(crate) struct Table<'t, 'i> {
+    table: &'t DeTable<'i>,
+    pub span: Span,
+    pub path: String,
+    what: &'static str,
+    known: Vec<&'static str>,
+}
+
+impl<'t, 'i> Table<'t, 'i> {
+    pub fn new(v: &'t Value<'i>, cx: &mut Cx<'_>, path: impl Into<String>, what: &'static str) -> Option<Self> {
+        let path = path.into();
+        match v.get_ref() {
+            DeValue::Table(table) => Some(Table {
+                table,
+                span: span_of(v),
+                path,
+                what,
+                known: Vec::new(),
+            }),
+            _ => {
+                cx.mismatch(v, &path, &format!("a table ({what})"));
+                None
+            }
+        }
+    }
+
+    pub fn child_path(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_owned()
+        } else if key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            format!("{}.{key}", self.path)
+        } else {
+            format!("{}.\"{key}\"", self.path)
+        }
+    }
+
+    /// The raw value under `key`, marking the key as known.
+    pub fn get(&mut self, key: &'static str) -> Option<&'t Value<'i>> {
+        self.known.push(key);
+        self.table.get(key)
+    }
+
+    /// Where `key` is written, if present.
+    pub fn key_span(&self, key: &str) -> Option<Span> {
+        self.table
+            .get_key_value(key)
+            .map(|(k, _)| span_of(k))
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.table.get(key).is_some()
+    }
+
+    pub fn opt<T: Decode>(&mut self, cx: &mut Cx<'_>, key: &'static str) -> Option<T> {
+        let path = self.child_path(key);
+        self.get(key).and_then(|v| T::decode(v, cx, &path))
+    }
+
+    /// Decodes `key`, reporting it as missing when absent. Returns `None`
+    /// after reporting, so callers keep decoding siblings.
+    pub fn req<T: Decode>(&mut self, cx: &mut Cx<'_>, key: &'static str) -> Option<T> {
+        if !self.has(key) {
+            self.known.push(key);
+            cx.push(
+                Diagnostic::new(format!("missing required key `{key}` in {}", self.what), self.span)
+                    .label(format!("this {} has no `{key}`", self.what))
+                    .note(format!("expected `{key} = ` {}", T::EXPECTED)),
+            );
+            return None;
+        }
+        self.opt(cx, key)
+    }
+
+    /// The entries of a table used as a map from ids to values.
+    pub fn entries(&self) -> impl Iterator<Item = (Spanned<&'t str>, &'t Value<'i>)> {
+        self.table
+            .iter()
+            .map(|(k, v)| (Spanned::new(k.get_ref().as_ref(), span_of(k)), v))
+    }
+
+    /// Reports every key that was never asked for.
+    pub fn finish(self, cx: &mut Cx<'_>) {
+        for (key, _) in self.table.iter() {
+            let name: &str = key.get_ref();
+            if !self.known.contains(&name) {
+                let mut expected: Vec<&str> = self.known.clone();
+                expected.sort_unstable();
+                expected.dedup();
+                cx.push(
+                    Diagnostic::new(format!("unknown key `{name}` in {}", self.what), span_of(key))
+                        .label("not a known key here")
+                        .with_hint(did_you_mean(name, expected.iter().copied()))
+                        .note(format!("expected one of: {}", expected.join(", "))),
+                );
+            }
+        }
+    }
+}
+
+/// Defines a string-valued enum: its TOML spellings, `Display`, and a
+/// decoder whose error lists the accepted values with a "did you mean".
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// Every accepted spelling, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl $crate::decode::Decode for $name {
+            const EXPECTED: &'static str = concat!("one of ", $("\"", $text, "\" "),+);
+            fn decode(
+                v: &$crate::decode::Value<'_>,
+                cx: &mut $crate::decode::Cx<'_>,
+                path: &str,
+            ) -> Option<Self> {
+                let toml::de::DeValue::String(s) = v.get_ref() else {
+                    cx.mismatch(v, path, Self::EXPECTED);
+                    return None;
+                };
+                let parsed = Self::parse(s);
+                if parsed.is_none() {
+                    cx.push(
+                        $crate::Diagnostic::new(
+                            format!(concat!("unknown ", $what, " \"{}\" for `{}`"), s, path),
+                            $crate::decode::span_of(v),
+                        )
+                        .label(concat!("not a known ", $what))
+                        .with_hint($crate::suggest::did_you_mean(s, Self::NAMES.iter().copied()))
+                        .note(format!("expected one of: {}", Self::NAMES.join(", "))),
+                    );
+                }
+                parsed
+            }
+        }
+    };
+}
+pub(crate) use string_enum;

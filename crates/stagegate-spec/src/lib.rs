@@ -1,0 +1,33 @@
+//! The `stagegate.toml` rollout spec: its model, loading with spans and
+//! interpolation, cross-reference validation, and the JSON Schema editors use.
+//!
+//! This crate knows nothing of rules or reports: it turns text into a
+//! validated [`Spec`], or into every [`Diagnostic`] that stops it.
+
+mod date;
+mod decode;
+mod diagnostic;
+mod duration;
+mod interpolate;
+mod load;
+pub mod model;
+mod schema;
+mod source;
+mod span;
+pub mod suggest;
+mod validate;
+
+pub use date::{Date, DateError};
+pub use diagnostic::Diagnostic;
+pub use duration::Duration;
+pub use interpolate::{Deferred, EnvLookup, InterpolateError};
+pub use load::{LoadOptions, load};
+pub use model::*;
+pub use schema::json_schema;
+pub use source::{LineCol, SourceFile};
+pub use span::{Span, Spanned};
+
+/// The variables of the process environment, for [`LoadOptions::env`].
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}

@@ -1,0 +1,822 @@
+//! Loading a spec: TOML syntax, then typed decoding, then cross-references.
+//! Every phase collects all of its problems before giving up.
+
+use toml::de::{DeTable, DeValue};
+
+use crate::decode::{Cx, Decode, Table, Value, span_of};
+use crate::interpolate::EnvLookup;
+use crate::model::*;
+use crate::suggest::did_you_mean;
+use crate::{Diagnostic, Duration, SourceFile, Span, Spanned};
+
+/// What loading needs from its caller.
+#[derive(Clone, Copy)]
+pub struct LoadOptions<'a> {
+    /// Environment variables for `${NAME}` interpolation.
+    pub env: EnvLookup<'a>,
+    /// Rule ids a waiver may name (the spec crate knows no rules itself).
+    pub known_rules: &'a [&'a str],
+}
+
+impl std::fmt::Debug for LoadOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadOptions")
+            .field("known_rules", &self.known_rules)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses and validates a spec. On failure, returns every problem found.
+pub fn load(source: &SourceFile, opts: &LoadOptions<'_>) -> Result<Spec, Vec<Diagnostic>> {
+    let text = source.text();
+    if u32::try_from(text.len()).is_err() {
+        return Err(vec![Diagnostic::global("the spec is larger than 4 GiB")]);
+    }
+    let (root, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        return Err(errors
+            .into_iter()
+            .map(|e| {
+                let span = e.span().map_or(Span::new(0, 0), Span::from);
+                let message = e.message().trim().to_owned();
+                Diagnostic::new("invalid TOML", span).label(message)
+            })
+            .collect());
+    }
+    let root = Value::new(root.span(), DeValue::Table(root.into_inner()));
+    let mut cx = Cx {
+        diags: Vec::new(),
+        env: opts.env,
+    };
+    let spec = decode_spec(&root, &mut cx);
+    if let Some(spec) = &spec {
+        crate::validate::validate(spec, opts.known_rules, &mut cx.diags);
+    }
+    match spec {
+        Some(spec) if cx.diags.is_empty() => Ok(spec),
+        _ => {
+            if cx.diags.is_empty() {
+                cx.diags.push(Diagnostic::global("the spec could not be read"));
+            }
+            cx.diags.sort_by_key(|d| d.span.map_or(0, |s| s.start));
+            Err(cx.diags)
+        }
+    }
+}
+
+fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
+    let mut t = Table::new(root, cx, "", "spec")?;
+    let version = match t.get("version") {
+        Some(v) => {
+            let n = u32::decode(v, cx, "version");
+            if n.is_some_and(|n| n != 1) {
+                cx.push(
+                    Diagnostic::new("unsupported spec version", span_of(v))
+                        .label(format!("found version {}", n.unwrap_or_default()))
+                        .note("expected `version = 1`: this stagegate reads version 1 specs"),
+                );
+            }
+            n.unwrap_or(1)
+        }
+        None => 1,
+    };
+    let product = match t.get("product") {
+        Some(v) => decode_product(v, cx),
+        None => {
+            missing_table(cx, "product", "[product]\nname = \"My Product\"");
+            None
+        }
+    };
+    let policy = t.get("policy").map_or(Some(Policy::default()), |v| decode_policy(v, cx));
+    let contacts = decode_map(&mut t, cx, "contacts", "contacts table", decode_contact);
+    let notifiers = decode_map(&mut t, cx, "notifiers", "notifiers table", decode_notifier);
+    let environments = match t.get("environments") {
+        Some(_) => decode_map(&mut t, cx, "environments", "environments table", decode_environment),
+        None => {
+            missing_table(
+                cx,
+                "environments",
+                "[environments.production]\nmode = \"production\"",
+            );
+            None
+        }
+    };
+    let waivers = match t.get("waivers") {
+        Some(v) => decode_array_of_tables(v, cx, "waivers", decode_waiver),
+        None => Some(Vec::new()),
+    };
+    t.finish(cx);
+    Some(Spec {
+        version,
+        product: product?,
+        policy: policy?,
+        contacts: contacts?,
+        notifiers: notifiers?,
+        environments: environments?,
+        waivers: waivers?,
+    })
+}
+
+fn missing_table(cx: &mut Cx<'_>, key: &str, example: &str) {
+    cx.push(
+        Diagnostic::new(format!("missing required table `[{key}]`"), Span::new(0, 0))
+            .label(format!("the spec has no `{key}`"))
+            .note(format!("expected, for example:\n{example}")),
+    );
+}
+
+/// Decodes a table of id → table (contacts, notifiers, environments).
+fn decode_map<T>(
+    parent: &mut Table<'_, '_>,
+    cx: &mut Cx<'_>,
+    key: &'static str,
+    what: &'static str,
+    decode: fn(Spanned<&str>, &Value<'_>, &mut Cx<'_>, &str) -> Option<T>,
+) -> Option<Vec<T>> {
+    let Some(v) = parent.get(key) else {
+        return Some(Vec::new());
+    };
+    let path = parent.child_path(key);
+    let t = Table::new(v, cx, path, what)?;
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (id, value) in t.entries() {
+        let child = t.child_path(id.value);
+        match decode(id, value, cx, &child) {
+            Some(x) => out.push(x),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn decode_array_of_tables<T>(
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &str,
+    decode: fn(&Value<'_>, &mut Cx<'_>, &str) -> Option<T>,
+) -> Option<Vec<T>> {
+    let DeValue::Array(items) = v.get_ref() else {
+        cx.mismatch(v, path, &format!("an array of tables (`[[{path}]]`)"));
+        return None;
+    };
+    let mut out = Vec::with_capacity(items.len());
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        match decode(item, cx, &format!("{path}[{i}]")) {
+            Some(x) => out.push(x),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn decode_product(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Product> {
+    let mut t = Table::new(v, cx, "product", "[product] table")?;
+    let name = t.req::<Spanned<String>>(cx, "name");
+    let owner = t.opt(cx, "owner");
+    let supporting_party = t.opt(cx, "supporting_party");
+    let retains_user_data = t.opt(cx, "retains_user_data").unwrap_or(false);
+    let availability_target = percent(&mut t, cx, "availability_target");
+    let rpo = t.opt(cx, "rpo");
+    let rto = t.opt(cx, "rto");
+    let regions = t.opt(cx, "regions").unwrap_or_default();
+    let data_classes = t.opt(cx, "data_classes").unwrap_or_default();
+    let frameworks = t.opt(cx, "frameworks").unwrap_or_default();
+    let span = t.span;
+    t.finish(cx);
+    Some(Product {
+        name: name?,
+        owner,
+        supporting_party,
+        retains_user_data,
+        availability_target,
+        rpo,
+        rto,
+        regions,
+        data_classes,
+        frameworks,
+        span,
+    })
+}
+
+/// A percentage in (0, 100].
+fn percent(t: &mut Table<'_, '_>, cx: &mut Cx<'_>, key: &'static str) -> Option<Spanned<f64>> {
+    let value: Spanned<f64> = t.opt(cx, key)?;
+    if value.value <= 0.0 || value.value > 100.0 {
+        cx.push(
+            Diagnostic::new(format!("`{}` is not a percentage", t.child_path(key)), value.span)
+                .label(format!("found {}", value.value))
+                .note("expected a percentage above 0 and at most 100, e.g. 99.9"),
+        );
+        return None;
+    }
+    Some(value)
+}
+
+fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
+    let mut t = Table::new(v, cx, "policy", "[policy] table")?;
+    let defaults = Policy::default();
+    let cluster_required_at = percent(&mut t, cx, "cluster_required_at").map(|s| s.value);
+    let pentest_max_age: Option<Duration> = t.opt(cx, "pentest_max_age");
+    let span = t.span;
+    t.finish(cx);
+    Some(Policy {
+        cluster_required_at: cluster_required_at.unwrap_or(defaults.cluster_required_at),
+        pentest_max_age: pentest_max_age.unwrap_or(defaults.pentest_max_age),
+        span: Some(span),
+    })
+}
+
+fn decode_contact(id: Spanned<&str>, v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Contact> {
+    let mut t = Table::new(v, cx, path, "contact")?;
+    let name = t.opt(cx, "name");
+    let email = t.opt(cx, "email");
+    let phone = t.opt(cx, "phone");
+    let on_call = t.opt(cx, "on_call").unwrap_or(false);
+    let notify = t.opt(cx, "notify").unwrap_or_default();
+    let span = t.span;
+    t.finish(cx);
+    Some(Contact {
+        id: id.map(str::to_owned),
+        name,
+        email,
+        phone,
+        on_call,
+        notify,
+        span,
+    })
+}
+
+fn decode_notifier(id: Spanned<&str>, v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Notifier> {
+    let mut t = Table::new(v, cx, path, "notifier")?;
+    let kind: Option<Spanned<NotifierKind>> = t.req(cx, "type");
+    let url = t.opt(cx, "url");
+    let secret = t.opt(cx, "secret");
+    let routing_key = t.opt(cx, "routing_key");
+    let smtp = t.opt(cx, "smtp");
+    let from = t.opt(cx, "from");
+    let span = t.span;
+    if let Some(kind) = &kind {
+        let needs: &[&str] = match kind.value {
+            NotifierKind::Webhook | NotifierKind::Slack => &["url"],
+            NotifierKind::Pagerduty => &["routing_key"],
+            NotifierKind::Email => &["smtp", "from"],
+        };
+        for key in needs {
+            if !t.has(key) {
+                cx.push(
+                    Diagnostic::new(format!("missing required key `{key}` in {} notifier", kind.value), span)
+                        .label(format!("this notifier has no `{key}`"))
+                        .note(format!("a `{}` notifier needs: {}", kind.value, needs.join(", "))),
+                );
+            }
+        }
+    }
+    t.finish(cx);
+    Some(Notifier {
+        id: id.map(str::to_owned),
+        kind: kind?,
+        url,
+        secret,
+        routing_key,
+        smtp,
+        from,
+        span,
+    })
+}
+
+fn decode_environment(
+    name: Spanned<&str>,
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &str,
+) -> Option<Environment> {
+    let mut t = Table::new(v, cx, path, "environment")?;
+    let mode = t.req(cx, "mode");
+    let audience = t.opt(cx, "audience");
+    let controlled_by = t.opt(cx, "controlled_by");
+    let description = t.opt(cx, "description");
+    let servers = match t.get("servers") {
+        Some(v) => decode_array_of_tables(v, cx, &format!("{path}.servers"), decode_server),
+        None => Some(Vec::new()),
+    };
+    let cluster = sub(&mut t, cx, "cluster", decode_cluster);
+    let backup = sub(&mut t, cx, "backup", decode_backup);
+    let monitoring = sub(&mut t, cx, "monitoring", decode_monitoring);
+    let observability = sub(&mut t, cx, "observability", decode_observability);
+    let security = sub(&mut t, cx, "security", decode_security);
+    let pentest = sub(&mut t, cx, "pentest", decode_pentest);
+    let operations = sub(&mut t, cx, "operations", decode_operations);
+    let runbooks = sub(&mut t, cx, "runbooks", decode_runbooks);
+    // An environment declared only through sub-tables has no header of its
+    // own; its span is the key, which is where users look for it anyway.
+    let span = if t.span == name.span { name.span } else { t.span };
+    t.finish(cx);
+    Some(Environment {
+        name: name.map(str::to_owned),
+        mode: mode?,
+        audience,
+        controlled_by,
+        description,
+        servers: servers?,
+        cluster: cluster?,
+        backup: backup?,
+        monitoring: monitoring?,
+        observability: observability?,
+        security: security?,
+        pentest: pentest?,
+        operations: operations?,
+        runbooks: runbooks?,
+        span,
+    })
+}
+
+/// An optional sub-table: `Some(None)` when absent, `None` when invalid.
+fn sub<T>(
+    t: &mut Table<'_, '_>,
+    cx: &mut Cx<'_>,
+    key: &'static str,
+    decode: fn(&Value<'_>, &mut Cx<'_>, &str) -> Option<T>,
+) -> Option<Option<T>> {
+    let path = t.child_path(key);
+    match t.get(key) {
+        Some(v) => decode(v, cx, &path).map(Some),
+        None => Some(None),
+    }
+}
+
+fn decode_server(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Server> {
+    let mut t = Table::new(v, cx, path, "server")?;
+    let name = t.req(cx, "name");
+    let roles: Option<Vec<Spanned<Role>>> = match t.get("roles") {
+        Some(_) => t.opt(cx, "roles"),
+        None => Some(vec![Spanned::new(Role::Core, t.span)]),
+    };
+    let location = t.req(cx, "location");
+    let region = t.opt(cx, "region");
+    let host = t.opt(cx, "host");
+    let span = t.span;
+    t.finish(cx);
+    Some(Server {
+        name: name?,
+        roles: roles?,
+        location: location?,
+        region,
+        host,
+        span,
+    })
+}
+
+fn decode_cluster(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Cluster> {
+    let mut t = Table::new(v, cx, path, "cluster table")?;
+    let nodes = t.req(cx, "nodes");
+    let span = t.span;
+    t.finish(cx);
+    Some(Cluster { nodes: nodes?, span })
+}
+
+fn decode_backup(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Backup> {
+    let mut t = Table::new(v, cx, path, "backup table")?;
+    let location = t.req(cx, "location");
+    let interval = t.req(cx, "interval");
+    let encrypted = t.opt(cx, "encrypted");
+    let retention = t.opt(cx, "retention");
+    let covers = t.opt(cx, "covers");
+    let source = sub(&mut t, cx, "source", decode_backup_source);
+    let span = t.span;
+    t.finish(cx);
+    Some(Backup {
+        location: location?,
+        interval: interval?,
+        encrypted,
+        retention,
+        covers,
+        source: source?,
+        span,
+    })
+}
+
+fn decode_backup_source(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<BackupSource> {
+    let mut t = Table::new(v, cx, path, "backup source")?;
+    let kind = t.req(cx, "kind");
+    let repository = t.req(cx, "repository");
+    let password_env = t.req(cx, "password_env");
+    let grace = t.opt(cx, "grace");
+    let read_data_subset = t.opt(cx, "read_data_subset");
+    let span = t.span;
+    t.finish(cx);
+    Some(BackupSource {
+        kind: kind?,
+        repository: repository?,
+        password_env: password_env?,
+        grace,
+        read_data_subset,
+        span,
+    })
+}
+
+fn decode_monitoring(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Monitoring> {
+    let mut t = Table::new(v, cx, path, "monitoring table")?;
+    let notify = t.opt(cx, "notify").unwrap_or_default();
+    let checks = match t.get("checks") {
+        Some(v) => decode_array_of_tables(v, cx, &format!("{path}.checks"), decode_check),
+        None => Some(Vec::new()),
+    };
+    let span = t.span;
+    t.finish(cx);
+    Some(Monitoring {
+        notify,
+        checks: checks?,
+        span,
+    })
+}
+
+/// Keys every check accepts, whatever its kind.
+const CHECK_COMMON: &[&str] = &[
+    "name",
+    "covers",
+    "kind",
+    "interval",
+    "timeout",
+    "retries",
+    "failure_threshold",
+    "success_threshold",
+    "quorum",
+    "expect",
+];
+
+/// Keys that only some kinds accept, and which of them each kind requires.
+fn check_keys(kind: CheckKind) -> (&'static [&'static str], &'static [&'static str]) {
+    match kind {
+        CheckKind::Http => (
+            &["url", "method", "headers", "body", "follow_redirects", "insecure", "ca_file"],
+            &["url"],
+        ),
+        CheckKind::Tcp => (&["host", "port"], &["host", "port"]),
+        CheckKind::Tls => (&["host", "port", "insecure", "ca_file"], &["host"]),
+        CheckKind::Dns => (&["host", "record", "resolver"], &["host", "record"]),
+        CheckKind::Postgres | CheckKind::Mysql | CheckKind::Redis => (&["url"], &["url"]),
+        CheckKind::Heartbeat => (
+            &["token", "cron", "timezone", "grace", "min_duration", "max_duration"],
+            &["token"],
+        ),
+        CheckKind::Restic => (
+            &["repository", "password_env", "grace", "read_data_subset"],
+            &["repository", "password_env"],
+        ),
+        CheckKind::Prometheus => (&["url", "query", "targets_up"], &["url"]),
+        CheckKind::Ports => (&["host"], &["host"]),
+    }
+}
+
+const ALL_CHECK_KEYS: &[&str] = &[
+    "url",
+    "method",
+    "headers",
+    "body",
+    "follow_redirects",
+    "insecure",
+    "ca_file",
+    "host",
+    "port",
+    "record",
+    "resolver",
+    "query",
+    "targets_up",
+    "token",
+    "cron",
+    "timezone",
+    "grace",
+    "min_duration",
+    "max_duration",
+    "repository",
+    "password_env",
+    "read_data_subset",
+];
+
+fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Check> {
+    let mut t = Table::new(v, cx, path, "check")?;
+    let name: Option<Spanned<String>> = t.req(cx, "name");
+    let kind: Option<Spanned<CheckKind>> = t.req(cx, "kind");
+    let covers = t
+        .opt::<Spanned<String>>(cx, "covers")
+        .map(|c| c.map(|s| Covers::parse(&s)));
+    let interval_given = t.has("interval");
+    let interval: Option<Duration> = t.opt(cx, "interval");
+    let timeout = t.opt(cx, "timeout");
+    let retries = t.opt(cx, "retries");
+    let failure_threshold = positive(&mut t, cx, "failure_threshold");
+    let success_threshold = positive(&mut t, cx, "success_threshold");
+    let quorum = positive(&mut t, cx, "quorum");
+    let url = t.opt(cx, "url");
+    let method = t.opt::<String>(cx, "method").map(|m| m.to_ascii_uppercase());
+    let headers = match t.get("headers") {
+        Some(hv) => decode_headers(hv, cx, &format!("{path}.headers")),
+        None => Some(Vec::new()),
+    };
+    let body = t.opt(cx, "body");
+    let follow_redirects = t.opt(cx, "follow_redirects");
+    let insecure = t.opt(cx, "insecure");
+    let ca_file = t.opt(cx, "ca_file");
+    let host = t.opt(cx, "host");
+    let port = t.opt(cx, "port");
+    let record = t.opt(cx, "record");
+    let resolver = t.opt(cx, "resolver");
+    let query = t.opt(cx, "query");
+    let targets_up = t.opt(cx, "targets_up");
+    let token = t.opt(cx, "token");
+    let cron: Option<String> = t.opt(cx, "cron");
+    let timezone = t.opt(cx, "timezone");
+    let grace = t.opt(cx, "grace");
+    let min_duration = t.opt(cx, "min_duration");
+    let max_duration = t.opt(cx, "max_duration");
+    let repository = t.opt(cx, "repository");
+    let password_env = t.opt(cx, "password_env");
+    let read_data_subset = t.opt(cx, "read_data_subset");
+    let expect = sub(&mut t, cx, "expect", decode_expect);
+    let span = t.span;
+
+    if let Some(kind) = &kind {
+        let (allowed, required) = check_keys(kind.value);
+        for key in ALL_CHECK_KEYS {
+            if !allowed.contains(key)
+                && let Some(kv) = t.key_span(key) {
+                    cx.push(
+                        Diagnostic::new(format!("`{key}` does not apply to a `{}` check", kind.value), kv)
+                            .label("not used by this kind of check")
+                            .note(format!(
+                                "a `{}` check accepts: {}",
+                                kind.value,
+                                CHECK_COMMON.iter().chain(allowed).copied().collect::<Vec<_>>().join(", ")
+                            )),
+                    );
+                }
+        }
+        for key in required {
+            if !t.has(key) {
+                cx.push(
+                    Diagnostic::new(format!("missing required key `{key}` in {} check", kind.value), span)
+                        .label(format!("this check has no `{key}`"))
+                        .note(format!("a `{}` check needs: {}", kind.value, required.join(", "))),
+                );
+            }
+        }
+        if kind.value == CheckKind::Heartbeat && interval_given == cron.is_some() {
+            cx.push(
+                Diagnostic::new("a heartbeat check needs exactly one schedule", span)
+                    .label(if interval_given { "both `interval` and `cron` are set" } else { "no `interval` or `cron`" })
+                    .note("expected `interval = \"24h\"` or `cron = \"0 2 * * *\"` (with optional `timezone`)"),
+            );
+        }
+    }
+    t.finish(cx);
+    Some(Check {
+        name: name?,
+        covers,
+        kind: kind?,
+        interval: interval.unwrap_or_else(|| Duration::from_secs(60)),
+        timeout,
+        retries,
+        failure_threshold,
+        success_threshold,
+        quorum,
+        url,
+        method,
+        headers: headers?,
+        body,
+        follow_redirects,
+        insecure,
+        ca_file,
+        host,
+        port,
+        record,
+        resolver,
+        query,
+        targets_up,
+        token,
+        cron,
+        timezone,
+        grace,
+        min_duration,
+        max_duration,
+        repository,
+        password_env,
+        read_data_subset,
+        expect: expect?.unwrap_or_default(),
+        span,
+    })
+}
+
+fn positive(t: &mut Table<'_, '_>, cx: &mut Cx<'_>, key: &'static str) -> Option<u32> {
+    let v: Spanned<u32> = t.opt(cx, key)?;
+    if v.value == 0 {
+        cx.push(
+            Diagnostic::new(format!("`{}` must be at least 1", t.child_path(key)), v.span)
+                .label("found 0")
+                .note("expected a positive integer"),
+        );
+        return None;
+    }
+    Some(v.value)
+}
+
+fn decode_headers(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Vec<(String, crate::Deferred)>> {
+    let t = Table::new(v, cx, path, "headers table")?;
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (name, value) in t.entries() {
+        match crate::Deferred::decode(value, cx, &t.child_path(name.value)) {
+            Some(d) => out.push((name.value.to_owned(), d)),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn decode_expect(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Expect> {
+    let mut t = Table::new(v, cx, path, "expect table")?;
+    let status = match t.get("status") {
+        Some(sv) if matches!(sv.get_ref(), DeValue::Array(_)) => Vec::<u16>::decode(sv, cx, &t.child_path("status")),
+        Some(sv) => u16::decode(sv, cx, &t.child_path("status")).map(|s| vec![s]),
+        None => Some(Vec::new()),
+    };
+    let latency_under = t.opt(cx, "latency_under");
+    let body_contains = t.opt(cx, "body_contains");
+    let json = match t.get("json") {
+        Some(jv) => decode_json_expect(jv, cx, &t.child_path("json")),
+        None => Some(Vec::new()),
+    };
+    let cert_valid_for = t.opt(cx, "cert_valid_for");
+    let values = match t.get("values") {
+        Some(vv) if matches!(vv.get_ref(), DeValue::Array(_)) => Vec::<String>::decode(vv, cx, &t.child_path("values")),
+        Some(vv) => String::decode(vv, cx, &t.child_path("values")).map(|s| vec![s]),
+        None => Some(Vec::new()),
+    };
+    t.finish(cx);
+    Some(Expect {
+        status: status?,
+        latency_under,
+        body_contains,
+        json: json?,
+        cert_valid_for,
+        values: values?,
+    })
+}
+
+fn decode_json_expect(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Vec<(String, serde_json::Value)>> {
+    let t = Table::new(v, cx, path, "json expectations")?;
+    let mut out = Vec::new();
+    for (key, value) in t.entries() {
+        if !key.value.starts_with('$') {
+            cx.push(
+                Diagnostic::new(format!("invalid JSON path in `{path}`"), key.span)
+                    .label(format!("found \"{}\"", key.value))
+                    .note("expected a path starting with `$`, e.g. \"$.status\" or \"$.items[0].id\""),
+            );
+            continue;
+        }
+        out.push((key.value.to_owned(), to_json(value.get_ref())));
+    }
+    Some(out)
+}
+
+fn to_json(v: &DeValue<'_>) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        DeValue::String(s) => J::String(s.to_string()),
+        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).map_or(J::Null, J::from),
+        DeValue::Float(f) => f.as_str().parse::<f64>().map_or(J::Null, J::from),
+        DeValue::Boolean(b) => J::Bool(*b),
+        DeValue::Datetime(d) => J::String(d.to_string()),
+        DeValue::Array(a) => J::Array(a.iter().map(|x| to_json(x.get_ref())).collect()),
+        DeValue::Table(t) => J::Object(
+            t.iter()
+                .map(|(k, x)| (k.get_ref().to_string(), to_json(x.get_ref())))
+                .collect(),
+        ),
+    }
+}
+
+fn decode_observability(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Observability> {
+    let mut t = Table::new(v, cx, path, "observability table")?;
+    let metrics = t.opt(cx, "metrics");
+    let logs = t.opt(cx, "logs");
+    let traces = t.opt(cx, "traces");
+    let span = t.span;
+    t.finish(cx);
+    Some(Observability {
+        metrics,
+        logs,
+        traces,
+        span,
+    })
+}
+
+fn decode_security(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Security> {
+    let mut t = Table::new(v, cx, path, "security table")?;
+    let firewall = t.opt(cx, "firewall");
+    let ops_vpn = t.opt(cx, "ops_vpn");
+    let site_to_site_vpn = t.opt(cx, "site_to_site_vpn");
+    let public_ports = t.opt(cx, "public_ports").unwrap_or_default();
+    let span = t.span;
+    t.finish(cx);
+    Some(Security {
+        firewall,
+        ops_vpn,
+        site_to_site_vpn,
+        public_ports,
+        span,
+    })
+}
+
+fn decode_pentest(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Pentest> {
+    let mut t = Table::new(v, cx, path, "pentest table")?;
+    let vendor = t.opt(cx, "vendor");
+    let external = t.opt(cx, "external");
+    let date = t.req(cx, "date");
+    let report = t.opt(cx, "report");
+    let open_findings = sub(&mut t, cx, "open_findings", decode_open_findings);
+    let span = t.span;
+    t.finish(cx);
+    Some(Pentest {
+        vendor,
+        external,
+        date: date?,
+        report,
+        open_findings: open_findings?.unwrap_or_default(),
+        span,
+    })
+}
+
+fn decode_open_findings(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<OpenFindings> {
+    let mut t = Table::new(v, cx, path, "open findings table")?;
+    let critical = t.opt(cx, "critical");
+    let high = t.opt(cx, "high");
+    let medium = t.opt(cx, "medium");
+    let low = t.opt(cx, "low");
+    let span = t.span;
+    t.finish(cx);
+    Some(OpenFindings {
+        critical: critical.unwrap_or(0),
+        high: high.unwrap_or(0),
+        medium: medium.unwrap_or(0),
+        low: low.unwrap_or(0),
+        span: Some(span),
+    })
+}
+
+fn decode_operations(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Operations> {
+    let mut t = Table::new(v, cx, path, "operations table")?;
+    let log_monitoring = t.opt(cx, "log_monitoring");
+    let backup_monitoring = t.opt(cx, "backup_monitoring");
+    let security_updates = t.opt(cx, "security_updates");
+    let agreement = t.opt(cx, "agreement");
+    let span = t.span;
+    t.finish(cx);
+    Some(Operations {
+        log_monitoring,
+        backup_monitoring,
+        security_updates,
+        agreement,
+        span,
+    })
+}
+
+fn decode_runbooks(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Runbooks> {
+    let mut t = Table::new(v, cx, path, "runbooks table")?;
+    let mut entries = Vec::new();
+    for which in Runbook::ALL {
+        let file: Option<Spanned<String>> = t.opt(cx, which.as_str());
+        if let Some(file) = file {
+            entries.push((*which, file));
+        }
+    }
+    let span = t.span;
+    t.finish(cx);
+    Some(Runbooks { entries, span })
+}
+
+fn decode_waiver(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Waiver> {
+    let mut t = Table::new(v, cx, path, "waiver")?;
+    let rule = t.req(cx, "rule");
+    let environment = t.req(cx, "environment");
+    let reason = t.req(cx, "reason");
+    let expires = t.req(cx, "expires");
+    let approved_by = t.opt(cx, "approved_by");
+    let span = t.span;
+    t.finish(cx);
+    Some(Waiver {
+        rule: rule?,
+        environment: environment?,
+        reason: reason?,
+        expires: expires?,
+        approved_by,
+        span,
+    })
+}
+
+/// Suggestion among ids for an unknown reference.
+pub(crate) fn hint<'a>(found: &str, ids: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    did_you_mean(found, ids)
+}

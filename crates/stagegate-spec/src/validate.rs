@@ -1,0 +1,125 @@
+//! Cross-reference checks: every id a spec mentions must exist, and names
+//! that identify things must be unique. These are spec errors, not findings:
+//! a dangling reference means the spec does not say what its author meant.
+
+use std::collections::HashMap;
+
+use crate::load::hint;
+use crate::model::*;
+use crate::{Diagnostic, Span, Spanned};
+
+pub(crate) fn validate(spec: &Spec, known_rules: &[&str], diags: &mut Vec<Diagnostic>) {
+    let contact_ids: Vec<&str> = spec.contacts.iter().map(|c| c.id.value.as_str()).collect();
+    let notifier_ids: Vec<&str> = spec.notifiers.iter().map(|n| n.id.value.as_str()).collect();
+    let env_names: Vec<&str> = spec.environments.iter().map(|e| e.name.value.as_str()).collect();
+
+    for contact in &spec.contacts {
+        for id in &contact.notify {
+            reference(diags, id, "notifier", &notifier_ids, "[notifiers.ID]");
+        }
+    }
+
+    for env in &spec.environments {
+        let server_names: Vec<&str> = env.servers.iter().map(|s| s.name.value.as_str()).collect();
+        unique(diags, env.servers.iter().map(|s| &s.name), "server", &env.name.value);
+
+        if let Some(cluster) = &env.cluster {
+            for node in &cluster.nodes {
+                reference(diags, node, "server", &server_names, "[[environments.ENV.servers]]");
+            }
+        }
+        if let Some(backup) = &env.backup {
+            for s in backup.covers.iter().flat_map(|c| c.value.iter()) {
+                reference(diags, s, "server", &server_names, "[[environments.ENV.servers]]");
+            }
+            if let Some(source) = &backup.source {
+                env_var_name(diags, &source.password_env);
+            }
+        }
+        if let Some(monitoring) = &env.monitoring {
+            for id in &monitoring.notify {
+                reference(diags, id, "contact", &contact_ids, "[contacts.ID]");
+            }
+            unique(diags, monitoring.checks.iter().map(|c| &c.name), "check", &env.name.value);
+            for check in &monitoring.checks {
+                if let Some(covers) = &check.covers
+                    && let Covers::Server(name) = &covers.value
+                        && !server_names.contains(&name.as_str()) {
+                            let candidates = ["core", "database", "backup"].into_iter().chain(server_names.iter().copied());
+                            diags.push(
+                                Diagnostic::new(format!("check `{}` covers unknown component `{name}`", check.name.value), covers.span)
+                                    .label("not a component or server of this environment")
+                                    .with_hint(hint(name, candidates))
+                                    .note(format!(
+                                        "expected `core`, `database`, `backup` or a server name ({})",
+                                        if server_names.is_empty() { "this environment declares none".to_owned() } else { server_names.join(", ") }
+                                    )),
+                            );
+                        }
+            }
+        }
+        if let Some(ops) = &env.operations {
+            for owner in [&ops.log_monitoring, &ops.backup_monitoring, &ops.security_updates].into_iter().flatten() {
+                reference(diags, owner, "contact", &contact_ids, "[contacts.ID]");
+            }
+        }
+    }
+
+    for waiver in &spec.waivers {
+        if !known_rules.contains(&waiver.rule.value.as_str()) {
+            diags.push(
+                Diagnostic::new(format!("waiver names unknown rule `{}`", waiver.rule.value), waiver.rule.span)
+                    .label("no rule has this id")
+                    .with_hint(hint(&waiver.rule.value, known_rules.iter().copied()))
+                    .note("expected a rule id from `stagegate rules list`"),
+            );
+        }
+        reference(diags, &waiver.environment, "environment", &env_names, "[environments.NAME]");
+    }
+}
+
+fn reference(diags: &mut Vec<Diagnostic>, id: &Spanned<String>, what: &str, known: &[&str], declare: &str) {
+    if known.contains(&id.value.as_str()) {
+        return;
+    }
+    let expected = if known.is_empty() {
+        format!("the spec declares no {what}s: declare one with `{declare}`")
+    } else {
+        format!("expected one of: {}", known.join(", "))
+    };
+    diags.push(
+        Diagnostic::new(format!("unknown {what} `{}`", id.value), id.span)
+            .label(format!("no {what} has this id"))
+            .with_hint(hint(&id.value, known.iter().copied()))
+            .note(expected),
+    );
+}
+
+fn unique<'a>(diags: &mut Vec<Diagnostic>, names: impl Iterator<Item = &'a Spanned<String>>, what: &str, env: &str) {
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for name in names {
+        if let Some(first) = seen.get(name.value.as_str()) {
+            diags.push(
+                Diagnostic::new(format!("duplicate {what} `{}` in environment `{env}`", name.value), name.span)
+                    .label("declared again here")
+                    .related(*first, "first declared here")
+                    .note(format!("expected each {what} name to be unique within an environment")),
+            );
+        } else {
+            seen.insert(&name.value, name.span);
+        }
+    }
+}
+
+fn env_var_name(diags: &mut Vec<Diagnostic>, name: &Spanned<String>) {
+    let valid = !name.value.is_empty()
+        && !name.value.starts_with(|c: char| c.is_ascii_digit())
+        && name.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        diags.push(
+            Diagnostic::new("`password_env` is not an environment variable name", name.span)
+                .label(format!("found \"{}\"", name.value))
+                .note("expected the name of a variable, e.g. \"RESTIC_PASSWORD\" (not the password itself)"),
+        );
+    }
+}
