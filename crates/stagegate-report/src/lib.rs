@@ -1,1 +1,99 @@
+//! Renders findings for people (text, Markdown) and machines (JSON, SARIF,
+//! JUnit). Renderers write to any `io::Write` and know nothing of terminals:
+//! text output carries ANSI styles that the caller strips when it must.
 
+mod json;
+mod junit;
+mod markdown;
+mod sarif;
+mod text;
+
+use std::io::{self, Write};
+
+use stagegate_rules::{EnvironmentResult, Finding};
+use stagegate_spec::{Date, Mode, SourceFile, Span};
+
+/// Output formats of `check` and `plan`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+    Sarif,
+    Junit,
+}
+
+impl Format {
+    pub const NAMES: &'static [&'static str] = &["text", "json", "markdown", "sarif", "junit"];
+}
+
+/// What produced the report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Check,
+    /// A promotion plan: the environment evaluated in its target mode.
+    Plan {
+        from: Mode,
+    },
+}
+
+/// Everything a renderer needs.
+#[derive(Debug)]
+pub struct Report<'a> {
+    pub kind: Kind,
+    pub product: &'a str,
+    pub as_of: Date,
+    pub source: &'a SourceFile,
+    pub environments: &'a [EnvironmentResult<'a>],
+}
+
+/// Options that only some formats use.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Text: emit ANSI styles (the caller strips them when not a terminal).
+    pub styled: bool,
+    /// Text: list passing and skipped findings too.
+    pub verbose: bool,
+}
+
+/// A position in the spec file, 1-based.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Report<'_> {
+    pub fn location(&self, span: Span) -> Location {
+        let lc = self.source.span_start(span);
+        Location {
+            file: self.source.name().to_owned(),
+            line: lc.line,
+            column: lc.column,
+        }
+    }
+
+    pub fn finding_location(&self, f: &Finding) -> Option<Location> {
+        f.span.map(|s| self.location(s))
+    }
+
+    pub fn render(&self, format: Format, opts: Options, out: &mut dyn Write) -> io::Result<()> {
+        match format {
+            Format::Text => text::render(self, opts, out),
+            Format::Json => json::render(self, out),
+            Format::Markdown => markdown::render(self, out),
+            Format::Sarif => sarif::render(self, out),
+            Format::Junit => junit::render(self, out),
+        }
+    }
+}
+
+/// "1 warning" / "2 warnings".
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

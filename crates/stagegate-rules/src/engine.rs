@@ -14,14 +14,22 @@ pub struct Evaluation<'s> {
 }
 
 /// Evaluates `envs` (every environment when empty) in their own modes.
-pub fn evaluate<'s>(spec: &'s Spec, envs: &[&str], as_of: Date, files: &FileFacts) -> Evaluation<'s> {
+pub fn evaluate<'s>(
+    spec: &'s Spec,
+    envs: &[&str],
+    as_of: Date,
+    files: &FileFacts,
+) -> Evaluation<'s> {
     let environments = spec
         .environments
         .iter()
         .filter(|e| envs.is_empty() || envs.contains(&e.name.value.as_str()))
         .map(|e| evaluate_environment(spec, e, e.mode.value, as_of, files))
         .collect();
-    Evaluation { as_of, environments }
+    Evaluation {
+        as_of,
+        environments,
+    }
 }
 
 /// Evaluates one environment as if its mode were `mode` (what `plan` does).
@@ -84,7 +92,11 @@ pub fn evaluate_environment<'s>(
 
 fn not_in_mode(applies: impl Iterator<Item = Mode>, mode: Mode) -> String {
     let modes: Vec<&str> = applies.map(Mode::label).collect();
-    format!("applies in {} only, not in {}", join_or(&modes), mode.label())
+    format!(
+        "applies in {} only, not in {}",
+        join_or(&modes),
+        mode.label()
+    )
 }
 
 fn join_or(items: &[&str]) -> String {
@@ -98,12 +110,20 @@ fn join_or(items: &[&str]) -> String {
 /// The waiver for this rule and environment that decides the finding: an
 /// active one if any (the latest-expiring), else the latest expired one so
 /// the finding can say when it lapsed.
-fn matching_waiver<'a>(spec: &'a Spec, env: &Environment, rule: &str, as_of: Date) -> Option<&'a Waiver> {
+fn matching_waiver<'a>(
+    spec: &'a Spec,
+    env: &Environment,
+    rule: &str,
+    as_of: Date,
+) -> Option<&'a Waiver> {
     let candidates = spec
         .waivers
         .iter()
         .filter(|w| w.rule.value == rule && w.environment.value == env.name.value);
-    let active = candidates.clone().filter(|w| w.expires.value >= as_of).max_by_key(|w| w.expires.value);
+    let active = candidates
+        .clone()
+        .filter(|w| w.expires.value >= as_of)
+        .max_by_key(|w| w.expires.value);
     active.or_else(|| candidates.max_by_key(|w| w.expires.value))
 }
 
@@ -123,7 +143,10 @@ fn apply_waiver(finding: &mut Finding, spec: &Spec, env: &Environment, as_of: Da
     };
     match finding.status {
         Status::Fail | Status::Warn if expired => {
-            finding.message = format!("{}; the waiver expired on {}", finding.message, w.expires.value);
+            finding.message = format!(
+                "{}; the waiver expired on {}",
+                finding.message, w.expires.value
+            );
             finding.waiver = Some(state);
         }
         Status::Fail | Status::Warn => {

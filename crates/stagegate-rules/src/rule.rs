@@ -74,7 +74,12 @@ const W: Option<Severity> = Some(Severity::Recommended);
 const N: Option<Severity> = None;
 
 impl Applies {
-    pub(crate) const fn new(d: Option<Severity>, s: Option<Severity>, sl: Option<Severity>, p: Option<Severity>) -> Self {
+    pub(crate) const fn new(
+        d: Option<Severity>,
+        s: Option<Severity>,
+        sl: Option<Severity>,
+        p: Option<Severity>,
+    ) -> Self {
         Applies {
             development: d,
             staging: s,
@@ -102,7 +107,12 @@ impl Applies {
                 None => N,
             }
         }
-        Applies::new(down(self.development), down(self.staging), down(self.soft_launch), down(self.production))
+        Applies::new(
+            down(self.development),
+            down(self.staging),
+            down(self.soft_launch),
+            down(self.production),
+        )
     }
 
     pub fn in_mode(&self, mode: Mode) -> Option<Severity> {
@@ -156,7 +166,9 @@ pub struct Rule {
 
 impl std::fmt::Debug for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rule").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Rule")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 

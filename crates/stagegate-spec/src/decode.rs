@@ -146,7 +146,9 @@ impl Decode for f64 {
     fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
         let parsed = match v.get_ref() {
             DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
-            DeValue::Integer(i) if i.radix() == 10 => i.as_str().replace('_', "").parse::<f64>().ok(),
+            DeValue::Integer(i) if i.radix() == 10 => {
+                i.as_str().replace('_', "").parse::<f64>().ok()
+            }
             _ => None,
         };
         match parsed {
@@ -167,7 +169,7 @@ impl Decode for Duration {
             return None;
         };
         match Duration::parse(s) {
-            Ok(d) if d.as_secs() > 0 => Some(d),
+            Ok(d) if !d.get().is_zero() => Some(d),
             Ok(_) => {
                 cx.push(
                     Diagnostic::new(format!("`{path}` must be longer than zero"), span_of(v))
@@ -193,7 +195,9 @@ impl Decode for Date {
     fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
         let date = match v.get_ref() {
             DeValue::Datetime(dt) => match (dt.date, dt.time) {
-                (Some(d), None) => Date::from_ymd(i32::from(d.year), u32::from(d.month), u32::from(d.day)),
+                (Some(d), None) => {
+                    Date::from_ymd(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+                }
                 _ => None,
             },
             DeValue::String(s) => s.parse::<Date>().ok(),
@@ -224,7 +228,10 @@ impl<T: Decode> Decode for Vec<T> {
             cx.push(
                 Diagnostic::new(format!("wrong type for `{path}`"), span_of(v))
                     .label(format!("found {}", describe(v.get_ref())))
-                    .note(format!("expected an array of {}", T::EXPECTED.trim_start_matches("a "))),
+                    .note(format!(
+                        "expected an array of {}",
+                        T::EXPECTED.trim_start_matches("a ")
+                    )),
             );
             return None;
         };
@@ -251,7 +258,12 @@ pub(crate) struct Table<'t, 'i> {
 }
 
 impl<'t, 'i> Table<'t, 'i> {
-    pub fn new(v: &'t Value<'i>, cx: &mut Cx<'_>, path: impl Into<String>, what: &'static str) -> Option<Self> {
+    pub fn new(
+        v: &'t Value<'i>,
+        cx: &mut Cx<'_>,
+        path: impl Into<String>,
+        what: &'static str,
+    ) -> Option<Self> {
         let path = path.into();
         match v.get_ref() {
             DeValue::Table(table) => Some(Table {
@@ -271,7 +283,10 @@ impl<'t, 'i> Table<'t, 'i> {
     pub fn child_path(&self, key: &str) -> String {
         if self.path.is_empty() {
             key.to_owned()
-        } else if key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        } else if key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             format!("{}.{key}", self.path)
         } else {
             format!("{}.\"{key}\"", self.path)
@@ -286,9 +301,7 @@ impl<'t, 'i> Table<'t, 'i> {
 
     /// Where `key` is written, if present.
     pub fn key_span(&self, key: &str) -> Option<Span> {
-        self.table
-            .get_key_value(key)
-            .map(|(k, _)| span_of(k))
+        self.table.get_key_value(key).map(|(k, _)| span_of(k))
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -306,9 +319,12 @@ impl<'t, 'i> Table<'t, 'i> {
         if !self.has(key) {
             self.known.push(key);
             cx.push(
-                Diagnostic::new(format!("missing required key `{key}` in {}", self.what), self.span)
-                    .label(format!("this {} has no `{key}`", self.what))
-                    .note(format!("expected `{key} = ` {}", T::EXPECTED)),
+                Diagnostic::new(
+                    format!("missing required key `{key}` in {}", self.what),
+                    self.span,
+                )
+                .label(format!("this {} has no `{key}`", self.what))
+                .note(format!("expected `{key} = ` {}", T::EXPECTED)),
             );
             return None;
         }
@@ -331,10 +347,13 @@ impl<'t, 'i> Table<'t, 'i> {
                 expected.sort_unstable();
                 expected.dedup();
                 cx.push(
-                    Diagnostic::new(format!("unknown key `{name}` in {}", self.what), span_of(key))
-                        .label("not a known key here")
-                        .with_hint(did_you_mean(name, expected.iter().copied()))
-                        .note(format!("expected one of: {}", expected.join(", "))),
+                    Diagnostic::new(
+                        format!("unknown key `{name}` in {}", self.what),
+                        span_of(key),
+                    )
+                    .label("not a known key here")
+                    .with_hint(did_you_mean(name, expected.iter().copied()))
+                    .note(format!("expected one of: {}", expected.join(", "))),
                 );
             }
         }

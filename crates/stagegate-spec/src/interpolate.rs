@@ -103,8 +103,14 @@ mod tests {
     #[test]
     fn expands_escapes_and_reports() {
         let mut l = |n: &str| env(n);
-        assert_eq!(expand("pg://${HOST}/x", &mut l), Ok("pg://db.example/x".into()));
-        assert_eq!(expand("cost $5 $${HOST}", &mut l), Ok("cost $5 ${HOST}".into()));
+        assert_eq!(
+            expand("pg://${HOST}/x", &mut l),
+            Ok("pg://db.example/x".into())
+        );
+        assert_eq!(
+            expand("cost $5 $${HOST}", &mut l),
+            Ok("cost $5 ${HOST}".into())
+        );
         assert_eq!(
             expand("${NOPE}", &mut l),
             Err(InterpolateError::Unset("NOPE".into()))

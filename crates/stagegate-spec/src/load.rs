@@ -56,7 +56,8 @@ pub fn load(source: &SourceFile, opts: &LoadOptions<'_>) -> Result<Spec, Vec<Dia
         Some(spec) if cx.diags.is_empty() => Ok(spec),
         _ => {
             if cx.diags.is_empty() {
-                cx.diags.push(Diagnostic::global("the spec could not be read"));
+                cx.diags
+                    .push(Diagnostic::global("the spec could not be read"));
             }
             cx.diags.sort_by_key(|d| d.span.map_or(0, |s| s.start));
             Err(cx.diags)
@@ -87,11 +88,19 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
             None
         }
     };
-    let policy = t.get("policy").map_or(Some(Policy::default()), |v| decode_policy(v, cx));
+    let policy = t
+        .get("policy")
+        .map_or(Some(Policy::default()), |v| decode_policy(v, cx));
     let contacts = decode_map(&mut t, cx, "contacts", "contacts table", decode_contact);
     let notifiers = decode_map(&mut t, cx, "notifiers", "notifiers table", decode_notifier);
     let environments = match t.get("environments") {
-        Some(_) => decode_map(&mut t, cx, "environments", "environments table", decode_environment),
+        Some(_) => decode_map(
+            &mut t,
+            cx,
+            "environments",
+            "environments table",
+            decode_environment,
+        ),
         None => {
             missing_table(
                 cx,
@@ -205,9 +214,12 @@ fn percent(t: &mut Table<'_, '_>, cx: &mut Cx<'_>, key: &'static str) -> Option<
     let value: Spanned<f64> = t.opt(cx, key)?;
     if value.value <= 0.0 || value.value > 100.0 {
         cx.push(
-            Diagnostic::new(format!("`{}` is not a percentage", t.child_path(key)), value.span)
-                .label(format!("found {}", value.value))
-                .note("expected a percentage above 0 and at most 100, e.g. 99.9"),
+            Diagnostic::new(
+                format!("`{}` is not a percentage", t.child_path(key)),
+                value.span,
+            )
+            .label(format!("found {}", value.value))
+            .note("expected a percentage above 0 and at most 100, e.g. 99.9"),
         );
         return None;
     }
@@ -228,7 +240,12 @@ fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
     })
 }
 
-fn decode_contact(id: Spanned<&str>, v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Contact> {
+fn decode_contact(
+    id: Spanned<&str>,
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &str,
+) -> Option<Contact> {
     let mut t = Table::new(v, cx, path, "contact")?;
     let name = t.opt(cx, "name");
     let email = t.opt(cx, "email");
@@ -248,7 +265,12 @@ fn decode_contact(id: Spanned<&str>, v: &Value<'_>, cx: &mut Cx<'_>, path: &str)
     })
 }
 
-fn decode_notifier(id: Spanned<&str>, v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Notifier> {
+fn decode_notifier(
+    id: Spanned<&str>,
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &str,
+) -> Option<Notifier> {
     let mut t = Table::new(v, cx, path, "notifier")?;
     let kind: Option<Spanned<NotifierKind>> = t.req(cx, "type");
     let url = t.opt(cx, "url");
@@ -266,9 +288,16 @@ fn decode_notifier(id: Spanned<&str>, v: &Value<'_>, cx: &mut Cx<'_>, path: &str
         for key in needs {
             if !t.has(key) {
                 cx.push(
-                    Diagnostic::new(format!("missing required key `{key}` in {} notifier", kind.value), span)
-                        .label(format!("this notifier has no `{key}`"))
-                        .note(format!("a `{}` notifier needs: {}", kind.value, needs.join(", "))),
+                    Diagnostic::new(
+                        format!("missing required key `{key}` in {} notifier", kind.value),
+                        span,
+                    )
+                    .label(format!("this notifier has no `{key}`"))
+                    .note(format!(
+                        "a `{}` notifier needs: {}",
+                        kind.value,
+                        needs.join(", ")
+                    )),
                 );
             }
         }
@@ -311,7 +340,11 @@ fn decode_environment(
     let runbooks = sub(&mut t, cx, "runbooks", decode_runbooks);
     // An environment declared only through sub-tables has no header of its
     // own; its span is the key, which is where users look for it anyway.
-    let span = if t.span == name.span { name.span } else { t.span };
+    let span = if t.span == name.span {
+        name.span
+    } else {
+        t.span
+    };
     t.finish(cx);
     Some(Environment {
         name: name.map(str::to_owned),
@@ -373,7 +406,10 @@ fn decode_cluster(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Cluster>
     let nodes = t.req(cx, "nodes");
     let span = t.span;
     t.finish(cx);
-    Some(Cluster { nodes: nodes?, span })
+    Some(Cluster {
+        nodes: nodes?,
+        span,
+    })
 }
 
 fn decode_backup(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Backup> {
@@ -450,7 +486,15 @@ const CHECK_COMMON: &[&str] = &[
 fn check_keys(kind: CheckKind) -> (&'static [&'static str], &'static [&'static str]) {
     match kind {
         CheckKind::Http => (
-            &["url", "method", "headers", "body", "follow_redirects", "insecure", "ca_file"],
+            &[
+                "url",
+                "method",
+                "headers",
+                "body",
+                "follow_redirects",
+                "insecure",
+                "ca_file",
+            ],
             &["url"],
         ),
         CheckKind::Tcp => (&["host", "port"], &["host", "port"]),
@@ -458,7 +502,14 @@ fn check_keys(kind: CheckKind) -> (&'static [&'static str], &'static [&'static s
         CheckKind::Dns => (&["host", "record", "resolver"], &["host", "record"]),
         CheckKind::Postgres | CheckKind::Mysql | CheckKind::Redis => (&["url"], &["url"]),
         CheckKind::Heartbeat => (
-            &["token", "cron", "timezone", "grace", "min_duration", "max_duration"],
+            &[
+                "token",
+                "cron",
+                "timezone",
+                "grace",
+                "min_duration",
+                "max_duration",
+            ],
             &["token"],
         ),
         CheckKind::Restic => (
@@ -510,7 +561,9 @@ fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Check> {
     let success_threshold = positive(&mut t, cx, "success_threshold");
     let quorum = positive(&mut t, cx, "quorum");
     let url = t.opt(cx, "url");
-    let method = t.opt::<String>(cx, "method").map(|m| m.to_ascii_uppercase());
+    let method = t
+        .opt::<String>(cx, "method")
+        .map(|m| m.to_ascii_uppercase());
     let headers = match t.get("headers") {
         Some(hv) => decode_headers(hv, cx, &format!("{path}.headers")),
         None => Some(Vec::new()),
@@ -541,24 +594,40 @@ fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Check> {
         let (allowed, required) = check_keys(kind.value);
         for key in ALL_CHECK_KEYS {
             if !allowed.contains(key)
-                && let Some(kv) = t.key_span(key) {
-                    cx.push(
-                        Diagnostic::new(format!("`{key}` does not apply to a `{}` check", kind.value), kv)
-                            .label("not used by this kind of check")
-                            .note(format!(
-                                "a `{}` check accepts: {}",
-                                kind.value,
-                                CHECK_COMMON.iter().chain(allowed).copied().collect::<Vec<_>>().join(", ")
-                            )),
-                    );
-                }
+                && let Some(kv) = t.key_span(key)
+            {
+                cx.push(
+                    Diagnostic::new(
+                        format!("`{key}` does not apply to a `{}` check", kind.value),
+                        kv,
+                    )
+                    .label("not used by this kind of check")
+                    .note(format!(
+                        "a `{}` check accepts: {}",
+                        kind.value,
+                        CHECK_COMMON
+                            .iter()
+                            .chain(allowed)
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                );
+            }
         }
         for key in required {
             if !t.has(key) {
                 cx.push(
-                    Diagnostic::new(format!("missing required key `{key}` in {} check", kind.value), span)
-                        .label(format!("this check has no `{key}`"))
-                        .note(format!("a `{}` check needs: {}", kind.value, required.join(", "))),
+                    Diagnostic::new(
+                        format!("missing required key `{key}` in {} check", kind.value),
+                        span,
+                    )
+                    .label(format!("this check has no `{key}`"))
+                    .note(format!(
+                        "a `{}` check needs: {}",
+                        kind.value,
+                        required.join(", ")
+                    )),
                 );
             }
         }
@@ -612,16 +681,23 @@ fn positive(t: &mut Table<'_, '_>, cx: &mut Cx<'_>, key: &'static str) -> Option
     let v: Spanned<u32> = t.opt(cx, key)?;
     if v.value == 0 {
         cx.push(
-            Diagnostic::new(format!("`{}` must be at least 1", t.child_path(key)), v.span)
-                .label("found 0")
-                .note("expected a positive integer"),
+            Diagnostic::new(
+                format!("`{}` must be at least 1", t.child_path(key)),
+                v.span,
+            )
+            .label("found 0")
+            .note("expected a positive integer"),
         );
         return None;
     }
     Some(v.value)
 }
 
-fn decode_headers(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Vec<(String, crate::Deferred)>> {
+fn decode_headers(
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &str,
+) -> Option<Vec<(String, crate::Deferred)>> {
     let t = Table::new(v, cx, path, "headers table")?;
     let mut out = Vec::new();
     let mut ok = true;
@@ -637,7 +713,9 @@ fn decode_headers(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Vec<(Str
 fn decode_expect(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Expect> {
     let mut t = Table::new(v, cx, path, "expect table")?;
     let status = match t.get("status") {
-        Some(sv) if matches!(sv.get_ref(), DeValue::Array(_)) => Vec::<u16>::decode(sv, cx, &t.child_path("status")),
+        Some(sv) if matches!(sv.get_ref(), DeValue::Array(_)) => {
+            Vec::<u16>::decode(sv, cx, &t.child_path("status"))
+        }
         Some(sv) => u16::decode(sv, cx, &t.child_path("status")).map(|s| vec![s]),
         None => Some(Vec::new()),
     };
@@ -649,7 +727,9 @@ fn decode_expect(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Expect> {
     };
     let cert_valid_for = t.opt(cx, "cert_valid_for");
     let values = match t.get("values") {
-        Some(vv) if matches!(vv.get_ref(), DeValue::Array(_)) => Vec::<String>::decode(vv, cx, &t.child_path("values")),
+        Some(vv) if matches!(vv.get_ref(), DeValue::Array(_)) => {
+            Vec::<String>::decode(vv, cx, &t.child_path("values"))
+        }
         Some(vv) => String::decode(vv, cx, &t.child_path("values")).map(|s| vec![s]),
         None => Some(Vec::new()),
     };
@@ -664,7 +744,11 @@ fn decode_expect(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Expect> {
     })
 }
 
-fn decode_json_expect(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Vec<(String, serde_json::Value)>> {
+fn decode_json_expect(
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &str,
+) -> Option<Vec<(String, serde_json::Value)>> {
     let t = Table::new(v, cx, path, "json expectations")?;
     let mut out = Vec::new();
     for (key, value) in t.entries() {
@@ -672,7 +756,9 @@ fn decode_json_expect(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Vec<
             cx.push(
                 Diagnostic::new(format!("invalid JSON path in `{path}`"), key.span)
                     .label(format!("found \"{}\"", key.value))
-                    .note("expected a path starting with `$`, e.g. \"$.status\" or \"$.items[0].id\""),
+                    .note(
+                        "expected a path starting with `$`, e.g. \"$.status\" or \"$.items[0].id\"",
+                    ),
             );
             continue;
         }

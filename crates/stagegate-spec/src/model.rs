@@ -494,7 +494,10 @@ pub struct Runbooks {
 
 impl Runbooks {
     pub fn get(&self, which: Runbook) -> Option<&Spanned<String>> {
-        self.entries.iter().find(|(r, _)| *r == which).map(|(_, p)| p)
+        self.entries
+            .iter()
+            .find(|(r, _)| *r == which)
+            .map(|(_, p)| p)
     }
 }
 

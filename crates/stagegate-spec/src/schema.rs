@@ -1,1 +1,3 @@
-pub fn json_schema() -> serde_json::Value { serde_json::json!({}) }
+pub fn json_schema() -> serde_json::Value {
+    serde_json::json!({})
+}

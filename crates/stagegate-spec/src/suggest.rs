@@ -13,7 +13,10 @@ pub fn closest<'a>(found: &str, candidates: impl IntoIterator<Item = &'a str>) -
 }
 
 /// `Some("did you mean `x`?")` when a close candidate exists.
-pub fn did_you_mean<'a>(found: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    found: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     closest(found, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 

@@ -11,7 +11,11 @@ use crate::{Diagnostic, Span, Spanned};
 pub(crate) fn validate(spec: &Spec, known_rules: &[&str], diags: &mut Vec<Diagnostic>) {
     let contact_ids: Vec<&str> = spec.contacts.iter().map(|c| c.id.value.as_str()).collect();
     let notifier_ids: Vec<&str> = spec.notifiers.iter().map(|n| n.id.value.as_str()).collect();
-    let env_names: Vec<&str> = spec.environments.iter().map(|e| e.name.value.as_str()).collect();
+    let env_names: Vec<&str> = spec
+        .environments
+        .iter()
+        .map(|e| e.name.value.as_str())
+        .collect();
 
     for contact in &spec.contacts {
         for id in &contact.notify {
@@ -21,16 +25,33 @@ pub(crate) fn validate(spec: &Spec, known_rules: &[&str], diags: &mut Vec<Diagno
 
     for env in &spec.environments {
         let server_names: Vec<&str> = env.servers.iter().map(|s| s.name.value.as_str()).collect();
-        unique(diags, env.servers.iter().map(|s| &s.name), "server", &env.name.value);
+        unique(
+            diags,
+            env.servers.iter().map(|s| &s.name),
+            "server",
+            &env.name.value,
+        );
 
         if let Some(cluster) = &env.cluster {
             for node in &cluster.nodes {
-                reference(diags, node, "server", &server_names, "[[environments.ENV.servers]]");
+                reference(
+                    diags,
+                    node,
+                    "server",
+                    &server_names,
+                    "[[environments.ENV.servers]]",
+                );
             }
         }
         if let Some(backup) = &env.backup {
             for s in backup.covers.iter().flat_map(|c| c.value.iter()) {
-                reference(diags, s, "server", &server_names, "[[environments.ENV.servers]]");
+                reference(
+                    diags,
+                    s,
+                    "server",
+                    &server_names,
+                    "[[environments.ENV.servers]]",
+                );
             }
             if let Some(source) = &backup.source {
                 env_var_name(diags, &source.password_env);
@@ -40,26 +61,51 @@ pub(crate) fn validate(spec: &Spec, known_rules: &[&str], diags: &mut Vec<Diagno
             for id in &monitoring.notify {
                 reference(diags, id, "contact", &contact_ids, "[contacts.ID]");
             }
-            unique(diags, monitoring.checks.iter().map(|c| &c.name), "check", &env.name.value);
+            unique(
+                diags,
+                monitoring.checks.iter().map(|c| &c.name),
+                "check",
+                &env.name.value,
+            );
             for check in &monitoring.checks {
                 if let Some(covers) = &check.covers
                     && let Covers::Server(name) = &covers.value
-                        && !server_names.contains(&name.as_str()) {
-                            let candidates = ["core", "database", "backup"].into_iter().chain(server_names.iter().copied());
-                            diags.push(
-                                Diagnostic::new(format!("check `{}` covers unknown component `{name}`", check.name.value), covers.span)
-                                    .label("not a component or server of this environment")
-                                    .with_hint(hint(name, candidates))
-                                    .note(format!(
-                                        "expected `core`, `database`, `backup` or a server name ({})",
-                                        if server_names.is_empty() { "this environment declares none".to_owned() } else { server_names.join(", ") }
-                                    )),
-                            );
-                        }
+                    && !server_names.contains(&name.as_str())
+                {
+                    let candidates = ["core", "database", "backup"]
+                        .into_iter()
+                        .chain(server_names.iter().copied());
+                    diags.push(
+                        Diagnostic::new(
+                            format!(
+                                "check `{}` covers unknown component `{name}`",
+                                check.name.value
+                            ),
+                            covers.span,
+                        )
+                        .label("not a component or server of this environment")
+                        .with_hint(hint(name, candidates))
+                        .note(format!(
+                            "expected `core`, `database`, `backup` or a server name ({})",
+                            if server_names.is_empty() {
+                                "this environment declares none".to_owned()
+                            } else {
+                                server_names.join(", ")
+                            }
+                        )),
+                    );
+                }
             }
         }
         if let Some(ops) = &env.operations {
-            for owner in [&ops.log_monitoring, &ops.backup_monitoring, &ops.security_updates].into_iter().flatten() {
+            for owner in [
+                &ops.log_monitoring,
+                &ops.backup_monitoring,
+                &ops.security_updates,
+            ]
+            .into_iter()
+            .flatten()
+            {
                 reference(diags, owner, "contact", &contact_ids, "[contacts.ID]");
             }
         }
@@ -68,17 +114,32 @@ pub(crate) fn validate(spec: &Spec, known_rules: &[&str], diags: &mut Vec<Diagno
     for waiver in &spec.waivers {
         if !known_rules.contains(&waiver.rule.value.as_str()) {
             diags.push(
-                Diagnostic::new(format!("waiver names unknown rule `{}`", waiver.rule.value), waiver.rule.span)
-                    .label("no rule has this id")
-                    .with_hint(hint(&waiver.rule.value, known_rules.iter().copied()))
-                    .note("expected a rule id from `stagegate rules list`"),
+                Diagnostic::new(
+                    format!("waiver names unknown rule `{}`", waiver.rule.value),
+                    waiver.rule.span,
+                )
+                .label("no rule has this id")
+                .with_hint(hint(&waiver.rule.value, known_rules.iter().copied()))
+                .note("expected a rule id from `stagegate rules list`"),
             );
         }
-        reference(diags, &waiver.environment, "environment", &env_names, "[environments.NAME]");
+        reference(
+            diags,
+            &waiver.environment,
+            "environment",
+            &env_names,
+            "[environments.NAME]",
+        );
     }
 }
 
-fn reference(diags: &mut Vec<Diagnostic>, id: &Spanned<String>, what: &str, known: &[&str], declare: &str) {
+fn reference(
+    diags: &mut Vec<Diagnostic>,
+    id: &Spanned<String>,
+    what: &str,
+    known: &[&str],
+    declare: &str,
+) {
     if known.contains(&id.value.as_str()) {
         return;
     }
@@ -95,15 +156,25 @@ fn reference(diags: &mut Vec<Diagnostic>, id: &Spanned<String>, what: &str, know
     );
 }
 
-fn unique<'a>(diags: &mut Vec<Diagnostic>, names: impl Iterator<Item = &'a Spanned<String>>, what: &str, env: &str) {
+fn unique<'a>(
+    diags: &mut Vec<Diagnostic>,
+    names: impl Iterator<Item = &'a Spanned<String>>,
+    what: &str,
+    env: &str,
+) {
     let mut seen: HashMap<&str, Span> = HashMap::new();
     for name in names {
         if let Some(first) = seen.get(name.value.as_str()) {
             diags.push(
-                Diagnostic::new(format!("duplicate {what} `{}` in environment `{env}`", name.value), name.span)
-                    .label("declared again here")
-                    .related(*first, "first declared here")
-                    .note(format!("expected each {what} name to be unique within an environment")),
+                Diagnostic::new(
+                    format!("duplicate {what} `{}` in environment `{env}`", name.value),
+                    name.span,
+                )
+                .label("declared again here")
+                .related(*first, "first declared here")
+                .note(format!(
+                    "expected each {what} name to be unique within an environment"
+                )),
             );
         } else {
             seen.insert(&name.value, name.span);
@@ -114,7 +185,10 @@ fn unique<'a>(diags: &mut Vec<Diagnostic>, names: impl Iterator<Item = &'a Spann
 fn env_var_name(diags: &mut Vec<Diagnostic>, name: &Spanned<String>) {
     let valid = !name.value.is_empty()
         && !name.value.starts_with(|c: char| c.is_ascii_digit())
-        && name.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        && name
+            .value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
         diags.push(
             Diagnostic::new("`password_env` is not an environment variable name", name.span)

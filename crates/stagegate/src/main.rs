@@ -1,1 +1,63 @@
-fn main(){}
+//! The `stagegate` command line.
+
+mod cli;
+mod commands;
+mod diagnostics;
+mod load;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use anstyle::{AnsiColor, Style};
+use clap::Parser;
+
+/// Exit codes of the contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every evaluated environment is ready (or the command did its job).
+    Ready = 0,
+    /// At least one evaluated environment is blocked.
+    Blocked = 1,
+    /// The spec or the command line is invalid.
+    Invalid = 2,
+}
+
+/// A failure that ends the command with exit code 2. Its message has been
+/// or will be written to stderr.
+#[derive(Debug)]
+pub enum Failure {
+    /// Already reported (e.g. rendered spec diagnostics).
+    Reported,
+    /// A one-line problem to report.
+    Message(String),
+    Io(io::Error),
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = commands::run(cli.command);
+    let code = match result {
+        Ok(outcome) => outcome as u8,
+        // A closed pipe (`stagegate check | head`) is the reader's choice.
+        Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(failure) => {
+            let message = match failure {
+                Failure::Reported => None,
+                Failure::Message(m) => Some(m),
+                Failure::Io(e) => Some(e.to_string()),
+            };
+            if let Some(m) = message {
+                let red = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
+                let _ = writeln!(anstream::stderr(), "{red}error{red:#}: {m}");
+            }
+            Outcome::Invalid as u8
+        }
+    };
+    ExitCode::from(code)
+}

@@ -30,15 +30,26 @@ pub(super) const REQUIRED: Rule = Rule {
     live: false,
     check: |cx| {
         if cx.mode == Mode::SoftLaunch && !cx.spec.product.retains_user_data {
-            return skip("user data need not be retained for the production launch (`retains_user_data` is not true)");
+            return skip(
+                "user data need not be retained for the production launch (`retains_user_data` is not true)",
+            );
         }
         match &cx.env.backup {
-            Some(b) => pass(format!("backed up every {} to {}", b.interval.value, b.location.value), b.span),
+            Some(b) => pass(
+                format!(
+                    "backed up every {} to {}",
+                    b.interval.value, b.location.value
+                ),
+                b.span,
+            ),
             None if cx.mode == Mode::SoftLaunch => fail(
                 "no backup is declared, but user data must be retained for the production launch",
                 cx.env.span,
             ),
-            None => fail("no backup is declared: production requires one", cx.env.span),
+            None => fail(
+                "no backup is declared: production requires one",
+                cx.env.span,
+            ),
         }
     },
 };
@@ -67,14 +78,26 @@ pub(super) const OFFSITE: Rule = Rule {
                 .map(|s| s.name.value.as_str())
                 .collect();
             if same.is_empty() {
-                let mut locations: Vec<&str> = cx.env.servers.iter().map(|s| s.location.value.as_str()).collect();
+                let mut locations: Vec<&str> = cx
+                    .env
+                    .servers
+                    .iter()
+                    .map(|s| s.location.value.as_str())
+                    .collect();
                 locations.sort_unstable();
                 locations.dedup();
                 if locations.is_empty() {
-                    pass(format!("backup location {} (no servers declared)", b.location.value), b.location.span)
+                    pass(
+                        format!("backup location {} (no servers declared)", b.location.value),
+                        b.location.span,
+                    )
                 } else {
                     pass(
-                        format!("backup location {} differs from every server location ({})", b.location.value, list(&locations)),
+                        format!(
+                            "backup location {} differs from every server location ({})",
+                            b.location.value,
+                            list(&locations)
+                        ),
                         b.location.span,
                     )
                 }
@@ -111,7 +134,10 @@ pub(super) const ENCRYPTED: Rule = Rule {
         with_backup(cx, |b| match &b.encrypted {
             Some(e) if e.value => pass("backups are encrypted", e.span),
             Some(e) => fail("backups are not encrypted (`encrypted = false`)", e.span),
-            None => fail("backup encryption is not declared (`encrypted` is not set)", b.span),
+            None => fail(
+                "backup encryption is not declared (`encrypted` is not set)",
+                b.span,
+            ),
         })
     },
 };
@@ -138,12 +164,18 @@ pub(super) const RPO: Rule = Rule {
             let interval = &b.interval.value;
             if interval.get() <= rpo.value.get() {
                 pass(
-                    format!("interval {interval} is within rpo {}: at most {interval} of data can be lost", rpo.value),
+                    format!(
+                        "interval {interval} is within rpo {}: at most {interval} of data can be lost",
+                        rpo.value
+                    ),
                     b.interval.span,
                 )
             } else {
                 fail(
-                    format!("interval {interval} exceeds rpo {}: up to {interval} of data can be lost", rpo.value),
+                    format!(
+                        "interval {interval} exceeds rpo {}: up to {interval} of data can be lost",
+                        rpo.value
+                    ),
                     b.interval.span,
                 )
             }
@@ -165,12 +197,22 @@ pub(super) const COVERAGE: Rule = Rule {
     live: false,
     check: |cx| {
         with_backup(cx, |b| {
-            let databases: Vec<&str> = cx.env.servers_with(Role::Database).map(|s| s.name.value.as_str()).collect();
+            let databases: Vec<&str> = cx
+                .env
+                .servers_with(Role::Database)
+                .map(|s| s.name.value.as_str())
+                .collect();
             let Some(covers) = &b.covers else {
                 return if databases.is_empty() {
                     pass("no server has role database", b.span)
                 } else {
-                    pass(format!("covers every database server by default ({})", list(&databases)), b.span)
+                    pass(
+                        format!(
+                            "covers every database server by default ({})",
+                            list(&databases)
+                        ),
+                        b.span,
+                    )
                 };
             };
             let missing: Vec<&str> = databases

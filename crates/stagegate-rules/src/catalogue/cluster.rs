@@ -6,8 +6,7 @@ use super::{fail, list, pass, skip};
 use crate::context::Ctx;
 use crate::rule::{Applies, Area, Outcome, Rule};
 
-const QUORUM_SENTENCE: &str =
-    "A minimum of three physical servers is required to create a quorum for system decisions and monitoring.";
+const QUORUM_SENTENCE: &str = "A minimum of three physical servers is required to create a quorum for system decisions and monitoring.";
 
 fn with_cluster(cx: &Ctx<'_>, f: impl FnOnce(&Cluster, Vec<&str>) -> Outcome) -> Outcome {
     match &cx.env.cluster {
@@ -37,12 +36,22 @@ pub(super) const QUORUM: Rule = Rule {
         with_cluster(cx, |c, nodes| {
             let n = nodes.len();
             let dupes = c.nodes.len() - n;
-            let note = if dupes > 0 { format!(" ({dupes} listed twice)") } else { String::new() };
+            let note = if dupes > 0 {
+                format!(" ({dupes} listed twice)")
+            } else {
+                String::new()
+            };
             if n >= 3 {
-                pass(format!("{n} distinct nodes{note}: {}", list(&nodes)), c.span)
+                pass(
+                    format!("{n} distinct nodes{note}: {}", list(&nodes)),
+                    c.span,
+                )
             } else {
                 fail(
-                    format!("cluster has {n} distinct node{}{note}: a quorum needs at least 3 physical servers", if n == 1 { "" } else { "s" }),
+                    format!(
+                        "cluster has {n} distinct node{}{note}: a quorum needs at least 3 physical servers",
+                        if n == 1 { "" } else { "s" }
+                    ),
                     c.span,
                 )
             }
@@ -66,7 +75,15 @@ pub(super) const ODD: Rule = Rule {
         with_cluster(cx, |c, nodes| {
             let n = nodes.len();
             if n % 2 == 1 {
-                pass(format!("{n} nodes: a majority of {} tolerates {} failure{}", n / 2 + 1, n / 2, if n / 2 == 1 { "" } else { "s" }), c.span)
+                pass(
+                    format!(
+                        "{n} nodes: a majority of {} tolerates {} failure{}",
+                        n / 2 + 1,
+                        n / 2,
+                        if n / 2 == 1 { "" } else { "s" }
+                    ),
+                    c.span,
+                )
             } else {
                 fail(
                     format!(
@@ -101,12 +118,24 @@ pub(super) const HA: Rule = Rule {
             return skip("the product sets no availability target");
         };
         if target.value < threshold {
-            return skip(format!("availability target {}% is below {threshold}%, where a cluster becomes required", target.value));
+            return skip(format!(
+                "availability target {}% is below {threshold}%, where a cluster becomes required",
+                target.value
+            ));
         }
         match &cx.env.cluster {
-            Some(c) => pass(format!("availability target {}% is served by a cluster", target.value), c.span),
+            Some(c) => pass(
+                format!(
+                    "availability target {}% is served by a cluster",
+                    target.value
+                ),
+                c.span,
+            ),
             None => fail(
-                format!("availability target {}% (at or above {threshold}%) needs a cluster, and none is declared", target.value),
+                format!(
+                    "availability target {}% (at or above {threshold}%) needs a cluster, and none is declared",
+                    target.value
+                ),
                 target.span,
             ),
         }

@@ -25,7 +25,10 @@ pub(super) const FRAMEWORKS: Rule = Rule {
     check: |cx| {
         let product = &cx.spec.product;
         let has = |f: Framework| product.frameworks.iter().any(|x| x.value == f);
-        let in_eu = product.regions.iter().any(|r| r.value.eq_ignore_ascii_case("eu"));
+        let in_eu = product
+            .regions
+            .iter()
+            .any(|r| r.value.eq_ignore_ascii_case("eu"));
         let mut missing = Vec::new();
         let mut first_span = None;
         for class in &product.data_classes {
@@ -38,20 +41,40 @@ pub(super) const FRAMEWORKS: Rule = Rule {
                 DataClass::Personal => None,
             };
             if let Some(f) = needs.filter(|f| !has(*f)) {
-                let why = if class.value == DataClass::Personal { " in region eu" } else { "" };
+                let why = if class.value == DataClass::Personal {
+                    " in region eu"
+                } else {
+                    ""
+                };
                 missing.push(format!("{} data{why} needs {}", class.value, f));
                 first_span.get_or_insert(class.span);
             }
         }
         if missing.is_empty() {
             if product.data_classes.is_empty() {
-                pass("the product declares no regulated data classes", product.span)
+                pass(
+                    "the product declares no regulated data classes",
+                    product.span,
+                )
             } else {
-                let fw: Vec<&str> = product.frameworks.iter().map(|f| f.value.as_str()).collect();
-                pass(format!("frameworks in force ({}) cover the data handled", list(&fw)), product.span)
+                let fw: Vec<&str> = product
+                    .frameworks
+                    .iter()
+                    .map(|f| f.value.as_str())
+                    .collect();
+                pass(
+                    format!("frameworks in force ({}) cover the data handled", list(&fw)),
+                    product.span,
+                )
             }
         } else {
-            fail(format!("{}, which `product.frameworks` does not list", list(&missing)), first_span)
+            fail(
+                format!(
+                    "{}, which `product.frameworks` does not list",
+                    list(&missing)
+                ),
+                first_span,
+            )
         }
     },
 };

@@ -10,7 +10,11 @@ use crate::rule::{Applies, Area, Outcome, Rule};
 fn audience(cx: &Ctx<'_>) -> (Audience, Option<stagegate_spec::Span>, &'static str) {
     match &cx.env.audience {
         Some(a) => (a.value, Some(a.span), ""),
-        None => (cx.mode.default_audience(), None, " (the default, as `audience` is not set)"),
+        None => (
+            cx.mode.default_audience(),
+            None,
+            " (the default, as `audience` is not set)",
+        ),
     }
 }
 
@@ -37,7 +41,12 @@ pub(super) const DEV_INTERNAL: Rule = Rule {
     remediation: "Set `audience = \"internal\"`, or promote the environment (`stagegate plan ENV --to staging`) before others use it.",
     example: "[environments.dev]\nmode = \"development\"\naudience = \"internal\"",
     live: false,
-    check: |cx| internal(cx, "a development environment cannot be considered as an environment for anything else"),
+    check: |cx| {
+        internal(
+            cx,
+            "a development environment cannot be considered as an environment for anything else",
+        )
+    },
 };
 
 pub(super) const STAGING_INTERNAL: Rule = Rule {
@@ -52,7 +61,12 @@ pub(super) const STAGING_INTERNAL: Rule = Rule {
     remediation: "Keep customers off staging (`audience = \"internal\"`), or promote it to soft launch once backup, monitoring and security are in place.",
     example: "[environments.staging]\nmode = \"staging\"\naudience = \"internal\"",
     live: false,
-    check: |cx| internal(cx, "staging is meant for internal testing and not for customer use"),
+    check: |cx| {
+        internal(
+            cx,
+            "staging is meant for internal testing and not for customer use",
+        )
+    },
 };
 
 pub(super) const STAGING_CONTROL: Rule = Rule {
@@ -72,7 +86,10 @@ pub(super) const STAGING_CONTROL: Rule = Rule {
     check: |cx| match &cx.env.controlled_by {
         Some(c) if c.value == Controller::Client => pass("controlled by the client", c.span),
         Some(c) => fail(
-            format!("controlled by {}, but staging should be controlled by the partner/client", c.value),
+            format!(
+                "controlled by {}, but staging should be controlled by the partner/client",
+                c.value
+            ),
             c.span,
         ),
         None => fail(
@@ -101,7 +118,9 @@ pub(super) const SOFT_AUDIENCE: Rule = Rule {
         let (a, span, note) = audience(cx);
         if a == Audience::Public {
             fail(
-                format!("audience is public{note}: a soft launch targets a smaller audience such as beta/alpha testers"),
+                format!(
+                    "audience is public{note}: a soft launch targets a smaller audience such as beta/alpha testers"
+                ),
                 span,
             )
         } else {
@@ -109,4 +128,3 @@ pub(super) const SOFT_AUDIENCE: Rule = Rule {
         }
     },
 };
-

@@ -20,8 +20,20 @@ pub(super) const INSTANCE: Rule = Rule {
         if n == 0 {
             fail("no server is declared", cx.env.span)
         } else {
-            let names: Vec<&str> = cx.env.servers.iter().map(|s| s.name.value.as_str()).collect();
-            pass(format!("{n} server{} declared: {}", if n == 1 { "" } else { "s" }, list(&names)), cx.env.servers[0].span)
+            let names: Vec<&str> = cx
+                .env
+                .servers
+                .iter()
+                .map(|s| s.name.value.as_str())
+                .collect();
+            pass(
+                format!(
+                    "{n} server{} declared: {}",
+                    if n == 1 { "" } else { "s" },
+                    list(&names)
+                ),
+                cx.env.servers[0].span,
+            )
         }
     },
 };
@@ -48,16 +60,31 @@ pub(super) const REGIONS: Rule = Rule {
         }
         let missing: Vec<&str> = regions
             .iter()
-            .filter(|r| !cx.env.servers.iter().any(|s| s.region.as_ref().is_some_and(|sr| sr.value == r.value)))
+            .filter(|r| {
+                !cx.env
+                    .servers
+                    .iter()
+                    .any(|s| s.region.as_ref().is_some_and(|sr| sr.value == r.value))
+            })
             .map(|r| r.value.as_str())
             .collect();
         if missing.is_empty() {
             let all: Vec<&str> = regions.iter().map(|r| r.value.as_str()).collect();
-            pass(format!("every region ({}) has a server", list(&all)), cx.env.span)
+            pass(
+                format!("every region ({}) has a server", list(&all)),
+                cx.env.span,
+            )
         } else {
             fail(
-                format!("no server serves region{} {}", if missing.len() == 1 { "" } else { "s" }, list(&missing)),
-                regions.iter().find(|r| r.value == missing[0]).map(|r| r.span),
+                format!(
+                    "no server serves region{} {}",
+                    if missing.len() == 1 { "" } else { "s" },
+                    list(&missing)
+                ),
+                regions
+                    .iter()
+                    .find(|r| r.value == missing[0])
+                    .map(|r| r.span),
             )
         }
     },

@@ -22,7 +22,10 @@ pub(super) const REQUIRED: Rule = Rule {
     applies: Applies::SOFT_PROD,
     condition: Some("in soft launch, when `product.availability_target` is set"),
     requirement: "monitoring with at least one check",
-    guideline: &["Monitoring (required)", "Monitoring (depending on system availability requirements)"],
+    guideline: &[
+        "Monitoring (required)",
+        "Monitoring (depending on system availability requirements)",
+    ],
     rationale: "An availability target nobody measures is a wish; outages are found by users instead of operators.",
     remediation: "Declare `[environments.ENV.monitoring]` with `notify` and at least one check.",
     example: "[environments.production.monitoring]\nnotify = [\"ops\"]\n\n[[environments.production.monitoring.checks]]\nname = \"api-health\"\ncovers = \"core\"\nkind = \"http\"\nurl = \"https://shop.example.com/healthz\"",
@@ -33,16 +36,26 @@ pub(super) const REQUIRED: Rule = Rule {
         }
         match &cx.env.monitoring {
             Some(m) if !m.checks.is_empty() => pass(
-                format!("{} monitoring check{}", m.checks.len(), if m.checks.len() == 1 { "" } else { "s" }),
+                format!(
+                    "{} monitoring check{}",
+                    m.checks.len(),
+                    if m.checks.len() == 1 { "" } else { "s" }
+                ),
                 m.span,
             ),
             Some(m) => fail("monitoring is declared but has no checks", m.span),
             None => match (cx.mode, &cx.spec.product.availability_target) {
                 (Mode::SoftLaunch, Some(t)) => fail(
-                    format!("no monitoring is declared, but the product targets {}% availability", t.value),
+                    format!(
+                        "no monitoring is declared, but the product targets {}% availability",
+                        t.value
+                    ),
                     cx.env.span,
                 ),
-                _ => fail("no monitoring is declared: production requires it", cx.env.span),
+                _ => fail(
+                    "no monitoring is declared: production requires it",
+                    cx.env.span,
+                ),
             },
         }
     },
@@ -62,7 +75,11 @@ pub(super) const COVERAGE: Rule = Rule {
     live: false,
     check: |cx| {
         with_monitoring(cx, |m| {
-            let covers = |pred: &dyn Fn(&Covers) -> bool| m.checks.iter().any(|c| c.covers.as_ref().is_some_and(|cv| pred(&cv.value)));
+            let covers = |pred: &dyn Fn(&Covers) -> bool| {
+                m.checks
+                    .iter()
+                    .any(|c| c.covers.as_ref().is_some_and(|cv| pred(&cv.value)))
+            };
             let mut missing = Vec::new();
             let core = covers(&|c| match c {
                 Covers::Core => true,
@@ -73,7 +90,10 @@ pub(super) const COVERAGE: Rule = Rule {
                 missing.push("the core system".to_owned());
             }
             for db in cx.env.servers_with(Role::Database) {
-                if !covers(&|c| matches!(c, Covers::Database) || matches!(c, Covers::Server(n) if *n == db.name.value)) {
+                if !covers(&|c| {
+                    matches!(c, Covers::Database)
+                        || matches!(c, Covers::Server(n) if *n == db.name.value)
+                }) {
                     missing.push(format!("database server {}", db.name.value));
                 }
             }
@@ -81,7 +101,10 @@ pub(super) const COVERAGE: Rule = Rule {
                 missing.push("the backup".to_owned());
             }
             if missing.is_empty() {
-                pass("checks cover the core system, every database server and the backup where one exists", m.span)
+                pass(
+                    "checks cover the core system, every database server and the backup where one exists",
+                    m.span,
+                )
             } else {
                 fail(format!("no check covers {}", list(&missing)), m.span)
             }
@@ -104,7 +127,10 @@ pub(super) const NOTIFY: Rule = Rule {
     check: |cx| {
         with_monitoring(cx, |m| {
             if m.notify.is_empty() {
-                return fail("monitoring notifies nobody: `notify` names no contact", m.span);
+                return fail(
+                    "monitoring notifies nobody: `notify` names no contact",
+                    m.span,
+                );
             }
             let unreachable: Vec<&str> = m
                 .notify
@@ -113,7 +139,11 @@ pub(super) const NOTIFY: Rule = Rule {
                 .map(|id| id.value.as_str())
                 .collect();
             if let Some(first) = unreachable.first() {
-                let span = m.notify.iter().find(|id| id.value == *first).map(|id| id.span);
+                let span = m
+                    .notify
+                    .iter()
+                    .find(|id| id.value == *first)
+                    .map(|id| id.span);
                 fail(
                     format!(
                         "contact{} {} ha{} neither an email nor a notifier",
@@ -148,14 +178,21 @@ pub(super) const OBSERVABILITY: Rule = Rule {
     live: false,
     check: |cx| match &cx.env.observability {
         Some(o) if o.is_configured() => {
-            let parts: Vec<&str> = [("metrics", &o.metrics), ("logs", &o.logs), ("traces", &o.traces)]
-                .iter()
-                .filter(|(_, v)| v.is_some())
-                .map(|(k, _)| *k)
-                .collect();
+            let parts: Vec<&str> = [
+                ("metrics", &o.metrics),
+                ("logs", &o.logs),
+                ("traces", &o.traces),
+            ]
+            .iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(k, _)| *k)
+            .collect();
             pass(format!("observability covers {}", list(&parts)), o.span)
         }
-        Some(o) => fail("the observability table names no metrics, logs or traces endpoint", o.span),
+        Some(o) => fail(
+            "the observability table names no metrics, logs or traces endpoint",
+            o.span,
+        ),
         None => fail("no observability platform is declared", cx.env.span),
     },
 };

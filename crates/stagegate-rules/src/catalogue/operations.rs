@@ -28,13 +28,26 @@ pub(super) const DUTIES: Rule = Rule {
     check: |cx| {
         let ops = cx.env.operations.as_ref();
         let mut duties = vec![
-            ("log monitoring", ops.and_then(|o| o.log_monitoring.as_ref())),
-            ("security updates", ops.and_then(|o| o.security_updates.as_ref())),
+            (
+                "log monitoring",
+                ops.and_then(|o| o.log_monitoring.as_ref()),
+            ),
+            (
+                "security updates",
+                ops.and_then(|o| o.security_updates.as_ref()),
+            ),
         ];
         if cx.env.backup.is_some() {
-            duties.push(("backup monitoring", ops.and_then(|o| o.backup_monitoring.as_ref())));
+            duties.push((
+                "backup monitoring",
+                ops.and_then(|o| o.backup_monitoring.as_ref()),
+            ));
         }
-        let missing: Vec<&str> = duties.iter().filter(|(_, o)| o.is_none()).map(|(d, _)| *d).collect();
+        let missing: Vec<&str> = duties
+            .iter()
+            .filter(|(_, o)| o.is_none())
+            .map(|(d, _)| *d)
+            .collect();
         let span = ops.map_or(cx.env.span, |o| o.span);
         if missing.is_empty() {
             let owned: Vec<String> = duties
@@ -52,7 +65,11 @@ pub(super) const DUTIES: Rule = Rule {
 fn runbook_problem(cx: &Ctx<'_>, runbooks: Option<&Runbooks>, which: Runbook) -> Option<String> {
     match runbooks.and_then(|r| r.get(which)) {
         None => Some(format!("{which} (not declared)")),
-        Some(path) => cx.files.state(&path.value).problem(&path.value).map(|p| format!("{which} ({p})")),
+        Some(path) => cx
+            .files
+            .state(&path.value)
+            .problem(&path.value)
+            .map(|p| format!("{which} ({p})")),
     }
 }
 
@@ -87,12 +104,18 @@ pub(super) const RUNBOOKS: Rule = Rule {
         if cx.env.backup.is_some() {
             needed.push(Runbook::BackupRestore);
         }
-        let problems: Vec<String> = needed.iter().filter_map(|w| runbook_problem(cx, runbooks, *w)).collect();
+        let problems: Vec<String> = needed
+            .iter()
+            .filter_map(|w| runbook_problem(cx, runbooks, *w))
+            .collect();
         let span = runbooks.map_or(cx.env.span, |r| r.span);
         if problems.is_empty() {
             pass(format!("{} runbooks present", needed.len()), span)
         } else {
-            fail(format!("runbooks missing or unusable: {}", list(&problems)), span)
+            fail(
+                format!("runbooks missing or unusable: {}", list(&problems)),
+                span,
+            )
         }
     },
 };
@@ -104,14 +127,18 @@ pub(super) const BREACH: Rule = Rule {
     applies: Applies::SOFT_PROD,
     condition: None,
     requirement: "a security-breach runbook, an existing non-empty file",
-    guideline: &["Security Breach: Addressing security breaches is crucial to maintain system integrity."],
+    guideline: &[
+        "Security Breach: Addressing security breaches is crucial to maintain system integrity.",
+    ],
     rationale: "A breach has deadlines (containment, evidence, legal notification) that cannot be met by improvising.",
     remediation: "Write a security breach runbook and set `runbooks.security-breach` to its path.",
     example: "[environments.production.runbooks]\nsecurity-breach = \"runbooks/security-breach.md\"",
     live: false,
     check: |cx| {
         let runbooks = cx.env.runbooks.as_ref();
-        let span = runbooks.and_then(|r| r.get(Runbook::SecurityBreach)).map_or(cx.env.span, |p| p.span);
+        let span = runbooks
+            .and_then(|r| r.get(Runbook::SecurityBreach))
+            .map_or(cx.env.span, |p| p.span);
         match runbook_problem(cx, runbooks, Runbook::SecurityBreach) {
             None => pass("security breach runbook present", span),
             Some(p) => fail(format!("no usable security breach runbook: {p}"), span),
@@ -132,9 +159,16 @@ pub(super) const AGREEMENT: Rule = Rule {
     example: "[environments.production.operations]\nagreement = \"docs/support-agreement.md\"",
     live: false,
     check: |cx| {
-        let agreement = cx.env.operations.as_ref().and_then(|o| o.agreement.as_ref());
+        let agreement = cx
+            .env
+            .operations
+            .as_ref()
+            .and_then(|o| o.agreement.as_ref());
         match agreement {
-            None => fail("no support agreement is declared (`operations.agreement`)", cx.env.operations.as_ref().map_or(cx.env.span, |o| o.span)),
+            None => fail(
+                "no support agreement is declared (`operations.agreement`)",
+                cx.env.operations.as_ref().map_or(cx.env.span, |o| o.span),
+            ),
             Some(path) => match cx.files.state(&path.value).problem(&path.value) {
                 None => pass(format!("support agreement {}", path.value), path.span),
                 Some(p) => fail(format!("support agreement unusable: {p}"), path.span),
@@ -150,16 +184,28 @@ pub(super) const STAFF: Rule = Rule {
     applies: Applies::SOFT_REC_PROD,
     condition: None,
     requirement: "at least one contact with `on_call = true`",
-    guideline: &["At this stage, all technology, processes, and staff should be prepared to monitor and operate the system."],
+    guideline: &[
+        "At this stage, all technology, processes, and staff should be prepared to monitor and operate the system.",
+    ],
     rationale: "Monitoring that pages nobody outside office hours leaves the system unattended most of the week.",
     remediation: "Mark the contacts who take on-call duty with `on_call = true`.",
     example: "[contacts.ops]\nname = \"Ops on-call\"\nemail = \"ops@example.com\"\non_call = true",
     live: false,
     check: |cx| {
-        let on_call: Vec<&str> = cx.spec.contacts.iter().filter(|c| c.on_call).map(|c| c.id.value.as_str()).collect();
+        let on_call: Vec<&str> = cx
+            .spec
+            .contacts
+            .iter()
+            .filter(|c| c.on_call)
+            .map(|c| c.id.value.as_str())
+            .collect();
         if on_call.is_empty() {
             fail(
-                if cx.spec.contacts.is_empty() { "no contacts are declared, so nobody is on call" } else { "no contact is on call (`on_call = true`)" },
+                if cx.spec.contacts.is_empty() {
+                    "no contacts are declared, so nobody is on call"
+                } else {
+                    "no contact is on call (`on_call = true`)"
+                },
                 cx.spec.contacts.first().map_or(cx.env.span, |c| c.span),
             )
         } else {
@@ -168,4 +214,3 @@ pub(super) const STAFF: Rule = Rule {
         }
     },
 };
-

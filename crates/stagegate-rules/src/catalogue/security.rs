@@ -7,18 +7,28 @@ use crate::context::Ctx;
 use crate::rule::{Applies, Area, Outcome, Rule};
 
 const SECURE_INFRA: &str = "Implement security measures like firewalls, VPNs for operations/business teams, site-to-site VPNs for backups and monitoring, and backup encryption.";
-const BEFORE_LAUNCH: &str =
-    "Security must be addressed at various project stages. Before production launch (both soft and full launch), ensure:";
+const BEFORE_LAUNCH: &str = "Security must be addressed at various project stages. Before production launch (both soft and full launch), ensure:";
 
 /// A `security` switch that must be on.
-fn switch(cx: &Ctx<'_>, value: impl Fn(&Security) -> Option<&Spanned<bool>>, key: &str, what: &str) -> Outcome {
+fn switch(
+    cx: &Ctx<'_>,
+    value: impl Fn(&Security) -> Option<&Spanned<bool>>,
+    key: &str,
+    what: &str,
+) -> Outcome {
     let Some(sec) = &cx.env.security else {
-        return fail(format!("no [security] table: {what} is not declared"), cx.env.span);
+        return fail(
+            format!("no [security] table: {what} is not declared"),
+            cx.env.span,
+        );
     };
     match value(sec) {
         Some(v) if v.value => pass(format!("{what} in place"), v.span),
         Some(v) => fail(format!("{what} is off (`{key} = false`)"), v.span),
-        None => fail(format!("{what} is not declared (`{key}` is not set)"), sec.span),
+        None => fail(
+            format!("{what} is not declared (`{key}` is not set)"),
+            sec.span,
+        ),
     }
 }
 
@@ -49,7 +59,14 @@ pub(super) const OPS_VPN: Rule = Rule {
     remediation: "Put administrative access behind a VPN for the operations and business teams, and set `security.ops_vpn = true`.",
     example: "[environments.production.security]\nops_vpn = true",
     live: false,
-    check: |cx| switch(cx, |s| s.ops_vpn.as_ref(), "ops_vpn", "a VPN for operations/business teams"),
+    check: |cx| {
+        switch(
+            cx,
+            |s| s.ops_vpn.as_ref(),
+            "ops_vpn",
+            "a VPN for operations/business teams",
+        )
+    },
 };
 
 pub(super) const S2S_VPN: Rule = Rule {
@@ -72,10 +89,20 @@ pub(super) const S2S_VPN: Rule = Rule {
         if cx.env.monitoring.is_some() {
             needed.push(VpnScope::Monitoring);
         }
-        let declared = cx.env.security.as_ref().and_then(|s| s.site_to_site_vpn.as_ref());
-        let span: Option<Span> = declared.map(|d| d.span).or(cx.env.security.as_ref().map(|s| s.span));
+        let declared = cx
+            .env
+            .security
+            .as_ref()
+            .and_then(|s| s.site_to_site_vpn.as_ref());
+        let span: Option<Span> =
+            declared
+                .map(|d| d.span)
+                .or(cx.env.security.as_ref().map(|s| s.span));
         if needed.is_empty() {
-            return pass("no backup or monitoring traffic leaves the environment", span);
+            return pass(
+                "no backup or monitoring traffic leaves the environment",
+                span,
+            );
         }
         let missing: Vec<&str> = needed
             .iter()
@@ -86,7 +113,13 @@ pub(super) const S2S_VPN: Rule = Rule {
         if missing.is_empty() {
             pass(format!("site-to-site VPN carries {}", list(&needed)), span)
         } else {
-            fail(format!("{} traffic does not cross a site-to-site VPN", list(&missing)), span.or(Some(cx.env.span)))
+            fail(
+                format!(
+                    "{} traffic does not cross a site-to-site VPN",
+                    list(&missing)
+                ),
+                span.or(Some(cx.env.span)),
+            )
         }
     },
 };
@@ -109,22 +142,35 @@ pub(super) const PENTEST: Rule = Rule {
     live: false,
     check: |cx| {
         let Some(p) = &cx.env.pentest else {
-            return fail("no penetration test is recorded (`[pentest]` is missing)", cx.env.span);
+            return fail(
+                "no penetration test is recorded (`[pentest]` is missing)",
+                cx.env.span,
+            );
         };
         let mut problems = Vec::new();
         let mut span = p.span;
-        let by = p.vendor.as_deref().map(|v| format!(" by {v}")).unwrap_or_default();
+        let by = p
+            .vendor
+            .as_deref()
+            .map(|v| format!(" by {v}"))
+            .unwrap_or_default();
         if !p.external.as_ref().is_some_and(|e| e.value) {
-            problems.push(format!("the pentest{by} is not marked external (`external = true`)"));
+            problems.push(format!(
+                "the pentest{by} is not marked external (`external = true`)"
+            ));
             if let Some(e) = &p.external {
                 span = e.span;
             }
         }
         let date = p.date.value;
         let age = cx.as_of.days_since(date);
-        let max_days = i64::try_from(cx.spec.policy.pentest_max_age.whole_days()).unwrap_or(i64::MAX);
+        let max_days =
+            i64::try_from(cx.spec.policy.pentest_max_age.whole_days()).unwrap_or(i64::MAX);
         if age < 0 {
-            problems.push(format!("the pentest is dated {date}, after the as-of date {}: it has not happened yet", cx.as_of));
+            problems.push(format!(
+                "the pentest is dated {date}, after the as-of date {}: it has not happened yet",
+                cx.as_of
+            ));
             span = p.date.span;
         } else if age > max_days {
             problems.push(format!(
@@ -135,11 +181,19 @@ pub(super) const PENTEST: Rule = Rule {
         }
         let f = &p.open_findings;
         if f.critical > 0 || f.high > 0 {
-            problems.push(format!("{} critical and {} high findings are still open", f.critical, f.high));
+            problems.push(format!(
+                "{} critical and {} high findings are still open",
+                f.critical, f.high
+            ));
             span = f.span.unwrap_or(span);
         }
         if problems.is_empty() {
-            pass(format!("external pentest{by} of {date}, {age} days old, no open critical or high findings"), p.span)
+            pass(
+                format!(
+                    "external pentest{by} of {date}, {age} days old, no open critical or high findings"
+                ),
+                p.span,
+            )
         } else {
             fail(problems.join("; "), span)
         }

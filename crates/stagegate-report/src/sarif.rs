@@ -1,0 +1,185 @@
+//! SARIF 2.1.0, as GitHub code scanning ingests it: every rule described in
+//! the driver, one result per failing, warning or waived finding, located at
+//! the spec line, with a stable fingerprint per rule and environment.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+use stagegate_rules::{Area, Severity, Status, catalogue};
+
+use crate::Report;
+
+const INFO_URI: &str = "https://github.com/stagegate/stagegate";
+
+fn level(status: Status) -> &'static str {
+    match status {
+        Status::Fail | Status::Waived => "error",
+        Status::Warn => "warning",
+        Status::Pass | Status::Skip => "none",
+    }
+}
+
+/// GitHub wants repository-relative, forward-slash URIs.
+fn artifact_uri(name: &str) -> String {
+    let path = std::path::Path::new(name);
+    let relative = if path.is_absolute() {
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.to_path_buf()))
+            .unwrap_or_else(|| path.to_path_buf())
+    } else {
+        path.to_path_buf()
+    };
+    let s = relative.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+}
+
+/// FNV-1a: stable across versions and platforms, unlike `DefaultHasher`.
+fn fingerprint(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain(std::iter::once(0)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+fn pascal(title: &str) -> String {
+    title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn rules() -> Vec<Value> {
+    catalogue()
+        .iter()
+        .map(|rule| {
+            let quotes: String = rule
+                .guideline
+                .iter()
+                .map(|q| format!("> {q}\n>\n"))
+                .collect();
+            let markdown = format!(
+                "**{}**\n\nRequirement: {}\n\n{}\n{}\n\n**Fix:** {}\n\n```toml\n{}\n```",
+                rule.title,
+                rule.requirement,
+                quotes.trim_end_matches(">\n"),
+                rule.rationale,
+                rule.remediation,
+                rule.example
+            );
+            let mut tags = vec![rule.area.title().to_lowercase()];
+            if rule.area == Area::Security {
+                tags.push("security".to_owned());
+            }
+            let default_level = match rule.applies.nominal() {
+                Severity::Required => "error",
+                Severity::Recommended => "warning",
+            };
+            let mut properties = json!({ "tags": tags, "precision": "very-high" });
+            if rule.area == Area::Security {
+                properties["security-severity"] = json!(if default_level == "error" {
+                    "8.0"
+                } else {
+                    "5.0"
+                });
+            }
+            json!({
+                "id": rule.id,
+                "name": pascal(rule.title),
+                "shortDescription": { "text": rule.title },
+                "fullDescription": { "text": rule.requirement },
+                "help": {
+                    "text": format!("{}\n\nFix: {}", rule.rationale, rule.remediation),
+                    "markdown": markdown,
+                },
+                "helpUri": format!("{INFO_URI}/blob/main/docs/rules.md#{}", rule.id.to_lowercase()),
+                "defaultConfiguration": { "level": default_level },
+                "properties": properties,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let uri = artifact_uri(r.source.name());
+    let mut results = Vec::new();
+    for env in r.environments {
+        for f in env
+            .findings
+            .iter()
+            .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Waived))
+        {
+            let index = catalogue()
+                .iter()
+                .position(|x| x.id == f.rule.id)
+                .unwrap_or(0);
+            let (line, column) = f
+                .span
+                .map(|s| r.source.span_start(s))
+                .map_or((1, 1), |lc| (lc.line, lc.column));
+            let mut result = json!({
+                "ruleId": f.rule.id,
+                "ruleIndex": index,
+                "level": level(f.status),
+                "message": { "text": format!("{} ({}): {}", env.name(), env.mode.label(), f.message) },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri },
+                        "region": { "startLine": line, "startColumn": column },
+                    },
+                    "logicalLocations": [{ "name": env.name(), "kind": "module" }],
+                }],
+                "partialFingerprints": { "stagegate/v1": fingerprint(&[f.rule.id, env.name()]) },
+                "properties": {
+                    "environment": env.name(),
+                    "mode": env.mode.as_str(),
+                    "status": f.status.as_str(),
+                    "severity": f.severity.as_str(),
+                },
+            });
+            if let (Status::Waived, Some(w)) = (f.status, &f.waiver) {
+                let by = w
+                    .approved_by
+                    .as_deref()
+                    .map(|a| format!(" (approved by {a})"))
+                    .unwrap_or_default();
+                result["suppressions"] = json!([{
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": format!("{}{by}; expires {}", w.reason, w.expires),
+                }]);
+            }
+            results.push(result);
+        }
+    }
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "stagegate",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": INFO_URI,
+                "rules": rules(),
+            }},
+            "automationDetails": { "id": format!("stagegate/{}/", r.as_of) },
+            "artifacts": [{ "location": { "uri": uri }, "mimeType": "application/toml" }],
+            "results": results,
+            "invocations": [{ "executionSuccessful": true }],
+            "properties": { "product": r.product, "asOf": r.as_of.to_string() },
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

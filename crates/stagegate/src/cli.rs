@@ -1,0 +1,166 @@
+//! Command-line arguments as clap parses them; `main` turns them into work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use stagegate_spec::{Date, Mode};
+
+/// Takes a product from development to a full production launch: checks every
+/// environment of `stagegate.toml` against the requirements of its rollout mode.
+#[derive(Debug, Parser)]
+#[command(
+    name = "stagegate",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate environments against the requirements of their rollout mode.
+    ///
+    /// Exits 0 when every evaluated environment is ready, 1 when one is
+    /// blocked, and 2 when the spec or the command line is invalid.
+    Check(CheckArgs),
+    /// Show what must change before promoting an environment to another mode.
+    Plan(PlanArgs),
+    /// List the rule catalogue or explain one rule.
+    Rules(RulesArgs),
+    /// Print the JSON Schema of stagegate.toml, for editor completion and validation.
+    Schema,
+    /// Write a commented starter stagegate.toml.
+    Init(InitArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Json,
+    Markdown,
+    Sarif,
+    Junit,
+}
+
+impl From<FormatArg> for stagegate_report::Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Text => Self::Text,
+            FormatArg::Json => Self::Json,
+            FormatArg::Markdown => Self::Markdown,
+            FormatArg::Sarif => Self::Sarif,
+            FormatArg::Junit => Self::Junit,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: FormatArg,
+    /// Evaluate date rules (pentest age, waiver expiry) as of this date (YYYY-MM-DD; default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<Date>,
+    /// Text format: also list passing and skipped rules.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The spec file.
+    #[arg(value_name = "SPEC", default_value = "stagegate.toml")]
+    pub spec: PathBuf,
+    /// Evaluate only this environment (repeatable).
+    #[arg(long = "env", short = 'e', value_name = "NAME")]
+    pub envs: Vec<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The environment to promote.
+    #[arg(value_name = "ENV")]
+    pub env: String,
+    /// The mode to promote to (default: the next mode after the current one).
+    #[arg(long, value_name = "MODE", value_parser = parse_mode)]
+    pub to: Option<Mode>,
+    /// The spec file.
+    #[arg(value_name = "SPEC", default_value = "stagegate.toml")]
+    pub spec: PathBuf,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub command: Option<RulesCommand>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List every rule with the modes it applies to.
+    List {
+        #[arg(long, short = 'f', value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// Explain a rule: the guideline it enforces, why, and how to fix it.
+    Explain {
+        /// Rule id, e.g. SG-BACKUP-OFFSITE.
+        rule: String,
+        #[arg(long, short = 'f', value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the spec (`-` for standard output).
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "FILE",
+        default_value = "stagegate.toml"
+    )]
+    pub output: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+    /// Product name to put in the spec.
+    #[arg(long, value_name = "NAME", default_value = "My Product")]
+    pub name: String,
+}
+
+fn parse_date(s: &str) -> Result<Date, String> {
+    s.parse::<Date>().map_err(|e| e.to_string())
+}
+
+fn parse_mode(s: &str) -> Result<Mode, String> {
+    Mode::parse(s).ok_or_else(|| {
+        let hint = stagegate_spec::suggest::did_you_mean(s, Mode::NAMES.iter().copied())
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_default();
+        format!(
+            "unknown mode `{s}`{hint}: expected one of {}",
+            Mode::NAMES.join(", ")
+        )
+    })
+}

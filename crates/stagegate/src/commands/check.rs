@@ -1,0 +1,85 @@
+//! `check` and `plan`: evaluate, render, and turn the verdicts into an exit code.
+
+use std::io::Write;
+
+use stagegate_report::{Format, Kind, Options, Report};
+use stagegate_rules::{EnvironmentResult, Verdict, evaluate, evaluate_environment};
+use stagegate_spec::Date;
+
+use crate::cli::{CheckArgs, PlanArgs, ReportArgs};
+use crate::load::Loaded;
+use crate::{Failure, Outcome};
+
+pub fn check(args: &CheckArgs) -> Result<Outcome, Failure> {
+    let loaded = Loaded::read(&args.spec)?;
+    loaded.check_env_names(&args.envs)?;
+    let envs: Vec<&str> = args.envs.iter().map(String::as_str).collect();
+    let as_of = args.report.as_of.unwrap_or_else(Date::today_utc);
+    let evaluation = evaluate(&loaded.spec, &envs, as_of, &loaded.file_facts());
+    emit(
+        &loaded,
+        Kind::Check,
+        as_of,
+        &evaluation.environments,
+        &args.report,
+    )
+}
+
+pub fn plan(args: &PlanArgs) -> Result<Outcome, Failure> {
+    let loaded = Loaded::read(&args.spec)?;
+    loaded.check_env_names(std::slice::from_ref(&args.env))?;
+    let env = loaded
+        .spec
+        .environment(&args.env)
+        .ok_or_else(|| Failure::Message(format!("no environment `{}`", args.env)))?;
+    let from = env.mode.value;
+    let to = match args.to {
+        Some(to) => to,
+        None => from.next().ok_or_else(|| {
+            Failure::Message(format!(
+                "environment `{}` is already in production; pass `--to MODE` to evaluate it in another mode",
+                args.env
+            ))
+        })?,
+    };
+    let as_of = args.report.as_of.unwrap_or_else(Date::today_utc);
+    let result = evaluate_environment(&loaded.spec, env, to, as_of, &loaded.file_facts());
+    emit(
+        &loaded,
+        Kind::Plan { from },
+        as_of,
+        std::slice::from_ref(&result),
+        &args.report,
+    )
+}
+
+fn emit(
+    loaded: &Loaded,
+    kind: Kind,
+    as_of: Date,
+    environments: &[EnvironmentResult<'_>],
+    args: &ReportArgs,
+) -> Result<Outcome, Failure> {
+    let report = Report {
+        kind,
+        product: &loaded.spec.product.name.value,
+        as_of,
+        source: &loaded.source,
+        environments,
+    };
+    let format = Format::from(args.format);
+    let opts = Options {
+        styled: true,
+        verbose: args.verbose,
+    };
+    let mut out = anstream::stdout().lock();
+    report.render(format, opts, &mut out)?;
+    out.flush()?;
+    Ok(
+        if environments.iter().any(|e| e.verdict() == Verdict::Blocked) {
+            Outcome::Blocked
+        } else {
+            Outcome::Ready
+        },
+    )
+}

@@ -1,0 +1,37 @@
+//! One module per command.
+
+mod check;
+mod init;
+mod rules;
+
+use std::io::Write;
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, Command};
+use crate::{Failure, Outcome};
+
+pub fn run(command: Command) -> Result<Outcome, Failure> {
+    match command {
+        Command::Check(args) => check::check(&args),
+        Command::Plan(args) => check::plan(&args),
+        Command::Rules(args) => rules::run(&args),
+        Command::Schema => {
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &stagegate_spec::json_schema())
+                .map_err(std::io::Error::from)?;
+            writeln!(out)?;
+            Ok(Outcome::Ready)
+        }
+        Command::Init(args) => init::run(&args),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "stagegate",
+                &mut std::io::stdout(),
+            );
+            Ok(Outcome::Ready)
+        }
+    }
+}
