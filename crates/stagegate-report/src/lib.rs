@@ -89,6 +89,22 @@ impl Report<'_> {
     }
 }
 
+/// How a promotion changes a rule's weight: "new in production", or
+/// "recommended in soft launch, required in production". `None` when the rule
+/// weighs the same in both modes.
+pub fn promotion_note(f: &Finding, from: Mode) -> Option<String> {
+    match f.rule.applies.in_mode(from) {
+        None => Some(format!("not required in {}", from.label())),
+        Some(before) if before != f.severity => Some(format!(
+            "{} in {}, {} now",
+            before.as_str(),
+            from.label(),
+            f.severity.as_str()
+        )),
+        Some(_) => None,
+    }
+}
+
 /// "1 warning" / "2 warnings".
 pub(crate) fn plural(n: usize, word: &str) -> String {
     if n == 1 {

@@ -48,6 +48,11 @@ fn rows(r: &Report<'_>, findings: &[&Finding], out: &mut dyn Write) -> io::Resul
         if matches!(f.status, Status::Fail | Status::Warn) {
             message.push_str(&format!("<br>**Fix:** {}", cell(f.rule.remediation)));
         }
+        if let (Kind::Plan { from }, false) = (r.kind, f.status == Status::Skip)
+            && let Some(note) = crate::promotion_note(f, from)
+        {
+            message.push_str(&format!("<br>_{}_", cell(&note)));
+        }
         let loc = r
             .finding_location(f)
             .map(|l| format!("`{}:{}`", l.file, l.line))

@@ -122,9 +122,15 @@ fn check(r: &Report<'_>, s: &Styles, opts: Options, out: &mut dyn Write) -> io::
 }
 
 fn finding(r: &Report<'_>, f: &Finding, s: &Styles, out: &mut dyn Write) -> io::Result<()> {
+    let change = match r.kind {
+        Kind::Plan { from } if f.status != Status::Skip => crate::promotion_note(f, from)
+            .map(|n| format!(" {}", s.dim(&format!("({n})"))))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
     writeln!(
         out,
-        "  {} {} {}",
+        "  {} {} {}{change}",
         s.status(f.status),
         s.bold(f.rule.id),
         f.rule.title

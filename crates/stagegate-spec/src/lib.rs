@@ -4,6 +4,8 @@
 //! This crate knows nothing of rules or reports: it turns text into a
 //! validated [`Spec`], or into every [`Diagnostic`] that stops it.
 
+#![recursion_limit = "256"]
+
 mod date;
 mod decode;
 mod diagnostic;

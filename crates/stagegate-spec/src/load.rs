@@ -469,7 +469,7 @@ fn decode_monitoring(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Monit
 }
 
 /// Keys every check accepts, whatever its kind.
-const CHECK_COMMON: &[&str] = &[
+pub(crate) const CHECK_COMMON: &[&str] = &[
     "name",
     "covers",
     "kind",
@@ -483,7 +483,7 @@ const CHECK_COMMON: &[&str] = &[
 ];
 
 /// Keys that only some kinds accept, and which of them each kind requires.
-fn check_keys(kind: CheckKind) -> (&'static [&'static str], &'static [&'static str]) {
+pub(crate) fn check_keys(kind: CheckKind) -> (&'static [&'static str], &'static [&'static str]) {
     match kind {
         CheckKind::Http => (
             &[
