@@ -21,10 +21,16 @@ impl Duration {
 
     /// A duration with a canonical spelling (used for defaults).
     pub fn from_secs(secs: u64) -> Duration {
-        let value = StdDuration::from_secs(secs);
+        let text = match secs {
+            0 => "0s".to_owned(),
+            s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+            s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+            s if s % 60 == 0 => format!("{}m", s / 60),
+            s => format!("{s}s"),
+        };
         Duration {
-            value,
-            text: humantime::format_duration(value).to_string(),
+            value: StdDuration::from_secs(secs),
+            text,
         }
     }
 

@@ -181,10 +181,17 @@ pub(super) const PENTEST: Rule = Rule {
         }
         let f = &p.open_findings;
         if f.critical > 0 || f.high > 0 {
-            problems.push(format!(
-                "{} critical and {} high findings are still open",
-                f.critical, f.high
-            ));
+            let open: Vec<String> = [(f.critical, "critical"), (f.high, "high")]
+                .iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, what)| format!("{n} {what}"))
+                .collect();
+            let plural = if f.critical + f.high == 1 {
+                " is"
+            } else {
+                "s are"
+            };
+            problems.push(format!("{} finding{plural} still open", list(&open)));
             span = f.span.unwrap_or(span);
         }
         if problems.is_empty() {
