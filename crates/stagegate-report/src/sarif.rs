@@ -77,10 +77,8 @@ fn rules() -> Vec<Value> {
                 rule.remediation,
                 rule.example
             );
-            let mut tags = vec![rule.area.title().to_lowercase()];
-            if rule.area == Area::Security {
-                tags.push("security".to_owned());
-            }
+            // `security` (the Security area) makes GitHub file results as security alerts.
+            let tags = vec!["rollout".to_owned(), rule.area.title().to_lowercase()];
             let default_level = match rule.applies.nominal() {
                 Severity::Required => "error",
                 Severity::Recommended => "warning",

@@ -236,14 +236,10 @@ impl<T: Decode> Decode for Vec<T> {
             return None;
         };
         let mut out = Vec::with_capacity(items.len());
-        let mut ok = true;
         for (i, item) in items.iter().enumerate() {
-            match T::decode(item, cx, &format!("{path}[{i}]")) {
-                Some(x) => out.push(x),
-                None => ok = false,
-            }
+            out.extend(T::decode(item, cx, &format!("{path}[{i}]")));
         }
-        ok.then_some(out)
+        Some(out)
     }
 }
 
@@ -367,6 +363,13 @@ macro_rules! string_enum {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl Default for $name {
+            /// The first value: only a placeholder while recovering from errors.
+            fn default() -> Self {
+                Self::ALL[0]
+            }
+        }
 
         impl $name {
             /// Every value, in declaration order.

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration as StdDuration;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Duration {
     value: StdDuration,
     text: String,

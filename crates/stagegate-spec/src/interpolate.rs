@@ -12,7 +12,7 @@ use crate::{Diagnostic, Span};
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// A string whose `${NAME}` references are resolved only when used.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Deferred {
     raw: String,
     span: Span,

@@ -48,6 +48,9 @@ pub fn load(source: &SourceFile, opts: &LoadOptions<'_>) -> Result<Spec, Vec<Dia
         diags: Vec::new(),
         env: opts.env,
     };
+    // Decoding recovers from every problem it reports (substituting
+    // placeholders that never leave this function), so cross-references are
+    // checked in the same run and every problem is reported at once.
     let spec = decode_spec(&root, &mut cx);
     if let Some(spec) = &spec {
         crate::validate::validate(spec, opts.known_rules, &mut cx.diags);
@@ -117,12 +120,12 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
     t.finish(cx);
     Some(Spec {
         version,
-        product: product?,
-        policy: policy?,
-        contacts: contacts?,
-        notifiers: notifiers?,
-        environments: environments?,
-        waivers: waivers?,
+        product: product.unwrap_or_default(),
+        policy: policy.unwrap_or_default(),
+        contacts: contacts.unwrap_or_default(),
+        notifiers: notifiers.unwrap_or_default(),
+        environments: environments.unwrap_or_default(),
+        waivers: waivers.unwrap_or_default(),
     })
 }
 
@@ -148,15 +151,11 @@ fn decode_map<T>(
     let path = parent.child_path(key);
     let t = Table::new(v, cx, path, what)?;
     let mut out = Vec::new();
-    let mut ok = true;
     for (id, value) in t.entries() {
         let child = t.child_path(id.value);
-        match decode(id, value, cx, &child) {
-            Some(x) => out.push(x),
-            None => ok = false,
-        }
+        out.extend(decode(id, value, cx, &child));
     }
-    ok.then_some(out)
+    Some(out)
 }
 
 fn decode_array_of_tables<T>(
@@ -170,14 +169,10 @@ fn decode_array_of_tables<T>(
         return None;
     };
     let mut out = Vec::with_capacity(items.len());
-    let mut ok = true;
     for (i, item) in items.iter().enumerate() {
-        match decode(item, cx, &format!("{path}[{i}]")) {
-            Some(x) => out.push(x),
-            None => ok = false,
-        }
+        out.extend(decode(item, cx, &format!("{path}[{i}]")));
     }
-    ok.then_some(out)
+    Some(out)
 }
 
 fn decode_product(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Product> {
@@ -195,7 +190,7 @@ fn decode_product(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Product> {
     let span = t.span;
     t.finish(cx);
     Some(Product {
-        name: name?,
+        name: name.unwrap_or_default(),
         owner,
         supporting_party,
         retains_user_data,
@@ -305,7 +300,7 @@ fn decode_notifier(
     t.finish(cx);
     Some(Notifier {
         id: id.map(str::to_owned),
-        kind: kind?,
+        kind: kind.unwrap_or_default(),
         url,
         secret,
         routing_key,
@@ -348,19 +343,19 @@ fn decode_environment(
     t.finish(cx);
     Some(Environment {
         name: name.map(str::to_owned),
-        mode: mode?,
+        mode: mode.unwrap_or_default(),
         audience,
         controlled_by,
         description,
-        servers: servers?,
-        cluster: cluster?,
-        backup: backup?,
-        monitoring: monitoring?,
-        observability: observability?,
-        security: security?,
-        pentest: pentest?,
-        operations: operations?,
-        runbooks: runbooks?,
+        servers: servers.unwrap_or_default(),
+        cluster: cluster.unwrap_or_default(),
+        backup: backup.unwrap_or_default(),
+        monitoring: monitoring.unwrap_or_default(),
+        observability: observability.unwrap_or_default(),
+        security: security.unwrap_or_default(),
+        pentest: pentest.unwrap_or_default(),
+        operations: operations.unwrap_or_default(),
+        runbooks: runbooks.unwrap_or_default(),
         span,
     })
 }
@@ -392,9 +387,9 @@ fn decode_server(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Server> {
     let span = t.span;
     t.finish(cx);
     Some(Server {
-        name: name?,
-        roles: roles?,
-        location: location?,
+        name: name.unwrap_or_default(),
+        roles: roles.unwrap_or_default(),
+        location: location.unwrap_or_default(),
         region,
         host,
         span,
@@ -407,7 +402,7 @@ fn decode_cluster(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Cluster>
     let span = t.span;
     t.finish(cx);
     Some(Cluster {
-        nodes: nodes?,
+        nodes: nodes.unwrap_or_default(),
         span,
     })
 }
@@ -423,12 +418,12 @@ fn decode_backup(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Backup> {
     let span = t.span;
     t.finish(cx);
     Some(Backup {
-        location: location?,
-        interval: interval?,
+        location: location.unwrap_or_default(),
+        interval: interval.unwrap_or_default(),
         encrypted,
         retention,
         covers,
-        source: source?,
+        source: source.unwrap_or_default(),
         span,
     })
 }
@@ -443,9 +438,9 @@ fn decode_backup_source(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Ba
     let span = t.span;
     t.finish(cx);
     Some(BackupSource {
-        kind: kind?,
-        repository: repository?,
-        password_env: password_env?,
+        kind: kind.unwrap_or_default(),
+        repository: repository.unwrap_or_default(),
+        password_env: password_env.unwrap_or_default(),
         grace,
         read_data_subset,
         span,
@@ -463,7 +458,7 @@ fn decode_monitoring(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Monit
     t.finish(cx);
     Some(Monitoring {
         notify,
-        checks: checks?,
+        checks: checks.unwrap_or_default(),
         span,
     })
 }
@@ -641,9 +636,9 @@ fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Check> {
     }
     t.finish(cx);
     Some(Check {
-        name: name?,
+        name: name.unwrap_or_default(),
         covers,
-        kind: kind?,
+        kind: kind.unwrap_or_default(),
         interval: interval.unwrap_or_else(|| Duration::from_secs(60)),
         timeout,
         retries,
@@ -652,7 +647,7 @@ fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Check> {
         quorum,
         url,
         method,
-        headers: headers?,
+        headers: headers.unwrap_or_default(),
         body,
         follow_redirects,
         insecure,
@@ -700,14 +695,12 @@ fn decode_headers(
 ) -> Option<Vec<(String, crate::Deferred)>> {
     let t = Table::new(v, cx, path, "headers table")?;
     let mut out = Vec::new();
-    let mut ok = true;
     for (name, value) in t.entries() {
-        match crate::Deferred::decode(value, cx, &t.child_path(name.value)) {
-            Some(d) => out.push((name.value.to_owned(), d)),
-            None => ok = false,
+        if let Some(d) = crate::Deferred::decode(value, cx, &t.child_path(name.value)) {
+            out.push((name.value.to_owned(), d));
         }
     }
-    ok.then_some(out)
+    Some(out)
 }
 
 fn decode_expect(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Expect> {
@@ -735,12 +728,12 @@ fn decode_expect(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Expect> {
     };
     t.finish(cx);
     Some(Expect {
-        status: status?,
+        status: status.unwrap_or_default(),
         latency_under,
         body_contains,
-        json: json?,
+        json: json.unwrap_or_default(),
         cert_valid_for,
-        values: values?,
+        values: values.unwrap_or_default(),
     })
 }
 
@@ -828,7 +821,7 @@ fn decode_pentest(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Pentest>
     Some(Pentest {
         vendor,
         external,
-        date: date?,
+        date: date.unwrap_or_default(),
         report,
         open_findings: open_findings?.unwrap_or_default(),
         span,
@@ -893,10 +886,10 @@ fn decode_waiver(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Waiver> {
     let span = t.span;
     t.finish(cx);
     Some(Waiver {
-        rule: rule?,
-        environment: environment?,
-        reason: reason?,
-        expires: expires?,
+        rule: rule.unwrap_or_default(),
+        environment: environment.unwrap_or_default(),
+        reason: reason.unwrap_or_default(),
+        expires: expires.unwrap_or_default(),
         approved_by,
         span,
     })

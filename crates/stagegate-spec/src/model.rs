@@ -192,7 +192,7 @@ impl Spec {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Product {
     pub name: Spanned<String>,
     pub owner: Option<String>,

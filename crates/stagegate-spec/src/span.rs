@@ -33,7 +33,7 @@ impl From<Range<usize>> for Span {
 }
 
 /// A value together with where it was written.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Spanned<T> {
     pub value: T,
     pub span: Span,

@@ -163,7 +163,8 @@ fn unique<'a>(
     env: &str,
 ) {
     let mut seen: HashMap<&str, Span> = HashMap::new();
-    for name in names {
+    // Empty names are placeholders for names already reported missing.
+    for name in names.filter(|n| !n.value.is_empty()) {
         if let Some(first) = seen.get(name.value.as_str()) {
             diags.push(
                 Diagnostic::new(
