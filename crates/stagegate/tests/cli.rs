@@ -8,9 +8,12 @@ use common::*;
 
 // --- exit codes and verdicts of the examples -------------------------------
 
+/// An example spec, its environments' expected verdicts, and the exit code.
+type Expected = (&'static str, &'static [(&'static str, &'static str)], i32);
+
 #[test]
 fn example_verdicts() {
-    let cases: &[(&str, &[(&str, &str)], i32)] = &[
+    let cases: &[Expected] = &[
         (SHOP, &[("staging", "ready"), ("production", "ready")], 0),
         (
             BETA,
