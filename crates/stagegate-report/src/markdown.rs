@@ -48,7 +48,7 @@ fn rows(r: &Report<'_>, findings: &[&Finding], out: &mut dyn Write) -> io::Resul
         if matches!(f.status, Status::Fail | Status::Warn) {
             message.push_str(&format!("<br>**Fix:** {}", cell(f.rule.remediation)));
         }
-        if let (Kind::Plan { from }, false) = (r.kind, f.status == Status::Skip)
+        if let (Kind::Plan { from }, true) = (r.kind, f.status.is_open())
             && let Some(note) = crate::promotion_note(f, from)
         {
             message.push_str(&format!("<br>_{}_", cell(&note)));
@@ -146,6 +146,7 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         if open.is_empty() {
             writeln!(out, "Every requirement of {} holds.", env.mode.label())?;
         } else if matches!(r.kind, Kind::Plan { .. }) {
+            let mut first = true;
             for area in Area::ALL {
                 let in_area: Vec<&Finding> = open
                     .iter()
@@ -153,10 +154,13 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                     .filter(|f| f.rule.area == area)
                     .collect();
                 if !in_area.is_empty() {
+                    if !first {
+                        writeln!(out)?;
+                    }
+                    first = false;
                     writeln!(out, "#### {}", area.title())?;
                     writeln!(out)?;
                     rows(r, &in_area, out)?;
-                    writeln!(out)?;
                 }
             }
         } else {

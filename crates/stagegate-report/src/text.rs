@@ -123,7 +123,7 @@ fn check(r: &Report<'_>, s: &Styles, opts: Options, out: &mut dyn Write) -> io::
 
 fn finding(r: &Report<'_>, f: &Finding, s: &Styles, out: &mut dyn Write) -> io::Result<()> {
     let change = match r.kind {
-        Kind::Plan { from } if f.status != Status::Skip => crate::promotion_note(f, from)
+        Kind::Plan { from } if f.status.is_open() => crate::promotion_note(f, from)
             .map(|n| format!(" {}", s.dim(&format!("({n})"))))
             .unwrap_or_default(),
         _ => String::new(),

@@ -16,6 +16,11 @@ pub enum Status {
 }
 
 impl Status {
+    /// Fail, warn or waived: something that does not hold.
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::Fail | Status::Warn | Status::Waived)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "pass",

@@ -320,7 +320,7 @@ impl<'t, 'i> Table<'t, 'i> {
                     self.span,
                 )
                 .label(format!("this {} has no `{key}`", self.what))
-                .note(format!("expected `{key} = ` {}", T::EXPECTED)),
+                .note(format!("expected `{key}`: {}", T::EXPECTED)),
             );
             return None;
         }
