@@ -18,7 +18,7 @@ const SEEDS: &[&str] = &[
 fn exercise(text: &str) {
     let source = SourceFile::new("fuzz.toml", text);
     let ids = rule_ids();
-    let env = |name: &str| (name.len() % 2 == 0).then(|| "x".to_owned());
+    let env = |name: &str| name.len().is_multiple_of(2).then(|| "x".to_owned());
     let opts = LoadOptions {
         env: &env,
         known_rules: &ids,
