@@ -12,6 +12,39 @@ use crate::{Date, Deferred, Diagnostic, Duration, Span, Spanned};
 
 pub(crate) type Value<'i> = toml::Spanned<DeValue<'i>>;
 
+/// Where a value sits in the spec (`environments.prod.servers[0].name`),
+/// built on the stack as decoding descends and formatted only when a problem
+/// is reported: decoding large specs allocates no path strings.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            Path::Key(parent, key) => {
+                if !matches!(parent, Path::Root) {
+                    write!(f, "{parent}.")?;
+                }
+                if !key.is_empty()
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
+                    f.write_str(key)
+                } else {
+                    write!(f, "\"{key}\"")
+                }
+            }
+            Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
 pub(crate) fn span_of<T>(v: &toml::Spanned<T>) -> Span {
     v.span().into()
 }
@@ -27,7 +60,7 @@ impl Cx<'_> {
         self.diags.push(d);
     }
 
-    pub fn mismatch(&mut self, v: &Value<'_>, path: &str, expected: &str) {
+    pub fn mismatch(&mut self, v: &Value<'_>, path: &Path<'_>, expected: &str) {
         let found = describe(v.get_ref());
         self.push(
             Diagnostic::new(format!("wrong type for `{path}`"), span_of(v))
@@ -54,12 +87,12 @@ pub(crate) fn describe(v: &DeValue<'_>) -> String {
 pub(crate) trait Decode: Sized {
     /// What a user should write here, for "expected ..." notes.
     const EXPECTED: &'static str;
-    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self>;
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Self>;
 }
 
 impl Decode for String {
     const EXPECTED: &'static str = "a string";
-    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Self> {
         let DeValue::String(s) = v.get_ref() else {
             cx.mismatch(v, path, Self::EXPECTED);
             return None;
@@ -81,7 +114,7 @@ impl Decode for String {
 
 impl Decode for Deferred {
     const EXPECTED: &'static str = "a string (may use ${NAME})";
-    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Self> {
         let DeValue::String(s) = v.get_ref() else {
             cx.mismatch(v, path, Self::EXPECTED);
             return None;
@@ -98,7 +131,7 @@ impl Decode for Deferred {
 
 impl Decode for bool {
     const EXPECTED: &'static str = "`true` or `false`";
-    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Self> {
         match v.get_ref() {
             DeValue::Boolean(b) => Some(*b),
             _ => {
@@ -109,7 +142,13 @@ impl Decode for bool {
     }
 }
 
-fn integer(v: &Value<'_>, cx: &mut Cx<'_>, path: &str, expected: &str, max: u64) -> Option<u64> {
+fn integer(
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &Path<'_>,
+    expected: &str,
+    max: u64,
+) -> Option<u64> {
     let DeValue::Integer(i) = v.get_ref() else {
         cx.mismatch(v, path, expected);
         return None;
@@ -129,21 +168,21 @@ fn integer(v: &Value<'_>, cx: &mut Cx<'_>, path: &str, expected: &str, max: u64)
 
 impl Decode for u16 {
     const EXPECTED: &'static str = "an integer from 0 to 65535";
-    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Self> {
         integer(v, cx, path, Self::EXPECTED, u64::from(u16::MAX)).map(|n| n as u16)
     }
 }
 
 impl Decode for u32 {
     const EXPECTED: &'static str = "a non-negative integer";
-    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Self> {
         integer(v, cx, path, Self::EXPECTED, u64::from(u32::MAX)).map(|n| n as u32)
     }
 }
 
 impl Decode for f64 {
     const EXPECTED: &'static str = "a number";
-    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Self> {
         let parsed = match v.get_ref() {
             DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
             DeValue::Integer(i) if i.radix() == 10 => {
@@ -163,7 +202,7 @@ impl Decode for f64 {
 
 impl Decode for Duration {
     const EXPECTED: &'static str = "a duration such as \"30s\", \"15m\", \"4h\" or \"365d\"";
-    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Self> {
         let DeValue::String(s) = v.get_ref() else {
             cx.mismatch(v, path, Self::EXPECTED);
             return None;
@@ -192,7 +231,7 @@ impl Decode for Duration {
 
 impl Decode for Date {
     const EXPECTED: &'static str = "a date such as 2026-12-15 (a TOML date, without quotes)";
-    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Self> {
         let date = match v.get_ref() {
             DeValue::Datetime(dt) => match (dt.date, dt.time) {
                 (Some(d), None) => {
@@ -216,14 +255,14 @@ impl Decode for Date {
 
 impl<T: Decode> Decode for Spanned<T> {
     const EXPECTED: &'static str = T::EXPECTED;
-    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Self> {
         T::decode(v, cx, path).map(|value| Spanned::new(value, span_of(v)))
     }
 }
 
 impl<T: Decode> Decode for Vec<T> {
     const EXPECTED: &'static str = "an array";
-    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Self> {
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Self> {
         let DeValue::Array(items) = v.get_ref() else {
             cx.push(
                 Diagnostic::new(format!("wrong type for `{path}`"), span_of(v))
@@ -237,7 +276,7 @@ impl<T: Decode> Decode for Vec<T> {
         };
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            out.extend(T::decode(item, cx, &format!("{path}[{i}]")));
+            out.extend(T::decode(item, cx, &Path::Index(path, i)));
         }
         Some(out)
     }
@@ -245,29 +284,28 @@ impl<T: Decode> Decode for Vec<T> {
 
 /// A TOML table being decoded: remembers which keys the decoder asked for so
 /// that every other key is reported as unknown, with a "did you mean".
-pub(crate) struct Table<'t, 'i> {
+pub(crate) struct Table<'t, 'i, 'p> {
     table: &'t DeTable<'i>,
     pub span: Span,
-    pub path: String,
+    pub path: Path<'p>,
     what: &'static str,
     known: Vec<&'static str>,
 }
 
-impl<'t, 'i> Table<'t, 'i> {
+impl<'t, 'i, 'p> Table<'t, 'i, 'p> {
     pub fn new(
         v: &'t Value<'i>,
         cx: &mut Cx<'_>,
-        path: impl Into<String>,
+        path: Path<'p>,
         what: &'static str,
     ) -> Option<Self> {
-        let path = path.into();
         match v.get_ref() {
             DeValue::Table(table) => Some(Table {
                 table,
                 span: span_of(v),
                 path,
                 what,
-                known: Vec::new(),
+                known: Vec::with_capacity(32),
             }),
             _ => {
                 cx.mismatch(v, &path, &format!("a table ({what})"));
@@ -276,17 +314,9 @@ impl<'t, 'i> Table<'t, 'i> {
         }
     }
 
-    pub fn child_path(&self, key: &str) -> String {
-        if self.path.is_empty() {
-            key.to_owned()
-        } else if key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            format!("{}.{key}", self.path)
-        } else {
-            format!("{}.\"{key}\"", self.path)
-        }
+    /// The path of `key` in this table, for messages.
+    pub fn child_path<'s>(&'s self, key: &'s str) -> Path<'s> {
+        Path::Key(&self.path, key)
     }
 
     /// The raw value under `key`, marking the key as known.
@@ -305,8 +335,8 @@ impl<'t, 'i> Table<'t, 'i> {
     }
 
     pub fn opt<T: Decode>(&mut self, cx: &mut Cx<'_>, key: &'static str) -> Option<T> {
-        let path = self.child_path(key);
-        self.get(key).and_then(|v| T::decode(v, cx, &path))
+        let v = self.get(key)?;
+        T::decode(v, cx, &Path::Key(&self.path, key))
     }
 
     /// Decodes `key`, reporting it as missing when absent. Returns `None`
@@ -403,7 +433,7 @@ macro_rules! string_enum {
             fn decode(
                 v: &$crate::decode::Value<'_>,
                 cx: &mut $crate::decode::Cx<'_>,
-                path: &str,
+                path: &$crate::decode::Path<'_>,
             ) -> Option<Self> {
                 let toml::de::DeValue::String(s) = v.get_ref() else {
                     cx.mismatch(v, path, Self::EXPECTED);

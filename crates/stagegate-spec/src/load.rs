@@ -3,7 +3,7 @@
 
 use toml::de::{DeTable, DeValue};
 
-use crate::decode::{Cx, Decode, Table, Value, span_of};
+use crate::decode::{Cx, Decode, Path, Table, Value, span_of};
 use crate::interpolate::EnvLookup;
 use crate::model::*;
 use crate::suggest::did_you_mean;
@@ -69,10 +69,10 @@ pub fn load(source: &SourceFile, opts: &LoadOptions<'_>) -> Result<Spec, Vec<Dia
 }
 
 fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
-    let mut t = Table::new(root, cx, "", "spec")?;
+    let mut t = Table::new(root, cx, Path::Root, "spec")?;
     let version = match t.get("version") {
         Some(v) => {
-            let n = u32::decode(v, cx, "version");
+            let n = u32::decode(v, cx, &Path::Key(&Path::Root, "version"));
             if n.is_some_and(|n| n != 1) {
                 cx.push(
                     Diagnostic::new("unsupported spec version", span_of(v))
@@ -114,7 +114,7 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
         }
     };
     let waivers = match t.get("waivers") {
-        Some(v) => decode_array_of_tables(v, cx, "waivers", decode_waiver),
+        Some(v) => decode_array_of_tables(v, cx, &Path::Key(&Path::Root, "waivers"), decode_waiver),
         None => Some(Vec::new()),
     };
     t.finish(cx);
@@ -139,11 +139,11 @@ fn missing_table(cx: &mut Cx<'_>, key: &str, example: &str) {
 
 /// Decodes a table of id → table (contacts, notifiers, environments).
 fn decode_map<T>(
-    parent: &mut Table<'_, '_>,
+    parent: &mut Table<'_, '_, '_>,
     cx: &mut Cx<'_>,
     key: &'static str,
     what: &'static str,
-    decode: fn(Spanned<&str>, &Value<'_>, &mut Cx<'_>, &str) -> Option<T>,
+    decode: fn(Spanned<&str>, &Value<'_>, &mut Cx<'_>, &Path<'_>) -> Option<T>,
 ) -> Option<Vec<T>> {
     let Some(v) = parent.get(key) else {
         return Some(Vec::new());
@@ -152,8 +152,8 @@ fn decode_map<T>(
     let t = Table::new(v, cx, path, what)?;
     let mut out = Vec::new();
     for (id, value) in t.entries() {
-        let child = t.child_path(id.value);
-        out.extend(decode(id, value, cx, &child));
+        let name = id.value;
+        out.extend(decode(id, value, cx, &t.child_path(name)));
     }
     Some(out)
 }
@@ -161,8 +161,8 @@ fn decode_map<T>(
 fn decode_array_of_tables<T>(
     v: &Value<'_>,
     cx: &mut Cx<'_>,
-    path: &str,
-    decode: fn(&Value<'_>, &mut Cx<'_>, &str) -> Option<T>,
+    path: &Path<'_>,
+    decode: fn(&Value<'_>, &mut Cx<'_>, &Path<'_>) -> Option<T>,
 ) -> Option<Vec<T>> {
     let DeValue::Array(items) = v.get_ref() else {
         cx.mismatch(v, path, &format!("an array of tables (`[[{path}]]`)"));
@@ -170,13 +170,13 @@ fn decode_array_of_tables<T>(
     };
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        out.extend(decode(item, cx, &format!("{path}[{i}]")));
+        out.extend(decode(item, cx, &Path::Index(path, i)));
     }
     Some(out)
 }
 
 fn decode_product(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Product> {
-    let mut t = Table::new(v, cx, "product", "[product] table")?;
+    let mut t = Table::new(v, cx, Path::Key(&Path::Root, "product"), "[product] table")?;
     let name = t.req::<Spanned<String>>(cx, "name");
     let owner = t.opt(cx, "owner");
     let supporting_party = t.opt(cx, "supporting_party");
@@ -205,7 +205,7 @@ fn decode_product(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Product> {
 }
 
 /// A percentage in (0, 100].
-fn percent(t: &mut Table<'_, '_>, cx: &mut Cx<'_>, key: &'static str) -> Option<Spanned<f64>> {
+fn percent(t: &mut Table<'_, '_, '_>, cx: &mut Cx<'_>, key: &'static str) -> Option<Spanned<f64>> {
     let value: Spanned<f64> = t.opt(cx, key)?;
     if value.value <= 0.0 || value.value > 100.0 {
         cx.push(
@@ -222,7 +222,7 @@ fn percent(t: &mut Table<'_, '_>, cx: &mut Cx<'_>, key: &'static str) -> Option<
 }
 
 fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
-    let mut t = Table::new(v, cx, "policy", "[policy] table")?;
+    let mut t = Table::new(v, cx, Path::Key(&Path::Root, "policy"), "[policy] table")?;
     let defaults = Policy::default();
     let cluster_required_at = percent(&mut t, cx, "cluster_required_at").map(|s| s.value);
     let pentest_max_age: Option<Duration> = t.opt(cx, "pentest_max_age");
@@ -239,9 +239,9 @@ fn decode_contact(
     id: Spanned<&str>,
     v: &Value<'_>,
     cx: &mut Cx<'_>,
-    path: &str,
+    path: &Path<'_>,
 ) -> Option<Contact> {
-    let mut t = Table::new(v, cx, path, "contact")?;
+    let mut t = Table::new(v, cx, *path, "contact")?;
     let name = t.opt(cx, "name");
     let email = t.opt(cx, "email");
     let phone = t.opt(cx, "phone");
@@ -264,9 +264,9 @@ fn decode_notifier(
     id: Spanned<&str>,
     v: &Value<'_>,
     cx: &mut Cx<'_>,
-    path: &str,
+    path: &Path<'_>,
 ) -> Option<Notifier> {
-    let mut t = Table::new(v, cx, path, "notifier")?;
+    let mut t = Table::new(v, cx, *path, "notifier")?;
     let kind: Option<Spanned<NotifierKind>> = t.req(cx, "type");
     let url = t.opt(cx, "url");
     let secret = t.opt(cx, "secret");
@@ -314,15 +314,15 @@ fn decode_environment(
     name: Spanned<&str>,
     v: &Value<'_>,
     cx: &mut Cx<'_>,
-    path: &str,
+    path: &Path<'_>,
 ) -> Option<Environment> {
-    let mut t = Table::new(v, cx, path, "environment")?;
+    let mut t = Table::new(v, cx, *path, "environment")?;
     let mode = t.req(cx, "mode");
     let audience = t.opt(cx, "audience");
     let controlled_by = t.opt(cx, "controlled_by");
     let description = t.opt(cx, "description");
     let servers = match t.get("servers") {
-        Some(v) => decode_array_of_tables(v, cx, &format!("{path}.servers"), decode_server),
+        Some(v) => decode_array_of_tables(v, cx, &Path::Key(path, "servers"), decode_server),
         None => Some(Vec::new()),
     };
     let cluster = sub(&mut t, cx, "cluster", decode_cluster);
@@ -362,20 +362,19 @@ fn decode_environment(
 
 /// An optional sub-table: `Some(None)` when absent, `None` when invalid.
 fn sub<T>(
-    t: &mut Table<'_, '_>,
+    t: &mut Table<'_, '_, '_>,
     cx: &mut Cx<'_>,
     key: &'static str,
-    decode: fn(&Value<'_>, &mut Cx<'_>, &str) -> Option<T>,
+    decode: fn(&Value<'_>, &mut Cx<'_>, &Path<'_>) -> Option<T>,
 ) -> Option<Option<T>> {
-    let path = t.child_path(key);
     match t.get(key) {
-        Some(v) => decode(v, cx, &path).map(Some),
+        Some(v) => decode(v, cx, &t.child_path(key)).map(Some),
         None => Some(None),
     }
 }
 
-fn decode_server(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Server> {
-    let mut t = Table::new(v, cx, path, "server")?;
+fn decode_server(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Server> {
+    let mut t = Table::new(v, cx, *path, "server")?;
     let name = t.req(cx, "name");
     let roles: Option<Vec<Spanned<Role>>> = match t.get("roles") {
         Some(_) => t.opt(cx, "roles"),
@@ -396,8 +395,8 @@ fn decode_server(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Server> {
     })
 }
 
-fn decode_cluster(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Cluster> {
-    let mut t = Table::new(v, cx, path, "cluster table")?;
+fn decode_cluster(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Cluster> {
+    let mut t = Table::new(v, cx, *path, "cluster table")?;
     let nodes = t.req(cx, "nodes");
     let span = t.span;
     t.finish(cx);
@@ -407,8 +406,8 @@ fn decode_cluster(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Cluster>
     })
 }
 
-fn decode_backup(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Backup> {
-    let mut t = Table::new(v, cx, path, "backup table")?;
+fn decode_backup(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Backup> {
+    let mut t = Table::new(v, cx, *path, "backup table")?;
     let location = t.req(cx, "location");
     let interval = t.req(cx, "interval");
     let encrypted = t.opt(cx, "encrypted");
@@ -428,8 +427,8 @@ fn decode_backup(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Backup> {
     })
 }
 
-fn decode_backup_source(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<BackupSource> {
-    let mut t = Table::new(v, cx, path, "backup source")?;
+fn decode_backup_source(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<BackupSource> {
+    let mut t = Table::new(v, cx, *path, "backup source")?;
     let kind = t.req(cx, "kind");
     let repository = t.req(cx, "repository");
     let password_env = t.req(cx, "password_env");
@@ -447,11 +446,11 @@ fn decode_backup_source(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Ba
     })
 }
 
-fn decode_monitoring(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Monitoring> {
-    let mut t = Table::new(v, cx, path, "monitoring table")?;
+fn decode_monitoring(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Monitoring> {
+    let mut t = Table::new(v, cx, *path, "monitoring table")?;
     let notify = t.opt(cx, "notify").unwrap_or_default();
     let checks = match t.get("checks") {
-        Some(v) => decode_array_of_tables(v, cx, &format!("{path}.checks"), decode_check),
+        Some(v) => decode_array_of_tables(v, cx, &Path::Key(path, "checks"), decode_check),
         None => Some(Vec::new()),
     };
     let span = t.span;
@@ -541,8 +540,8 @@ const ALL_CHECK_KEYS: &[&str] = &[
     "read_data_subset",
 ];
 
-fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Check> {
-    let mut t = Table::new(v, cx, path, "check")?;
+fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Check> {
+    let mut t = Table::new(v, cx, *path, "check")?;
     let name: Option<Spanned<String>> = t.req(cx, "name");
     let kind: Option<Spanned<CheckKind>> = t.req(cx, "kind");
     let covers = t
@@ -560,7 +559,7 @@ fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Check> {
         .opt::<String>(cx, "method")
         .map(|m| m.to_ascii_uppercase());
     let headers = match t.get("headers") {
-        Some(hv) => decode_headers(hv, cx, &format!("{path}.headers")),
+        Some(hv) => decode_headers(hv, cx, &Path::Key(path, "headers")),
         None => Some(Vec::new()),
     };
     let body = t.opt(cx, "body");
@@ -672,7 +671,7 @@ fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Check> {
     })
 }
 
-fn positive(t: &mut Table<'_, '_>, cx: &mut Cx<'_>, key: &'static str) -> Option<u32> {
+fn positive(t: &mut Table<'_, '_, '_>, cx: &mut Cx<'_>, key: &'static str) -> Option<u32> {
     let v: Spanned<u32> = t.opt(cx, key)?;
     if v.value == 0 {
         cx.push(
@@ -691,9 +690,9 @@ fn positive(t: &mut Table<'_, '_>, cx: &mut Cx<'_>, key: &'static str) -> Option
 fn decode_headers(
     v: &Value<'_>,
     cx: &mut Cx<'_>,
-    path: &str,
+    path: &Path<'_>,
 ) -> Option<Vec<(String, crate::Deferred)>> {
-    let t = Table::new(v, cx, path, "headers table")?;
+    let t = Table::new(v, cx, *path, "headers table")?;
     let mut out = Vec::new();
     for (name, value) in t.entries() {
         if let Some(d) = crate::Deferred::decode(value, cx, &t.child_path(name.value)) {
@@ -703,8 +702,8 @@ fn decode_headers(
     Some(out)
 }
 
-fn decode_expect(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Expect> {
-    let mut t = Table::new(v, cx, path, "expect table")?;
+fn decode_expect(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Expect> {
+    let mut t = Table::new(v, cx, *path, "expect table")?;
     let status = match t.get("status") {
         Some(sv) if matches!(sv.get_ref(), DeValue::Array(_)) => {
             Vec::<u16>::decode(sv, cx, &t.child_path("status"))
@@ -740,9 +739,9 @@ fn decode_expect(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Expect> {
 fn decode_json_expect(
     v: &Value<'_>,
     cx: &mut Cx<'_>,
-    path: &str,
+    path: &Path<'_>,
 ) -> Option<Vec<(String, serde_json::Value)>> {
-    let t = Table::new(v, cx, path, "json expectations")?;
+    let t = Table::new(v, cx, *path, "json expectations")?;
     let mut out = Vec::new();
     for (key, value) in t.entries() {
         if !key.value.starts_with('$') {
@@ -777,8 +776,8 @@ fn to_json(v: &DeValue<'_>) -> serde_json::Value {
     }
 }
 
-fn decode_observability(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Observability> {
-    let mut t = Table::new(v, cx, path, "observability table")?;
+fn decode_observability(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Observability> {
+    let mut t = Table::new(v, cx, *path, "observability table")?;
     let metrics = t.opt(cx, "metrics");
     let logs = t.opt(cx, "logs");
     let traces = t.opt(cx, "traces");
@@ -792,8 +791,8 @@ fn decode_observability(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Ob
     })
 }
 
-fn decode_security(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Security> {
-    let mut t = Table::new(v, cx, path, "security table")?;
+fn decode_security(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Security> {
+    let mut t = Table::new(v, cx, *path, "security table")?;
     let firewall = t.opt(cx, "firewall");
     let ops_vpn = t.opt(cx, "ops_vpn");
     let site_to_site_vpn = t.opt(cx, "site_to_site_vpn");
@@ -809,8 +808,8 @@ fn decode_security(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Securit
     })
 }
 
-fn decode_pentest(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Pentest> {
-    let mut t = Table::new(v, cx, path, "pentest table")?;
+fn decode_pentest(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Pentest> {
+    let mut t = Table::new(v, cx, *path, "pentest table")?;
     let vendor = t.opt(cx, "vendor");
     let external = t.opt(cx, "external");
     let date = t.req(cx, "date");
@@ -828,8 +827,8 @@ fn decode_pentest(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Pentest>
     })
 }
 
-fn decode_open_findings(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<OpenFindings> {
-    let mut t = Table::new(v, cx, path, "open findings table")?;
+fn decode_open_findings(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<OpenFindings> {
+    let mut t = Table::new(v, cx, *path, "open findings table")?;
     let critical = t.opt(cx, "critical");
     let high = t.opt(cx, "high");
     let medium = t.opt(cx, "medium");
@@ -845,8 +844,8 @@ fn decode_open_findings(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Op
     })
 }
 
-fn decode_operations(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Operations> {
-    let mut t = Table::new(v, cx, path, "operations table")?;
+fn decode_operations(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Operations> {
+    let mut t = Table::new(v, cx, *path, "operations table")?;
     let log_monitoring = t.opt(cx, "log_monitoring");
     let backup_monitoring = t.opt(cx, "backup_monitoring");
     let security_updates = t.opt(cx, "security_updates");
@@ -862,8 +861,8 @@ fn decode_operations(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Opera
     })
 }
 
-fn decode_runbooks(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Runbooks> {
-    let mut t = Table::new(v, cx, path, "runbooks table")?;
+fn decode_runbooks(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Runbooks> {
+    let mut t = Table::new(v, cx, *path, "runbooks table")?;
     let mut entries = Vec::new();
     for which in Runbook::ALL {
         let file: Option<Spanned<String>> = t.opt(cx, which.as_str());
@@ -876,8 +875,8 @@ fn decode_runbooks(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Runbook
     Some(Runbooks { entries, span })
 }
 
-fn decode_waiver(v: &Value<'_>, cx: &mut Cx<'_>, path: &str) -> Option<Waiver> {
-    let mut t = Table::new(v, cx, path, "waiver")?;
+fn decode_waiver(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Waiver> {
+    let mut t = Table::new(v, cx, *path, "waiver")?;
     let rule = t.req(cx, "rule");
     let environment = t.req(cx, "environment");
     let reason = t.req(cx, "reason");

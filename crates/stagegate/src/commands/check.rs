@@ -1,6 +1,6 @@
 //! `check` and `plan`: evaluate, render, and turn the verdicts into an exit code.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 
 use stagegate_report::{Format, Kind, Options, Report};
 use stagegate_rules::{EnvironmentResult, Verdict, evaluate, evaluate_environment};
@@ -72,7 +72,14 @@ fn emit(
         styled: true,
         verbose: args.verbose,
     };
-    let mut out = anstream::stdout().lock();
+    // Reports can be large (one finding per rule and environment), so they
+    // are buffered; text is styled only for a terminal without NO_COLOR.
+    let stdout = std::io::stdout();
+    let opts = Options {
+        styled: anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never,
+        ..opts
+    };
+    let mut out = BufWriter::new(stdout.lock());
     report.render(format, opts, &mut out)?;
     out.flush()?;
     Ok(
