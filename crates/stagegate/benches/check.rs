@@ -150,8 +150,7 @@ fn main() {
     let eval = time(|| evaluate(&spec, &[], as_of, &facts).environments.len());
     let full = time(|| {
         let spec = load(&source, &opts).expect("valid");
-        let n = evaluate(&spec, &[], as_of, &facts).environments.len();
-        n
+        evaluate(&spec, &[], as_of, &facts).environments.len()
     });
     let evaluation = evaluate(&spec, &[], as_of, &facts);
     let render = |format| {
