@@ -6,7 +6,6 @@ use toml::de::{DeTable, DeValue};
 use crate::decode::{Cx, Decode, Path, Table, Value, span_of};
 use crate::interpolate::EnvLookup;
 use crate::model::*;
-use crate::suggest::did_you_mean;
 use crate::{Diagnostic, Duration, SourceFile, Span, Spanned};
 
 /// What loading needs from its caller.
@@ -892,9 +891,4 @@ fn decode_waiver(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Waiv
         approved_by,
         span,
     })
-}
-
-/// Suggestion among ids for an unknown reference.
-pub(crate) fn hint<'a>(found: &str, ids: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    did_you_mean(found, ids)
 }

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use crate::load::hint;
 use crate::model::*;
+use crate::suggest::did_you_mean as hint;
 use crate::{Diagnostic, Span, Spanned};
 
 pub(crate) fn validate(spec: &Spec, known_rules: &[&str], diags: &mut Vec<Diagnostic>) {

@@ -1,7 +1,7 @@
 //! Rules judged from live evidence. A static check gathers none, so they
 //! report `skip` there; they never change the static rules' results.
 
-use super::skip;
+use super::{MONITORS, skip};
 use crate::rule::{Applies, Area, Rule};
 
 const STATIC: &str =

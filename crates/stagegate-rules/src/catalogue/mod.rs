@@ -15,6 +15,9 @@ use stagegate_spec::Span;
 use crate::Rule;
 use crate::rule::Outcome;
 
+/// The guideline's definition of the monitoring system, quoted by several rules.
+const MONITORS: &str = "A solution that monitors various components of the production environment (e.g., database server, core system, backup system) and notifies relevant parties about issues.";
+
 static RULES: &[Rule] = &[
     environment::DEV_INTERNAL,
     environment::STAGING_INTERNAL,

@@ -2,7 +2,7 @@
 
 use stagegate_spec::{Covers, Mode, Monitoring, Role};
 
-use super::{fail, list, pass, skip};
+use super::{MONITORS, fail, list, pass, skip};
 use crate::context::Ctx;
 use crate::rule::{Applies, Area, Outcome, Rule};
 
@@ -12,8 +12,6 @@ fn with_monitoring(cx: &Ctx<'_>, f: impl FnOnce(&Monitoring) -> Outcome) -> Outc
         None => skip("no monitoring is declared"),
     }
 }
-
-const MONITORS: &str = "A solution that monitors various components of the production environment (e.g., database server, core system, backup system) and notifies relevant parties about issues.";
 
 pub(super) const REQUIRED: Rule = Rule {
     id: "SG-MON-REQUIRED",
