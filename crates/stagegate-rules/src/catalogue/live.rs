@@ -14,9 +14,7 @@ pub(super) const CHECKS: Rule = Rule {
     applies: Applies::ANY,
     condition: Some("when monitoring exists"),
     requirement: "every monitoring check passes now",
-    guideline: &[
-        "A solution that monitors various components of the production environment (e.g., database server, core system, backup system) and notifies relevant parties about issues.",
-    ],
+    guideline: &[MONITORS],
     rationale: "A spec can claim anything; a check that fails now means the component is down or the check is wrong, and either must be fixed before promotion.",
     remediation: "Fix the failing component or the check's expectations; the finding carries each probe's evidence.",
     example: "[[environments.production.monitoring.checks]]\nname = \"api-health\"\ncovers = \"core\"\nkind = \"http\"\nurl = \"https://shop.example.com/healthz\"\nexpect = { status = 200 }",
