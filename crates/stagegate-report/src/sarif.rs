@@ -9,7 +9,7 @@ use stagegate_rules::{Area, Severity, Status, catalogue};
 
 use crate::Report;
 
-const INFO_URI: &str = "https://github.com/stagegate/stagegate";
+const INFO_URI: &str = env!("CARGO_PKG_REPOSITORY");
 
 fn level(status: Status) -> &'static str {
     match status {
@@ -19,19 +19,16 @@ fn level(status: Status) -> &'static str {
     }
 }
 
-/// GitHub wants repository-relative, forward-slash URIs.
+/// GitHub wants repository-relative, forward-slash URIs; the caller names
+/// the spec relative to the working directory where it can.
 fn artifact_uri(name: &str) -> String {
-    let path = std::path::Path::new(name);
-    let relative = if path.is_absolute() {
-        std::env::current_dir()
-            .ok()
-            .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.to_path_buf()))
-            .unwrap_or_else(|| path.to_path_buf())
+    let s = name.replace('\\', "/");
+    if s.starts_with('/') {
+        // Outside the working directory: only an absolute `file` URI is valid.
+        format!("file://{s}")
     } else {
-        path.to_path_buf()
-    };
-    let s = relative.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+        s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+    }
 }
 
 /// FNV-1a: stable across versions and platforms, unlike `DefaultHasher`.
@@ -46,14 +43,15 @@ fn fingerprint(parts: &[&str]) -> String {
     format!("{h:016x}")
 }
 
-fn pascal(title: &str) -> String {
-    title
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
+/// A Pascal-case friendly name from the rule id: `SG-BACKUP-OFFSITE` →
+/// `BackupOffsite`.
+fn pascal(id: &str) -> String {
+    id.split('-')
+        .skip(1)
         .map(|w| {
             let mut c = w.chars();
             c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .map(|f| f.to_ascii_uppercase().to_string() + &c.as_str().to_ascii_lowercase())
                 .unwrap_or_default()
         })
         .collect()
@@ -93,14 +91,13 @@ fn rules() -> Vec<Value> {
             }
             json!({
                 "id": rule.id,
-                "name": pascal(rule.title),
+                "name": pascal(rule.id),
                 "shortDescription": { "text": rule.title },
                 "fullDescription": { "text": rule.requirement },
                 "help": {
                     "text": format!("{}\n\nFix: {}", rule.rationale, rule.remediation),
                     "markdown": markdown,
                 },
-                "helpUri": format!("{INFO_URI}/blob/main/docs/rules.md#{}", rule.id.to_lowercase()),
                 "defaultConfiguration": { "level": default_level },
                 "properties": properties,
             })
@@ -133,7 +130,11 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": { "uri": uri },
-                        "region": { "startLine": line, "startColumn": column },
+                        "region": {
+                            "startLine": line,
+                            "startColumn": column,
+                            "snippet": { "text": r.source.text().lines().nth(line - 1).unwrap_or_default() },
+                        },
                     },
                     "logicalLocations": [{ "name": env.name(), "kind": "module" }],
                 }],

@@ -112,6 +112,19 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
             None
         }
     };
+    if let (Some(envs), Some(span)) = (&environments, t.key_span("environments"))
+        && envs.is_empty()
+        && !cx
+            .diags
+            .iter()
+            .any(|d| d.span.is_some_and(|s| s.start >= span.start))
+    {
+        cx.push(
+            Diagnostic::new("the spec declares no environments", span)
+                .label("empty")
+                .note("expected at least one, e.g. [environments.production] with mode = \"production\""),
+        );
+    }
     let waivers = match t.get("waivers") {
         Some(v) => decode_array_of_tables(v, cx, &Path::Key(&Path::Root, "waivers"), decode_waiver),
         None => Some(Vec::new()),

@@ -338,3 +338,12 @@ fn unsupported_version() {
         (1, 11, "unsupported spec version")
     );
 }
+
+#[test]
+fn no_environments() {
+    let (line, col, d) = one("[product]\nname = \"x\"\n[environments]\n");
+    assert_eq!(
+        (line, col, d.message.as_str()),
+        (3, 2, "the spec declares no environments")
+    );
+}

@@ -30,7 +30,7 @@ impl Loaded {
             };
             Failure::Message(format!("cannot read spec {}: {e}{hint}", path.display()))
         })?;
-        let source = SourceFile::new(path.display().to_string(), text);
+        let source = SourceFile::new(display_name(path), text);
         let ids = rule_ids();
         let opts = LoadOptions {
             env: &process_env,
@@ -79,6 +79,19 @@ impl Loaded {
         }
         Ok(())
     }
+}
+
+/// The spec's name in messages and reports: as given, or relative to the
+/// working directory when an absolute path lies below it (SARIF consumers
+/// want repository-relative paths).
+fn display_name(path: &Path) -> String {
+    if path.is_absolute()
+        && let Ok(cwd) = std::env::current_dir()
+        && let Ok(relative) = path.strip_prefix(&cwd)
+    {
+        return relative.display().to_string();
+    }
+    path.display().to_string()
 }
 
 fn file_state(path: &Path) -> FileState {
