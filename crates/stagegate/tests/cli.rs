@@ -803,3 +803,43 @@ fn broken_pipe_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn sarif_uris_are_relative_to_the_working_directory() {
+    let absolute = root().join(SHOP);
+    let out = run(&[
+        "check",
+        absolute.to_str().expect("path"),
+        "--format",
+        "sarif",
+        "--as-of",
+        "2026-12-20",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(doc["runs"][0]["artifacts"][0]["location"]["uri"], SHOP);
+    // Outside the working directory only an absolute file URI is valid.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = stagegate()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            absolute.to_str().expect("path"),
+            "--format",
+            "sarif",
+            "--as-of",
+            "2026-12-20",
+        ])
+        .output()
+        .expect("run");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let uri = doc["runs"][0]["artifacts"][0]["location"]["uri"]
+        .as_str()
+        .expect("uri");
+    assert_eq!(uri, format!("file://{}", absolute.display()));
+    let result = &doc["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "SG-SEC-PENTEST");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["snippet"]["text"],
+        "open_findings = { critical = 0, high = 1, medium = 3, low = 5 }"
+    );
+}
