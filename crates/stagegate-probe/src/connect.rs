@@ -34,7 +34,7 @@ pub enum ConnectError {
     },
     #[error("{host} has no address")]
     NoAddress { host: String },
-    #[error("cannot connect to {addr}")]
+    #[error("connection to {addr} failed")]
     Connect {
         addr: SocketAddr,
         #[source]

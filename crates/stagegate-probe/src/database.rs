@@ -139,6 +139,11 @@ pub async fn probe(target: &DatabaseTarget, deadline: &Deadline) -> ProbeResult 
             r
         }
         Ok(Ok((version, login))) => {
+            let name = if version.contains("MariaDB") {
+                "MariaDB"
+            } else {
+                name
+            };
             let timings = Timings {
                 connect: Some(login),
                 total: Some(total),

@@ -198,6 +198,7 @@ pub async fn probe(t: &PortsTarget, cx: &Context, deadline: &Deadline) -> ProbeR
                 .join(", ")
         },
     );
+    r.open_ports = scan.open;
     r.with_timings(Timings {
         total: Some(start.elapsed()),
         ..Timings::default()

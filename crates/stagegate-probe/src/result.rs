@@ -106,6 +106,9 @@ pub struct ProbeResult {
     pub certificate: Option<Certificate>,
     /// Attempts made (1 + retries used).
     pub attempts: u32,
+    /// Ports that answered (port scans only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub open_ports: Vec<u16>,
 }
 
 impl ProbeResult {
@@ -130,6 +133,7 @@ impl ProbeResult {
             timings: Timings::default(),
             certificate: None,
             attempts: 1,
+            open_ports: Vec::new(),
         }
     }
 

@@ -42,6 +42,6 @@ pub async fn probe(t: &TcpTarget, cx: &Context, deadline: &Deadline) -> ProbeRes
             };
             r.fact("address", c.addr).with_timings(timings)
         }
-        Err(e) => ProbeResult::from_error(format!("connect to {}:{}", t.host, t.port), &e),
+        Err(e) => ProbeResult::from_error(format!("TCP {}:{}", t.host, t.port), &e),
     }
 }

@@ -45,6 +45,18 @@ struct FindingDoc<'a> {
     title: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     waiver: Option<WaiverDoc<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    evidence: Vec<EvidenceDoc<'a>>,
+}
+
+/// What a live probe observed; `details` holds measured values, timings and
+/// the error chain.
+#[derive(Serialize)]
+struct EvidenceDoc<'a> {
+    subject: &'a str,
+    status: stagegate_rules::Observed,
+    summary: &'a str,
+    details: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -96,6 +108,20 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                             expired: w.expired,
                             location: r.location(w.span),
                         }),
+                        evidence: f
+                            .evidence
+                            .iter()
+                            .map(|o| EvidenceDoc {
+                                subject: &o.subject,
+                                status: o.status,
+                                summary: &o.summary,
+                                details: o
+                                    .details
+                                    .iter()
+                                    .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                                    .collect(),
+                            })
+                            .collect(),
                     })
                     .collect(),
             })

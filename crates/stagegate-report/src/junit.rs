@@ -78,9 +78,15 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 esc(env.name()),
                 esc(r.source.name())
             );
-            let at = loc
+            let mut at = loc
                 .map(|l| format!("\nat {}:{}:{}", l.file, l.line, l.column))
                 .unwrap_or_default();
+            for o in &f.evidence {
+                at.push_str(&format!("\n- {}: {}", o.subject, o.summary));
+                for (k, v) in &o.details {
+                    at.push_str(&format!("\n    {k}: {v}"));
+                }
+            }
             match f.status {
                 Status::Pass => {
                     let _ = writeln!(suites, "/>");

@@ -45,6 +45,18 @@ fn rows(r: &Report<'_>, findings: &[&Finding], out: &mut dyn Write) -> io::Resul
                 cell(&w.reason)
             ));
         }
+        for o in &f.evidence {
+            let mark = match o.status {
+                stagegate_rules::Observed::Pass => "✅",
+                stagegate_rules::Observed::Fail => "❌",
+                stagegate_rules::Observed::Skip => "➖",
+            };
+            message.push_str(&format!(
+                "<br>{mark} {}: {}",
+                cell(&o.subject),
+                cell(&o.summary)
+            ));
+        }
         if matches!(f.status, Status::Fail | Status::Warn) {
             message.push_str(&format!("<br>**Fix:** {}", cell(f.rule.remediation)));
         }

@@ -105,6 +105,15 @@ fn rules() -> Vec<Value> {
         .collect()
 }
 
+/// The result message: environment, the facts, and what probes observed.
+fn message(env: &str, mode: &str, f: &stagegate_rules::Finding) -> String {
+    let mut text = format!("{env} ({mode}): {}", f.message);
+    for o in &f.evidence {
+        text.push_str(&format!("\n- {}: {}", o.subject, o.summary));
+    }
+    text
+}
+
 pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let uri = artifact_uri(r.source.name());
     let mut results = Vec::new();
@@ -126,7 +135,7 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 "ruleId": f.rule.id,
                 "ruleIndex": index,
                 "level": level(f.status),
-                "message": { "text": format!("{} ({}): {}", env.name(), env.mode.label(), f.message) },
+                "message": { "text": message(env.name(), env.mode.label(), f) },
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": { "uri": uri },
@@ -144,6 +153,7 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                     "mode": env.mode.as_str(),
                     "status": f.status.as_str(),
                     "severity": f.severity.as_str(),
+                    "evidence": f.evidence,
                 },
             });
             if let (Status::Waived, Some(w)) = (f.status, &f.waiver) {

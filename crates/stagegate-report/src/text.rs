@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
-use stagegate_rules::{Area, EnvironmentResult, Finding, Status, Verdict};
+use stagegate_rules::{Area, EnvironmentResult, Finding, Observed, Status, Verdict};
 
 use crate::{Kind, Options, Report, plural};
 
@@ -86,7 +86,7 @@ fn check(r: &Report<'_>, s: &Styles, opts: Options, out: &mut dyn Write) -> io::
         let mut shown = 0;
         for status in [Status::Fail, Status::Warn, Status::Waived] {
             for f in env.findings.iter().filter(|f| f.status == status) {
-                finding(r, f, s, out)?;
+                finding(r, f, s, opts.verbose, out)?;
                 shown += 1;
             }
         }
@@ -96,7 +96,7 @@ fn check(r: &Report<'_>, s: &Styles, opts: Options, out: &mut dyn Write) -> io::
                 .iter()
                 .filter(|f| matches!(f.status, Status::Pass | Status::Skip))
             {
-                finding(r, f, s, out)?;
+                finding(r, f, s, opts.verbose, out)?;
             }
         } else {
             let sum = env.summary();
@@ -121,7 +121,13 @@ fn check(r: &Report<'_>, s: &Styles, opts: Options, out: &mut dyn Write) -> io::
     Ok(())
 }
 
-fn finding(r: &Report<'_>, f: &Finding, s: &Styles, out: &mut dyn Write) -> io::Result<()> {
+fn finding(
+    r: &Report<'_>,
+    f: &Finding,
+    s: &Styles,
+    verbose: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let change = match r.kind {
         Kind::Plan { from } if f.status.is_open() => crate::promotion_note(f, from)
             .map(|n| format!(" {}", s.dim(&format!("({n})"))))
@@ -156,6 +162,20 @@ fn finding(r: &Report<'_>, f: &Finding, s: &Styles, out: &mut dyn Write) -> io::
             "         {}",
             s.dim(&format!("--> {}:{}:{}", loc.file, loc.line, loc.column))
         )?;
+    }
+    for o in &f.evidence {
+        let mark = match o.status {
+            Observed::Pass => s.paint(Style::new().fg_color(Some(AnsiColor::Green.into())), "✓"),
+            Observed::Fail => s.paint(Style::new().fg_color(Some(AnsiColor::Red.into())), "✗"),
+            Observed::Skip => s.dim("–"),
+        };
+        writeln!(out, "         {mark} {}: {}", o.subject, o.summary)?;
+        if o.status == Observed::Fail || verbose {
+            let details: Vec<String> = o.details.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            if !details.is_empty() {
+                writeln!(out, "           {}", s.dim(&details.join("  ")))?;
+            }
+        }
     }
     if matches!(f.status, Status::Fail | Status::Warn) {
         writeln!(out, "         {} {}", s.bold("fix:"), f.rule.remediation)?;
@@ -232,7 +252,7 @@ fn plan(
         }
         for status in [Status::Fail, Status::Warn, Status::Waived] {
             for f in items.iter().filter(|f| f.status == status) {
-                finding(r, f, s, out)?;
+                finding(r, f, s, opts.verbose, out)?;
             }
         }
         if held > 0 {
@@ -254,7 +274,7 @@ fn plan(
             .iter()
             .filter(|f| matches!(f.status, Status::Pass | Status::Skip))
         {
-            finding(r, f, s, out)?;
+            finding(r, f, s, opts.verbose, out)?;
         }
     }
     writeln!(out)?;

@@ -78,4 +78,6 @@ pub(crate) struct Ctx<'a> {
     pub mode: Mode,
     pub as_of: Date,
     pub files: &'a FileFacts,
+    /// Probe observations, when the check runs live.
+    pub live: Option<&'a crate::LiveEvidence>,
 }

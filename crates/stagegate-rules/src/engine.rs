@@ -4,7 +4,9 @@ use stagegate_spec::{Date, Environment, Mode, Spec, Waiver};
 
 use crate::context::Ctx;
 use crate::rule::Outcome;
-use crate::{EnvironmentResult, FileFacts, Finding, Severity, Status, WaiverState, catalogue};
+use crate::{
+    EnvironmentResult, FileFacts, Finding, LiveEvidence, Severity, Status, WaiverState, catalogue,
+};
 
 /// Findings for the evaluated environments, as of one date.
 #[derive(Clone, Debug)]
@@ -19,12 +21,13 @@ pub fn evaluate<'s>(
     envs: &[&str],
     as_of: Date,
     files: &FileFacts,
+    live: Option<&LiveEvidence>,
 ) -> Evaluation<'s> {
     let environments = spec
         .environments
         .iter()
         .filter(|e| envs.is_empty() || envs.contains(&e.name.value.as_str()))
-        .map(|e| evaluate_environment(spec, e, e.mode.value, as_of, files))
+        .map(|e| evaluate_environment(spec, e, e.mode.value, as_of, files, live))
         .collect();
     Evaluation {
         as_of,
@@ -39,6 +42,7 @@ pub fn evaluate_environment<'s>(
     mode: Mode,
     as_of: Date,
     files: &FileFacts,
+    live: Option<&LiveEvidence>,
 ) -> EnvironmentResult<'s> {
     let cx = Ctx {
         spec,
@@ -46,6 +50,7 @@ pub fn evaluate_environment<'s>(
         mode,
         as_of,
         files,
+        live,
     };
     let findings = catalogue()
         .iter()
@@ -58,17 +63,25 @@ pub fn evaluate_environment<'s>(
                     message: not_in_mode(rule.applies.modes().iter().map(|(m, _)| *m), mode),
                     span: None,
                     waiver: None,
+                    evidence: Vec::new(),
                 };
             };
-            let (status, message, span) = match (rule.check)(&cx) {
-                Outcome::Skip(msg) => (Status::Skip, msg, None),
-                Outcome::Pass(msg, span) => (Status::Pass, msg, span),
-                Outcome::Fail(msg, span) => {
-                    let status = match severity {
-                        Severity::Required => Status::Fail,
-                        Severity::Recommended => Status::Warn,
-                    };
-                    (status, msg, span.or(Some(env.span)))
+            let failed = match severity {
+                Severity::Required => Status::Fail,
+                Severity::Recommended => Status::Warn,
+            };
+            let (status, message, span, evidence) = match (rule.check)(&cx) {
+                Outcome::Skip(msg) => (Status::Skip, msg, None, Vec::new()),
+                Outcome::Pass(msg, span) => (Status::Pass, msg, span, Vec::new()),
+                Outcome::Fail(msg, span) => (failed, msg, span.or(Some(env.span)), Vec::new()),
+                Outcome::Observed {
+                    passed,
+                    message,
+                    span,
+                    evidence,
+                } => {
+                    let status = if passed { Status::Pass } else { failed };
+                    (status, message, span.or(Some(env.span)), evidence)
                 }
             };
             let mut finding = Finding {
@@ -78,6 +91,7 @@ pub fn evaluate_environment<'s>(
                 message,
                 span,
                 waiver: None,
+                evidence,
             };
             apply_waiver(&mut finding, spec, env, as_of);
             finding

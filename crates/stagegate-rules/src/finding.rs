@@ -68,6 +68,8 @@ pub struct Finding {
     /// The table or key concerned; absent only when nothing in the spec fits.
     pub span: Option<Span>,
     pub waiver: Option<WaiverState>,
+    /// What live probes observed, for live rules evaluated with evidence.
+    pub evidence: Vec<crate::Observation>,
 }
 
 /// Counts of findings by status.

@@ -6,11 +6,16 @@
 mod catalogue;
 mod context;
 mod engine;
+mod evidence;
 mod finding;
 mod rule;
 
 pub use catalogue::{catalogue, find_rule, rule_ids};
 pub use context::{FileFacts, FileState};
 pub use engine::{Evaluation, evaluate, evaluate_environment};
+pub use evidence::{
+    CertificateObservation, ExposureObservation, LiveEvidence, Observation, Observed,
+    PresentedCertificate,
+};
 pub use finding::{EnvironmentResult, Finding, Status, Summary, Verdict, WaiverState};
 pub use rule::{Applies, Area, Rule, Severity};

@@ -179,4 +179,11 @@ pub(crate) enum Outcome {
     Skip(String),
     Pass(String, Option<stagegate_spec::Span>),
     Fail(String, Option<stagegate_spec::Span>),
+    /// A live rule's verdict with the observations behind it.
+    Observed {
+        passed: bool,
+        message: String,
+        span: Option<stagegate_spec::Span>,
+        evidence: Vec<crate::Observation>,
+    },
 }

@@ -147,12 +147,12 @@ fn main() {
     for p in FileFacts::referenced_paths(&spec) {
         facts.insert(p, FileState::Present);
     }
-    let eval = time(|| evaluate(&spec, &[], as_of, &facts).environments.len());
+    let eval = time(|| evaluate(&spec, &[], as_of, &facts, None).environments.len());
     let full = time(|| {
         let spec = load(&source, &opts).expect("valid");
-        evaluate(&spec, &[], as_of, &facts).environments.len()
+        evaluate(&spec, &[], as_of, &facts, None).environments.len()
     });
-    let evaluation = evaluate(&spec, &[], as_of, &facts);
+    let evaluation = evaluate(&spec, &[], as_of, &facts, None);
     let render = |format| {
         time(|| {
             let report = Report {

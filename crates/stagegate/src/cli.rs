@@ -85,6 +85,22 @@ pub struct CheckArgs {
     pub envs: Vec<String>,
     #[command(flatten)]
     pub report: ReportArgs,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// Also probe what the spec claims: monitoring checks, backup freshness,
+    /// exposed ports and certificates (the live rules).
+    #[arg(long)]
+    pub live: bool,
+    /// Live probes in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 32, requires = "live", value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Deadline of one probe attempt, unless a check sets `timeout`.
+    #[arg(long, value_name = "DURATION", default_value = "10s", requires = "live", value_parser = parse_duration)]
+    pub live_timeout: stagegate_spec::Duration,
 }
 
 #[derive(Debug, Args)]
@@ -147,6 +163,16 @@ pub struct InitArgs {
     /// Product name to put in the spec.
     #[arg(long, value_name = "NAME", default_value = "My Product")]
     pub name: String,
+}
+
+fn parse_duration(s: &str) -> Result<stagegate_spec::Duration, String> {
+    match stagegate_spec::Duration::parse(s) {
+        Ok(d) if !d.get().is_zero() => Ok(d),
+        Ok(_) => Err("must be longer than zero".to_owned()),
+        Err(e) => Err(format!(
+            "{e}: expected a duration such as \"10s\" or \"1m\""
+        )),
+    }
 }
 
 fn parse_date(s: &str) -> Result<Date, String> {

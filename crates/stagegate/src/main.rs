@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod diagnostics;
+mod live;
 mod load;
 
 use std::io::{self, Write};

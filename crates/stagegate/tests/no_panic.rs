@@ -29,7 +29,7 @@ fn exercise(text: &str) {
             let as_of = Date::from_ymd(2026, 11, 26).expect("date");
             for e in &spec.environments {
                 for mode in Mode::ALL {
-                    let result = evaluate_environment(&spec, e, *mode, as_of, &facts);
+                    let result = evaluate_environment(&spec, e, *mode, as_of, &facts, None);
                     let results = [result];
                     let report = Report {
                         kind: Kind::Plan { from: e.mode.value },

@@ -1,11 +1,14 @@
 //! Rules judged from live evidence. A static check gathers none, so they
 //! report `skip` there; they never change the static rules' results.
 
-use super::{MONITORS, skip};
-use crate::rule::{Applies, Area, Rule};
+use stagegate_spec::CheckKind;
 
-const STATIC: &str =
-    "a live rule: judged only from live probe results, which a static check does not gather";
+use super::{MONITORS, list, skip};
+use crate::context::Ctx;
+use crate::evidence::{LiveEvidence, Observation, Observed};
+use crate::rule::{Applies, Area, Outcome, Rule};
+
+const STATIC: &str = "a live rule: judged only from live probe results (`stagegate check --live`)";
 
 pub(super) const CHECKS: Rule = Rule {
     id: "SG-LIVE-CHECKS",
@@ -19,7 +22,7 @@ pub(super) const CHECKS: Rule = Rule {
     remediation: "Fix the failing component or the check's expectations; the finding carries each probe's evidence.",
     example: "[[environments.production.monitoring.checks]]\nname = \"api-health\"\ncovers = \"core\"\nkind = \"http\"\nurl = \"https://shop.example.com/healthz\"\nexpect = { status = 200 }",
     live: true,
-    check: |_| skip(STATIC),
+    check: live_checks,
 };
 
 pub(super) const BACKUP_FRESH: Rule = Rule {
@@ -34,7 +37,7 @@ pub(super) const BACKUP_FRESH: Rule = Rule {
     remediation: "Fix the backup job (or its credentials) until a new snapshot appears; watch it with a heartbeat check.",
     example: "[environments.production.backup]\nsource = { kind = \"restic\", repository = \"/srv/backup/shop\", password_env = \"RESTIC_PASSWORD\" }",
     live: true,
-    check: |_| skip(STATIC),
+    check: backup_fresh,
 };
 
 pub(super) const EXPOSURE: Rule = Rule {
@@ -49,7 +52,7 @@ pub(super) const EXPOSURE: Rule = Rule {
     remediation: "Close the port in the firewall, or declare it in `security.public_ports` if it is meant to be public.",
     example: "[environments.production.security]\npublic_ports = [443]",
     live: true,
-    check: |_| skip(STATIC),
+    check: exposure,
 };
 
 pub(super) const TLS: Rule = Rule {
@@ -64,5 +67,260 @@ pub(super) const TLS: Rule = Rule {
     remediation: "Renew the certificate (automate it with ACME) and make sure the full chain is served.",
     example: "[[environments.production.monitoring.checks]]\nname = \"cert\"\ncovers = \"core\"\nkind = \"tls\"\nhost = \"shop.example.com\"\nexpect = { cert_valid_for = \"14d\" }",
     live: true,
-    check: |_| skip(STATIC),
+    check: tls,
 };
+
+fn live<'a>(cx: &Ctx<'a>) -> Option<&'a LiveEvidence> {
+    cx.live
+}
+
+fn observed(
+    passed: bool,
+    message: String,
+    span: Option<stagegate_spec::Span>,
+    evidence: Vec<Observation>,
+) -> Outcome {
+    Outcome::Observed {
+        passed,
+        message,
+        span,
+        evidence,
+    }
+}
+
+fn live_checks(cx: &Ctx<'_>) -> Outcome {
+    let Some(live) = live(cx) else {
+        return skip(STATIC);
+    };
+    let Some(monitoring) = &cx.env.monitoring else {
+        return skip("no monitoring is declared");
+    };
+    let env = &cx.env.name.value;
+    let mut evidence = Vec::new();
+    let mut failing = Vec::new();
+    let mut first_failing_span = None;
+    let mut skipped = 0;
+    for check in &monitoring.checks {
+        let Some(o) = live.check(env, &check.name.value) else {
+            continue;
+        };
+        match o.status {
+            Observed::Fail => {
+                failing.push(format!("{} ({})", check.name.value, o.summary));
+                first_failing_span.get_or_insert(check.span);
+            }
+            Observed::Skip => skipped += 1,
+            Observed::Pass => {}
+        }
+        evidence.push(o.clone());
+    }
+    let ran = evidence.len() - skipped;
+    if ran == 0 {
+        return skip(if monitoring.checks.is_empty() {
+            "monitoring declares no checks"
+        } else {
+            "every check is a heartbeat, which only `stagegate serve` can observe"
+        });
+    }
+    let skipped_note = if skipped > 0 {
+        format!(
+            " ({skipped} heartbeat{} observed only by the server)",
+            if skipped == 1 { "" } else { "s" }
+        )
+    } else {
+        String::new()
+    };
+    if failing.is_empty() {
+        observed(
+            true,
+            format!("all {ran} checks pass now{skipped_note}"),
+            Some(monitoring.span),
+            evidence,
+        )
+    } else {
+        observed(
+            false,
+            format!(
+                "{} of {ran} checks fail now: {}",
+                failing.len(),
+                failing.join("; ")
+            ),
+            first_failing_span,
+            evidence,
+        )
+    }
+}
+
+fn backup_fresh(cx: &Ctx<'_>) -> Outcome {
+    let Some(live) = live(cx) else {
+        return skip(STATIC);
+    };
+    let Some(source) = cx.env.backup.as_ref().and_then(|b| b.source.as_ref()) else {
+        return skip("the backup declares no `source` to read snapshots from");
+    };
+    match live.backup(&cx.env.name.value) {
+        Some(o) => observed(
+            o.status == Observed::Pass,
+            o.summary.clone(),
+            Some(source.span),
+            vec![o.clone()],
+        ),
+        None => skip("the backup source was not probed"),
+    }
+}
+
+fn exposure(cx: &Ctx<'_>) -> Outcome {
+    let Some(live) = live(cx) else {
+        return skip(STATIC);
+    };
+    let scans = live.exposure(&cx.env.name.value);
+    if scans.is_empty() {
+        return skip("no server declares a `host` to scan");
+    }
+    let public: Vec<u16> = cx
+        .env
+        .security
+        .as_ref()
+        .map(|s| s.public_ports.iter().map(|p| p.value).collect())
+        .unwrap_or_default();
+    let mut problems: Vec<String> = scans
+        .iter()
+        .filter(|s| s.observation.status == Observed::Fail)
+        .map(|s| s.observation.summary.clone())
+        .collect();
+    let silent: Vec<String> = public
+        .iter()
+        .filter(|p| !scans.iter().any(|s| s.open.contains(p)))
+        .map(u16::to_string)
+        .collect();
+    if !silent.is_empty() {
+        problems.push(format!(
+            "declared public port{} {} answer{} on no server",
+            if silent.len() == 1 { "" } else { "s" },
+            list(&silent),
+            if silent.len() == 1 { "s" } else { "" }
+        ));
+    }
+    let span = cx
+        .env
+        .security
+        .as_ref()
+        .map(|s| s.span)
+        .or_else(|| cx.env.servers.first().map(|s| s.span));
+    let evidence = scans.iter().map(|s| s.observation.clone()).collect();
+    if problems.is_empty() {
+        let n = scans.len();
+        observed(
+            true,
+            format!(
+                "{n} server{} scanned: only declared public ports answer",
+                if n == 1 { "" } else { "s" }
+            ),
+            span,
+            evidence,
+        )
+    } else {
+        observed(false, problems.join("; "), span, evidence)
+    }
+}
+
+fn tls(cx: &Ctx<'_>) -> Outcome {
+    let Some(live) = live(cx) else {
+        return skip(STATIC);
+    };
+    let has_tls_checks = cx.env.monitoring.iter().flat_map(|m| &m.checks).any(|c| {
+        c.kind.value == CheckKind::Tls
+            || (c.kind.value == CheckKind::Http
+                && c.url
+                    .as_ref()
+                    .is_some_and(|u| u.raw().starts_with("https://")))
+    });
+    let certs = live.certificates(&cx.env.name.value);
+    if !has_tls_checks || certs.is_empty() {
+        return skip("no https or tls check is declared");
+    }
+    let mut problems = Vec::new();
+    let mut unreachable = Vec::new();
+    let mut good = 0;
+    let mut evidence = Vec::new();
+    for c in certs {
+        let mut details = vec![("host".to_owned(), c.host.clone())];
+        let (status, summary) = match &c.presented {
+            Some(p) => {
+                details.push(("subject".to_owned(), p.subject.clone()));
+                details.push(("not_after".to_owned(), p.not_after.clone()));
+                details.push(("days_left".to_owned(), p.days_left.to_string()));
+                let mut bad = Vec::new();
+                if let Some(e) = &p.verify_error {
+                    bad.push(e.clone());
+                }
+                if let Some(min) = c.min_days.filter(|min| p.days_left < *min) {
+                    bad.push(format!(
+                        "it expires in {} days, on {} (cert_valid_for requires {min})",
+                        p.days_left, p.not_after
+                    ));
+                }
+                if bad.is_empty() {
+                    good += 1;
+                    (
+                        Observed::Pass,
+                        format!(
+                            "certificate of {} valid until {} ({} days)",
+                            c.host, p.not_after, p.days_left
+                        ),
+                    )
+                } else {
+                    let text = bad.join("; ");
+                    problems.push(format!("{} ({}): {text}", c.check, c.host));
+                    (Observed::Fail, format!("certificate of {}: {text}", c.host))
+                }
+            }
+            None => {
+                let why = c.unreachable.clone().unwrap_or_default();
+                unreachable.push(c.check.clone());
+                details.push(("not_inspected".to_owned(), why.clone()));
+                (
+                    Observed::Skip,
+                    format!("certificate of {} not inspected: {why}", c.host),
+                )
+            }
+        };
+        evidence.push(Observation {
+            subject: format!("check {}", c.check),
+            status,
+            summary,
+            details,
+        });
+    }
+    let span = cx.env.monitoring.as_ref().map(|m| m.span);
+    let unreachable_note = if unreachable.is_empty() {
+        String::new()
+    } else {
+        format!("; not inspected (unreachable): {}", list(&unreachable))
+    };
+    if !problems.is_empty() {
+        observed(
+            false,
+            format!("{}{unreachable_note}", problems.join("; ")),
+            span,
+            evidence,
+        )
+    } else if good == 0 {
+        observed(
+            false,
+            format!("no certificate could be inspected{unreachable_note}"),
+            span,
+            evidence,
+        )
+    } else {
+        observed(
+            true,
+            format!(
+                "{good} certificate{} valid and not expiring soon{unreachable_note}",
+                if good == 1 { "" } else { "s" }
+            ),
+            span,
+            evidence,
+        )
+    }
+}

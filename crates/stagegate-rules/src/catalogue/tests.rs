@@ -172,7 +172,7 @@ fn run_with(
     let spec = parse(toml);
     let e = spec.environment(env).expect("environment");
     let mode = mode.unwrap_or(e.mode.value);
-    let result = evaluate_environment(&spec, e, mode, date(as_of), &facts(&spec));
+    let result = evaluate_environment(&spec, e, mode, date(as_of), &facts(&spec), None);
     Run {
         verdict: result.verdict(),
         findings: result.findings,

@@ -15,7 +15,18 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, Failure> {
     loaded.check_env_names(&args.envs)?;
     let envs: Vec<&str> = args.envs.iter().map(String::as_str).collect();
     let as_of = args.report.as_of.unwrap_or_else(Date::today_utc);
-    let evaluation = evaluate(&loaded.spec, &envs, as_of, &loaded.file_facts());
+    let live = if args.live.live {
+        Some(crate::live::gather(&loaded, &envs, &args.live)?)
+    } else {
+        None
+    };
+    let evaluation = evaluate(
+        &loaded.spec,
+        &envs,
+        as_of,
+        &loaded.file_facts(),
+        live.as_ref(),
+    );
     emit(
         &loaded,
         Kind::Check,
@@ -43,7 +54,7 @@ pub fn plan(args: &PlanArgs) -> Result<Outcome, Failure> {
         })?,
     };
     let as_of = args.report.as_of.unwrap_or_else(Date::today_utc);
-    let result = evaluate_environment(&loaded.spec, env, to, as_of, &loaded.file_facts());
+    let result = evaluate_environment(&loaded.spec, env, to, as_of, &loaded.file_facts(), None);
     emit(
         &loaded,
         Kind::Plan { from },

@@ -1,0 +1,103 @@
+//! Live evidence: what probes observed, as data the live rules judge. Built
+//! by the probe engine's caller; rules only read it.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Observed {
+    Pass,
+    Fail,
+    /// The probe could not run here (e.g. a heartbeat outside the server).
+    Skip,
+}
+
+/// One probe's observation of one subject.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Observation {
+    /// What was observed: "check api-health (http)", "server db-1 (10.0.0.5)".
+    pub subject: String,
+    pub status: Observed,
+    pub summary: String,
+    /// Measured values, phase timings and the error chain, in order.
+    pub details: Vec<(String, String)>,
+}
+
+/// The certificate an https or tls check saw.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CertificateObservation {
+    pub check: String,
+    pub host: String,
+    /// `None` when the handshake did not get that far; the reason is given.
+    pub presented: Option<PresentedCertificate>,
+    pub unreachable: Option<String>,
+    /// `expect.cert_valid_for` in whole days.
+    pub min_days: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PresentedCertificate {
+    pub subject: String,
+    pub not_after: String,
+    pub days_left: i64,
+    /// Why the chain does not verify for the host name, if it does not.
+    pub verify_error: Option<String>,
+}
+
+/// A server's port scan.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ExposureObservation {
+    pub server: String,
+    pub observation: Observation,
+    /// Ports that answered.
+    pub open: Vec<u16>,
+}
+
+/// Everything probes observed, by environment.
+#[derive(Clone, Debug, Default)]
+pub struct LiveEvidence {
+    checks: HashMap<(String, String), Observation>,
+    certificates: HashMap<String, Vec<CertificateObservation>>,
+    backups: HashMap<String, Observation>,
+    exposure: HashMap<String, Vec<ExposureObservation>>,
+}
+
+impl LiveEvidence {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add_check(&mut self, env: &str, check: &str, o: Observation) {
+        self.checks.insert((env.to_owned(), check.to_owned()), o);
+    }
+
+    pub fn add_certificate(&mut self, env: &str, c: CertificateObservation) {
+        self.certificates.entry(env.to_owned()).or_default().push(c);
+    }
+
+    pub fn add_backup(&mut self, env: &str, o: Observation) {
+        self.backups.insert(env.to_owned(), o);
+    }
+
+    pub fn add_exposure(&mut self, env: &str, e: ExposureObservation) {
+        self.exposure.entry(env.to_owned()).or_default().push(e);
+    }
+
+    pub fn check(&self, env: &str, check: &str) -> Option<&Observation> {
+        self.checks.get(&(env.to_owned(), check.to_owned()))
+    }
+
+    pub fn certificates(&self, env: &str) -> &[CertificateObservation] {
+        self.certificates.get(env).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn backup(&self, env: &str) -> Option<&Observation> {
+        self.backups.get(env)
+    }
+
+    pub fn exposure(&self, env: &str) -> &[ExposureObservation] {
+        self.exposure.get(env).map_or(&[], Vec::as_slice)
+    }
+}
