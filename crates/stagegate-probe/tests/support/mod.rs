@@ -148,7 +148,10 @@ impl Pki {
 /// `/ok` 200 JSON, `/fail` 503, `/slow` 200 after 300 ms, `/redirect` 302
 /// to `/ok`, `/loop` redirects to itself, `/ua` echoes the User-Agent,
 /// `/hang` never answers.
-fn respond(path: &str, head: &str) -> Option<(u16, String, Vec<(&'static str, String)>)> {
+/// Status, body and extra headers of a canned response.
+type Canned = (u16, String, Vec<(&'static str, String)>);
+
+fn respond(path: &str, head: &str) -> Option<Canned> {
     let ua = head
         .lines()
         .find_map(|l| {
