@@ -1,9 +1,8 @@
 //! Runs jobs with bounded concurrency; every attempt has its own deadline.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::deadline::Deadline;
@@ -60,43 +59,52 @@ pub async fn run_one(job: &Job, cx: &Context, retry_delay: Duration) -> ProbeRes
 
 /// Runs every job, at most `concurrency` at once, calling `on_done` as each
 /// finishes; results come back in job order.
+///
+/// Jobs are started as slots free up rather than all at once: a waiting
+/// task holds its whole probe state machine, and ten thousand of them would
+/// cost more memory than the probes themselves.
 pub async fn run(
     jobs: &[Job],
     cx: &Context,
     opts: RunOptions,
     on_done: impl Fn(&Job, &ProbeResult),
 ) -> Vec<ProbeResult> {
-    let permits = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let limit = opts.concurrency.max(1);
     let mut set = JoinSet::new();
-    let mut ids = std::collections::HashMap::new();
+    let mut ids = HashMap::new();
+    let mut results: Vec<Option<ProbeResult>> = vec![None; jobs.len()];
+    let settle = |joined: Option<Result<(usize, ProbeResult), tokio::task::JoinError>>,
+                  ids: &HashMap<tokio::task::Id, usize>,
+                  results: &mut Vec<Option<ProbeResult>>| {
+        let (i, result) = match joined {
+            Some(Ok(done)) => done,
+            // A panicking probe is a bug; report it on its job rather than
+            // losing the whole run.
+            Some(Err(e)) => match ids.get(&e.id()) {
+                Some(&i) => (
+                    i,
+                    ProbeResult::fail(format!("internal error: the probe failed: {e}")),
+                ),
+                None => return,
+            },
+            None => return,
+        };
+        on_done(&jobs[i], &result);
+        results[i] = Some(result);
+    };
     for (i, job) in jobs.iter().enumerate() {
-        let permits = permits.clone();
+        if set.len() >= limit {
+            let joined = set.join_next().await;
+            settle(joined, &ids, &mut results);
+        }
         let job = job.clone();
         let cx = cx.clone();
-        let handle = set.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            (i, run_one(&job, &cx, opts.retry_delay).await)
-        });
+        let handle = set.spawn(async move { (i, run_one(&job, &cx, opts.retry_delay).await) });
         ids.insert(handle.id(), i);
     }
-    let mut results: Vec<Option<ProbeResult>> = vec![None; jobs.len()];
-    while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok((i, result)) => {
-                on_done(&jobs[i], &result);
-                results[i] = Some(result);
-            }
-            Err(e) => {
-                // A panicking probe is a bug; report it on its job rather
-                // than losing the whole run.
-                if let Some(&i) = ids.get(&e.id()) {
-                    let result =
-                        ProbeResult::fail(format!("internal error: the probe failed: {e}"));
-                    on_done(&jobs[i], &result);
-                    results[i] = Some(result);
-                }
-            }
-        }
+    while !set.is_empty() {
+        let joined = set.join_next().await;
+        settle(joined, &ids, &mut results);
     }
     results
         .into_iter()
