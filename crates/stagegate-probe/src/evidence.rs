@@ -86,6 +86,19 @@ pub fn evidence(jobs: &[Job], results: &[ProbeResult]) -> LiveEvidence {
                         },
                     );
                 }
+                // A check is evidence for the rule it proves, too.
+                match &job.target {
+                    Target::Restic(_) => live.add_backup(env, o.clone()),
+                    Target::Ports(p) => live.add_exposure(
+                        env,
+                        ExposureObservation {
+                            server: p.host.clone(),
+                            observation: o.clone(),
+                            open: r.open_ports.clone(),
+                        },
+                    ),
+                    _ => {}
+                }
                 live.add_check(env, name, o);
             }
             Subject::BackupSource => live.add_backup(env, o),

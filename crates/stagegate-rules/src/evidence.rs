@@ -60,7 +60,7 @@ pub struct ExposureObservation {
 pub struct LiveEvidence {
     checks: HashMap<(String, String), Observation>,
     certificates: HashMap<String, Vec<CertificateObservation>>,
-    backups: HashMap<String, Observation>,
+    backups: HashMap<String, Vec<Observation>>,
     exposure: HashMap<String, Vec<ExposureObservation>>,
 }
 
@@ -77,10 +77,12 @@ impl LiveEvidence {
         self.certificates.entry(env.to_owned()).or_default().push(c);
     }
 
+    /// Backup freshness evidence: the backup's `source`, and `restic` checks.
     pub fn add_backup(&mut self, env: &str, o: Observation) {
-        self.backups.insert(env.to_owned(), o);
+        self.backups.entry(env.to_owned()).or_default().push(o);
     }
 
+    /// Port scans: of servers with a `host`, and `ports` checks.
     pub fn add_exposure(&mut self, env: &str, e: ExposureObservation) {
         self.exposure.entry(env.to_owned()).or_default().push(e);
     }
@@ -93,8 +95,8 @@ impl LiveEvidence {
         self.certificates.get(env).map_or(&[], Vec::as_slice)
     }
 
-    pub fn backup(&self, env: &str) -> Option<&Observation> {
-        self.backups.get(env)
+    pub fn backups(&self, env: &str) -> &[Observation] {
+        self.backups.get(env).map_or(&[], Vec::as_slice)
     }
 
     pub fn exposure(&self, env: &str) -> &[ExposureObservation] {

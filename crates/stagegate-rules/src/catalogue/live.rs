@@ -30,7 +30,7 @@ pub(super) const BACKUP_FRESH: Rule = Rule {
     title: "The newest backup snapshot is fresh and readable",
     area: Area::Backup,
     applies: Applies::ANY,
-    condition: Some("when the backup has a `source`"),
+    condition: Some("when the backup has a `source`, or a `restic` check watches it"),
     requirement: "newest snapshot is younger than `interval` + grace, and the repository is readable",
     guideline: &["It takes snapshots of system data for backup purposes."],
     rationale: "Backup jobs fail silently; only the age of the newest readable snapshot proves that backups really happen.",
@@ -155,17 +155,29 @@ fn backup_fresh(cx: &Ctx<'_>) -> Outcome {
     let Some(live) = live(cx) else {
         return skip(STATIC);
     };
-    let Some(source) = cx.env.backup.as_ref().and_then(|b| b.source.as_ref()) else {
-        return skip("the backup declares no `source` to read snapshots from");
-    };
-    match live.backup(&cx.env.name.value) {
-        Some(o) => observed(
-            o.status == Observed::Pass,
-            o.summary.clone(),
-            Some(source.span),
-            vec![o.clone()],
-        ),
-        None => skip("the backup source was not probed"),
+    let observations = live.backups(&cx.env.name.value);
+    let source = cx.env.backup.as_ref().and_then(|b| b.source.as_ref());
+    if observations.is_empty() {
+        return skip(if source.is_some() {
+            "the backup source was not probed"
+        } else {
+            "the backup declares no `source` to read snapshots from, and no `restic` check watches it"
+        });
+    }
+    let span = source
+        .map(|s| s.span)
+        .or_else(|| cx.env.backup.as_ref().map(|b| b.span));
+    let failing: Vec<&str> = observations
+        .iter()
+        .filter(|o| o.status == Observed::Fail)
+        .map(|o| o.summary.as_str())
+        .collect();
+    let evidence = observations.to_vec();
+    if failing.is_empty() {
+        let summaries: Vec<&str> = observations.iter().map(|o| o.summary.as_str()).collect();
+        observed(true, summaries.join("; "), span, evidence)
+    } else {
+        observed(false, failing.join("; "), span, evidence)
     }
 }
 
