@@ -266,6 +266,27 @@ interval = "24h"
     let text = String::from_utf8(text.stdout).expect("utf-8");
     assert!(text.contains("✗ check api (http): HTTP 503"), "{text}");
     assert!(text.contains("✓ check web (http): HTTP 200"), "{text}");
+
+    // ...and so does every other format.
+    for (format, needle) in [
+        ("markdown", "❌ check api (http): HTTP 503"),
+        ("sarif", "- check api (http): HTTP 503"),
+        ("junit", "- check api (http): HTTP 503"),
+    ] {
+        let path = dir.path().to_owned();
+        let out = tokio::task::spawn_blocking(move || {
+            stagegate()
+                .current_dir(&path)
+                .env("STAGEGATE_TEST_RESTIC_PASSWORD", "s3cret")
+                .args(["check", "--live", "--format", format])
+                .output()
+                .expect("run")
+        })
+        .await
+        .expect("join");
+        let body = String::from_utf8(out.stdout).expect("utf-8");
+        assert!(body.contains(needle), "{format}: {body}");
+    }
     drop(public);
 }
 
