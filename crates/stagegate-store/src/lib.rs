@@ -1,0 +1,146 @@
+//! Durable state of `stagegate serve`, behind one [`Store`] trait with two
+//! implementations: SQLite (the default: one file, WAL, nothing to install)
+//! and PostgreSQL (for shared, highly available deployments). Both embed
+//! their migrations and run the same test suite.
+//!
+//! The store knows nothing of HTTP, probes or rules: it keeps results and
+//! their hourly/daily rollups, flap-control state, incidents, heartbeat
+//! pings, the notification outbox and its delivery log, API tokens and
+//! promotion records.
+
+mod migrate;
+mod model;
+mod sql;
+
+use async_trait::async_trait;
+
+pub use model::*;
+pub use sql::{PostgresStore, SqliteStore};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The URL names no supported backend.
+    #[error("unsupported store URL `{0}`: expected sqlite://PATH or postgres://USER@HOST/DB")]
+    Url(String),
+    /// The database could not be opened or reached.
+    #[error("cannot open the store at {url}")]
+    Open {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A migration did not apply; the store is left as it was.
+    #[error("migration {version} ({name}) failed")]
+    Migration {
+        version: i64,
+        name: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The database holds migrations newer than this stagegate knows.
+    #[error(
+        "the store was migrated by a newer stagegate (schema version {found}, this one knows up to {known})"
+    )]
+    TooNew { found: i64, known: i64 },
+    #[error("store query failed")]
+    Query(#[from] sqlx::Error),
+    /// A stored value this version cannot read.
+    #[error("unreadable {what} in the store: {value:?}")]
+    Corrupt { what: &'static str, value: String },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Everything the server keeps. Every method is one transaction: a returned
+/// `Ok` means the change is committed.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Which backend, for logs and metrics: "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+
+    /// Proves the store can be written (for `/healthz`).
+    async fn health(&self) -> Result<()>;
+
+    // --- results ---------------------------------------------------------
+    /// Records a result and folds it into the hourly and daily rollups.
+    async fn record_result(&self, r: &NewResult) -> Result<i64>;
+    /// Newest first.
+    async fn recent_results(&self, check: &str, limit: u32) -> Result<Vec<StoredResult>>;
+    /// Pass counts since `since`, from the hourly rollups (raw results may
+    /// already be pruned).
+    async fn uptime(&self, check: &str, since: Millis) -> Result<Uptime>;
+    /// Deletes raw results older than `before`; rollups stay. Returns how
+    /// many were deleted.
+    async fn prune_results(&self, before: Millis) -> Result<u64>;
+
+    // --- flap control ----------------------------------------------------
+    async fn check_state(&self, check: &str) -> Result<Option<CheckState>>;
+    async fn check_states(&self) -> Result<Vec<CheckState>>;
+    async fn save_check_state(&self, s: &CheckState) -> Result<()>;
+
+    // --- incidents -------------------------------------------------------
+    /// Opens an incident for `check`, or returns the one already open.
+    async fn open_incident(
+        &self,
+        check: &str,
+        environment: &str,
+        message: &str,
+        at: Millis,
+    ) -> Result<Incident>;
+    async fn open_incident_for(&self, check: &str) -> Result<Option<Incident>>;
+    async fn incident(&self, id: i64) -> Result<Option<Incident>>;
+    /// Open → acknowledged. `None` if no such incident; unchanged if it is
+    /// not open.
+    async fn acknowledge_incident(&self, id: i64, by: &str, at: Millis)
+    -> Result<Option<Incident>>;
+    /// Open or acknowledged → resolved.
+    async fn resolve_incident(&self, id: i64, at: Millis) -> Result<Option<Incident>>;
+    async fn mark_reminded(&self, id: i64, at: Millis) -> Result<()>;
+    /// Incidents not resolved, and those resolved since `since`; newest first.
+    async fn incidents(&self, since: Millis, limit: u32) -> Result<Vec<Incident>>;
+
+    // --- heartbeats ------------------------------------------------------
+    async fn record_ping(&self, p: &Ping) -> Result<i64>;
+    /// Newest first.
+    async fn pings(&self, token: &str, limit: u32) -> Result<Vec<StoredPing>>;
+
+    // --- notification outbox ---------------------------------------------
+    /// Queues a notification; `None` when one with the same dedup key exists.
+    async fn enqueue(&self, n: &NewNotification, at: Millis) -> Result<Option<i64>>;
+    /// Claims up to `limit` due notifications for `lease_ms`; a claim that
+    /// lapses (the claimer died) makes them due again.
+    async fn claim(&self, now: Millis, lease_ms: i64, limit: u32) -> Result<Vec<Notification>>;
+    /// Records a successful delivery; the notification is never sent again.
+    async fn delivered(&self, id: i64, at: Millis) -> Result<()>;
+    /// Records a failed attempt and when to try again.
+    async fn failed(&self, id: i64, at: Millis, error: &str, retry_at: Millis) -> Result<()>;
+    async fn notification(&self, id: i64) -> Result<Option<Notification>>;
+    /// The delivery log, newest first.
+    async fn deliveries(&self, limit: u32) -> Result<Vec<Delivery>>;
+    /// Notifications not yet delivered.
+    async fn outbox_depth(&self) -> Result<u64>;
+
+    // --- API tokens --------------------------------------------------------
+    async fn create_token(&self, t: &NewToken, at: Millis) -> Result<i64>;
+    async fn token(&self, prefix: &str) -> Result<Option<TokenRecord>>;
+    async fn tokens(&self) -> Result<Vec<TokenRecord>>;
+    async fn revoke_token(&self, prefix: &str, at: Millis) -> Result<bool>;
+
+    // --- promotions --------------------------------------------------------
+    async fn record_promotion(&self, p: &NewPromotion, at: Millis) -> Result<Promotion>;
+    /// Newest first; every environment when `None`.
+    async fn promotions(&self, environment: Option<&str>) -> Result<Vec<Promotion>>;
+}
+
+/// Opens (and migrates) the store a URL names: `sqlite://PATH` (created if
+/// missing) or `postgres://...`.
+pub async fn open(url: &str) -> Result<Box<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Box::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Box::new(PostgresStore::open(url).await?))
+    } else {
+        Err(StoreError::Url(url.to_owned()))
+    }
+}

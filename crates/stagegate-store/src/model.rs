@@ -1,0 +1,236 @@
+//! What the store keeps. Times are milliseconds since the Unix epoch (UTC):
+//! one integer type both backends store and compare exactly.
+
+use serde::Serialize;
+
+pub type Millis = i64;
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+macro_rules! text_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// One probe's verdict.
+    Outcome { Pass = "pass", Fail = "fail", Skip = "skip" }
+);
+
+text_enum!(
+    /// A check's confirmed state, after flap control.
+    CheckStatus { Unknown = "unknown", Up = "up", Down = "down" }
+);
+
+text_enum!(
+    IncidentState { Open = "open", Acknowledged = "acknowledged", Resolved = "resolved" }
+);
+
+text_enum!(
+    /// Healthchecks.io-compatible ping signals.
+    PingKind { Success = "success", Start = "start", Fail = "fail", Log = "log", Exit = "exit" }
+);
+
+text_enum!(
+    Role { Viewer = "viewer", Operator = "operator", Admin = "admin" }
+);
+
+/// A probe result to record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewResult {
+    /// `environment/check`.
+    pub check: String,
+    /// The node that ran the probe, and where it stands (cluster mode).
+    pub node: String,
+    pub location: String,
+    pub started_at: Millis,
+    pub outcome: Outcome,
+    pub latency_ms: Option<f64>,
+    pub summary: String,
+    /// The evidence as JSON.
+    pub evidence: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoredResult {
+    pub id: i64,
+    pub check: String,
+    pub node: String,
+    pub location: String,
+    pub started_at: Millis,
+    pub outcome: Outcome,
+    pub latency_ms: Option<f64>,
+    pub summary: String,
+    pub evidence: String,
+}
+
+/// Pass counts over a period, from the hourly rollups.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Uptime {
+    pub total: u64,
+    pub passed: u64,
+    pub latency_avg_ms: Option<f64>,
+    pub latency_max_ms: Option<f64>,
+}
+
+impl Uptime {
+    /// Percentage of passing results; `None` without any.
+    pub fn percent(&self) -> Option<f64> {
+        (self.total > 0).then(|| self.passed as f64 * 100.0 / self.total as f64)
+    }
+}
+
+/// Flap-control state of a check, kept so a restart resumes where it was.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckState {
+    pub check: String,
+    pub status: CheckStatus,
+    pub consecutive_failures: u32,
+    pub consecutive_successes: u32,
+    pub last_run_at: Option<Millis>,
+    pub next_run_at: Option<Millis>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Incident {
+    pub id: i64,
+    pub check: String,
+    pub environment: String,
+    pub state: IncidentState,
+    pub opened_at: Millis,
+    pub acknowledged_at: Option<Millis>,
+    pub acknowledged_by: Option<String>,
+    pub resolved_at: Option<Millis>,
+    pub message: String,
+    pub last_reminder_at: Option<Millis>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Ping {
+    pub token: String,
+    pub kind: PingKind,
+    pub exit_code: Option<i32>,
+    pub run_id: Option<String>,
+    pub received_at: Millis,
+    pub remote: Option<String>,
+    pub body: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoredPing {
+    pub id: i64,
+    #[serde(flatten)]
+    pub ping: Ping,
+}
+
+/// A notification to deliver at least once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewNotification {
+    /// Unique per event, notifier and contact: enqueueing twice is a no-op.
+    pub dedup_key: String,
+    pub event: String,
+    pub notifier: String,
+    pub contact: String,
+    /// The event as JSON.
+    pub payload: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Notification {
+    pub id: i64,
+    pub dedup_key: String,
+    pub event: String,
+    pub notifier: String,
+    pub contact: String,
+    pub payload: String,
+    pub created_at: Millis,
+    pub attempts: u32,
+    pub next_attempt_at: Millis,
+    pub delivered_at: Option<Millis>,
+    pub last_error: Option<String>,
+}
+
+/// One delivery attempt, for the delivery log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub outbox_id: i64,
+    pub notifier: String,
+    pub contact: String,
+    pub event: String,
+    pub attempted_at: Millis,
+    pub ok: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewToken {
+    /// The public part of the token, used to find it.
+    pub prefix: String,
+    /// SHA-256 of the whole token, hex.
+    pub hash: String,
+    pub role: Role,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub prefix: String,
+    #[serde(skip)]
+    pub hash: String,
+    pub role: Role,
+    pub name: String,
+    pub created_at: Millis,
+    pub revoked_at: Option<Millis>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPromotion {
+    pub environment: String,
+    pub from_mode: String,
+    pub to_mode: String,
+    pub promoted_by: String,
+    /// SHA-256 of the report the promotion was decided on.
+    pub digest: String,
+    /// The report (JSON).
+    pub report: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Promotion {
+    pub id: i64,
+    pub environment: String,
+    pub from_mode: String,
+    pub to_mode: String,
+    pub promoted_by: String,
+    pub promoted_at: Millis,
+    pub digest: String,
+    #[serde(skip)]
+    pub report: String,
+}

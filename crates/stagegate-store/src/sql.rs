@@ -1,0 +1,642 @@
+//! The two implementations. Their SQL is the same but for a few dialect
+//! words, so one macro writes both; each keeps its own pool and migrations.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::migrate;
+use crate::model::*;
+use crate::{Result, Store, StoreError};
+
+/// SQLite in WAL mode. A committed transaction survives the process being
+/// killed; `synchronous = NORMAL` trades only power-loss durability of the
+/// last transactions for write throughput.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: sqlx::SqlitePool,
+}
+
+/// PostgreSQL, shared by every node of a cluster.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: sqlx::PgPool,
+}
+
+impl SqliteStore {
+    pub async fn open(url: &str) -> Result<Self> {
+        let open_err = |source| StoreError::Open {
+            url: url.to_owned(),
+            source,
+        };
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(open_err)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await
+            .map_err(open_err)?;
+        migrate::run_sqlite(&pool, migrate::SQLITE).await?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+impl PostgresStore {
+    pub async fn open(url: &str) -> Result<Self> {
+        let open_err = |source| StoreError::Open {
+            url: mask(url),
+            source,
+        };
+        let opts = PgConnectOptions::from_str(url)
+            .map_err(open_err)?
+            .application_name("stagegate");
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(open_err)?;
+        migrate::run_postgres(&pool, migrate::POSTGRES).await?;
+        Ok(PostgresStore { pool })
+    }
+
+    pub fn pool(&self) -> &sqlx::PgPool {
+        &self.pool
+    }
+}
+
+/// The URL with any password masked, for messages.
+fn mask(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn parse<T>(what: &'static str, value: String, f: fn(&str) -> Option<T>) -> Result<T> {
+    f(&value).ok_or(StoreError::Corrupt { what, value })
+}
+
+fn count(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 86_400_000;
+
+// Column lists as macros: sqlx takes only static SQL, so queries are built
+// with `concat!`.
+macro_rules! incident_columns {
+    () => {
+        "id, check_key, environment, state, opened_at, acknowledged_at, acknowledged_by, resolved_at, message, last_reminder_at"
+    };
+}
+macro_rules! outbox_columns {
+    () => {
+        "id, dedup_key, event, notifier, contact, payload, created_at, attempts, next_attempt_at, delivered_at, last_error"
+    };
+}
+
+macro_rules! store_impl {
+    ($store:ident, $db:ty, backend = $backend:literal, greatest = $greatest:literal, skip_locked = $skip_locked:literal) => {
+        impl $store {
+            fn incident_row(row: &<$db as sqlx::Database>::Row) -> Result<Incident> {
+                Ok(Incident {
+                    id: row.try_get("id")?,
+                    check: row.try_get("check_key")?,
+                    environment: row.try_get("environment")?,
+                    state: parse("incident state", row.try_get("state")?, IncidentState::parse)?,
+                    opened_at: row.try_get("opened_at")?,
+                    acknowledged_at: row.try_get("acknowledged_at")?,
+                    acknowledged_by: row.try_get("acknowledged_by")?,
+                    resolved_at: row.try_get("resolved_at")?,
+                    message: row.try_get("message")?,
+                    last_reminder_at: row.try_get("last_reminder_at")?,
+                })
+            }
+
+            fn notification_row(row: &<$db as sqlx::Database>::Row) -> Result<Notification> {
+                Ok(Notification {
+                    id: row.try_get("id")?,
+                    dedup_key: row.try_get("dedup_key")?,
+                    event: row.try_get("event")?,
+                    notifier: row.try_get("notifier")?,
+                    contact: row.try_get("contact")?,
+                    payload: row.try_get("payload")?,
+                    created_at: row.try_get("created_at")?,
+                    attempts: count(row.try_get("attempts")?),
+                    next_attempt_at: row.try_get("next_attempt_at")?,
+                    delivered_at: row.try_get("delivered_at")?,
+                    last_error: row.try_get("last_error")?,
+                })
+            }
+
+            fn token_row(row: &<$db as sqlx::Database>::Row) -> Result<TokenRecord> {
+                Ok(TokenRecord {
+                    id: row.try_get("id")?,
+                    prefix: row.try_get("prefix")?,
+                    hash: row.try_get("hash")?,
+                    role: parse("token role", row.try_get("role")?, Role::parse)?,
+                    name: row.try_get("name")?,
+                    created_at: row.try_get("created_at")?,
+                    revoked_at: row.try_get("revoked_at")?,
+                })
+            }
+
+            fn promotion_row(row: &<$db as sqlx::Database>::Row) -> Result<Promotion> {
+                Ok(Promotion {
+                    id: row.try_get("id")?,
+                    environment: row.try_get("environment")?,
+                    from_mode: row.try_get("from_mode")?,
+                    to_mode: row.try_get("to_mode")?,
+                    promoted_by: row.try_get("promoted_by")?,
+                    promoted_at: row.try_get("promoted_at")?,
+                    digest: row.try_get("digest")?,
+                    report: row.try_get("report")?,
+                })
+            }
+
+            fn state_row(row: &<$db as sqlx::Database>::Row) -> Result<CheckState> {
+                Ok(CheckState {
+                    check: row.try_get("check_key")?,
+                    status: parse("check status", row.try_get("status")?, CheckStatus::parse)?,
+                    consecutive_failures: count(row.try_get("consecutive_failures")?),
+                    consecutive_successes: count(row.try_get("consecutive_successes")?),
+                    last_run_at: row.try_get("last_run_at")?,
+                    next_run_at: row.try_get("next_run_at")?,
+                })
+            }
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn health(&self) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE schema_migrations SET applied_at = applied_at WHERE version = 1")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.rollback().await?;
+                Ok(())
+            }
+
+            async fn record_result(&self, r: &NewResult) -> Result<i64> {
+                let mut tx = self.pool.begin().await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO results (check_key, node, location, started_at, status, latency_ms, summary, evidence) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                )
+                .bind(&r.check)
+                .bind(&r.node)
+                .bind(&r.location)
+                .bind(r.started_at)
+                .bind(r.outcome.as_str())
+                .bind(r.latency_ms)
+                .bind(&r.summary)
+                .bind(&r.evidence)
+                .fetch_one(&mut *tx)
+                .await?;
+                if r.outcome != Outcome::Skip {
+                    let passed = i64::from(r.outcome == Outcome::Pass);
+                    let latency = r.latency_ms.unwrap_or(0.0);
+                    for (period, size) in [("hour", HOUR), ("day", DAY)] {
+                        sqlx::query(concat!(
+                            "INSERT INTO rollups (check_key, period, bucket, total, passed, latency_sum, latency_max) \
+                             VALUES ($1, $2, $3, 1, $4, $5, $5) \
+                             ON CONFLICT (check_key, period, bucket) DO UPDATE SET \
+                             total = rollups.total + 1, passed = rollups.passed + excluded.passed, \
+                             latency_sum = rollups.latency_sum + excluded.latency_sum, \
+                             latency_max = ",
+                            $greatest,
+                            "(rollups.latency_max, excluded.latency_max)"
+                        ))
+                        .bind(&r.check)
+                        .bind(period)
+                        .bind(r.started_at.div_euclid(size) * size)
+                        .bind(passed)
+                        .bind(latency)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            async fn recent_results(&self, check: &str, limit: u32) -> Result<Vec<StoredResult>> {
+                let rows = sqlx::query(
+                    "SELECT id, check_key, node, location, started_at, status, latency_ms, summary, evidence \
+                     FROM results WHERE check_key = $1 ORDER BY started_at DESC, id DESC LIMIT $2",
+                )
+                .bind(check)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(StoredResult {
+                            id: row.try_get("id")?,
+                            check: row.try_get("check_key")?,
+                            node: row.try_get("node")?,
+                            location: row.try_get("location")?,
+                            started_at: row.try_get("started_at")?,
+                            outcome: parse("result status", row.try_get("status")?, Outcome::parse)?,
+                            latency_ms: row.try_get("latency_ms")?,
+                            summary: row.try_get("summary")?,
+                            evidence: row.try_get("evidence")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn uptime(&self, check: &str, since: Millis) -> Result<Uptime> {
+                let row = sqlx::query(
+                    "SELECT CAST(SUM(total) AS BIGINT) AS total, CAST(SUM(passed) AS BIGINT) AS passed, \
+                     SUM(latency_sum) AS latency_sum, MAX(latency_max) AS latency_max \
+                     FROM rollups WHERE check_key = $1 AND period = 'hour' AND bucket >= $2",
+                )
+                .bind(check)
+                .bind(since.div_euclid(HOUR) * HOUR)
+                .fetch_one(&self.pool)
+                .await?;
+                let total: Option<i64> = row.try_get("total")?;
+                let passed: Option<i64> = row.try_get("passed")?;
+                let sum: Option<f64> = row.try_get("latency_sum")?;
+                let max: Option<f64> = row.try_get("latency_max")?;
+                let total = u64::try_from(total.unwrap_or(0)).unwrap_or(0);
+                Ok(Uptime {
+                    total,
+                    passed: u64::try_from(passed.unwrap_or(0)).unwrap_or(0),
+                    latency_avg_ms: sum.filter(|_| total > 0).map(|s| s / total as f64),
+                    latency_max_ms: max,
+                })
+            }
+
+            async fn prune_results(&self, before: Millis) -> Result<u64> {
+                let done = sqlx::query("DELETE FROM results WHERE started_at < $1")
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn check_state(&self, check: &str) -> Result<Option<CheckState>> {
+                let row = sqlx::query("SELECT * FROM check_state WHERE check_key = $1")
+                    .bind(check)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::state_row).transpose()
+            }
+
+            async fn check_states(&self) -> Result<Vec<CheckState>> {
+                let rows = sqlx::query("SELECT * FROM check_state ORDER BY check_key")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(Self::state_row).collect()
+            }
+
+            async fn save_check_state(&self, s: &CheckState) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO check_state (check_key, status, consecutive_failures, consecutive_successes, last_run_at, next_run_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (check_key) DO UPDATE SET status = excluded.status, \
+                     consecutive_failures = excluded.consecutive_failures, consecutive_successes = excluded.consecutive_successes, \
+                     last_run_at = excluded.last_run_at, next_run_at = excluded.next_run_at, updated_at = excluded.updated_at",
+                )
+                .bind(&s.check)
+                .bind(s.status.as_str())
+                .bind(i64::from(s.consecutive_failures))
+                .bind(i64::from(s.consecutive_successes))
+                .bind(s.last_run_at)
+                .bind(s.next_run_at)
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn open_incident(&self, check: &str, environment: &str, message: &str, at: Millis) -> Result<Incident> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO incidents (check_key, environment, state, opened_at, message) VALUES ($1, $2, 'open', $3, $4) \
+                     ON CONFLICT (check_key) WHERE state <> 'resolved' DO NOTHING",
+                )
+                .bind(check)
+                .bind(environment)
+                .bind(at)
+                .bind(message)
+                .execute(&mut *tx)
+                .await?;
+                let row = sqlx::query(concat!("SELECT ", incident_columns!(), " FROM incidents WHERE check_key = $1 AND state <> 'resolved'"))
+                .bind(check)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Self::incident_row(&row)
+            }
+
+            async fn open_incident_for(&self, check: &str) -> Result<Option<Incident>> {
+                let row = sqlx::query(concat!("SELECT ", incident_columns!(), " FROM incidents WHERE check_key = $1 AND state <> 'resolved'"))
+                .bind(check)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(Self::incident_row).transpose()
+            }
+
+            async fn incident(&self, id: i64) -> Result<Option<Incident>> {
+                let row = sqlx::query(concat!("SELECT ", incident_columns!(), " FROM incidents WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::incident_row).transpose()
+            }
+
+            async fn acknowledge_incident(&self, id: i64, by: &str, at: Millis) -> Result<Option<Incident>> {
+                sqlx::query(
+                    "UPDATE incidents SET state = 'acknowledged', acknowledged_at = $2, acknowledged_by = $3 \
+                     WHERE id = $1 AND state = 'open'",
+                )
+                .bind(id)
+                .bind(at)
+                .bind(by)
+                .execute(&self.pool)
+                .await?;
+                self.incident(id).await
+            }
+
+            async fn resolve_incident(&self, id: i64, at: Millis) -> Result<Option<Incident>> {
+                sqlx::query("UPDATE incidents SET state = 'resolved', resolved_at = $2 WHERE id = $1 AND state <> 'resolved'")
+                    .bind(id)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                self.incident(id).await
+            }
+
+            async fn mark_reminded(&self, id: i64, at: Millis) -> Result<()> {
+                sqlx::query("UPDATE incidents SET last_reminder_at = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn incidents(&self, since: Millis, limit: u32) -> Result<Vec<Incident>> {
+                let rows = sqlx::query(concat!("SELECT ", incident_columns!(), " FROM incidents WHERE state <> 'resolved' OR resolved_at >= $1 \
+                     ORDER BY opened_at DESC, id DESC LIMIT $2"))
+                .bind(since)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::incident_row).collect()
+            }
+
+            async fn record_ping(&self, p: &Ping) -> Result<i64> {
+                let id = sqlx::query_scalar(
+                    "INSERT INTO pings (token, kind, exit_code, run_id, received_at, remote, body) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(&p.token)
+                .bind(p.kind.as_str())
+                .bind(p.exit_code.map(i64::from))
+                .bind(&p.run_id)
+                .bind(p.received_at)
+                .bind(&p.remote)
+                .bind(&p.body)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(id)
+            }
+
+            async fn pings(&self, token: &str, limit: u32) -> Result<Vec<StoredPing>> {
+                let rows = sqlx::query(
+                    "SELECT id, token, kind, exit_code, run_id, received_at, remote, body FROM pings \
+                     WHERE token = $1 ORDER BY received_at DESC, id DESC LIMIT $2",
+                )
+                .bind(token)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let exit_code: Option<i64> = row.try_get("exit_code")?;
+                        Ok(StoredPing {
+                            id: row.try_get("id")?,
+                            ping: Ping {
+                                token: row.try_get("token")?,
+                                kind: parse("ping kind", row.try_get("kind")?, PingKind::parse)?,
+                                exit_code: exit_code.map(|c| i32::try_from(c).unwrap_or(i32::MAX)),
+                                run_id: row.try_get("run_id")?,
+                                received_at: row.try_get("received_at")?,
+                                remote: row.try_get("remote")?,
+                                body: row.try_get("body")?,
+                            },
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn enqueue(&self, n: &NewNotification, at: Millis) -> Result<Option<i64>> {
+                let id = sqlx::query_scalar(
+                    "INSERT INTO outbox (dedup_key, event, notifier, contact, payload, created_at, next_attempt_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+                )
+                .bind(&n.dedup_key)
+                .bind(&n.event)
+                .bind(&n.notifier)
+                .bind(&n.contact)
+                .bind(&n.payload)
+                .bind(at)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(id)
+            }
+
+            async fn claim(&self, now: Millis, lease_ms: i64, limit: u32) -> Result<Vec<Notification>> {
+                let rows = sqlx::query(concat!("UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (\
+                     SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= $2 \
+                     AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3 ", $skip_locked, ") \
+                     RETURNING ", outbox_columns!()))
+                .bind(now + lease_ms)
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                let mut claimed: Vec<Notification> = rows.iter().map(Self::notification_row).collect::<Result<_>>()?;
+                claimed.sort_by_key(|n| n.id);
+                Ok(claimed)
+            }
+
+            async fn delivered(&self, id: i64, at: Millis) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE outbox SET delivered_at = $2, claimed_until = NULL, last_error = NULL WHERE id = $1")
+                    .bind(id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO deliveries (outbox_id, attempted_at, ok, error) VALUES ($1, $2, 1, NULL)")
+                    .bind(id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn failed(&self, id: i64, at: Millis, error: &str, retry_at: Millis) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE outbox SET next_attempt_at = $2, claimed_until = NULL, last_error = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(retry_at)
+                    .bind(error)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO deliveries (outbox_id, attempted_at, ok, error) VALUES ($1, $2, 0, $3)")
+                    .bind(id)
+                    .bind(at)
+                    .bind(error)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn notification(&self, id: i64) -> Result<Option<Notification>> {
+                let row = sqlx::query(concat!("SELECT ", outbox_columns!(), " FROM outbox WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::notification_row).transpose()
+            }
+
+            async fn deliveries(&self, limit: u32) -> Result<Vec<Delivery>> {
+                let rows = sqlx::query(
+                    "SELECT d.id, d.outbox_id, o.notifier, o.contact, o.event, d.attempted_at, d.ok, d.error \
+                     FROM deliveries d JOIN outbox o ON o.id = d.outbox_id ORDER BY d.id DESC LIMIT $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let ok: i64 = row.try_get("ok")?;
+                        Ok(Delivery {
+                            id: row.try_get("id")?,
+                            outbox_id: row.try_get("outbox_id")?,
+                            notifier: row.try_get("notifier")?,
+                            contact: row.try_get("contact")?,
+                            event: row.try_get("event")?,
+                            attempted_at: row.try_get("attempted_at")?,
+                            ok: ok != 0,
+                            error: row.try_get("error")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn outbox_depth(&self) -> Result<u64> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            }
+
+            async fn create_token(&self, t: &NewToken, at: Millis) -> Result<i64> {
+                let id = sqlx::query_scalar(
+                    "INSERT INTO tokens (prefix, hash, role, name, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(&t.prefix)
+                .bind(&t.hash)
+                .bind(t.role.as_str())
+                .bind(&t.name)
+                .bind(at)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(id)
+            }
+
+            async fn token(&self, prefix: &str) -> Result<Option<TokenRecord>> {
+                let row = sqlx::query("SELECT * FROM tokens WHERE prefix = $1")
+                    .bind(prefix)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::token_row).transpose()
+            }
+
+            async fn tokens(&self) -> Result<Vec<TokenRecord>> {
+                let rows = sqlx::query("SELECT * FROM tokens ORDER BY id").fetch_all(&self.pool).await?;
+                rows.iter().map(Self::token_row).collect()
+            }
+
+            async fn revoke_token(&self, prefix: &str, at: Millis) -> Result<bool> {
+                let done = sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE prefix = $1 AND revoked_at IS NULL")
+                    .bind(prefix)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn record_promotion(&self, p: &NewPromotion, at: Millis) -> Result<Promotion> {
+                let row = sqlx::query(
+                    "INSERT INTO promotions (environment, from_mode, to_mode, promoted_by, promoted_at, digest, report) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+                )
+                .bind(&p.environment)
+                .bind(&p.from_mode)
+                .bind(&p.to_mode)
+                .bind(&p.promoted_by)
+                .bind(at)
+                .bind(&p.digest)
+                .bind(&p.report)
+                .fetch_one(&self.pool)
+                .await?;
+                Self::promotion_row(&row)
+            }
+
+            async fn promotions(&self, environment: Option<&str>) -> Result<Vec<Promotion>> {
+                let rows = sqlx::query(
+                    "SELECT * FROM promotions WHERE $1 IS NULL OR environment = $1 ORDER BY promoted_at DESC, id DESC",
+                )
+                .bind(environment)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::promotion_row).collect()
+            }
+        }
+    };
+}
+
+store_impl!(
+    SqliteStore,
+    sqlx::Sqlite,
+    backend = "sqlite",
+    greatest = "MAX",
+    skip_locked = ""
+);
+store_impl!(
+    PostgresStore,
+    sqlx::Postgres,
+    backend = "postgres",
+    greatest = "GREATEST",
+    skip_locked = "FOR UPDATE SKIP LOCKED"
+);

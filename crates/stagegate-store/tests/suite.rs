@@ -1,0 +1,518 @@
+//! One suite, run against both backends: SQLite in a temporary file and this
+//! machine's PostgreSQL (a fresh database per test, so tests run in
+//! parallel). Under STAGEGATE_STRICT_TESTS=1 an unreachable PostgreSQL fails.
+
+use std::str::FromStr;
+
+use sqlx::Connection;
+use stagegate_store::*;
+
+fn strict() -> bool {
+    std::env::var("STAGEGATE_STRICT_TESTS").as_deref() == Ok("1")
+}
+
+const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A fresh PostgreSQL database, dropped when the test is done with it.
+struct PgDb {
+    name: String,
+}
+
+impl PgDb {
+    async fn create(test: &str) -> Option<(PgDb, String)> {
+        let opts = match sqlx::postgres::PgConnectOptions::from_str(ADMIN_URL) {
+            Ok(o) => o,
+            Err(e) => panic!("bad admin URL: {e}"),
+        };
+        let mut admin = match sqlx::PgConnection::connect_with(&opts).await {
+            Ok(c) => c,
+            Err(e) => {
+                let what = format!("PostgreSQL at {ADMIN_URL} is not reachable: {e}");
+                if strict() {
+                    panic!("{what}; STAGEGATE_STRICT_TESTS=1 forbids skipping");
+                }
+                eprintln!("\n!!! SKIPPED the PostgreSQL half of {test}: {what}\n");
+                return None;
+            }
+        };
+        let name = format!("stagegate_store_{test}_{}", std::process::id());
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut admin)
+        .await
+        .expect("drop old");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create database");
+        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        Some((PgDb { name }, url))
+    }
+
+    async fn drop_now(self) {
+        if let Ok(opts) = sqlx::postgres::PgConnectOptions::from_str(ADMIN_URL)
+            && let Ok(mut admin) = sqlx::PgConnection::connect_with(&opts).await
+        {
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            )))
+            .execute(&mut admin)
+            .await;
+        }
+    }
+}
+
+/// Runs `scenario` against SQLite and PostgreSQL.
+macro_rules! both {
+    ($name:ident, $scenario:ident) => {
+        #[tokio::test]
+        async fn $name() {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let url = format!("sqlite://{}", dir.path().join("store.db").display());
+            let store = open(&url).await.expect("open sqlite");
+            assert_eq!(store.backend(), "sqlite");
+            $scenario(store.as_ref()).await;
+            if let Some((db, url)) = PgDb::create(stringify!($name)).await {
+                let store = open(&url).await.expect("open postgres");
+                assert_eq!(store.backend(), "postgres");
+                $scenario(store.as_ref()).await;
+                drop(store);
+                db.drop_now().await;
+            }
+        }
+    };
+}
+
+const H: i64 = 3_600_000;
+const T0: i64 = 1_795_000_000_000 - 1_795_000_000_000 % H;
+
+fn result(check: &str, at: i64, outcome: Outcome, latency: f64) -> NewResult {
+    NewResult {
+        check: check.into(),
+        node: "node-1".into(),
+        location: "fra1".into(),
+        started_at: at,
+        outcome,
+        latency_ms: Some(latency),
+        summary: format!("{outcome} at {at}"),
+        evidence: "{}".into(),
+    }
+}
+
+async fn results_rollups_and_pruning(s: &dyn Store) {
+    s.health().await.expect("healthy");
+    s.record_result(&result("prod/api", T0 + 1, Outcome::Pass, 10.0))
+        .await
+        .expect("record");
+    s.record_result(&result("prod/api", T0 + 2, Outcome::Fail, 30.0))
+        .await
+        .expect("record");
+    s.record_result(&result("prod/api", T0 + 3, Outcome::Skip, 0.0))
+        .await
+        .expect("record");
+    s.record_result(&result("prod/api", T0 + H + 5, Outcome::Pass, 20.0))
+        .await
+        .expect("record");
+    s.record_result(&result("prod/db", T0 + 4, Outcome::Fail, 1.0))
+        .await
+        .expect("record");
+
+    let recent = s.recent_results("prod/api", 10).await.expect("recent");
+    let times: Vec<i64> = recent.iter().map(|r| r.started_at).collect();
+    assert_eq!(times, [T0 + H + 5, T0 + 3, T0 + 2, T0 + 1], "newest first");
+    assert_eq!(recent[1].outcome, Outcome::Skip);
+    assert_eq!(recent[0].location, "fra1");
+    assert_eq!(
+        s.recent_results("prod/api", 2).await.expect("recent").len(),
+        2
+    );
+
+    let up = s.uptime("prod/api", T0).await.expect("uptime");
+    assert_eq!((up.total, up.passed), (3, 2), "skips do not count");
+    assert_eq!(up.latency_avg_ms, Some(20.0));
+    assert_eq!(up.latency_max_ms, Some(30.0));
+    assert!((up.percent().expect("percent") - 66.666).abs() < 0.01);
+    let later = s.uptime("prod/api", T0 + H).await.expect("uptime");
+    assert_eq!((later.total, later.passed), (1, 1));
+    assert_eq!(
+        s.uptime("prod/none", T0).await.expect("uptime"),
+        Uptime::default()
+    );
+
+    // Raw results go; the rollups keep the long-range figures.
+    assert_eq!(s.prune_results(T0 + H).await.expect("prune"), 4);
+    assert_eq!(
+        s.recent_results("prod/api", 10)
+            .await
+            .expect("recent")
+            .len(),
+        1
+    );
+    assert_eq!(s.uptime("prod/api", T0).await.expect("uptime").total, 3);
+}
+both!(
+    results_rollups_and_pruning_on_both,
+    results_rollups_and_pruning
+);
+
+async fn check_state_round_trip(s: &dyn Store) {
+    assert_eq!(s.check_state("prod/api").await.expect("get"), None);
+    let mut state = CheckState {
+        check: "prod/api".into(),
+        status: CheckStatus::Down,
+        consecutive_failures: 3,
+        consecutive_successes: 0,
+        last_run_at: Some(T0),
+        next_run_at: Some(T0 + 30_000),
+    };
+    s.save_check_state(&state).await.expect("save");
+    assert_eq!(
+        s.check_state("prod/api").await.expect("get"),
+        Some(state.clone())
+    );
+    state.status = CheckStatus::Up;
+    state.consecutive_failures = 0;
+    state.consecutive_successes = 2;
+    s.save_check_state(&state).await.expect("update");
+    assert_eq!(s.check_states().await.expect("all"), vec![state]);
+}
+both!(check_state_round_trip_on_both, check_state_round_trip);
+
+async fn incident_lifecycle(s: &dyn Store) {
+    let a = s
+        .open_incident("prod/api", "prod", "api down", T0)
+        .await
+        .expect("open");
+    assert_eq!(a.state, IncidentState::Open);
+    let again = s
+        .open_incident("prod/api", "prod", "still down", T0 + 5)
+        .await
+        .expect("open again");
+    assert_eq!(again.id, a.id, "one open incident per check");
+    assert_eq!(again.message, "api down");
+    let acked = s
+        .acknowledge_incident(a.id, "alice", T0 + 10)
+        .await
+        .expect("ack")
+        .expect("exists");
+    assert_eq!(
+        (acked.state, acked.acknowledged_by.as_deref()),
+        (IncidentState::Acknowledged, Some("alice"))
+    );
+    let acked_twice = s
+        .acknowledge_incident(a.id, "bob", T0 + 11)
+        .await
+        .expect("ack")
+        .expect("exists");
+    assert_eq!(
+        acked_twice.acknowledged_by.as_deref(),
+        Some("alice"),
+        "acknowledging twice changes nothing"
+    );
+    s.mark_reminded(a.id, T0 + 20).await.expect("remind");
+    let resolved = s
+        .resolve_incident(a.id, T0 + 30)
+        .await
+        .expect("resolve")
+        .expect("exists");
+    assert_eq!(
+        (
+            resolved.state,
+            resolved.resolved_at,
+            resolved.last_reminder_at
+        ),
+        (IncidentState::Resolved, Some(T0 + 30), Some(T0 + 20))
+    );
+    assert_eq!(
+        s.open_incident_for("prod/api").await.expect("open for"),
+        None
+    );
+    let b = s
+        .open_incident("prod/api", "prod", "down again", T0 + 40)
+        .await
+        .expect("reopen");
+    assert_ne!(b.id, a.id);
+    assert_eq!(
+        s.acknowledge_incident(9_999_999, "x", T0)
+            .await
+            .expect("ack"),
+        None
+    );
+    let listed = s.incidents(T0 + 25, 10).await.expect("list");
+    assert_eq!(
+        listed.iter().map(|i| i.id).collect::<Vec<_>>(),
+        [b.id, a.id]
+    );
+    let listed = s.incidents(T0 + 35, 10).await.expect("list");
+    assert_eq!(
+        listed.iter().map(|i| i.id).collect::<Vec<_>>(),
+        [b.id],
+        "resolved before `since` drops out"
+    );
+}
+both!(incident_lifecycle_on_both, incident_lifecycle);
+
+async fn pings_are_kept(s: &dyn Store) {
+    let ping = |kind, at, body: Option<&str>| Ping {
+        token: "nightly".into(),
+        kind,
+        exit_code: (kind == PingKind::Exit).then_some(3),
+        run_id: Some("run-1".into()),
+        received_at: at,
+        remote: Some("127.0.0.1".into()),
+        body: body.map(str::to_owned),
+    };
+    s.record_ping(&ping(PingKind::Start, T0, None))
+        .await
+        .expect("ping");
+    s.record_ping(&ping(PingKind::Exit, T0 + 1000, Some("restic: 3 errors")))
+        .await
+        .expect("ping");
+    let pings = s.pings("nightly", 10).await.expect("pings");
+    assert_eq!(pings.len(), 2);
+    assert_eq!(pings[0].ping.kind, PingKind::Exit);
+    assert_eq!(pings[0].ping.exit_code, Some(3));
+    assert_eq!(pings[0].ping.body.as_deref(), Some("restic: 3 errors"));
+    assert!(s.pings("other", 10).await.expect("pings").is_empty());
+}
+both!(pings_are_kept_on_both, pings_are_kept);
+
+fn note(key: &str) -> NewNotification {
+    NewNotification {
+        dedup_key: key.into(),
+        event: "incident.opened".into(),
+        notifier: "ops-hook".into(),
+        contact: "ops".into(),
+        payload: "{}".into(),
+    }
+}
+
+async fn outbox_delivers_at_least_once_and_never_twice(s: &dyn Store) {
+    let a = s
+        .enqueue(&note("incident-1/opened/ops-hook/ops"), T0)
+        .await
+        .expect("enqueue")
+        .expect("new");
+    assert_eq!(
+        s.enqueue(&note("incident-1/opened/ops-hook/ops"), T0)
+            .await
+            .expect("enqueue"),
+        None,
+        "dedup"
+    );
+    let mail = NewNotification {
+        notifier: "ops-mail".into(),
+        ..note("incident-1/opened/ops-mail/ops")
+    };
+    let b = s.enqueue(&mail, T0).await.expect("enqueue").expect("new");
+    assert_eq!(s.outbox_depth().await.expect("depth"), 2);
+
+    let claimed = s.claim(T0, 60_000, 10).await.expect("claim");
+    assert_eq!(claimed.iter().map(|n| n.id).collect::<Vec<_>>(), [a, b]);
+    assert_eq!(claimed[0].attempts, 1);
+    assert!(
+        s.claim(T0 + 1000, 60_000, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "leased"
+    );
+
+    s.delivered(a, T0 + 2000).await.expect("delivered");
+    s.failed(b, T0 + 2000, "HTTP 502", T0 + 30_000)
+        .await
+        .expect("failed");
+    assert!(
+        s.claim(T0 + 10_000, 60_000, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "b waits for its retry time"
+    );
+    let retried = s.claim(T0 + 30_000, 60_000, 10).await.expect("claim");
+    assert_eq!(
+        retried
+            .iter()
+            .map(|n| (n.id, n.attempts))
+            .collect::<Vec<_>>(),
+        [(b, 2)]
+    );
+    assert_eq!(retried[0].last_error.as_deref(), Some("HTTP 502"));
+    // The claimer dies: after the lease lapses, b is due again.
+    let again = s
+        .claim(T0 + 30_000 + 60_001, 60_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(
+        again.iter().map(|n| (n.id, n.attempts)).collect::<Vec<_>>(),
+        [(b, 3)]
+    );
+    s.delivered(b, T0 + 100_000).await.expect("delivered");
+    assert!(
+        s.claim(T0 + 10_000_000, 60_000, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "delivered is never claimed again"
+    );
+    assert_eq!(s.outbox_depth().await.expect("depth"), 0);
+
+    let log = s.deliveries(10).await.expect("log");
+    assert_eq!(
+        log.iter().map(|d| (d.outbox_id, d.ok)).collect::<Vec<_>>(),
+        [(b, true), (b, false), (a, true)]
+    );
+    assert_eq!(log[1].error.as_deref(), Some("HTTP 502"));
+    assert_eq!(log[0].notifier, "ops-mail");
+    assert_eq!(
+        s.notification(a)
+            .await
+            .expect("get")
+            .expect("exists")
+            .delivered_at,
+        Some(T0 + 2000)
+    );
+}
+both!(
+    outbox_delivers_at_least_once_and_never_twice_on_both,
+    outbox_delivers_at_least_once_and_never_twice
+);
+
+async fn tokens_and_promotions(s: &dyn Store) {
+    let token = NewToken {
+        prefix: "sg_abc123".into(),
+        hash: "f".repeat(64),
+        role: Role::Operator,
+        name: "ci".into(),
+    };
+    s.create_token(&token, T0).await.expect("create");
+    let got = s.token("sg_abc123").await.expect("get").expect("exists");
+    assert_eq!(
+        (got.role, got.hash.as_str(), got.revoked_at),
+        (Role::Operator, "f".repeat(64).as_str(), None)
+    );
+    assert!(
+        s.create_token(&token, T0).await.is_err(),
+        "prefixes are unique"
+    );
+    assert!(s.revoke_token("sg_abc123", T0 + 1).await.expect("revoke"));
+    assert!(
+        !s.revoke_token("sg_abc123", T0 + 2).await.expect("revoke"),
+        "already revoked"
+    );
+    assert_eq!(s.tokens().await.expect("list")[0].revoked_at, Some(T0 + 1));
+
+    let promo = |env: &str| NewPromotion {
+        environment: env.into(),
+        from_mode: "soft-launch".into(),
+        to_mode: "production".into(),
+        promoted_by: "alice".into(),
+        digest: "ab".repeat(32),
+        report: "{}".into(),
+    };
+    let p1 = s
+        .record_promotion(&promo("shop"), T0)
+        .await
+        .expect("promote");
+    s.record_promotion(&promo("blog"), T0 + 1)
+        .await
+        .expect("promote");
+    assert_eq!(p1.promoted_at, T0);
+    assert_eq!(s.promotions(None).await.expect("all").len(), 2);
+    let shop = s.promotions(Some("shop")).await.expect("shop");
+    assert_eq!(
+        (
+            shop.len(),
+            shop[0].to_mode.as_str(),
+            shop[0].promoted_by.as_str()
+        ),
+        (1, "production", "alice")
+    );
+}
+both!(tokens_and_promotions_on_both, tokens_and_promotions);
+
+#[tokio::test]
+async fn migrations_run_once_and_refuse_a_newer_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    {
+        let s = open(&url).await.expect("first open");
+        s.record_ping(&Ping {
+            token: "t".into(),
+            kind: PingKind::Success,
+            exit_code: None,
+            run_id: None,
+            received_at: T0,
+            remote: None,
+            body: None,
+        })
+        .await
+        .expect("ping");
+    }
+    let s = open(&url).await.expect("second open keeps the data");
+    assert_eq!(s.pings("t", 1).await.expect("pings").len(), 1);
+    drop(s);
+    let mut conn = sqlx::SqliteConnection::connect(&url)
+        .await
+        .expect("connect");
+    sqlx::query(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("insert");
+    conn.close().await.expect("close");
+    match open(&url).await {
+        Err(StoreError::TooNew {
+            found: 99,
+            known: 1,
+        }) => {}
+        other => panic!("expected TooNew, got {other:?}"),
+    }
+    assert!(matches!(open("mysql://x").await, Err(StoreError::Url(_))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_claimers_on_postgres_never_share_a_notification() {
+    let Some((db, url)) = PgDb::create("concurrent_claim").await else {
+        return;
+    };
+    let store = std::sync::Arc::new(PostgresStore::open(&url).await.expect("open"));
+    for i in 0..200 {
+        store
+            .enqueue(&note(&format!("n{i}")), T0)
+            .await
+            .expect("enqueue");
+    }
+    let claimers: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let batch = store.claim(T0, 60_000, 7).await.expect("claim");
+                    if batch.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(batch.into_iter().map(|n| n.id));
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for c in claimers {
+        all.extend(c.await.expect("join"));
+    }
+    let n = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(
+        (n, all.len()),
+        (200, 200),
+        "every notification claimed exactly once"
+    );
+    drop(store);
+    db.drop_now().await;
+}
