@@ -381,3 +381,32 @@ fn judge(
     result.certificate = certificate;
     certificate_facts(result)
 }
+
+/// A one-off HTTP request on a fresh connection — used for notifications,
+/// so they share the probes' TLS and timing behaviour. Returns the status
+/// and body, or why no answer came.
+pub async fn request(
+    cx: &Context,
+    method: Method,
+    url: &str,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Option<String>,
+    timeout: Duration,
+) -> Result<(u16, Bytes), String> {
+    let uri: Uri = url.parse().map_err(|e| format!("invalid URL: {e}"))?;
+    let target = HttpTarget {
+        url: uri,
+        method,
+        headers,
+        body,
+        follow_redirects: false,
+        insecure: false,
+        trust: TlsTrust::default_roots().map_err(|e| e.to_string())?,
+        expect: HttpExpect::default(),
+    };
+    let deadline = Deadline::after(timeout);
+    match fetch(&target, cx, &deadline).await {
+        Ok(f) => Ok((f.response.status, f.response.body)),
+        Err(r) => Err(r.summary),
+    }
+}

@@ -32,7 +32,8 @@ pub use deadline::Deadline;
 pub use dns::DnsTarget;
 pub use engine::{RunOptions, run, run_one};
 pub use evidence::{evidence, observation};
-pub use http::{HttpExpect, HttpTarget};
+pub use http::{HttpExpect, HttpTarget, request};
+pub use hyper::body::Bytes;
 pub use job::{Job, Subject, Target};
 pub use jsonpath::JsonPath;
 pub use plan::{PlanOptions, plan};
@@ -42,7 +43,7 @@ pub use redis::RedisTarget;
 pub use restic::ResticTarget;
 pub use result::{Certificate, ProbeResult, ProbeStatus, Timings, format_ms};
 pub use tcp::TcpTarget;
-pub use tls::{TlsTarget, TlsTrust};
+pub use tls::{TlsTarget, TlsTrust, rfc3339};
 
 /// `stagegate/VERSION`, sent by every probe that speaks HTTP.
 pub const USER_AGENT: &str = concat!("stagegate/", env!("CARGO_PKG_VERSION"));

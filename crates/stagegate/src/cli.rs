@@ -34,6 +34,13 @@ pub enum Command {
     Schema,
     /// Write a commented starter stagegate.toml.
     Init(InitArgs),
+    /// Run the server: monitors, heartbeats, incidents, notifications, API.
+    Serve(ServeArgs),
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -163,6 +170,89 @@ pub struct InitArgs {
     /// Product name to put in the spec.
     #[arg(long, value_name = "NAME", default_value = "My Product")]
     pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The store: sqlite://PATH or postgres://USER@HOST/DB (default: a SQLite
+    /// file in the data directory).
+    #[arg(long, value_name = "URL", env = "STAGEGATE_DB")]
+    pub db: Option<String>,
+    /// Where the default SQLite store lives.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".stagegate",
+        env = "STAGEGATE_DATA_DIR"
+    )]
+    pub data_dir: std::path::PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The spec file.
+    #[arg(value_name = "SPEC", default_value = "stagegate.toml")]
+    pub spec: PathBuf,
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8080",
+        env = "STAGEGATE_LISTEN"
+    )]
+    pub listen: std::net::SocketAddr,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// This node's name (cluster mode).
+    #[arg(long, value_name = "NAME", default_value = "local")]
+    pub node: String,
+    /// Where this node stands (cluster mode).
+    #[arg(long, value_name = "LOC", default_value = "")]
+    pub location: String,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// How often heartbeats are judged and notifications delivered.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, hide = true)]
+    pub tick: stagegate_spec::Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once (only its hash is stored).
+    Create {
+        /// What the token may do.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// A name to recognise it by (shown as who acknowledged an incident).
+        #[arg(long, default_value = "api")]
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Viewer,
+    Operator,
+    Admin,
+}
+
+impl From<RoleArg> for stagegate_store::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Viewer => Self::Viewer,
+            RoleArg::Operator => Self::Operator,
+            RoleArg::Admin => Self::Admin,
+        }
+    }
 }
 
 fn parse_duration(s: &str) -> Result<stagegate_spec::Duration, String> {

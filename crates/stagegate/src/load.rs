@@ -21,14 +21,18 @@ pub struct Loaded {
 const CONTENT_PROBE_LIMIT: u64 = 64 * 1024;
 
 impl Loaded {
-    pub fn read(path: &Path) -> Result<Loaded, Failure> {
+    /// Reads and loads a spec; on failure returns the failure and, for spec
+    /// errors, the rendered diagnostics (the server logs them on a rejected
+    /// reload instead of printing them).
+    pub fn read_quiet(path: &Path) -> Result<Loaded, (Failure, String)> {
         let text = fs::read_to_string(path).map_err(|e| {
             let hint = if e.kind() == std::io::ErrorKind::NotFound {
                 " (run `stagegate init` to create a starter spec)"
             } else {
                 ""
             };
-            Failure::Message(format!("cannot read spec {}: {e}{hint}", path.display()))
+            let message = format!("cannot read spec {}: {e}{hint}", path.display());
+            (Failure::Message(message.clone()), message)
         })?;
         let source = SourceFile::new(display_name(path), text);
         let ids = rule_ids();
@@ -42,10 +46,24 @@ impl Loaded {
                 Ok(Loaded { spec, source, dir })
             }
             Err(diags) => {
-                diagnostics::emit(&source, &diags, &mut anstream::stderr())?;
-                Err(Failure::Reported)
+                let mut buf = Vec::new();
+                let _ = diagnostics::emit(&source, &diags, &mut buf);
+                Err((
+                    Failure::Reported,
+                    String::from_utf8_lossy(&buf).into_owned(),
+                ))
             }
         }
+    }
+
+    /// Reads and loads a spec, printing its diagnostics on failure.
+    pub fn read(path: &Path) -> Result<Loaded, Failure> {
+        Self::read_quiet(path).map_err(|(failure, rendered)| {
+            if matches!(failure, Failure::Reported) {
+                let _ = std::io::Write::write_all(&mut anstream::stderr(), rendered.as_bytes());
+            }
+            failure
+        })
     }
 
     /// Stats every file the spec references, relative to the spec's folder.

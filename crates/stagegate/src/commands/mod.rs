@@ -3,6 +3,7 @@
 mod check;
 mod init;
 mod rules;
+mod serve;
 
 use std::io::Write;
 
@@ -24,6 +25,8 @@ pub fn run(command: Command) -> Result<Outcome, Failure> {
             Ok(Outcome::Ready)
         }
         Command::Init(args) => init::run(&args),
+        Command::Serve(args) => serve::serve(&args),
+        Command::Token { command } => serve::token(&command),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -1,0 +1,292 @@
+//! Judging a heartbeat from its pings: late, failed, too short or too long.
+//! Pure, so every rule of it is tested without a clock or a server.
+
+use std::time::Duration;
+
+use stagegate_store::{Millis, PingKind, StoredPing};
+
+use crate::snapshot::Heartbeat;
+
+/// What the pings say now. `None` means "not yet known" (no ping since the
+/// server started, and not late yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub up: bool,
+    pub summary: String,
+}
+
+fn ms(d: Duration) -> Millis {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn human(ms: Millis) -> String {
+    let s = ms.max(0) / 1000;
+    match (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60) {
+        (0, 0, 0, s) => format!("{s}s"),
+        (0, 0, m, s) => format!("{m}m {s}s"),
+        (0, h, m, _) => format!("{h}h {m}m"),
+        (d, h, _, _) => format!("{d}d {h}h"),
+    }
+}
+
+fn is_success(p: &StoredPing) -> bool {
+    p.ping.kind == PingKind::Success
+        || (p.ping.kind == PingKind::Exit && p.ping.exit_code == Some(0))
+}
+
+fn is_failure(p: &StoredPing) -> bool {
+    p.ping.kind == PingKind::Fail || (p.ping.kind == PingKind::Exit && p.ping.exit_code != Some(0))
+}
+
+/// `pings` newest first; `since` is when watching began (server start).
+pub fn judge(h: &Heartbeat, pings: &[StoredPing], now: Millis, since: Millis) -> Option<Verdict> {
+    let period = h.interval.map(ms)?;
+    let allowed = period + ms(h.grace);
+    let events: Vec<&StoredPing> = pings
+        .iter()
+        .filter(|p| p.ping.kind != PingKind::Log)
+        .collect();
+    if let Some(last) = events.first() {
+        if is_failure(last) {
+            let how = match last.ping.exit_code {
+                Some(code) if last.ping.kind == PingKind::Exit => format!("exit code {code}"),
+                _ => "a failure".to_owned(),
+            };
+            return Some(Verdict {
+                up: false,
+                summary: format!(
+                    "the job reported {how} {} ago",
+                    human(now - last.ping.received_at)
+                ),
+            });
+        }
+        if last.ping.kind == PingKind::Start
+            && let Some(max) = h.max_duration.map(ms)
+        {
+            let running = now - last.ping.received_at;
+            if running > max {
+                return Some(Verdict {
+                    up: false,
+                    summary: format!(
+                        "the job started {} ago and has not finished (max_duration {})",
+                        human(running),
+                        human(max)
+                    ),
+                });
+            }
+        }
+    }
+    let Some(success) = events.iter().find(|p| is_success(p)) else {
+        let waited = now - since;
+        return (waited > allowed).then(|| Verdict {
+            up: false,
+            summary: format!(
+                "no successful ping for {} (expected every {} + grace {})",
+                human(waited),
+                human(period),
+                human(ms(h.grace))
+            ),
+        });
+    };
+    let age = now - success.ping.received_at;
+    if age > allowed {
+        return Some(Verdict {
+            up: false,
+            summary: format!(
+                "the last successful ping was {} ago (expected every {} + grace {})",
+                human(age),
+                human(period),
+                human(ms(h.grace))
+            ),
+        });
+    }
+    // Pair the success with its start: the same run id, else the latest
+    // start before it.
+    let start = events.iter().find(|p| {
+        p.ping.kind == PingKind::Start
+            && p.ping.received_at <= success.ping.received_at
+            && p.id < success.id
+            && match (&success.ping.run_id, &p.ping.run_id) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    });
+    if let Some(start) = start {
+        let took = success.ping.received_at - start.ping.received_at;
+        if let Some(min) = h.min_duration.map(ms).filter(|min| took < *min) {
+            return Some(Verdict {
+                up: false,
+                summary: format!(
+                    "the last run finished in {}, shorter than min_duration {}",
+                    human(took),
+                    human(min)
+                ),
+            });
+        }
+        if let Some(max) = h.max_duration.map(ms).filter(|max| took > *max) {
+            return Some(Verdict {
+                up: false,
+                summary: format!(
+                    "the last run took {}, longer than max_duration {}",
+                    human(took),
+                    human(max)
+                ),
+            });
+        }
+        return Some(Verdict {
+            up: true,
+            summary: format!("last run finished {} ago after {}", human(age), human(took)),
+        });
+    }
+    Some(Verdict {
+        up: true,
+        summary: format!("last successful ping {} ago", human(age)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stagegate_store::Ping;
+
+    const MIN: i64 = 60_000;
+    const HOUR: i64 = 60 * MIN;
+
+    fn hb() -> Heartbeat {
+        Heartbeat {
+            environment: "prod".into(),
+            check: "backup".into(),
+            token: "t".into(),
+            interval: Some(Duration::from_secs(24 * 3600)),
+            cron: None,
+            grace: Duration::from_secs(3600),
+            min_duration: Some(Duration::from_secs(5 * 60)),
+            max_duration: Some(Duration::from_secs(8 * 3600)),
+        }
+    }
+
+    /// Pings given oldest first, returned newest first as the store does.
+    fn pings(list: &[(PingKind, i64, Option<i32>, Option<&str>)]) -> Vec<StoredPing> {
+        let mut out: Vec<StoredPing> = list
+            .iter()
+            .enumerate()
+            .map(|(i, (kind, at, code, rid))| StoredPing {
+                id: i as i64 + 1,
+                ping: Ping {
+                    token: "t".into(),
+                    kind: *kind,
+                    exit_code: *code,
+                    run_id: rid.map(str::to_owned),
+                    received_at: *at,
+                    remote: None,
+                    body: None,
+                },
+            })
+            .collect();
+        out.reverse();
+        out
+    }
+
+    const NOW: i64 = 100 * 24 * HOUR;
+
+    #[test]
+    fn on_time_and_late() {
+        let p = pings(&[
+            (PingKind::Start, NOW - 2 * HOUR, None, None),
+            (PingKind::Success, NOW - HOUR, None, None),
+        ]);
+        let v = judge(&hb(), &p, NOW, 0).expect("verdict");
+        assert!(v.up, "{}", v.summary);
+        assert_eq!(v.summary, "last run finished 1h 0m ago after 1h 0m");
+        // 24 h + 1 h grace is the limit: 25 h is fine, 25 h and a second is not.
+        let p = pings(&[(PingKind::Success, NOW - 25 * HOUR, None, None)]);
+        assert!(judge(&hb(), &p, NOW, 0).expect("verdict").up);
+        let p = pings(&[(PingKind::Success, NOW - 25 * HOUR - 1000, None, None)]);
+        let v = judge(&hb(), &p, NOW, 0).expect("verdict");
+        assert!(!v.up);
+        assert_eq!(
+            v.summary,
+            "the last successful ping was 1d 1h ago (expected every 1d 0h + grace 1h 0m)"
+        );
+    }
+
+    #[test]
+    fn too_short_too_long_and_still_running() {
+        let quick = pings(&[
+            (PingKind::Start, NOW - HOUR, None, Some("r1")),
+            (PingKind::Success, NOW - HOUR + 2000, None, Some("r1")),
+        ]);
+        let v = judge(&hb(), &quick, NOW, 0).expect("verdict");
+        assert_eq!(
+            (v.up, v.summary.as_str()),
+            (
+                false,
+                "the last run finished in 2s, shorter than min_duration 5m 0s"
+            )
+        );
+        let slow = pings(&[
+            (PingKind::Start, NOW - 10 * HOUR, None, None),
+            (PingKind::Success, NOW - HOUR, None, None),
+        ]);
+        assert_eq!(
+            judge(&hb(), &slow, NOW, 0).expect("verdict").summary,
+            "the last run took 9h 0m, longer than max_duration 8h 0m"
+        );
+        let hung = pings(&[
+            (PingKind::Success, NOW - 20 * HOUR, None, None),
+            (PingKind::Start, NOW - 9 * HOUR, None, None),
+        ]);
+        let v = judge(&hb(), &hung, NOW, 0).expect("verdict");
+        assert!(!v.up);
+        assert!(
+            v.summary
+                .starts_with("the job started 9h 0m ago and has not finished"),
+            "{}",
+            v.summary
+        );
+        // Run ids pair the right start with the right finish.
+        let overlapping = pings(&[
+            (PingKind::Start, NOW - 3 * HOUR, None, Some("a")),
+            (PingKind::Start, NOW - HOUR - 10_000, None, Some("b")),
+            (PingKind::Success, NOW - HOUR, None, Some("a")),
+        ]);
+        let v = judge(&hb(), &overlapping, NOW, 0).expect("verdict");
+        assert_eq!(v.summary, "last run finished 1h 0m ago after 2h 0m");
+    }
+
+    #[test]
+    fn failures_and_exit_codes() {
+        let p = pings(&[
+            (PingKind::Success, NOW - 2 * HOUR, None, None),
+            (PingKind::Exit, NOW - HOUR, Some(3), None),
+        ]);
+        let v = judge(&hb(), &p, NOW, 0).expect("verdict");
+        assert_eq!(
+            (v.up, v.summary.as_str()),
+            (false, "the job reported exit code 3 1h 0m ago")
+        );
+        let p = pings(&[(PingKind::Fail, NOW - HOUR, None, None)]);
+        assert!(!judge(&hb(), &p, NOW, 0).expect("verdict").up);
+        let p = pings(&[
+            (PingKind::Start, NOW - HOUR - 600_000, None, None),
+            (PingKind::Exit, NOW - HOUR, Some(0), None),
+            (PingKind::Log, NOW - 1000, None, None),
+        ]);
+        assert!(
+            judge(&hb(), &p, NOW, 0).expect("verdict").up,
+            "exit 0 is success; log pings change nothing"
+        );
+    }
+
+    #[test]
+    fn no_ping_yet() {
+        assert_eq!(judge(&hb(), &[], NOW, NOW - HOUR), None, "not late yet");
+        let v = judge(&hb(), &[], NOW, NOW - 26 * HOUR).expect("verdict");
+        assert!(!v.up);
+        assert!(
+            v.summary.starts_with("no successful ping for 1d 2h"),
+            "{}",
+            v.summary
+        );
+    }
+}

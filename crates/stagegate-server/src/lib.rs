@@ -1,0 +1,187 @@
+//! `stagegate serve`: runs every monitoring check on its interval, judges
+//! heartbeats, opens and resolves incidents with flap control, delivers
+//! notifications through a durable outbox, and serves health, metrics,
+//! pings and the API.
+//!
+//! The entry point takes a bound listener and a shutdown future, so tests
+//! run a real server on `127.0.0.1:0`.
+
+mod auth;
+mod heartbeat;
+mod lifecycle;
+mod metrics;
+mod outbox;
+mod routes;
+mod scheduler;
+mod snapshot;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+use stagegate_store::{Millis, Store, now_ms};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use auth::{IssuedToken, create_token, sha256_hex};
+pub use heartbeat::{Verdict, judge as judge_heartbeat};
+pub use lifecycle::{Change, observe};
+pub use metrics::Metrics;
+pub use outbox::{Outgoing, backoff, request_for};
+pub use snapshot::{Heartbeat, Notifier, Snapshot, check_key};
+
+/// Builds a fresh snapshot from the spec on disk, or says why it cannot.
+pub type Loader = Arc<dyn Fn() -> Result<Snapshot, String> + Send + Sync>;
+
+/// Shared by every request and loop.
+#[derive(Debug)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    snapshot: RwLock<Arc<Snapshot>>,
+    pub cx: stagegate_probe::Context,
+    pub node: String,
+    pub location: String,
+    pub started_at: Millis,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        match self.snapshot.read() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn replace(&self, s: Arc<Snapshot>) {
+        match self.snapshot.write() {
+            Ok(mut slot) => *slot = s,
+            Err(poisoned) => *poisoned.into_inner() = s,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    pub node: String,
+    pub location: String,
+    /// How often heartbeats are judged and the outbox is drained.
+    pub tick: Duration,
+    /// The spec file, reloaded when it changes.
+    pub watch: Option<PathBuf>,
+}
+
+fn modified(path: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+async fn reload(
+    state: &Arc<AppState>,
+    loader: &Loader,
+    tasks: &mut Vec<JoinHandle<()>>,
+    why: &str,
+) {
+    let loader = loader.clone();
+    match tokio::task::spawn_blocking(move || loader()).await {
+        Ok(Ok(snapshot)) => {
+            for t in tasks.drain(..) {
+                t.abort();
+            }
+            let snapshot = Arc::new(snapshot);
+            state.replace(snapshot.clone());
+            *tasks = scheduler::spawn_checks(state.clone(), snapshot.clone());
+            tracing::info!(
+                reason = why,
+                checks = snapshot.jobs.len(),
+                heartbeats = snapshot.heartbeats.len(),
+                "spec reloaded"
+            );
+        }
+        Ok(Err(problems)) => {
+            tracing::error!(
+                reason = why,
+                "the new spec is invalid; the running one stays:\n{problems}"
+            );
+        }
+        Err(e) => tracing::error!(error = %e, "reloading failed"),
+    }
+}
+
+/// Runs the server until `shutdown` resolves, then stops accepting, lets
+/// requests in flight finish, and stops the loops.
+pub async fn serve(
+    listener: TcpListener,
+    store: Arc<dyn Store>,
+    snapshot: Snapshot,
+    loader: Loader,
+    opts: ServerOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let cx = stagegate_probe::Context::system().map_err(std::io::Error::other)?;
+    let email: Vec<String> = snapshot
+        .notifiers
+        .values()
+        .filter(|n| n.kind == stagegate_spec::NotifierKind::Email)
+        .map(|n| n.id.clone())
+        .collect();
+    if !email.is_empty() {
+        tracing::warn!(notifiers = ?email, "email notifiers are not delivered by this stagegate (no SMTP support yet)");
+    }
+    let snapshot = Arc::new(snapshot);
+    let state = Arc::new(AppState {
+        store,
+        snapshot: RwLock::new(snapshot.clone()),
+        cx,
+        node: opts.node.clone(),
+        location: opts.location.clone(),
+        started_at: now_ms(),
+        metrics: Metrics::default(),
+    });
+    let mut tasks = scheduler::spawn_checks(state.clone(), snapshot);
+    let background = scheduler::spawn_background(state.clone(), opts.tick);
+
+    // Reload on SIGHUP and when the spec file changes.
+    let reloader = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut last = opts.watch.as_deref().and_then(modified);
+            #[cfg(unix)]
+            let mut hup =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+            loop {
+                #[cfg(unix)]
+                let hangup = async {
+                    match hup.as_mut() {
+                        Some(s) => s.recv().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                #[cfg(not(unix))]
+                let hangup = std::future::pending::<Option<()>>();
+                tokio::select! {
+                    _ = hangup => reload(&state, &loader, &mut tasks, "SIGHUP").await,
+                    _ = tokio::time::sleep(Duration::from_secs(2)) => {
+                        let now = opts.watch.as_deref().and_then(modified);
+                        if now != last {
+                            last = now;
+                            reload(&state, &loader, &mut tasks, "the spec file changed").await;
+                        }
+                    }
+                }
+            }
+        })
+    };
+
+    let app = routes::router(state.clone());
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    reloader.abort();
+    background.abort();
+    served
+}

@@ -1,0 +1,151 @@
+//! Flap control and incidents: a check is confirmed down after
+//! `failure_threshold` failures in a row and up again after
+//! `success_threshold` passes; each confirmed change opens or resolves an
+//! incident and queues a notification per contact and notifier.
+
+use serde_json::json;
+use stagegate_spec::NotifierKind;
+use stagegate_store::{
+    CheckState, CheckStatus, Incident, Millis, NewNotification, Outcome, Store, StoreError,
+};
+
+use crate::snapshot::{Snapshot, check_key};
+
+pub const DEFAULT_FAILURE_THRESHOLD: u32 = 3;
+pub const DEFAULT_SUCCESS_THRESHOLD: u32 = 2;
+
+/// What one observation changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Change {
+    pub opened: Option<Incident>,
+    pub resolved: Option<Incident>,
+}
+
+/// Feeds one outcome of `environment/check` into its flap state.
+#[allow(clippy::too_many_arguments)]
+pub async fn observe(
+    store: &dyn Store,
+    snapshot: &Snapshot,
+    environment: &str,
+    check: &str,
+    outcome: Outcome,
+    summary: &str,
+    (failure_threshold, success_threshold): (u32, u32),
+    now: Millis,
+) -> Result<Change, StoreError> {
+    let key = check_key(environment, check);
+    let mut state = store.check_state(&key).await?.unwrap_or(CheckState {
+        check: key.clone(),
+        status: CheckStatus::Unknown,
+        consecutive_failures: 0,
+        consecutive_successes: 0,
+        last_run_at: None,
+        next_run_at: None,
+    });
+    match outcome {
+        Outcome::Pass => {
+            state.consecutive_successes += 1;
+            state.consecutive_failures = 0;
+        }
+        Outcome::Fail => {
+            state.consecutive_failures += 1;
+            state.consecutive_successes = 0;
+        }
+        Outcome::Skip => return Ok(Change::default()),
+    }
+    state.last_run_at = Some(now);
+    let next = if state.consecutive_failures >= failure_threshold.max(1) {
+        CheckStatus::Down
+    } else if state.consecutive_successes >= success_threshold.max(1) {
+        CheckStatus::Up
+    } else {
+        state.status
+    };
+    let mut change = Change::default();
+    if next == CheckStatus::Down && state.status != CheckStatus::Down {
+        let incident = store.open_incident(&key, environment, summary, now).await?;
+        notify(store, snapshot, &incident, "incident.opened", now).await?;
+        change.opened = Some(incident);
+    } else if next == CheckStatus::Up
+        && state.status == CheckStatus::Down
+        && let Some(open) = store.open_incident_for(&key).await?
+        && let Some(resolved) = store.resolve_incident(open.id, now).await?
+    {
+        notify(store, snapshot, &resolved, "incident.resolved", now).await?;
+        change.resolved = Some(resolved);
+    }
+    state.status = next;
+    store.save_check_state(&state).await?;
+    Ok(change)
+}
+
+fn rfc3339(ms: Millis) -> String {
+    stagegate_probe::rfc3339(ms.div_euclid(1000))
+}
+
+/// Queues `event` for every contact the environment notifies, through each
+/// of their notifiers. The dedup key makes a repeated call harmless.
+pub async fn notify(
+    store: &dyn Store,
+    snapshot: &Snapshot,
+    incident: &Incident,
+    event: &str,
+    now: Millis,
+) -> Result<(), StoreError> {
+    let Some(env) = snapshot.spec.environment(&incident.environment) else {
+        return Ok(());
+    };
+    let check_name = incident
+        .check
+        .split_once('/')
+        .map_or(incident.check.as_str(), |(_, c)| c);
+    let covers = env
+        .monitoring
+        .iter()
+        .flat_map(|m| &m.checks)
+        .find(|c| c.name.value == check_name)
+        .and_then(|c| c.covers.as_ref())
+        .map(|c| c.value.as_str().to_owned());
+    let payload = json!({
+        "event": event,
+        "environment": incident.environment,
+        "check": check_name,
+        "covers": covers,
+        "started_at": rfc3339(incident.opened_at),
+        "resolved_at": incident.resolved_at.map(rfc3339),
+        "message": incident.message,
+        "incident": incident.id,
+    })
+    .to_string();
+    for contact_id in env.monitoring.iter().flat_map(|m| &m.notify) {
+        let Some(contact) = snapshot.spec.contact(&contact_id.value) else {
+            continue;
+        };
+        for notifier_id in &contact.notify {
+            let Some(notifier) = snapshot.notifiers.get(&notifier_id.value) else {
+                continue;
+            };
+            if notifier.kind == NotifierKind::Email {
+                // Email delivery needs SMTP support, which the outbox worker
+                // does not have; it is reported once at start-up.
+                continue;
+            }
+            store
+                .enqueue(
+                    &NewNotification {
+                        dedup_key: format!(
+                            "incident-{}/{event}/{}/{}",
+                            incident.id, notifier.id, contact.id.value
+                        ),
+                        event: event.to_owned(),
+                        notifier: notifier.id.clone(),
+                        contact: contact.id.value.clone(),
+                        payload: payload.clone(),
+                    },
+                    now,
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! Delivers queued notifications at least once: claimed under a lease,
+//! marked delivered only after the receiver accepted them, retried with
+//! exponential backoff, and picked up again by anyone once a lease lapses
+//! (a crash mid-delivery loses nothing).
+
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Method};
+use serde_json::{Value, json};
+use stagegate_spec::NotifierKind;
+use stagegate_store::{Notification, Store, now_ms};
+
+use crate::snapshot::{Notifier, Snapshot};
+
+const LEASE_MS: i64 = 60_000;
+const BATCH: u32 = 32;
+const TIMEOUT: Duration = Duration::from_secs(10);
+const PAGERDUTY: &str = "https://events.pagerduty.com/v2/enqueue";
+
+/// Delay before attempt `n + 1`: 5 s, 10 s, 20 s ... capped at one hour.
+pub fn backoff(attempts: u32) -> Duration {
+    let secs = 5u64.saturating_mul(1u64 << attempts.saturating_sub(1).min(20));
+    Duration::from_secs(secs.min(3600))
+}
+
+fn hmac_hex(secret: &str, body: &[u8]) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
+    ring::hmac::sign(&key, body)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn header(name: &'static str, value: &str) -> Option<(HeaderName, HeaderValue)> {
+    Some((
+        HeaderName::from_static(name),
+        HeaderValue::from_str(value).ok()?,
+    ))
+}
+
+/// The request a notifier makes for a notification.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub url: String,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub body: String,
+}
+
+/// The request a notifier makes for a notification.
+pub fn request_for(n: &Notification, notifier: &Notifier) -> Result<Outgoing, String> {
+    let payload: Value =
+        serde_json::from_str(&n.payload).map_err(|e| format!("unreadable payload: {e}"))?;
+    let text = format!(
+        "[stagegate] {} {}/{}: {}",
+        if n.event == "incident.resolved" {
+            "resolved"
+        } else {
+            "incident"
+        },
+        payload["environment"].as_str().unwrap_or_default(),
+        payload["check"].as_str().unwrap_or_default(),
+        payload["message"].as_str().unwrap_or_default()
+    );
+    let json_type = header("content-type", "application/json");
+    match notifier.kind {
+        NotifierKind::Webhook => {
+            let url = notifier.url.clone().ok_or("the webhook has no url")?;
+            let mut headers: Vec<_> = [
+                json_type,
+                header("x-stagegate-event", &n.event),
+                header("x-stagegate-delivery", &n.dedup_key),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if let Some(secret) = &notifier.secret {
+                headers.extend(header(
+                    "x-stagegate-signature",
+                    &format!("sha256={}", hmac_hex(secret, n.payload.as_bytes())),
+                ));
+            }
+            Ok(Outgoing {
+                url,
+                headers,
+                body: n.payload.clone(),
+            })
+        }
+        NotifierKind::Slack => {
+            let url = notifier
+                .url
+                .clone()
+                .ok_or("the Slack notifier has no url")?;
+            Ok(Outgoing {
+                url,
+                headers: json_type.into_iter().collect(),
+                body: json!({ "text": text }).to_string(),
+            })
+        }
+        NotifierKind::Pagerduty => {
+            let key = notifier
+                .routing_key
+                .clone()
+                .ok_or("the PagerDuty notifier has no routing_key")?;
+            let url = notifier.url.clone().unwrap_or_else(|| PAGERDUTY.to_owned());
+            let incident = payload["incident"].as_i64().unwrap_or_default();
+            let body = json!({
+                "routing_key": key,
+                "event_action": if n.event == "incident.resolved" { "resolve" } else { "trigger" },
+                "dedup_key": format!("stagegate-incident-{incident}"),
+                "payload": {
+                    "summary": text,
+                    "source": format!("{}/{}", payload["environment"].as_str().unwrap_or_default(), payload["check"].as_str().unwrap_or_default()),
+                    "severity": "critical",
+                    "custom_details": payload,
+                },
+            });
+            Ok(Outgoing {
+                url,
+                headers: json_type.into_iter().collect(),
+                body: body.to_string(),
+            })
+        }
+        NotifierKind::Email => {
+            Err("email delivery (SMTP) is not supported by this stagegate".to_owned())
+        }
+    }
+}
+
+/// Delivers one claimed notification and records the outcome.
+pub async fn deliver(
+    store: &dyn Store,
+    snapshot: &Snapshot,
+    cx: &stagegate_probe::Context,
+    n: &Notification,
+) {
+    let outcome = match snapshot.notifiers.get(&n.notifier) {
+        None => Err(format!(
+            "notifier `{}` is no longer in the spec",
+            n.notifier
+        )),
+        Some(notifier) => match request_for(n, notifier) {
+            Err(e) => Err(e),
+            Ok(out) => {
+                match stagegate_probe::request(
+                    cx,
+                    Method::POST,
+                    &out.url,
+                    out.headers,
+                    Some(out.body),
+                    TIMEOUT,
+                )
+                .await
+                {
+                    Ok((status, _)) if (200..300).contains(&status) => Ok(()),
+                    Ok((status, body)) => Err(format!(
+                        "HTTP {status}: {}",
+                        String::from_utf8_lossy(&body)
+                            .chars()
+                            .take(200)
+                            .collect::<String>()
+                    )),
+                    Err(e) => Err(e),
+                }
+            }
+        },
+    };
+    let now = now_ms();
+    let recorded = match outcome {
+        Ok(()) => store.delivered(n.id, now).await,
+        Err(error) => {
+            tracing::warn!(notification = n.id, notifier = %n.notifier, attempt = n.attempts, %error, "delivery failed");
+            let retry = now + i64::try_from(backoff(n.attempts).as_millis()).unwrap_or(i64::MAX);
+            store.failed(n.id, now, &error, retry).await
+        }
+    };
+    if let Err(e) = recorded {
+        // The lease lapses and the notification is retried: at least once.
+        tracing::error!(notification = n.id, error = %e, "cannot record a delivery outcome");
+    }
+}
+
+/// Claims due notifications and delivers them; returns how many it handled.
+pub async fn drain_once(
+    store: &dyn Store,
+    snapshot: &Snapshot,
+    cx: &stagegate_probe::Context,
+) -> usize {
+    let claimed = match store.claim(now_ms(), LEASE_MS, BATCH).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot claim notifications");
+            return 0;
+        }
+    };
+    for n in &claimed {
+        deliver(store, snapshot, cx, n).await;
+    }
+    claimed.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let secs: Vec<u64> = (1..=12).map(|a| backoff(a).as_secs()).collect();
+        assert_eq!(
+            secs,
+            [5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600]
+        );
+    }
+
+    #[test]
+    fn webhook_signature_is_hmac_sha256_of_the_body() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            hmac_hex("Jefe", b"what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}

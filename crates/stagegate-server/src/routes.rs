@@ -1,0 +1,404 @@
+//! HTTP: health, metrics, Healthchecks.io-compatible pings, and the API
+//! under `/api/v1` (bearer tokens, roles enforced).
+
+// Handlers bail out with a ready response; boxing it would gain nothing.
+#![allow(clippy::result_large_err)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use stagegate_report::{Format, Kind, Options, Report};
+use stagegate_spec::Date;
+use stagegate_store::{CheckStatus, Ping, PingKind, Role, TokenRecord, now_ms};
+
+use crate::AppState;
+use crate::auth::{Denied, authorize};
+use crate::snapshot::check_key;
+
+/// Healthchecks.io keeps the first 10 kB of a ping body; so do we.
+const PING_BODY_KEEP: usize = 10_000;
+/// Larger request bodies are refused with 413.
+const BODY_LIMIT: usize = 64 * 1024;
+const DAY_MS: i64 = 86_400_000;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/ping/{token}", get(ping_success).post(ping_success))
+        .route("/ping/{token}/{action}", get(ping_action).post(ping_action))
+        .route("/api/v1/environments", get(environments))
+        .route("/api/v1/checks", get(checks))
+        .route("/api/v1/incidents", get(incidents))
+        .route("/api/v1/incidents/{id}/acknowledge", post(acknowledge))
+        .route("/api/v1/incidents/{id}/resolve", post(resolve))
+        .route("/api/v1/deliveries", get(deliveries))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, axum::Json(json!({ "error": message.into() }))).into_response()
+}
+
+fn store_failed(state: &AppState, e: &stagegate_store::StoreError) -> Response {
+    state.metrics.store_error();
+    tracing::error!(error = %e, "store operation failed");
+    error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable")
+}
+
+async fn require(
+    state: &AppState,
+    headers: &HeaderMap,
+    role: Role,
+) -> Result<TokenRecord, Response> {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    authorize(state.store.as_ref(), auth, role)
+        .await
+        .map_err(|d| match d {
+            Denied::Unauthenticated => {
+                let mut r = error(StatusCode::UNAUTHORIZED, "missing or invalid bearer token");
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    http::HeaderValue::from_static("Bearer"),
+                );
+                r
+            }
+            Denied::Forbidden => {
+                error(StatusCode::FORBIDDEN, format!("this needs the {role} role"))
+            }
+        })
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    match state.store.health().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            state.metrics.store_error();
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("store unavailable: {e}\n"),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let states = state.store.check_states().await.unwrap_or_default();
+    let up: Vec<(String, Option<bool>)> = states
+        .into_iter()
+        .map(|s| {
+            let v = match s.status {
+                CheckStatus::Up => Some(true),
+                CheckStatus::Down => Some(false),
+                CheckStatus::Unknown => None,
+            };
+            (s.check, v)
+        })
+        .collect();
+    let open = state
+        .store
+        .incidents(now_ms(), 10_000)
+        .await
+        .map_or(0, |i| i.len());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(&up, open),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct PingQuery {
+    rid: Option<String>,
+}
+
+async fn record_ping(
+    state: &AppState,
+    token: &str,
+    kind: PingKind,
+    exit_code: Option<i32>,
+    rid: Option<String>,
+    remote: SocketAddr,
+    body: &Bytes,
+) -> Response {
+    let snapshot = state.snapshot();
+    if snapshot.heartbeat(token).is_none() {
+        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+    }
+    let kept = &body[..body.len().min(PING_BODY_KEEP)];
+    let ping = Ping {
+        token: token.to_owned(),
+        kind,
+        exit_code,
+        run_id: rid.filter(|r| !r.is_empty()),
+        received_at: now_ms(),
+        remote: Some(remote.ip().to_string()),
+        body: (!kept.is_empty()).then(|| String::from_utf8_lossy(kept).into_owned()),
+    };
+    // The ping is acknowledged only once it is committed.
+    match state.store.record_ping(&ping).await {
+        Ok(_) => {
+            state.metrics.ping();
+            (StatusCode::OK, "OK\n").into_response()
+        }
+        Err(e) => store_failed(state, &e),
+    }
+}
+
+async fn ping_success(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    Query(q): Query<PingQuery>,
+    body: Bytes,
+) -> Response {
+    record_ping(
+        &state,
+        &token,
+        PingKind::Success,
+        None,
+        q.rid,
+        remote,
+        &body,
+    )
+    .await
+}
+
+async fn ping_action(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Path((token, action)): Path<(String, String)>,
+    Query(q): Query<PingQuery>,
+    body: Bytes,
+) -> Response {
+    let (kind, code) = match action.as_str() {
+        "start" => (PingKind::Start, None),
+        "fail" => (PingKind::Fail, None),
+        "log" => (PingKind::Log, None),
+        n => match n.parse::<u8>() {
+            Ok(code) => (PingKind::Exit, Some(i32::from(code))),
+            Err(_) => return (StatusCode::NOT_FOUND, "not found\n").into_response(),
+        },
+    };
+    record_ping(&state, &token, kind, code, q.rid, remote, &body).await
+}
+
+/// The check report (the contract's JSON shape) plus each environment's live
+/// state: every check's confirmed status and open incident.
+async fn environments(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(r) = require(&state, &headers, Role::Viewer).await {
+        return r;
+    }
+    let snapshot = state.snapshot();
+    let as_of = Date::today_utc();
+    let evaluation = stagegate_rules::evaluate(&snapshot.spec, &[], as_of, &snapshot.files, None);
+    let report = Report {
+        kind: Kind::Check,
+        product: &snapshot.spec.product.name.value,
+        as_of,
+        source: &snapshot.source,
+        environments: &evaluation.environments,
+    };
+    let mut buf = Vec::new();
+    if report
+        .render(Format::Json, Options::default(), &mut buf)
+        .is_err()
+    {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot render the report",
+        );
+    }
+    let Ok(mut doc) = serde_json::from_slice::<Value>(&buf) else {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot render the report",
+        );
+    };
+    let states = match state.store.check_states().await {
+        Ok(s) => s,
+        Err(e) => return store_failed(&state, &e),
+    };
+    let open = match state.store.incidents(now_ms(), 10_000).await {
+        Ok(i) => i,
+        Err(e) => return store_failed(&state, &e),
+    };
+    if let Some(envs) = doc["environments"].as_array_mut() {
+        for env_doc in envs {
+            let name = env_doc["name"].as_str().unwrap_or_default().to_owned();
+            let checks: Vec<Value> = snapshot
+                .spec
+                .environment(&name)
+                .and_then(|e| e.monitoring.as_ref())
+                .map(|m| {
+                    m.checks
+                        .iter()
+                        .map(|c| {
+                            let key = check_key(&name, &c.name.value);
+                            let st = states.iter().find(|s| s.check == key);
+                            json!({
+                                "name": c.name.value,
+                                "kind": c.kind.value,
+                                "status": st.map_or(CheckStatus::Unknown, |s| s.status),
+                                "last_run_at": st.and_then(|s| s.last_run_at),
+                                "incident": open.iter().find(|i| i.check == key && i.resolved_at.is_none()),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            env_doc["live"] = json!({ "checks": checks });
+        }
+    }
+    axum::Json(doc).into_response()
+}
+
+async fn checks(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(r) = require(&state, &headers, Role::Viewer).await {
+        return r;
+    }
+    let snapshot = state.snapshot();
+    let now = now_ms();
+    let mut out = Vec::new();
+    for env in &snapshot.spec.environments {
+        for c in env.monitoring.iter().flat_map(|m| &m.checks) {
+            let key = check_key(&env.name.value, &c.name.value);
+            let fetched = async {
+                let st = state.store.check_state(&key).await?;
+                let recent = state.store.recent_results(&key, 20).await?;
+                let day = state.store.uptime(&key, now - DAY_MS).await?;
+                let week = state.store.uptime(&key, now - 7 * DAY_MS).await?;
+                let month = state.store.uptime(&key, now - 30 * DAY_MS).await?;
+                Ok::<_, stagegate_store::StoreError>((st, recent, day, week, month))
+            };
+            let (st, recent, day, week, month) = match fetched.await {
+                Ok(x) => x,
+                Err(e) => return store_failed(&state, &e),
+            };
+            out.push(json!({
+                "environment": env.name.value,
+                "name": c.name.value,
+                "kind": c.kind.value,
+                "covers": c.covers.as_ref().map(|cv| cv.value.as_str().to_owned()),
+                "status": st.as_ref().map_or(CheckStatus::Unknown, |s| s.status),
+                "uptime": {
+                    "24h": day.percent(),
+                    "7d": week.percent(),
+                    "30d": month.percent(),
+                },
+                "recent": recent,
+            }));
+        }
+    }
+    axum::Json(json!({ "checks": out })).into_response()
+}
+
+async fn incidents(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(r) = require(&state, &headers, Role::Viewer).await {
+        return r;
+    }
+    match state.store.incidents(now_ms() - 7 * DAY_MS, 500).await {
+        Ok(list) => axum::Json(json!({ "incidents": list })).into_response(),
+        Err(e) => store_failed(&state, &e),
+    }
+}
+
+fn incident_id(raw: &str) -> Result<i64, Response> {
+    raw.parse::<i64>().map_err(|_| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!("`id` must be an incident number, found {raw:?}"),
+        )
+    })
+}
+
+async fn acknowledge(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let who = match require(&state, &headers, Role::Operator).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let id = match incident_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match state
+        .store
+        .acknowledge_incident(id, &who.name, now_ms())
+        .await
+    {
+        Ok(Some(i)) => axum::Json(i).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no incident {id}")),
+        Err(e) => store_failed(&state, &e),
+    }
+}
+
+async fn resolve(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = require(&state, &headers, Role::Operator).await {
+        return r;
+    }
+    let id = match incident_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let now = now_ms();
+    let before = match state.store.incident(id).await {
+        Ok(Some(i)) => i,
+        Ok(None) => return error(StatusCode::NOT_FOUND, format!("no incident {id}")),
+        Err(e) => return store_failed(&state, &e),
+    };
+    match state.store.resolve_incident(id, now).await {
+        Ok(Some(i)) => {
+            if before.resolved_at.is_none() {
+                let snapshot = state.snapshot();
+                if let Err(e) = crate::lifecycle::notify(
+                    state.store.as_ref(),
+                    &snapshot,
+                    &i,
+                    "incident.resolved",
+                    now,
+                )
+                .await
+                {
+                    return store_failed(&state, &e);
+                }
+            }
+            axum::Json(i).into_response()
+        }
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no incident {id}")),
+        Err(e) => store_failed(&state, &e),
+    }
+}
+
+async fn deliveries(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(r) = require(&state, &headers, Role::Viewer).await {
+        return r;
+    }
+    match state.store.deliveries(500).await {
+        Ok(list) => axum::Json(json!({ "deliveries": list })).into_response(),
+        Err(e) => store_failed(&state, &e),
+    }
+}

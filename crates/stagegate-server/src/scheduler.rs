@@ -1,0 +1,226 @@
+//! The loops of a running server: each check on its interval (offset by a
+//! stable per-check phase so checks spread over the interval and a restart
+//! keeps the spread), heartbeat judging, and outbox delivery.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use stagegate_probe::{Job, ProbeStatus, Subject};
+use stagegate_store::{CheckStatus, NewResult, Outcome, now_ms};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::lifecycle::{DEFAULT_FAILURE_THRESHOLD, DEFAULT_SUCCESS_THRESHOLD, observe};
+use crate::snapshot::{Snapshot, check_key};
+use crate::{AppState, heartbeat, outbox};
+
+/// FNV-1a of the check key: a phase that is stable across restarts.
+fn phase(key: &str, interval: Duration) -> Duration {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let ms = u64::try_from(interval.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    Duration::from_millis(h % ms)
+}
+
+struct Schedule {
+    key: String,
+    environment: String,
+    check: String,
+    interval: Duration,
+    thresholds: (u32, u32),
+}
+
+fn schedule(snapshot: &Snapshot, job: &Job) -> Option<Schedule> {
+    let Subject::Check { name, .. } = &job.subject else {
+        return None;
+    };
+    let check = snapshot
+        .spec
+        .environment(&job.environment)?
+        .monitoring
+        .as_ref()?
+        .checks
+        .iter()
+        .find(|c| &c.name.value == name)?;
+    Some(Schedule {
+        key: check_key(&job.environment, name),
+        environment: job.environment.clone(),
+        check: name.clone(),
+        interval: check.interval.get(),
+        thresholds: (
+            check.failure_threshold.unwrap_or(DEFAULT_FAILURE_THRESHOLD),
+            check.success_threshold.unwrap_or(DEFAULT_SUCCESS_THRESHOLD),
+        ),
+    })
+}
+
+/// Runs a probe now and records it: the result, then flap control.
+pub async fn run_check(state: &AppState, snapshot: &Snapshot, job: &Job) {
+    let Some(s) = schedule(snapshot, job) else {
+        return;
+    };
+    let started_at = now_ms();
+    let result = stagegate_probe::run_one(job, &state.cx, Duration::from_millis(250)).await;
+    if let Some(total) = result.timings.total {
+        state.metrics.observe_latency(&s.key, total);
+    }
+    let outcome = match result.status {
+        ProbeStatus::Pass => Outcome::Pass,
+        ProbeStatus::Fail => Outcome::Fail,
+        ProbeStatus::Skip => Outcome::Skip,
+    };
+    let observation = stagegate_probe::observation(job.subject.describe(), &result);
+    let record = NewResult {
+        check: s.key.clone(),
+        node: state.node.clone(),
+        location: state.location.clone(),
+        started_at,
+        outcome,
+        latency_ms: result.timings.total.map(|d| d.as_secs_f64() * 1000.0),
+        summary: result.summary.clone(),
+        evidence: serde_json::to_string(&observation).unwrap_or_default(),
+    };
+    if let Err(e) = state.store.record_result(&record).await {
+        state.metrics.store_error();
+        tracing::error!(check = %s.key, error = %e, "cannot record a result");
+        return;
+    }
+    match observe(
+        state.store.as_ref(),
+        snapshot,
+        &s.environment,
+        &s.check,
+        outcome,
+        &result.summary,
+        s.thresholds,
+        now_ms(),
+    )
+    .await
+    {
+        Ok(change) => {
+            if let Some(i) = change.opened {
+                tracing::warn!(check = %s.key, incident = i.id, summary = %result.summary, "incident opened");
+            }
+            if let Some(i) = change.resolved {
+                tracing::info!(check = %s.key, incident = i.id, "incident resolved");
+            }
+        }
+        Err(e) => tracing::error!(check = %s.key, error = %e, "cannot update the check's state"),
+    }
+}
+
+/// One task per check job; abort them to stop (e.g. on reload).
+pub fn spawn_checks(state: Arc<AppState>, snapshot: Arc<Snapshot>) -> Vec<JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    for (i, job) in snapshot.jobs.iter().enumerate() {
+        let Some(s) = schedule(&snapshot, job) else {
+            continue;
+        };
+        let state = state.clone();
+        let snapshot = snapshot.clone();
+        tasks.push(tokio::spawn(async move {
+            let Some(job) = snapshot.jobs.get(i) else {
+                return;
+            };
+            let first = Instant::now() + phase(&s.key, s.interval);
+            let mut ticker = tokio::time::interval_at(first, s.interval);
+            ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            loop {
+                let due = ticker.tick().await;
+                let lag = due.elapsed();
+                state.metrics.scheduler_lag(lag);
+                run_check(&state, &snapshot, job).await;
+            }
+        }));
+    }
+    tasks
+}
+
+/// Judges every heartbeat from its pings; a change of verdict goes through
+/// flap control at once (grace already absorbed lateness).
+pub async fn judge_heartbeats(state: &AppState, snapshot: &Snapshot) {
+    let now = now_ms();
+    for h in &snapshot.heartbeats {
+        let pings = match state.store.pings(&h.token, 50).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(heartbeat = %h.key(), error = %e, "cannot read pings");
+                continue;
+            }
+        };
+        let Some(verdict) = heartbeat::judge(h, &pings, now, state.started_at) else {
+            continue;
+        };
+        let key = h.key();
+        let current = match state.store.check_state(&key).await {
+            Ok(s) => s.map_or(CheckStatus::Unknown, |s| s.status),
+            Err(e) => {
+                tracing::error!(heartbeat = %key, error = %e, "cannot read state");
+                continue;
+            }
+        };
+        let wanted = if verdict.up {
+            CheckStatus::Up
+        } else {
+            CheckStatus::Down
+        };
+        if current == wanted {
+            continue;
+        }
+        let outcome = if verdict.up {
+            Outcome::Pass
+        } else {
+            Outcome::Fail
+        };
+        let record = NewResult {
+            check: key.clone(),
+            node: state.node.clone(),
+            location: state.location.clone(),
+            started_at: now,
+            outcome,
+            latency_ms: None,
+            summary: verdict.summary.clone(),
+            evidence: "{}".to_owned(),
+        };
+        if let Err(e) = state.store.record_result(&record).await {
+            tracing::error!(heartbeat = %key, error = %e, "cannot record a result");
+            continue;
+        }
+        if let Err(e) = observe(
+            state.store.as_ref(),
+            snapshot,
+            &h.environment,
+            &h.check,
+            outcome,
+            &verdict.summary,
+            (1, 1),
+            now,
+        )
+        .await
+        {
+            tracing::error!(heartbeat = %key, error = %e, "cannot update the heartbeat's state");
+        }
+    }
+}
+
+/// Heartbeat judging and outbox delivery, every `tick`.
+pub fn spawn_background(state: Arc<AppState>, tick: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(tick);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let snapshot = state.snapshot();
+            judge_heartbeats(&state, &snapshot).await;
+            while outbox::drain_once(state.store.as_ref(), &snapshot, &state.cx).await > 0 {}
+            if let Ok(depth) = state.store.outbox_depth().await {
+                state.metrics.outbox_depth(depth);
+            }
+        }
+    })
+}

@@ -1,0 +1,165 @@
+//! What the server runs from one version of the spec, with every secret it
+//! needs resolved. A reload builds a new snapshot; a spec with errors never
+//! replaces the running one.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use stagegate_probe::{Job, PlanOptions, Subject};
+use stagegate_rules::FileFacts;
+use stagegate_spec::{CheckKind, Diagnostic, EnvLookup, NotifierKind, SourceFile, Spec};
+
+/// A heartbeat check: pings arrive at `/ping/{token}`.
+#[derive(Clone, Debug)]
+pub struct Heartbeat {
+    pub environment: String,
+    pub check: String,
+    pub token: String,
+    pub interval: Option<Duration>,
+    pub cron: Option<String>,
+    pub grace: Duration,
+    pub min_duration: Option<Duration>,
+    pub max_duration: Option<Duration>,
+}
+
+impl Heartbeat {
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.environment, self.check)
+    }
+}
+
+/// A notifier with its secrets resolved.
+#[derive(Clone)]
+pub struct Notifier {
+    pub id: String,
+    pub kind: NotifierKind,
+    pub url: Option<String>,
+    pub secret: Option<String>,
+    pub routing_key: Option<String>,
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+pub struct Snapshot {
+    pub spec: Spec,
+    pub source: SourceFile,
+    pub files: FileFacts,
+    /// Probe jobs of monitoring checks (heartbeats excluded).
+    pub jobs: Vec<Job>,
+    pub heartbeats: Vec<Heartbeat>,
+    pub notifiers: HashMap<String, Notifier>,
+}
+
+impl Snapshot {
+    /// Resolves everything the server needs from a loaded spec. Errors name
+    /// the spec line of every unset variable.
+    pub fn build(
+        spec: Spec,
+        source: SourceFile,
+        base_dir: &Path,
+        env: EnvLookup<'_>,
+        files: FileFacts,
+    ) -> Result<Snapshot, Vec<Diagnostic>> {
+        let mut diags = Vec::new();
+        let opts = PlanOptions {
+            env,
+            base_dir,
+            default_timeout: Duration::from_secs(10),
+            restic: "restic",
+        };
+        let jobs: Vec<Job> = match stagegate_probe::plan(&spec, &[], opts) {
+            Ok(jobs) => jobs
+                .into_iter()
+                .filter(|j| matches!(&j.subject, Subject::Check { kind, .. } if *kind != CheckKind::Heartbeat))
+                .collect(),
+            Err(d) => {
+                diags.extend(d);
+                Vec::new()
+            }
+        };
+        let mut heartbeats = Vec::new();
+        for env_spec in &spec.environments {
+            for check in env_spec.monitoring.iter().flat_map(|m| &m.checks) {
+                if check.kind.value != CheckKind::Heartbeat {
+                    continue;
+                }
+                let Some(token) = check.token.as_ref() else {
+                    continue;
+                };
+                match token.resolve(env) {
+                    Ok(token) => heartbeats.push(Heartbeat {
+                        environment: env_spec.name.value.clone(),
+                        check: check.name.value.clone(),
+                        token,
+                        interval: check.cron.is_none().then(|| check.interval.get()),
+                        cron: check.cron.clone(),
+                        grace: check
+                            .grace
+                            .as_ref()
+                            .map_or(Duration::from_secs(3600), stagegate_spec::Duration::get),
+                        min_duration: check
+                            .min_duration
+                            .as_ref()
+                            .map(stagegate_spec::Duration::get),
+                        max_duration: check
+                            .max_duration
+                            .as_ref()
+                            .map(stagegate_spec::Duration::get),
+                    }),
+                    Err(d) => diags.push(d),
+                }
+            }
+        }
+        let mut notifiers = HashMap::new();
+        for n in &spec.notifiers {
+            let mut resolve = |d: &Option<stagegate_spec::Deferred>| match d {
+                Some(d) => match d.resolve(env) {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        diags.push(e);
+                        None
+                    }
+                },
+                None => None,
+            };
+            let notifier = Notifier {
+                id: n.id.value.clone(),
+                kind: n.kind.value,
+                url: resolve(&n.url),
+                secret: resolve(&n.secret),
+                routing_key: resolve(&n.routing_key),
+            };
+            notifiers.insert(n.id.value.clone(), notifier);
+        }
+        if diags.is_empty() {
+            Ok(Snapshot {
+                spec,
+                source,
+                files,
+                jobs,
+                heartbeats,
+                notifiers,
+            })
+        } else {
+            Err(diags)
+        }
+    }
+
+    pub fn heartbeat(&self, token: &str) -> Option<&Heartbeat> {
+        self.heartbeats.iter().find(|h| h.token == token)
+    }
+}
+
+/// `environment/check`: how the store names a check.
+pub fn check_key(environment: &str, check: &str) -> String {
+    format!("{environment}/{check}")
+}

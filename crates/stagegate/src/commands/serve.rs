@@ -1,0 +1,156 @@
+//! `serve` and `token`: the long-running server and its API tokens.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use stagegate_server::{Loader, ServerOptions, Snapshot};
+use stagegate_spec::process_env;
+
+use crate::cli::{LogFormat, ServeArgs, StoreArgs, TokenCommand};
+use crate::load::Loaded;
+use crate::{Failure, Outcome, diagnostics};
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Message(format!("cannot start the runtime: {e}")))
+}
+
+fn store_url(args: &StoreArgs) -> Result<String, Failure> {
+    if let Some(url) = &args.db {
+        return Ok(url.clone());
+    }
+    std::fs::create_dir_all(&args.data_dir).map_err(|e| {
+        Failure::Message(format!(
+            "cannot create the data directory {}: {e}",
+            args.data_dir.display()
+        ))
+    })?;
+    Ok(format!(
+        "sqlite://{}",
+        args.data_dir.join("stagegate.db").display()
+    ))
+}
+
+async fn open_store(args: &StoreArgs) -> Result<Arc<dyn stagegate_store::Store>, Failure> {
+    let url = store_url(args)?;
+    let store = stagegate_store::open(&url).await.map_err(|e| {
+        let mut chain = vec![e.to_string()];
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            chain.push(s.to_string());
+            src = s.source();
+        }
+        Failure::Message(chain.join(": "))
+    })?;
+    Ok(Arc::from(store))
+}
+
+/// Loads the spec and resolves what the server needs; problems come back
+/// rendered, as a reload logs them.
+fn snapshot(path: &Path) -> Result<Snapshot, (Option<Failure>, String)> {
+    let loaded = Loaded::read_quiet(path).map_err(|(f, text)| (Some(f), text))?;
+    let files = loaded.file_facts();
+    let Loaded { spec, source, dir } = loaded;
+    Snapshot::build(spec, source.clone(), &dir, &process_env, files).map_err(|diags| {
+        let mut buf = Vec::new();
+        let _ = diagnostics::emit(&source, &diags, &mut buf);
+        (None, String::from_utf8_lossy(&buf).into_owned())
+    })
+}
+
+fn init_logging(format: LogFormat) {
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(
+            anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never,
+        );
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+pub fn serve(args: &ServeArgs) -> Result<Outcome, Failure> {
+    init_logging(args.log_format);
+    let first = match snapshot(&args.spec) {
+        Ok(s) => s,
+        Err((failure, rendered)) => {
+            let _ = anstream::stderr().write_all(rendered.as_bytes());
+            return Err(failure.unwrap_or(Failure::Reported));
+        }
+    };
+    let spec_path = args.spec.clone();
+    let loader: Loader = Arc::new(move || snapshot(&spec_path).map_err(|(_, text)| text));
+    let rt = runtime()?;
+    rt.block_on(async {
+        let store = open_store(&args.store).await?;
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| Failure::Message(format!("cannot listen on {}: {e}", args.listen)))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(
+            store = store.backend(),
+            checks = first.jobs.len(),
+            heartbeats = first.heartbeats.len(),
+            "stagegate serve listening on http://{addr}"
+        );
+        let opts = ServerOptions {
+            node: args.node.clone(),
+            location: args.location.clone(),
+            tick: args.tick.get(),
+            watch: Some(args.spec.clone()),
+        };
+        let shutdown = async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term =
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(t) => t,
+                        Err(_) => {
+                            let _ = ctrl_c.await;
+                            return;
+                        }
+                    };
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = ctrl_c.await;
+            tracing::info!("shutting down: finishing requests in flight");
+        };
+        stagegate_server::serve(listener, store, first, loader, opts, shutdown).await?;
+        tracing::info!("stopped");
+        Ok(Outcome::Ready)
+    })
+}
+
+pub fn token(command: &TokenCommand) -> Result<Outcome, Failure> {
+    match command {
+        TokenCommand::Create { role, name, store } => {
+            let rt = runtime()?;
+            rt.block_on(async {
+                let store = open_store(store).await?;
+                let issued = stagegate_server::create_token(store.as_ref(), (*role).into(), name)
+                    .await
+                    .map_err(|e| Failure::Message(format!("cannot store the token: {e}")))?;
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "{}", issued.token)?;
+                let _ = writeln!(
+                    anstream::stderr(),
+                    "created {} token `{name}` ({}); it is shown only this once",
+                    stagegate_store::Role::from(*role),
+                    issued.prefix
+                );
+                Ok(Outcome::Ready)
+            })
+        }
+    }
+}
