@@ -1,0 +1,474 @@
+//! `stagegate serve` end to end, on SQLite: the real binary on 127.0.0.1,
+//! a target the test switches down and up, a webhook receiver that checks
+//! signatures, pings, tokens and roles, and a clean SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// One HTTP exchange over a fresh connection: (status, body).
+fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let auth = token
+        .map(|t| format!("authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\n{auth}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).expect("write");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// The JSON of a body that may be chunked.
+fn json_body(body: &str) -> serde_json::Value {
+    let start = body.find(['{', '[']).expect("json start");
+    let end = body.rfind(['}', ']']).expect("json end");
+    serde_json::from_str(&body[start..=end]).expect("json")
+}
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &std::path::Path) -> Server {
+    let bin = assert_cmd::cargo::cargo_bin("stagegate");
+    let mut child = Command::new(bin)
+        .current_dir(dir)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            "data",
+            "--tick",
+            "200ms",
+        ])
+        .env("NO_COLOR", "1")
+        .env("HOOK_SECRET", "s3cret")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("listening on http://").nth(1) {
+                let _ = tx.send(
+                    addr.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+            if let Ok(mut l) = sink.lock() {
+                l.push(line);
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("serve did not start: {:?}", log.lock().map(|l| l.clone())));
+    Server {
+        child,
+        addr: addr.parse().expect("addr"),
+        log,
+    }
+}
+
+fn token(dir: &std::path::Path, role: &str, name: &str) -> String {
+    let out = stagegate()
+        .current_dir(dir)
+        .args([
+            "token",
+            "create",
+            "--role",
+            role,
+            "--name",
+            name,
+            "--data-dir",
+            "data",
+        ])
+        .output()
+        .expect("token");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    assert!(token.starts_with("sg_") && token.len() > 70, "{token}");
+    token
+}
+
+/// A target that answers 200 or 503 as the test decides.
+async fn target(up: Arc<AtomicBool>) -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let up = up.load(Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = [0u8; 2048];
+                let _ = s.read(&mut buf).await;
+                let status = if up {
+                    "200 OK"
+                } else {
+                    "503 Service Unavailable"
+                };
+                let _ = s
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                        )
+                        .as_bytes(),
+                    )
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// A webhook receiver keeping (headers, body) of every POST.
+async fn receiver(seen: Arc<Mutex<Vec<(String, String)>>>) -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut data = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let Ok(n) = s.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    data.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&data).into_owned();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length: ")
+                                    .map(|v| v.trim().parse().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if body.len() >= len {
+                            if let Ok(mut v) = seen.lock() {
+                                v.push((head.to_ascii_lowercase(), body.to_owned()));
+                            }
+                            let _ = s
+                                .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+                                .await;
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    let until = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn hmac(secret: &str, body: &str) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
+    ring::hmac::sign(&key, body.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incidents_notifications_pings_and_api() {
+    let up = Arc::new(AtomicBool::new(true));
+    let target = target(up.clone()).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let hook = receiver(seen.clone()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        format!(
+            r#"[product]
+name = "Served"
+
+[contacts.ops]
+name = "Ops"
+notify = ["hook"]
+
+[notifiers.hook]
+type = "webhook"
+url = "http://{hook}/hook"
+secret = "${{HOOK_SECRET}}"
+
+[environments.prod]
+mode = "staging"
+
+[[environments.prod.servers]]
+name = "app-1"
+location = "here"
+
+[environments.prod.monitoring]
+notify = ["ops"]
+
+[[environments.prod.monitoring.checks]]
+name = "web"
+covers = "core"
+kind = "http"
+url = "http://{target}/health"
+interval = "300ms"
+failure_threshold = 2
+success_threshold = 1
+
+[[environments.prod.monitoring.checks]]
+name = "nightly"
+covers = "backup"
+kind = "heartbeat"
+token = "hb-token-1"
+interval = "1h"
+grace = "1h"
+"#
+        ),
+    )
+    .expect("write spec");
+    let dir_path = dir.path().to_owned();
+    let (server, viewer, operator) = tokio::task::spawn_blocking(move || {
+        let server = start(&dir_path);
+        (
+            server,
+            token(&dir_path, "viewer", "dash"),
+            token(&dir_path, "operator", "alice"),
+        )
+    })
+    .await
+    .expect("join");
+    let addr = server.addr;
+
+    let checks = tokio::task::spawn_blocking(move || {
+        // Health and metrics need no token; the API does.
+        assert_eq!(http(addr, "GET", "/healthz", None, "").0, 200);
+        let (status, metrics) = http(addr, "GET", "/metrics", None, "");
+        assert_eq!(status, 200);
+        assert!(metrics.contains("stagegate_outbox_depth"), "{metrics}");
+        assert_eq!(http(addr, "GET", "/api/v1/environments", None, "").0, 401);
+        assert_eq!(
+            http(
+                addr,
+                "GET",
+                "/api/v1/environments",
+                Some("sg_00000000_nope"),
+                ""
+            )
+            .0,
+            401
+        );
+        let (status, body) = http(addr, "GET", "/api/v1/environments", Some(&viewer), "");
+        assert_eq!(status, 200, "{body}");
+        let doc = json_body(&body);
+        assert_eq!(doc["environments"][0]["name"], "prod");
+        assert_eq!(doc["environments"][0]["live"]["checks"][0]["name"], "web");
+
+        // Pings: Healthchecks.io-style URLs; unknown tokens are 404.
+        assert_eq!(
+            http(addr, "POST", "/ping/hb-token-1/start?rid=r1", None, ""),
+            (200, "OK\n".to_owned())
+        );
+        assert_eq!(
+            http(
+                addr,
+                "POST",
+                "/ping/hb-token-1?rid=r1",
+                None,
+                "backup done: 3 GB"
+            )
+            .0,
+            200
+        );
+        assert_eq!(http(addr, "GET", "/ping/hb-token-1/0", None, "").0, 200);
+        assert_eq!(http(addr, "GET", "/ping/hb-token-1/log", None, "").0, 200);
+        assert_eq!(http(addr, "GET", "/ping/unknown-token", None, "").0, 404);
+        assert_eq!(http(addr, "GET", "/ping/hb-token-1/bogus", None, "").0, 404);
+        assert_eq!(
+            http(addr, "POST", "/ping/hb-token-1", None, &"x".repeat(70_000)).0,
+            413
+        );
+
+        // The target goes down: after two failures an incident opens and the
+        // webhook receives it, signed.
+        wait_for("the check to be up", 20, || {
+            let (_, body) = http(addr, "GET", "/api/v1/checks", Some(&viewer), "");
+            (json_body(&body)["checks"][0]["status"] == "up").then_some(())
+        });
+        up.store(false, Ordering::SeqCst);
+        let (head, body) = wait_for("incident.opened", 20, || {
+            seen.lock()
+                .ok()?
+                .iter()
+                .find(|(h, _)| h.contains("x-stagegate-event: incident.opened"))
+                .cloned()
+        });
+        assert!(
+            head.contains(&format!(
+                "x-stagegate-signature: sha256={}",
+                hmac("s3cret", &body)
+            )),
+            "{head}"
+        );
+        let event = json_body(&body);
+        assert_eq!(
+            (
+                event["environment"].as_str(),
+                event["check"].as_str(),
+                event["covers"].as_str()
+            ),
+            (Some("prod"), Some("web"), Some("core"))
+        );
+        assert!(
+            event["message"]
+                .as_str()
+                .expect("message")
+                .contains("status 503"),
+            "{event}"
+        );
+        assert!(event["resolved_at"].is_null());
+
+        // A viewer may not acknowledge; an operator may.
+        let id = event["incident"].as_i64().expect("incident id");
+        assert_eq!(
+            http(
+                addr,
+                "POST",
+                &format!("/api/v1/incidents/{id}/acknowledge"),
+                Some(&viewer),
+                ""
+            )
+            .0,
+            403
+        );
+        assert_eq!(
+            http(
+                addr,
+                "POST",
+                "/api/v1/incidents/abc/acknowledge",
+                Some(&operator),
+                ""
+            )
+            .0,
+            400
+        );
+        let (status, body) = http(
+            addr,
+            "POST",
+            &format!("/api/v1/incidents/{id}/acknowledge"),
+            Some(&operator),
+            "",
+        );
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(json_body(&body)["acknowledged_by"], "alice");
+
+        // It recovers: the incident resolves and the webhook hears it once.
+        up.store(true, Ordering::SeqCst);
+        wait_for("incident.resolved", 20, || {
+            seen.lock()
+                .ok()?
+                .iter()
+                .find(|(h, _)| h.contains("x-stagegate-event: incident.resolved"))
+                .cloned()
+        });
+        let (_, body) = http(addr, "GET", "/api/v1/incidents", Some(&viewer), "");
+        let incidents = json_body(&body);
+        assert_eq!(incidents["incidents"][0]["state"], "resolved");
+        let (_, body) = http(addr, "GET", "/api/v1/deliveries", Some(&viewer), "");
+        let log = json_body(&body);
+        assert_eq!(log["deliveries"].as_array().expect("log").len(), 2);
+        assert!(
+            log["deliveries"]
+                .as_array()
+                .expect("log")
+                .iter()
+                .all(|d| d["ok"] == true)
+        );
+        std::thread::sleep(Duration::from_millis(600));
+        let opened = seen
+            .lock()
+            .expect("seen")
+            .iter()
+            .filter(|(h, _)| h.contains("incident.opened"))
+            .count();
+        assert_eq!(opened, 1, "delivered once");
+    });
+    checks.await.expect("checks");
+
+    // SIGTERM stops the server cleanly.
+    let mut server = server;
+    let pid = server.child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let status = tokio::task::spawn_blocking(move || {
+        let status = server.child.wait().expect("wait");
+        let log = server.log.lock().map(|l| l.join("\n")).unwrap_or_default();
+        (status, log)
+    })
+    .await
+    .expect("join");
+    assert!(status.0.success(), "exit {:?}\n{}", status.0, status.1);
+    assert!(status.1.contains("shutting down"), "{}", status.1);
+}
