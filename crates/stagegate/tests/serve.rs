@@ -529,3 +529,142 @@ grace = "1h"
     assert!(status.0.success(), "exit {:?}\n{}", status.0, status.1);
     assert!(status.1.contains("shutting down"), "{}", status.1);
 }
+
+/// Pings acknowledged before a SIGKILL are all in the store afterwards; a
+/// restart resumes the open incident, resolves it once, and never repeats
+/// a notification that was delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_loses_nothing_acknowledged_and_repeats_nothing() {
+    let up = Arc::new(AtomicBool::new(false));
+    let target = target(up.clone()).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let hook = receiver(seen.clone()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        format!(
+            r#"[product]
+name = "Crash"
+
+[contacts.ops]
+notify = ["hook"]
+
+[notifiers.hook]
+type = "webhook"
+url = "http://{hook}/hook"
+
+[environments.prod]
+mode = "staging"
+
+[environments.prod.monitoring]
+notify = ["ops"]
+
+[[environments.prod.monitoring.checks]]
+name = "web"
+covers = "core"
+kind = "http"
+url = "http://{target}/health"
+interval = "300ms"
+failure_threshold = 1
+success_threshold = 1
+
+[[environments.prod.monitoring.checks]]
+name = "nightly"
+covers = "backup"
+kind = "heartbeat"
+token = "crash-token"
+interval = "1h"
+"#
+        ),
+    )
+    .expect("write spec");
+    let path = dir.path().to_owned();
+    let (acknowledged, stored, seen_after) = tokio::task::spawn_blocking(move || {
+        let mut server = start(&path, None);
+        let addr = server.addr;
+        // The target is down from the start: an incident opens and is
+        // delivered before the crash.
+        wait_for("incident.opened", 20, || {
+            seen.lock().ok()?.iter().find(|(h, _)| h.contains("incident.opened")).cloned()
+        });
+        // Ping load from four threads; kill -9 in the middle of it.
+        let stop = Arc::new(AtomicBool::new(false));
+        let acked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let senders: Vec<_> = (0..4)
+            .map(|_| {
+                let (stop, acked) = (stop.clone(), acked.clone());
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::SeqCst) {
+                        let Ok(mut s) = TcpStream::connect(addr) else { break };
+                        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                        let req = format!("POST /ping/crash-token HTTP/1.1\r\nhost: {addr}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                        if s.write_all(req.as_bytes()).is_err() {
+                            break;
+                        }
+                        let mut out = String::new();
+                        let _ = s.read_to_string(&mut out);
+                        if out.starts_with("HTTP/1.1 200") {
+                            acked.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(1500));
+        let _ = Command::new("kill").args(["-KILL", &server.child.id().to_string()]).status();
+        let _ = server.child.wait();
+        stop.store(true, Ordering::SeqCst);
+        for s in senders {
+            let _ = s.join();
+        }
+        let acknowledged = acked.load(Ordering::SeqCst);
+        drop(server);
+
+        // Count what the store kept.
+        let url = format!("sqlite://{}", path.join("data/stagegate.db").display());
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+        let stored = rt.block_on(async {
+            let store = stagegate_store::open(&url).await.expect("open store");
+            store.pings("crash-token", 1_000_000).await.expect("pings").len()
+        });
+
+        // Restart: the open incident resumes and resolves once the target is
+        // back; the delivered `opened` notification is not sent again.
+        let server = start(&path, None);
+        let viewer = token(&path, None, "viewer", "v");
+        let (_, body) = http(server.addr, "GET", "/api/v1/incidents", Some(&viewer), "");
+        assert_eq!(json_body(&body)["incidents"][0]["state"], "open", "{body}");
+        up.store(true, Ordering::SeqCst);
+        wait_for("incident.resolved", 20, || {
+            seen.lock().ok()?.iter().find(|(h, _)| h.contains("incident.resolved")).cloned()
+        });
+        std::thread::sleep(Duration::from_millis(800));
+        let seen_after = seen.lock().expect("seen").iter().map(|(h, _)| h.clone()).collect::<Vec<_>>();
+        drop(server);
+        (acknowledged, stored, seen_after)
+    })
+    .await
+    .expect("join");
+    eprintln!("kill -9 under load: {acknowledged} pings acknowledged, {stored} stored");
+    assert!(
+        acknowledged > 50,
+        "the load test pinged too little ({acknowledged})"
+    );
+    assert!(
+        stored >= acknowledged,
+        "{acknowledged} pings were acknowledged but only {stored} are stored"
+    );
+    let opened = seen_after
+        .iter()
+        .filter(|h| h.contains("x-stagegate-event: incident.opened"))
+        .count();
+    let resolved = seen_after
+        .iter()
+        .filter(|h| h.contains("x-stagegate-event: incident.resolved"))
+        .count();
+    assert_eq!(
+        (opened, resolved),
+        (1, 1),
+        "every notification delivered exactly once here"
+    );
+}
