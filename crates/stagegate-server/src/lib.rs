@@ -10,7 +10,9 @@ mod auth;
 mod heartbeat;
 mod lifecycle;
 mod metrics;
+mod openapi;
 mod outbox;
+mod promote;
 mod routes;
 mod scheduler;
 mod snapshot;
@@ -29,7 +31,9 @@ pub use auth::{IssuedToken, create_token, sha256_hex};
 pub use heartbeat::{Verdict, judge as judge_heartbeat};
 pub use lifecycle::{Change, observe};
 pub use metrics::Metrics;
+pub use openapi::document as openapi_document;
 pub use outbox::{Outgoing, backoff, request_for};
+pub use promote::{Refused, promote};
 pub use snapshot::{Heartbeat, Notifier, Snapshot, check_key};
 
 /// Builds a fresh snapshot from the spec on disk, or says why it cannot.
@@ -69,6 +73,10 @@ pub struct ServerOptions {
     pub location: String,
     /// How often heartbeats are judged and the outbox is drained.
     pub tick: Duration,
+    /// How long raw results are kept (rollups are kept for good).
+    pub retention: Duration,
+    /// Reminders while an incident stays open and unacknowledged.
+    pub remind_every: Option<Duration>,
     /// The spec file, reloaded when it changes.
     pub watch: Option<PathBuf>,
 }
@@ -140,7 +148,14 @@ pub async fn serve(
         metrics: Metrics::default(),
     });
     let mut tasks = scheduler::spawn_checks(state.clone(), snapshot);
-    let background = scheduler::spawn_background(state.clone(), opts.tick);
+    let background = scheduler::spawn_background(
+        state.clone(),
+        scheduler::Housekeeping {
+            tick: opts.tick,
+            retention: opts.retention,
+            remind_every: opts.remind_every,
+        },
+    );
 
     // Reload on SIGHUP and when the spec file changes.
     let reloader = {

@@ -64,14 +64,30 @@ pub async fn observe(
     let mut change = Change::default();
     if next == CheckStatus::Down && state.status != CheckStatus::Down {
         let incident = store.open_incident(&key, environment, summary, now).await?;
-        notify(store, snapshot, &incident, "incident.opened", now).await?;
+        notify(
+            store,
+            snapshot,
+            &incident,
+            "incident.opened",
+            "incident.opened",
+            now,
+        )
+        .await?;
         change.opened = Some(incident);
     } else if next == CheckStatus::Up
         && state.status == CheckStatus::Down
         && let Some(open) = store.open_incident_for(&key).await?
         && let Some(resolved) = store.resolve_incident(open.id, now).await?
     {
-        notify(store, snapshot, &resolved, "incident.resolved", now).await?;
+        notify(
+            store,
+            snapshot,
+            &resolved,
+            "incident.resolved",
+            "incident.resolved",
+            now,
+        )
+        .await?;
         change.resolved = Some(resolved);
     }
     state.status = next;
@@ -84,12 +100,14 @@ fn rfc3339(ms: Millis) -> String {
 }
 
 /// Queues `event` for every contact the environment notifies, through each
-/// of their notifiers. The dedup key makes a repeated call harmless.
+/// of their notifiers. The dedup key (incident, `tag`, notifier, contact)
+/// makes a repeated call harmless; reminders pass a numbered tag.
 pub async fn notify(
     store: &dyn Store,
     snapshot: &Snapshot,
     incident: &Incident,
     event: &str,
+    tag: &str,
     now: Millis,
 ) -> Result<(), StoreError> {
     let Some(env) = snapshot.spec.environment(&incident.environment) else {
@@ -134,7 +152,7 @@ pub async fn notify(
                 .enqueue(
                     &NewNotification {
                         dedup_key: format!(
-                            "incident-{}/{event}/{}/{}",
+                            "incident-{}/{tag}/{}/{}",
                             incident.id, notifier.id, contact.id.value
                         ),
                         event: event.to_owned(),

@@ -41,6 +41,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/incidents/{id}/acknowledge", post(acknowledge))
         .route("/api/v1/incidents/{id}/resolve", post(resolve))
         .route("/api/v1/deliveries", get(deliveries))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { axum::Json(crate::openapi::document()) }),
+        )
+        .route("/api/v1/promotions", get(all_promotions))
+        .route(
+            "/api/v1/environments/{env}/promotions",
+            get(env_promotions).post(create_promotion),
+        )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
@@ -379,6 +388,7 @@ async fn resolve(
                     &snapshot,
                     &i,
                     "incident.resolved",
+                    "incident.resolved",
                     now,
                 )
                 .await
@@ -400,5 +410,85 @@ async fn deliveries(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
     match state.store.deliveries(500).await {
         Ok(list) => axum::Json(json!({ "deliveries": list })).into_response(),
         Err(e) => store_failed(&state, &e),
+    }
+}
+
+async fn all_promotions(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(r) = require(&state, &headers, Role::Viewer).await {
+        return r;
+    }
+    match state.store.promotions(None).await {
+        Ok(list) => axum::Json(json!({ "promotions": list })).into_response(),
+        Err(e) => store_failed(&state, &e),
+    }
+}
+
+async fn env_promotions(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(env): Path<String>,
+) -> Response {
+    if let Err(r) = require(&state, &headers, Role::Viewer).await {
+        return r;
+    }
+    if state.snapshot().spec.environment(&env).is_none() {
+        return error(StatusCode::NOT_FOUND, format!("no environment `{env}`"));
+    }
+    match state.store.promotions(Some(&env)).await {
+        Ok(list) => axum::Json(json!({ "promotions": list })).into_response(),
+        Err(e) => store_failed(&state, &e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PromotionRequest {
+    to: String,
+}
+
+async fn create_promotion(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(env): Path<String>,
+    body: Bytes,
+) -> Response {
+    let who = match require(&state, &headers, Role::Operator).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let request: PromotionRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("invalid request body: {e}; expected {{\"to\": \"MODE\"}}"),
+            );
+        }
+    };
+    let Some(to) = stagegate_spec::Mode::parse(&request.to) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "`to` is not a mode: found {:?}, expected one of {}",
+                request.to,
+                stagegate_spec::Mode::NAMES.join(", ")
+            ),
+        );
+    };
+    let snapshot = state.snapshot();
+    match crate::promote::promote(state.store.as_ref(), &snapshot, &env, to, &who.name).await {
+        Ok((record, report)) => {
+            (StatusCode::CREATED, axum::Json(json!({ "promotion": record, "report": report }))).into_response()
+        }
+        Err(crate::promote::Refused::UnknownEnvironment(e)) => error(StatusCode::NOT_FOUND, format!("no environment `{e}`")),
+        Err(crate::promote::Refused::Blocked { to, failing }) => (
+            StatusCode::CONFLICT,
+            axum::Json(json!({
+                "error": format!("{env} cannot be promoted to {to}: the plan is blocked"),
+                "failing": failing.iter().map(|(rule, message)| json!({ "rule": rule, "message": message })).collect::<Vec<_>>(),
+            })),
+        )
+            .into_response(),
+        Err(crate::promote::Refused::Store(e)) => store_failed(&state, &e),
     }
 }

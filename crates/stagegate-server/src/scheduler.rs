@@ -208,15 +208,76 @@ pub async fn judge_heartbeats(state: &AppState, snapshot: &Snapshot) {
     }
 }
 
-/// Heartbeat judging and outbox delivery, every `tick`.
-pub fn spawn_background(state: Arc<AppState>, tick: Duration) -> JoinHandle<()> {
+/// Reminds about incidents still open (not acknowledged) every `every`.
+pub async fn remind(state: &AppState, snapshot: &Snapshot, every: Duration) {
+    let now = now_ms();
+    let every_ms = i64::try_from(every.as_millis()).unwrap_or(i64::MAX).max(1);
+    let Ok(incidents) = state.store.incidents(now, 10_000).await else {
+        return;
+    };
+    for i in incidents
+        .iter()
+        .filter(|i| i.state == stagegate_store::IncidentState::Open)
+    {
+        let last = i.last_reminder_at.unwrap_or(i.opened_at);
+        if now - last < every_ms {
+            continue;
+        }
+        let n = (now - i.opened_at) / every_ms;
+        let tag = format!("incident.reminder#{n}");
+        if let Err(e) = crate::lifecycle::notify(
+            state.store.as_ref(),
+            snapshot,
+            i,
+            "incident.reminder",
+            &tag,
+            now,
+        )
+        .await
+        {
+            tracing::error!(incident = i.id, error = %e, "cannot queue a reminder");
+            continue;
+        }
+        let _ = state.store.mark_reminded(i.id, now).await;
+    }
+}
+
+/// What the background loop does besides heartbeats and delivery.
+#[derive(Clone, Copy, Debug)]
+pub struct Housekeeping {
+    pub tick: Duration,
+    /// Raw results older than this are pruned (rollups stay).
+    pub retention: Duration,
+    /// Reminders while an incident stays open; `None` for none.
+    pub remind_every: Option<Duration>,
+}
+
+/// Heartbeat judging, reminders and outbox delivery every tick; pruning
+/// hourly.
+pub fn spawn_background(state: Arc<AppState>, h: Housekeeping) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(tick);
+        let mut ticker = tokio::time::interval(h.tick);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut last_prune: Option<Instant> = None;
         loop {
             ticker.tick().await;
             let snapshot = state.snapshot();
             judge_heartbeats(&state, &snapshot).await;
+            if let Some(every) = h.remind_every {
+                remind(&state, &snapshot, every).await;
+            }
+            if last_prune.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+                last_prune = Some(Instant::now());
+                let before = now_ms() - i64::try_from(h.retention.as_millis()).unwrap_or(i64::MAX);
+                match state.store.prune_results(before).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(
+                        pruned = n,
+                        "raw results past retention removed (rollups kept)"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "pruning failed"),
+                }
+            }
             while outbox::drain_once(state.store.as_ref(), &snapshot, &state.cx).await > 0 {}
             if let Ok(depth) = state.store.outbox_depth().await {
                 state.metrics.outbox_depth(depth);

@@ -36,6 +36,8 @@ pub enum Command {
     Init(InitArgs),
     /// Run the server: monitors, heartbeats, incidents, notifications, API.
     Serve(ServeArgs),
+    /// Record a promotion: refused while the plan to the mode is blocked.
+    Promote(PromoteArgs),
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -218,9 +220,40 @@ pub struct ServeArgs {
     /// Log format on stderr.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// How long raw results are kept; hourly and daily rollups stay for good.
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_duration)]
+    pub retention: stagegate_spec::Duration,
+    /// Remind the contacts while an incident stays open and unacknowledged
+    /// ("0s" for no reminders).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration_or_zero)]
+    pub remind_every: std::time::Duration,
     /// How often heartbeats are judged and notifications delivered.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, hide = true)]
     pub tick: stagegate_spec::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The environment to promote.
+    #[arg(value_name = "ENV")]
+    pub env: String,
+    /// The mode it is promoted to.
+    #[arg(long, value_name = "MODE", value_parser = parse_mode)]
+    pub to: Mode,
+    /// The spec file.
+    #[arg(value_name = "SPEC", default_value = "stagegate.toml")]
+    pub spec: PathBuf,
+    /// Who promotes (recorded); default: $USER.
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    /// Record it on a running server instead of a local store.
+    #[arg(long, value_name = "URL", requires = "token", env = "STAGEGATE_SERVER")]
+    pub server: Option<String>,
+    /// An operator token for `--server`.
+    #[arg(long, value_name = "TOKEN", env = "STAGEGATE_TOKEN")]
+    pub token: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -253,6 +286,12 @@ impl From<RoleArg> for stagegate_store::Role {
             RoleArg::Admin => Self::Admin,
         }
     }
+}
+
+fn parse_duration_or_zero(s: &str) -> Result<std::time::Duration, String> {
+    stagegate_spec::Duration::parse(s)
+        .map(|d| d.get())
+        .map_err(|e| format!("{e}: expected a duration such as \"1h\", or \"0s\" for none"))
 }
 
 fn parse_duration(s: &str) -> Result<stagegate_spec::Duration, String> {

@@ -668,3 +668,266 @@ interval = "1h"
         "every notification delivered exactly once here"
     );
 }
+
+/// Promotions through the API and the CLI, the OpenAPI document, and
+/// reminders while an incident stays open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promotions_openapi_and_reminders() {
+    let up = Arc::new(AtomicBool::new(false));
+    let target = target(up.clone()).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let hook = receiver(seen.clone()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        format!(
+            r#"[product]
+name = "Promoted"
+
+[contacts.ops]
+notify = ["hook"]
+
+[notifiers.hook]
+type = "webhook"
+url = "http://{hook}/hook"
+
+[environments.dev]
+mode = "development"
+audience = "internal"
+
+[[environments.dev.servers]]
+name = "dev-1"
+location = "here"
+
+[environments.dev.monitoring]
+notify = ["ops"]
+
+[[environments.dev.monitoring.checks]]
+name = "web"
+covers = "core"
+kind = "http"
+url = "http://{target}/health"
+interval = "300ms"
+failure_threshold = 1
+"#
+        ),
+    )
+    .expect("write spec");
+    let path = dir.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let bin = assert_cmd::cargo::cargo_bin("stagegate");
+        let mut child = Command::new(bin)
+            .current_dir(&path)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--tick",
+                "200ms",
+                "--remind-every",
+                "600ms",
+                "--data-dir",
+                "data",
+            ])
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let addr: SocketAddr = loop {
+            let line = lines.next().expect("a log line").expect("utf-8");
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .expect("addr")
+                    .parse()
+                    .expect("addr");
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        let server = Server {
+            child,
+            addr,
+            log: Arc::new(Mutex::new(Vec::new())),
+        };
+        let operator = token(&path, None, "operator", "release-bot");
+        let viewer = token(&path, None, "viewer", "v");
+
+        // OpenAPI: public, 3.1, and it lists the routes.
+        let (status, body) = http(addr, "GET", "/api/v1/openapi.json", None, "");
+        assert_eq!(status, 200);
+        let doc = json_body(&body);
+        assert_eq!(doc["openapi"], "3.1.0");
+        for route in [
+            "/api/v1/environments",
+            "/api/v1/incidents/{id}/acknowledge",
+            "/api/v1/environments/{env}/promotions",
+            "/ping/{token}/start",
+        ] {
+            assert!(
+                doc["paths"].get(route).is_some(),
+                "{route} is not described"
+            );
+        }
+
+        // Promotions: bad bodies name the field; blocked plans are refused.
+        let promote = "/api/v1/environments/dev/promotions";
+        assert_eq!(
+            http(addr, "POST", promote, Some(&viewer), r#"{"to":"staging"}"#).0,
+            403
+        );
+        let (status, body) = http(
+            addr,
+            "POST",
+            promote,
+            Some(&operator),
+            r#"{"mode":"staging"}"#,
+        );
+        assert_eq!(status, 400);
+        assert!(body.contains("unknown field `mode`"), "{body}");
+        let (status, body) = http(addr, "POST", promote, Some(&operator), r#"{"to":"prod"}"#);
+        assert_eq!(status, 400);
+        assert!(body.contains("`to` is not a mode"), "{body}");
+        assert_eq!(
+            http(
+                addr,
+                "POST",
+                "/api/v1/environments/nope/promotions",
+                Some(&operator),
+                r#"{"to":"staging"}"#
+            )
+            .0,
+            404
+        );
+        let (status, body) = http(
+            addr,
+            "POST",
+            promote,
+            Some(&operator),
+            r#"{"to":"production"}"#,
+        );
+        assert_eq!(status, 409, "{body}");
+        assert!(
+            json_body(&body)["failing"]
+                .as_array()
+                .expect("failing")
+                .iter()
+                .any(|f| f["rule"] == "SG-BACKUP-REQUIRED")
+        );
+        let (status, body) = http(
+            addr,
+            "POST",
+            promote,
+            Some(&operator),
+            r#"{"to":"staging"}"#,
+        );
+        assert_eq!(status, 201, "{body}");
+        let record = &json_body(&body)["promotion"];
+        assert_eq!(
+            (
+                record["from_mode"].as_str(),
+                record["to_mode"].as_str(),
+                record["promoted_by"].as_str()
+            ),
+            (Some("development"), Some("staging"), Some("release-bot"))
+        );
+        assert_eq!(record["digest"].as_str().map(str::len), Some(64));
+
+        // The CLI, through the server...
+        let out = stagegate()
+            .current_dir(&path)
+            .args([
+                "promote",
+                "dev",
+                "--to",
+                "staging",
+                "--server",
+                &format!("http://{addr}"),
+                "--token",
+                &operator,
+            ])
+            .output()
+            .expect("promote");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = stagegate()
+            .current_dir(&path)
+            .args([
+                "promote",
+                "dev",
+                "--to",
+                "production",
+                "--server",
+                &format!("http://{addr}"),
+                "--token",
+                &operator,
+            ])
+            .output()
+            .expect("promote");
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("SG-BACKUP-REQUIRED"));
+        let (_, body) = http(addr, "GET", promote, Some(&viewer), "");
+        assert_eq!(
+            json_body(&body)["promotions"]
+                .as_array()
+                .expect("list")
+                .len(),
+            2
+        );
+
+        // Reminders arrive while the incident stays open, each once.
+        let reminders = wait_for("two reminders", 20, || {
+            let v: Vec<String> = seen
+                .lock()
+                .ok()?
+                .iter()
+                .filter(|(h, _)| h.contains("x-stagegate-event: incident.reminder"))
+                .map(|(h, _)| {
+                    h.lines()
+                        .find(|l| l.starts_with("x-stagegate-delivery"))
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .collect();
+            (v.len() >= 2).then_some(v)
+        });
+        let mut unique = reminders.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), reminders.len(), "{reminders:?}");
+        drop(server);
+
+        // ...and locally, against a store of its own.
+        let out = stagegate()
+            .current_dir(&path)
+            .args([
+                "promote",
+                "dev",
+                "--to",
+                "staging",
+                "--by",
+                "carol",
+                "--data-dir",
+                "local",
+            ])
+            .output()
+            .expect("promote");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout)
+                .contains("promoted dev from development to staging")
+        );
+    })
+    .await
+    .expect("scenario");
+}

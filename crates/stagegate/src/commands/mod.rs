@@ -27,6 +27,7 @@ pub fn run(command: Command) -> Result<Outcome, Failure> {
         Command::Init(args) => init::run(&args),
         Command::Serve(args) => serve::serve(&args),
         Command::Token { command } => serve::token(&command),
+        Command::Promote(args) => serve::promote(&args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

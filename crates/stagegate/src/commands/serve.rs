@@ -7,7 +7,7 @@ use std::sync::Arc;
 use stagegate_server::{Loader, ServerOptions, Snapshot};
 use stagegate_spec::process_env;
 
-use crate::cli::{LogFormat, ServeArgs, StoreArgs, TokenCommand};
+use crate::cli::{LogFormat, PromoteArgs, ServeArgs, StoreArgs, TokenCommand};
 use crate::load::Loaded;
 use crate::{Failure, Outcome, diagnostics};
 
@@ -102,6 +102,8 @@ pub fn serve(args: &ServeArgs) -> Result<Outcome, Failure> {
             node: args.node.clone(),
             location: args.location.clone(),
             tick: args.tick.get(),
+            retention: args.retention.get(),
+            remind_every: (!args.remind_every.is_zero()).then_some(args.remind_every),
             watch: Some(args.spec.clone()),
         };
         let shutdown = async {
@@ -152,5 +154,131 @@ pub fn token(command: &TokenCommand) -> Result<Outcome, Failure> {
                 Ok(Outcome::Ready)
             })
         }
+    }
+}
+
+/// `promote`: locally against a store, or through a server's API.
+pub fn promote(args: &PromoteArgs) -> Result<Outcome, Failure> {
+    let rt = runtime()?;
+    if let (Some(server), Some(token)) = (&args.server, &args.token) {
+        return rt.block_on(promote_remote(args, server, token));
+    }
+    let snapshot = snapshot(&args.spec).map_err(|(failure, rendered)| {
+        let _ = anstream::stderr().write_all(rendered.as_bytes());
+        failure.unwrap_or(Failure::Reported)
+    })?;
+    let by = args
+        .by
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".to_owned());
+    rt.block_on(async {
+        let store = open_store(&args.store).await?;
+        match stagegate_server::promote(store.as_ref(), &snapshot, &args.env, args.to, &by).await {
+            Ok((record, _)) => {
+                let mut out = std::io::stdout().lock();
+                writeln!(
+                    out,
+                    "promoted {} from {} to {} (record {}, by {by}, report sha256 {})",
+                    record.environment, record.from_mode, record.to_mode, record.id, record.digest
+                )?;
+                writeln!(
+                    out,
+                    "set `mode = \"{}\"` for environment {} in the spec",
+                    record.to_mode, record.environment
+                )?;
+                Ok(Outcome::Ready)
+            }
+            Err(stagegate_server::Refused::UnknownEnvironment(e)) => {
+                Err(Failure::Message(format!("no environment `{e}`")))
+            }
+            Err(stagegate_server::Refused::Blocked { to, failing }) => {
+                let mut err = anstream::stderr();
+                let _ = writeln!(
+                    err,
+                    "refused: {} cannot be promoted to {to}; these must change first:",
+                    args.env
+                );
+                for (rule, message) in failing {
+                    let _ = writeln!(err, "  {rule}: {message}");
+                }
+                let _ = writeln!(
+                    err,
+                    "`stagegate plan {} --to {to}` shows the whole plan",
+                    args.env
+                );
+                Ok(Outcome::Blocked)
+            }
+            Err(stagegate_server::Refused::Store(e)) => Err(Failure::Message(format!(
+                "cannot record the promotion: {e}"
+            ))),
+        }
+    })
+}
+
+async fn promote_remote(args: &PromoteArgs, server: &str, token: &str) -> Result<Outcome, Failure> {
+    let cx = stagegate_probe::Context::system().map_err(|e| Failure::Message(e.to_string()))?;
+    let url = format!(
+        "{}/api/v1/environments/{}/promotions",
+        server.trim_end_matches('/'),
+        args.env
+    );
+    let auth = http::HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| Failure::Message("the token is not printable".into()))?;
+    let headers = vec![
+        (http::header::AUTHORIZATION, auth),
+        (
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        ),
+    ];
+    let body = serde_json::json!({ "to": args.to.as_str() }).to_string();
+    let (status, reply) = stagegate_probe::request(
+        &cx,
+        http::Method::POST,
+        &url,
+        headers,
+        Some(body),
+        std::time::Duration::from_secs(30),
+    )
+    .await
+    .map_err(|e| Failure::Message(format!("cannot reach {server}: {e}")))?;
+    let reply: serde_json::Value =
+        serde_json::from_slice(&reply).unwrap_or(serde_json::Value::Null);
+    match status {
+        201 => {
+            let p = &reply["promotion"];
+            writeln!(
+                std::io::stdout(),
+                "promoted {} from {} to {} (record {}, by {})",
+                p["environment"].as_str().unwrap_or_default(),
+                p["from_mode"].as_str().unwrap_or_default(),
+                p["to_mode"].as_str().unwrap_or_default(),
+                p["id"],
+                p["promoted_by"].as_str().unwrap_or_default()
+            )?;
+            Ok(Outcome::Ready)
+        }
+        409 => {
+            let mut err = anstream::stderr();
+            let _ = writeln!(
+                err,
+                "refused: {}",
+                reply["error"].as_str().unwrap_or("the plan is blocked")
+            );
+            for f in reply["failing"].as_array().into_iter().flatten() {
+                let _ = writeln!(
+                    err,
+                    "  {}: {}",
+                    f["rule"].as_str().unwrap_or_default(),
+                    f["message"].as_str().unwrap_or_default()
+                );
+            }
+            Ok(Outcome::Blocked)
+        }
+        other => Err(Failure::Message(format!(
+            "{server} answered {other}: {}",
+            reply["error"].as_str().unwrap_or("no explanation")
+        ))),
     }
 }

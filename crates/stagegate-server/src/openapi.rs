@@ -1,0 +1,106 @@
+//! The OpenAPI 3.1 description of `/api/v1`, served at
+//! `/api/v1/openapi.json`.
+
+use serde_json::{Value, json};
+
+fn op(summary: &str, role: Option<&str>, responses: Value) -> Value {
+    let mut o = json!({ "summary": summary, "responses": responses });
+    if let Some(role) = role {
+        o["security"] = json!([{ "bearer": [] }]);
+        o["description"] = json!(format!("Needs a token with the `{role}` role or higher."));
+    }
+    o
+}
+
+fn ok(schema: &str) -> Value {
+    json!({
+        "200": { "description": "OK", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } },
+        "401": { "$ref": "#/components/responses/Unauthorized" },
+        "403": { "$ref": "#/components/responses/Forbidden" }
+    })
+}
+
+fn id_param() -> Value {
+    json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }])
+}
+
+fn env_param() -> Value {
+    json!([{ "name": "env", "in": "path", "required": true, "schema": { "type": "string" } }])
+}
+
+pub fn document() -> Value {
+    let ping_ok = json!({ "200": { "description": "Recorded", "content": { "text/plain": { "schema": { "type": "string" } } } }, "404": { "description": "Unknown token" }, "413": { "description": "Body larger than 64 KiB" } });
+    let ping = |summary: &str| json!({ "get": op(summary, None, ping_ok.clone()), "post": op(summary, None, ping_ok.clone()) });
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "stagegate",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Rollout checks, live monitoring, incidents and heartbeats of the environments in stagegate.toml."
+        },
+        "paths": {
+            "/healthz": { "get": op("200 while the server can serve and write its store", None, json!({ "200": { "description": "Healthy" }, "503": { "description": "The store is unavailable" } })) },
+            "/metrics": { "get": op("Prometheus text exposition", None, json!({ "200": { "description": "Metrics", "content": { "text/plain": {} } } })) },
+            "/ping/{token}": ping("Heartbeat success (Healthchecks.io compatible; `?rid=` pairs start and finish)"),
+            "/ping/{token}/start": ping("Heartbeat start"),
+            "/ping/{token}/fail": ping("Heartbeat failure"),
+            "/ping/{token}/log": ping("Heartbeat log entry (changes no state)"),
+            "/ping/{token}/{exit_code}": ping("Heartbeat with an exit status (0 = success)"),
+            "/api/v1/openapi.json": { "get": op("This document", None, json!({ "200": { "description": "OpenAPI 3.1" } })) },
+            "/api/v1/environments": { "get": op("The check report with each environment's live state", Some("viewer"), ok("Report")) },
+            "/api/v1/checks": { "get": op("Checks with status, uptime over 24 h / 7 d / 30 d and recent results", Some("viewer"), ok("Checks")) },
+            "/api/v1/incidents": { "get": op("Open and recent incidents", Some("viewer"), ok("Incidents")) },
+            "/api/v1/incidents/{id}/acknowledge": { "post": { "parameters": id_param(), "summary": "Acknowledge an open incident", "security": [{ "bearer": [] }], "description": "Needs the `operator` role.", "responses": ok("Incident") } },
+            "/api/v1/incidents/{id}/resolve": { "post": { "parameters": id_param(), "summary": "Resolve an incident (notifies)", "security": [{ "bearer": [] }], "description": "Needs the `operator` role.", "responses": ok("Incident") } },
+            "/api/v1/deliveries": { "get": op("The notification delivery log", Some("viewer"), ok("Deliveries")) },
+            "/api/v1/promotions": { "get": op("Every promotion record", Some("viewer"), ok("Promotions")) },
+            "/api/v1/environments/{env}/promotions": {
+                "get": { "parameters": env_param(), "summary": "Promotion records of an environment", "security": [{ "bearer": [] }], "responses": ok("Promotions") },
+                "post": {
+                    "parameters": env_param(),
+                    "summary": "Promote: refused (409) while the plan to the target mode is blocked, else recorded",
+                    "security": [{ "bearer": [] }],
+                    "description": "Needs the `operator` role.",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PromotionRequest" } } } },
+                    "responses": {
+                        "201": { "description": "Recorded", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Promotion" } } } },
+                        "400": { "description": "Malformed request; the error names the field" },
+                        "404": { "description": "No such environment" },
+                        "409": { "description": "The plan is blocked; the failing rules are listed" }
+                    }
+                }
+            }
+        },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "A token from `stagegate token create`." } },
+            "responses": {
+                "Unauthorized": { "description": "Missing or invalid bearer token" },
+                "Forbidden": { "description": "The token's role is not enough" }
+            },
+            "schemas": {
+                "Report": { "type": "object", "required": ["version", "product", "as_of", "environments"] },
+                "Checks": { "type": "object", "properties": { "checks": { "type": "array" } } },
+                "Incident": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "integer" }, "check": { "type": "string" }, "environment": { "type": "string" },
+                        "state": { "enum": ["open", "acknowledged", "resolved"] }, "opened_at": { "type": "integer", "description": "ms since the epoch" },
+                        "acknowledged_at": { "type": ["integer", "null"] }, "acknowledged_by": { "type": ["string", "null"] },
+                        "resolved_at": { "type": ["integer", "null"] }, "message": { "type": "string" }
+                    }
+                },
+                "Incidents": { "type": "object", "properties": { "incidents": { "type": "array", "items": { "$ref": "#/components/schemas/Incident" } } } },
+                "Deliveries": { "type": "object", "properties": { "deliveries": { "type": "array" } } },
+                "PromotionRequest": { "type": "object", "required": ["to"], "properties": { "to": { "enum": ["development", "staging", "soft-launch", "production"] } } },
+                "Promotion": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "integer" }, "environment": { "type": "string" }, "from_mode": { "type": "string" }, "to_mode": { "type": "string" },
+                        "promoted_by": { "type": "string" }, "promoted_at": { "type": "integer" }, "digest": { "type": "string", "description": "SHA-256 of the plan report" }
+                    }
+                },
+                "Promotions": { "type": "object", "properties": { "promotions": { "type": "array", "items": { "$ref": "#/components/schemas/Promotion" } } } }
+            }
+        }
+    })
+}

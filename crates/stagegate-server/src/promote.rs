@@ -1,0 +1,84 @@
+//! Promotion records: an environment may be promoted only when the plan to
+//! the target mode is not blocked; the record keeps who, when, and the
+//! digest of the report the decision was made on.
+
+use serde_json::Value;
+use stagegate_report::{Format, Kind, Options, Report};
+use stagegate_rules::{Status, Verdict};
+use stagegate_spec::{Date, Mode};
+use stagegate_store::{NewPromotion, Promotion, Store, StoreError, now_ms};
+
+use crate::auth::sha256_hex;
+use crate::snapshot::Snapshot;
+
+#[derive(Debug)]
+pub enum Refused {
+    UnknownEnvironment(String),
+    /// The plan is blocked: these rules fail (id, message).
+    Blocked {
+        to: Mode,
+        failing: Vec<(String, String)>,
+    },
+    Store(StoreError),
+}
+
+/// Evaluates `environment` in `to` and records the promotion if it is ready.
+pub async fn promote(
+    store: &dyn Store,
+    snapshot: &Snapshot,
+    environment: &str,
+    to: Mode,
+    by: &str,
+) -> Result<(Promotion, Value), Refused> {
+    let env = snapshot
+        .spec
+        .environment(environment)
+        .ok_or_else(|| Refused::UnknownEnvironment(environment.to_owned()))?;
+    let as_of = Date::today_utc();
+    let result = stagegate_rules::evaluate_environment(
+        &snapshot.spec,
+        env,
+        to,
+        as_of,
+        &snapshot.files,
+        None,
+    );
+    if result.verdict() == Verdict::Blocked {
+        let failing = result
+            .findings
+            .iter()
+            .filter(|f| f.status == Status::Fail)
+            .map(|f| (f.rule.id.to_owned(), f.message.clone()))
+            .collect();
+        return Err(Refused::Blocked { to, failing });
+    }
+    let from = env.mode.value;
+    let report = Report {
+        kind: Kind::Plan { from },
+        product: &snapshot.spec.product.name.value,
+        as_of,
+        source: &snapshot.source,
+        environments: std::slice::from_ref(&result),
+    };
+    let mut json = Vec::new();
+    // Rendering into memory cannot fail.
+    let _ = report.render(Format::Json, Options::default(), &mut json);
+    let digest = sha256_hex(&json);
+    let report_text = String::from_utf8_lossy(&json).into_owned();
+    let record = store
+        .record_promotion(
+            &NewPromotion {
+                environment: environment.to_owned(),
+                from_mode: from.as_str().to_owned(),
+                to_mode: to.as_str().to_owned(),
+                promoted_by: by.to_owned(),
+                digest,
+                report: report_text.clone(),
+            },
+            now_ms(),
+        )
+        .await
+        .map_err(Refused::Store)?;
+    let report_value = serde_json::from_str(&report_text).unwrap_or(Value::Null);
+    Ok((record, report_value))
+}
