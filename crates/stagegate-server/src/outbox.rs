@@ -121,6 +121,41 @@ pub fn request_for(n: &Notification, notifier: &Notifier) -> Result<Outgoing, St
                 body: body.to_string(),
             })
         }
+        NotifierKind::Ntfy => {
+            // ntfy: the body is the message, headers carry title, priority
+            // and tags; `secret` is the access token, if the topic needs one.
+            let url = notifier.url.clone().ok_or("the ntfy notifier has no url")?;
+            let resolved = n.event == "incident.resolved";
+            let title = format!(
+                "{} {}/{}",
+                if resolved { "Resolved:" } else { "Incident:" },
+                payload["environment"].as_str().unwrap_or_default(),
+                payload["check"].as_str().unwrap_or_default()
+            );
+            let mut headers: Vec<_> = [
+                header("x-title", &title),
+                header("x-priority", if resolved { "default" } else { "urgent" }),
+                header(
+                    "x-tags",
+                    if resolved {
+                        "white_check_mark"
+                    } else {
+                        "rotating_light"
+                    },
+                ),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if let Some(token) = &notifier.secret {
+                headers.extend(header("authorization", &format!("Bearer {token}")));
+            }
+            Ok(Outgoing {
+                url,
+                headers,
+                body: payload["message"].as_str().unwrap_or(&text).to_owned(),
+            })
+        }
         NotifierKind::Email => {
             Err("email delivery (SMTP) is not supported by this stagegate".to_owned())
         }
@@ -210,6 +245,98 @@ mod tests {
             secs,
             [5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600]
         );
+    }
+
+    fn notification(event: &str) -> Notification {
+        Notification {
+            id: 1,
+            dedup_key: format!("incident-7/{event}/n/ops"),
+            event: event.into(),
+            notifier: "n".into(),
+            contact: "ops".into(),
+            payload: json!({ "event": event, "environment": "prod", "check": "api", "message": "HTTP 503", "incident": 7 }).to_string(),
+            created_at: 0,
+            attempts: 1,
+            next_attempt_at: 0,
+            delivered_at: None,
+            last_error: None,
+        }
+    }
+
+    fn notifier(kind: NotifierKind) -> Notifier {
+        Notifier {
+            id: "n".into(),
+            kind,
+            url: Some("http://127.0.0.1:1/x".into()),
+            secret: Some("k".into()),
+            routing_key: Some("R0UT1NG".into()),
+        }
+    }
+
+    fn header_value<'a>(out: &'a Outgoing, name: &str) -> Option<&'a str> {
+        out.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.to_str().ok())
+    }
+
+    #[test]
+    fn each_notifier_kind_builds_its_request() {
+        let opened = notification("incident.opened");
+        let hook = request_for(&opened, &notifier(NotifierKind::Webhook)).expect("webhook");
+        assert_eq!(hook.body, opened.payload);
+        assert_eq!(
+            header_value(&hook, "x-stagegate-signature"),
+            Some(format!("sha256={}", hmac_hex("k", opened.payload.as_bytes())).as_str())
+        );
+        assert_eq!(
+            header_value(&hook, "x-stagegate-event"),
+            Some("incident.opened")
+        );
+
+        let slack = request_for(&opened, &notifier(NotifierKind::Slack)).expect("slack");
+        assert_eq!(
+            serde_json::from_str::<Value>(&slack.body).expect("json")["text"],
+            "[stagegate] incident prod/api: HTTP 503"
+        );
+
+        let pd = request_for(&opened, &notifier(NotifierKind::Pagerduty)).expect("pagerduty");
+        let body: Value = serde_json::from_str(&pd.body).expect("json");
+        assert_eq!(
+            (
+                body["event_action"].as_str(),
+                body["dedup_key"].as_str(),
+                body["routing_key"].as_str()
+            ),
+            (
+                Some("trigger"),
+                Some("stagegate-incident-7"),
+                Some("R0UT1NG")
+            )
+        );
+        let resolved = request_for(
+            &notification("incident.resolved"),
+            &notifier(NotifierKind::Pagerduty),
+        )
+        .expect("pagerduty");
+        assert_eq!(
+            serde_json::from_str::<Value>(&resolved.body).expect("json")["event_action"],
+            "resolve"
+        );
+        let mut default_url = notifier(NotifierKind::Pagerduty);
+        default_url.url = None;
+        assert_eq!(
+            request_for(&opened, &default_url).expect("pd").url,
+            PAGERDUTY
+        );
+
+        let ntfy = request_for(&opened, &notifier(NotifierKind::Ntfy)).expect("ntfy");
+        assert_eq!(ntfy.body, "HTTP 503");
+        assert_eq!(header_value(&ntfy, "x-title"), Some("Incident: prod/api"));
+        assert_eq!(header_value(&ntfy, "x-priority"), Some("urgent"));
+        assert_eq!(header_value(&ntfy, "authorization"), Some("Bearer k"));
+
+        assert!(request_for(&opened, &notifier(NotifierKind::Email)).is_err());
     }
 
     #[test]

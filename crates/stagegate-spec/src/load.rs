@@ -288,7 +288,7 @@ fn decode_notifier(
     let span = t.span;
     if let Some(kind) = &kind {
         let needs: &[&str] = match kind.value {
-            NotifierKind::Webhook | NotifierKind::Slack => &["url"],
+            NotifierKind::Webhook | NotifierKind::Slack | NotifierKind::Ntfy => &["url"],
             NotifierKind::Pagerduty => &["routing_key"],
             NotifierKind::Email => &["smtp", "from"],
         };

@@ -107,6 +107,7 @@ string_enum!(
         Slack = "slack",
         Email = "email",
         Pagerduty = "pagerduty",
+        Ntfy = "ntfy",
     }
 );
 
