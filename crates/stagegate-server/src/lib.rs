@@ -12,6 +12,7 @@ mod lifecycle;
 mod metrics;
 mod openapi;
 mod outbox;
+mod pings;
 mod promote;
 mod routes;
 mod scheduler;
@@ -49,6 +50,7 @@ pub struct AppState {
     pub location: String,
     pub started_at: Millis,
     pub metrics: Metrics,
+    pub pings: pings::PingWriter,
 }
 
 impl AppState {
@@ -138,6 +140,7 @@ pub async fn serve(
         tracing::warn!(notifiers = ?email, "email notifiers are not delivered by this stagegate (no SMTP support yet)");
     }
     let snapshot = Arc::new(snapshot);
+    let (ping_writer, ping_task) = pings::PingWriter::spawn(store.clone());
     let state = Arc::new(AppState {
         store,
         snapshot: RwLock::new(snapshot.clone()),
@@ -146,6 +149,7 @@ pub async fn serve(
         location: opts.location.clone(),
         started_at: now_ms(),
         metrics: Metrics::default(),
+        pings: ping_writer,
     });
     let mut tasks = scheduler::spawn_checks(state.clone(), snapshot);
     let background = scheduler::spawn_background(
@@ -198,5 +202,6 @@ pub async fn serve(
     .await;
     reloader.abort();
     background.abort();
+    ping_task.abort();
     served
 }

@@ -161,12 +161,16 @@ async fn record_ping(
         body: (!kept.is_empty()).then(|| String::from_utf8_lossy(kept).into_owned()),
     };
     // The ping is acknowledged only once it is committed.
-    match state.store.record_ping(&ping).await {
-        Ok(_) => {
+    match state.pings.record(ping).await {
+        Ok(()) => {
             state.metrics.ping();
             (StatusCode::OK, "OK\n").into_response()
         }
-        Err(e) => store_failed(state, &e),
+        Err(e) => {
+            state.metrics.store_error();
+            tracing::error!(error = %e, "cannot record a ping");
+            error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable")
+        }
     }
 }
 

@@ -102,6 +102,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     // --- heartbeats ------------------------------------------------------
     async fn record_ping(&self, p: &Ping) -> Result<i64>;
+    /// Records several pings in one transaction (group commit): all or none.
+    async fn record_pings(&self, pings: &[Ping]) -> Result<()>;
     /// Newest first.
     async fn pings(&self, token: &str, limit: u32) -> Result<Vec<StoredPing>>;
 

@@ -427,6 +427,27 @@ macro_rules! store_impl {
                 Ok(id)
             }
 
+            async fn record_pings(&self, pings: &[Ping]) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for p in pings {
+                    sqlx::query(
+                        "INSERT INTO pings (token, kind, exit_code, run_id, received_at, remote, body) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(&p.token)
+                    .bind(p.kind.as_str())
+                    .bind(p.exit_code.map(i64::from))
+                    .bind(&p.run_id)
+                    .bind(p.received_at)
+                    .bind(&p.remote)
+                    .bind(&p.body)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn pings(&self, token: &str, limit: u32) -> Result<Vec<StoredPing>> {
                 let rows = sqlx::query(
                     "SELECT id, token, kind, exit_code, run_id, received_at, remote, body FROM pings \

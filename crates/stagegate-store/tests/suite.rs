@@ -276,6 +276,15 @@ async fn pings_are_kept(s: &dyn Store) {
     assert_eq!(pings[0].ping.exit_code, Some(3));
     assert_eq!(pings[0].ping.body.as_deref(), Some("restic: 3 errors"));
     assert!(s.pings("other", 10).await.expect("pings").is_empty());
+    // A batch commits together.
+    let batch: Vec<Ping> = (0..50)
+        .map(|i| Ping {
+            token: "batch".into(),
+            ..ping(PingKind::Success, T0 + i, None)
+        })
+        .collect();
+    s.record_pings(&batch).await.expect("batch");
+    assert_eq!(s.pings("batch", 100).await.expect("pings").len(), 50);
 }
 both!(pings_are_kept_on_both, pings_are_kept);
 
