@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use stagegate_store::{Millis, PingKind, StoredPing};
 
-use crate::snapshot::Heartbeat;
+use crate::schedule::{describe, previous_run};
+use crate::snapshot::{Heartbeat, Schedule};
 
 /// What the pings say now. `None` means "not yet known" (no ping since the
 /// server started, and not late yet).
@@ -40,8 +41,6 @@ fn is_failure(p: &StoredPing) -> bool {
 
 /// `pings` newest first; `since` is when watching began (server start).
 pub fn judge(h: &Heartbeat, pings: &[StoredPing], now: Millis, since: Millis) -> Option<Verdict> {
-    let period = h.interval.map(ms)?;
-    let allowed = period + ms(h.grace);
     let events: Vec<&StoredPing> = pings
         .iter()
         .filter(|p| p.ping.kind != PingKind::Log)
@@ -76,30 +75,58 @@ pub fn judge(h: &Heartbeat, pings: &[StoredPing], now: Millis, since: Millis) ->
             }
         }
     }
-    let Some(success) = events.iter().find(|p| is_success(p)) else {
-        let waited = now - since;
-        return (waited > allowed).then(|| Verdict {
-            up: false,
-            summary: format!(
-                "no successful ping for {} (expected every {} + grace {})",
-                human(waited),
-                human(period),
-                human(ms(h.grace))
-            ),
-        });
-    };
-    let age = now - success.ping.received_at;
-    if age > allowed {
-        return Some(Verdict {
-            up: false,
-            summary: format!(
-                "the last successful ping was {} ago (expected every {} + grace {})",
-                human(age),
-                human(period),
-                human(ms(h.grace))
-            ),
-        });
+    let success = events.iter().find(|p| is_success(p));
+    match &h.schedule {
+        Schedule::Every(period) => {
+            let period = ms(*period);
+            let allowed = period + ms(h.grace);
+            let Some(success) = success else {
+                let waited = now - since;
+                return (waited > allowed).then(|| Verdict {
+                    up: false,
+                    summary: format!(
+                        "no successful ping for {} (expected every {} + grace {})",
+                        human(waited),
+                        human(period),
+                        human(ms(h.grace))
+                    ),
+                });
+            };
+            let age = now - success.ping.received_at;
+            if age > allowed {
+                return Some(Verdict {
+                    up: false,
+                    summary: format!(
+                        "the last successful ping was {} ago (expected every {} + grace {})",
+                        human(age),
+                        human(period),
+                        human(ms(h.grace))
+                    ),
+                });
+            }
+        }
+        Schedule::Cron { cron, tz } => {
+            // The latest run that should have reported by now.
+            let due = previous_run(cron, tz, now - ms(h.grace))?;
+            let reported = success.is_some_and(|s| s.ping.received_at >= due);
+            if !reported {
+                if due < since && success.is_none() {
+                    // Due before watching began: unknown, not late.
+                    return None;
+                }
+                return Some(Verdict {
+                    up: false,
+                    summary: format!(
+                        "the run due at {} ({cron}) has not reported (grace {})",
+                        describe(due, tz),
+                        human(ms(h.grace))
+                    ),
+                });
+            }
+        }
     }
+    let Some(success) = success else { return None };
+    let age = now - success.ping.received_at;
     // Pair the success with its start: the same run id, else the latest
     // start before it.
     let start = events.iter().find(|p| {
@@ -157,8 +184,7 @@ mod tests {
             environment: "prod".into(),
             check: "backup".into(),
             token: "t".into(),
-            interval: Some(Duration::from_secs(24 * 3600)),
-            cron: None,
+            schedule: Schedule::Every(Duration::from_secs(24 * 3600)),
             grace: Duration::from_secs(3600),
             min_duration: Some(Duration::from_secs(5 * 60)),
             max_duration: Some(Duration::from_secs(8 * 3600)),
@@ -276,6 +302,32 @@ mod tests {
             judge(&hb(), &p, NOW, 0).expect("verdict").up,
             "exit 0 is success; log pings change nothing"
         );
+    }
+
+    #[test]
+    fn cron_schedules_in_a_time_zone() {
+        let daily = Heartbeat {
+            schedule: Schedule::Cron {
+                cron: stagegate_spec::Cron::parse("0 2 * * *").expect("cron"),
+                tz: jiff::tz::TimeZone::get("Europe/Berlin").expect("tz"),
+            },
+            min_duration: None,
+            ..hb()
+        };
+        // NOW is 1970-04-11 00:00 UTC (01:00 in Berlin). With 1 h grace the
+        // latest run due is yesterday's 02:00 Berlin = 01:00 UTC.
+        let due = NOW - 23 * HOUR;
+        let on_time = pings(&[(PingKind::Success, due + 20 * MIN, None, None)]);
+        assert!(judge(&daily, &on_time, NOW, 0).expect("verdict").up);
+        let missed = pings(&[(PingKind::Success, due - 23 * HOUR, None, None)]);
+        let v = judge(&daily, &missed, NOW, 0).expect("verdict");
+        assert!(!v.up);
+        assert_eq!(
+            v.summary,
+            "the run due at 1970-04-10 02:00 Europe/Berlin (0 2 * * *) has not reported (grace 1h 0m)"
+        );
+        // Watching began after it was due and nothing has arrived: unknown.
+        assert_eq!(judge(&daily, &[], NOW, due + HOUR), None);
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod outbox;
 mod pings;
 mod promote;
 mod routes;
+mod schedule;
 mod scheduler;
 mod snapshot;
 

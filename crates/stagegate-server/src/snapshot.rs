@@ -10,14 +10,25 @@ use stagegate_probe::{Job, PlanOptions, Subject};
 use stagegate_rules::FileFacts;
 use stagegate_spec::{CheckKind, Diagnostic, EnvLookup, NotifierKind, SourceFile, Spec};
 
+/// When a heartbeat's job is expected.
+#[derive(Clone, Debug)]
+pub enum Schedule {
+    /// At least once per period.
+    Every(Duration),
+    /// At the times of a cron expression in a time zone.
+    Cron {
+        cron: stagegate_spec::Cron,
+        tz: jiff::tz::TimeZone,
+    },
+}
+
 /// A heartbeat check: pings arrive at `/ping/{token}`.
 #[derive(Clone, Debug)]
 pub struct Heartbeat {
     pub environment: String,
     pub check: String,
     pub token: String,
-    pub interval: Option<Duration>,
-    pub cron: Option<String>,
+    pub schedule: Schedule,
     pub grace: Duration,
     pub min_duration: Option<Duration>,
     pub max_duration: Option<Duration>,
@@ -95,13 +106,42 @@ impl Snapshot {
                 let Some(token) = check.token.as_ref() else {
                     continue;
                 };
+                let schedule = match &check.cron {
+                    None => Schedule::Every(check.interval.get()),
+                    Some(expr) => {
+                        let zone = check.timezone.as_deref().unwrap_or("UTC");
+                        match (
+                            stagegate_spec::Cron::parse(expr),
+                            jiff::tz::TimeZone::get(zone),
+                        ) {
+                            (Ok(cron), Ok(tz)) => Schedule::Cron { cron, tz },
+                            (Err(e), _) => {
+                                diags.push(
+                                    Diagnostic::new(
+                                        format!("invalid cron schedule: {e}"),
+                                        check.span,
+                                    )
+                                    .label("in this check"),
+                                );
+                                continue;
+                            }
+                            (_, Err(_)) => {
+                                diags.push(
+                                    Diagnostic::new(format!("unknown time zone `{zone}`"), check.span)
+                                        .label("in this check")
+                                        .note("expected an IANA time zone name, e.g. \"Europe/Berlin\" or \"UTC\""),
+                                );
+                                continue;
+                            }
+                        }
+                    }
+                };
                 match token.resolve(env) {
                     Ok(token) => heartbeats.push(Heartbeat {
                         environment: env_spec.name.value.clone(),
                         check: check.name.value.clone(),
                         token,
-                        interval: check.cron.is_none().then(|| check.interval.get()),
-                        cron: check.cron.clone(),
+                        schedule,
                         grace: check
                             .grace
                             .as_ref()

@@ -6,6 +6,7 @@
 
 #![recursion_limit = "256"]
 
+mod cron;
 mod date;
 mod decode;
 mod diagnostic;
@@ -19,6 +20,7 @@ mod span;
 pub mod suggest;
 mod validate;
 
+pub use cron::{Cron, CronError};
 pub use date::{Date, DateError};
 pub use diagnostic::Diagnostic;
 pub use duration::Duration;
