@@ -637,14 +637,14 @@ fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Check
                 );
             }
         }
-        if let (Some(expr), Some(cron_span)) = (&cron, t.key_span("cron")) {
-            if let Err(e) = crate::Cron::parse(expr) {
-                cx.push(
+        if let (Some(expr), Some(cron_span)) = (&cron, t.key_span("cron"))
+            && let Err(e) = crate::Cron::parse(expr)
+        {
+            cx.push(
                     Diagnostic::new(format!("invalid cron schedule: {e}"), cron_span)
                         .label(format!("found \"{expr}\""))
                         .note("expected five fields, e.g. \"0 2 * * *\" (02:00 every day) or \"30 3 * * mon-fri\""),
                 );
-            }
         }
         if kind.value == CheckKind::Heartbeat && interval_given == cron.is_some() {
             cx.push(
