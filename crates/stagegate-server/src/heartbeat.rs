@@ -125,7 +125,7 @@ pub fn judge(h: &Heartbeat, pings: &[StoredPing], now: Millis, since: Millis) ->
             }
         }
     }
-    let Some(success) = success else { return None };
+    let success = success?;
     let age = now - success.ping.received_at;
     // Pair the success with its start: the same run id, else the latest
     // start before it.
