@@ -113,6 +113,16 @@ pub async fn notify(
     let Some(env) = snapshot.spec.environment(&incident.environment) else {
         return Ok(());
     };
+    if snapshot.in_maintenance(&incident.environment, now) {
+        // Results and incidents are kept; only the notification waits out
+        // the planned work.
+        tracing::info!(
+            incident = incident.id,
+            event,
+            "notification suppressed: maintenance window"
+        );
+        return Ok(());
+    }
     let check_name = incident
         .check
         .split_once('/')

@@ -116,3 +116,72 @@ mod tests {
         assert_eq!(previous_run(&never, &utc, ms("2026-11-26T00:00:00Z")), None);
     }
 }
+
+/// Whether `at` falls in the maintenance window `m` (start time in `tz`).
+/// Windows may run past midnight, so days before `at` are considered too.
+pub fn in_window(m: &stagegate_spec::Maintenance, tz: &TimeZone, at: Millis) -> bool {
+    const DAYS: [stagegate_spec::Weekday; 7] = {
+        use stagegate_spec::Weekday::*;
+        [Mon, Tue, Wed, Thu, Fri, Sat, Sun]
+    };
+    let Ok(ts) = Timestamp::from_millisecond(at) else {
+        return false;
+    };
+    let now = ts.to_zoned_datetime(tz.clone());
+    let duration_ms = i64::try_from(m.duration.get().as_millis()).unwrap_or(i64::MAX);
+    let look_back = duration_ms / 86_400_000 + 1;
+    let (hour, minute) = ((m.start_minute / 60) as i8, (m.start_minute % 60) as i8);
+    (0..=look_back).any(|back| {
+        let Ok(day) = now.date().checked_sub(back.days()) else {
+            return false;
+        };
+        let weekday = DAYS[day.weekday().to_monday_zero_offset() as usize];
+        if !m.weekdays.is_empty() && !m.weekdays.contains(&weekday) {
+            return false;
+        }
+        let Ok(start) = day.at(hour, minute, 0, 0).to_zoned_datetime(tz.clone()) else {
+            return false;
+        };
+        let start = start.timestamp().as_millisecond();
+        start <= at && at < start.saturating_add(duration_ms)
+    })
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+    use stagegate_spec::{Duration, Maintenance, Weekday};
+
+    fn ms(s: &str) -> Millis {
+        s.parse::<Timestamp>().expect("timestamp").as_millisecond()
+    }
+
+    fn window(start: u32, hours: u64, days: Vec<Weekday>) -> Maintenance {
+        Maintenance {
+            start_minute: start,
+            duration: Duration::from_secs(hours * 3600),
+            weekdays: days,
+            timezone: None,
+            span: stagegate_spec::Span::default(),
+        }
+    }
+
+    #[test]
+    fn windows_by_weekday_time_zone_and_across_midnight() {
+        let utc = TimeZone::UTC;
+        // Saturdays 23:00 for 3 h: until Sunday 02:00. 2026-11-28 is a Saturday.
+        let sat_night = window(23 * 60, 3, vec![Weekday::Sat]);
+        assert!(in_window(&sat_night, &utc, ms("2026-11-28T23:30:00Z")));
+        assert!(in_window(&sat_night, &utc, ms("2026-11-29T01:59:00Z")));
+        assert!(!in_window(&sat_night, &utc, ms("2026-11-29T02:00:00Z")));
+        assert!(
+            !in_window(&sat_night, &utc, ms("2026-11-27T23:30:00Z")),
+            "Friday night is not in it"
+        );
+        // Every day 02:00 Berlin for 1 h = 01:00-02:00 UTC in November.
+        let berlin = TimeZone::get("Europe/Berlin").expect("tz");
+        let nightly = window(2 * 60, 1, vec![]);
+        assert!(in_window(&nightly, &berlin, ms("2026-11-26T01:30:00Z")));
+        assert!(!in_window(&nightly, &berlin, ms("2026-11-26T02:30:00Z")));
+    }
+}

@@ -68,6 +68,8 @@ pub struct Snapshot {
     pub jobs: Vec<Job>,
     pub heartbeats: Vec<Heartbeat>,
     pub notifiers: HashMap<String, Notifier>,
+    /// Maintenance windows by environment, with their time zones.
+    pub maintenance: HashMap<String, Vec<(stagegate_spec::Maintenance, jiff::tz::TimeZone)>>,
 }
 
 impl Snapshot {
@@ -180,8 +182,29 @@ impl Snapshot {
             };
             notifiers.insert(n.id.value.clone(), notifier);
         }
+        let mut maintenance: HashMap<String, Vec<_>> = HashMap::new();
+        for env_spec in &spec.environments {
+            for m in &env_spec.maintenance {
+                let zone = m.timezone.as_ref().map_or("UTC", |z| z.value.as_str());
+                match jiff::tz::TimeZone::get(zone) {
+                    Ok(tz) => maintenance
+                        .entry(env_spec.name.value.clone())
+                        .or_default()
+                        .push((m.clone(), tz)),
+                    Err(_) => diags.push(
+                        Diagnostic::new(
+                            format!("unknown time zone `{zone}`"),
+                            m.timezone.as_ref().map_or(m.span, |z| z.span),
+                        )
+                        .label("not an IANA time zone")
+                        .note("expected a name such as \"Europe/Berlin\" or \"UTC\""),
+                    ),
+                }
+            }
+        }
         if diags.is_empty() {
             Ok(Snapshot {
+                maintenance,
                 spec,
                 source,
                 files,
@@ -192,6 +215,15 @@ impl Snapshot {
         } else {
             Err(diags)
         }
+    }
+
+    /// Whether `environment` is in a maintenance window at `at`.
+    pub fn in_maintenance(&self, environment: &str, at: stagegate_store::Millis) -> bool {
+        self.maintenance.get(environment).is_some_and(|windows| {
+            windows
+                .iter()
+                .any(|(m, tz)| crate::schedule::in_window(m, tz, at))
+        })
     }
 
     pub fn heartbeat(&self, token: &str) -> Option<&Heartbeat> {

@@ -345,6 +345,12 @@ fn decode_environment(
     let pentest = sub(&mut t, cx, "pentest", decode_pentest);
     let operations = sub(&mut t, cx, "operations", decode_operations);
     let runbooks = sub(&mut t, cx, "runbooks", decode_runbooks);
+    let maintenance = match t.get("maintenance") {
+        Some(v) => {
+            decode_array_of_tables(v, cx, &Path::Key(path, "maintenance"), decode_maintenance)
+        }
+        None => Some(Vec::new()),
+    };
     // An environment declared only through sub-tables has no header of its
     // own; its span is the key, which is where users look for it anyway.
     let span = if t.span == name.span {
@@ -368,6 +374,7 @@ fn decode_environment(
         pentest: pentest.unwrap_or_default(),
         operations: operations.unwrap_or_default(),
         runbooks: runbooks.unwrap_or_default(),
+        maintenance: maintenance.unwrap_or_default(),
         span,
     })
 }
@@ -894,6 +901,41 @@ fn decode_runbooks(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Ru
     let span = t.span;
     t.finish(cx);
     Some(Runbooks { entries, span })
+}
+
+fn decode_maintenance(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Maintenance> {
+    let mut t = Table::new(v, cx, *path, "maintenance window")?;
+    let start: Option<Spanned<String>> = t.req(cx, "start");
+    let duration = t.req(cx, "duration");
+    let weekdays = t.opt(cx, "weekdays");
+    let timezone = t.opt(cx, "timezone");
+    let span = t.span;
+    t.finish(cx);
+    let start_minute = start.as_ref().and_then(|s| {
+        let parsed = s
+            .value
+            .split_once(':')
+            .and_then(|(h, m)| Some((h.parse::<u32>().ok()?, m.parse::<u32>().ok()?)))
+            .filter(|(h, m)| *h < 24 && *m < 60 && s.value.len() == 5);
+        if parsed.is_none() {
+            cx.push(
+                Diagnostic::new(
+                    format!("invalid start time for `{}`", Path::Key(path, "start")),
+                    s.span,
+                )
+                .label(format!("found \"{}\"", s.value))
+                .note("expected HH:MM on a 24-hour clock, e.g. \"02:30\""),
+            );
+        }
+        parsed.map(|(h, m)| h * 60 + m)
+    });
+    Some(Maintenance {
+        start_minute: start_minute.unwrap_or_default(),
+        duration: duration.unwrap_or_default(),
+        weekdays: weekdays.unwrap_or_default(),
+        timezone,
+        span,
+    })
 }
 
 fn decode_waiver(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Waiver> {

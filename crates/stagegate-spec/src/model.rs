@@ -148,6 +148,19 @@ string_enum!(
 );
 
 string_enum!(
+    /// Days of the week, for maintenance windows.
+    Weekday, "weekday" {
+        Mon = "mon",
+        Tue = "tue",
+        Wed = "wed",
+        Thu = "thu",
+        Fri = "fri",
+        Sat = "sat",
+        Sun = "sun",
+    }
+);
+
+string_enum!(
     /// Backup tools whose repositories live checks can read.
     BackupSourceKind, "backup source kind" {
         Restic = "restic",
@@ -277,6 +290,8 @@ pub struct Environment {
     pub pentest: Option<Pentest>,
     pub operations: Option<Operations>,
     pub runbooks: Option<Runbooks>,
+    /// Planned maintenance: notifications pause, results are kept.
+    pub maintenance: Vec<Maintenance>,
     /// The `[environments.NAME]` header, or the key where the environment
     /// first appears.
     pub span: Span,
@@ -434,6 +449,19 @@ pub struct Expect {
     pub cert_valid_for: Option<Duration>,
     /// DNS answers, or the Prometheus query's expected value.
     pub values: Vec<String>,
+}
+
+/// A recurring maintenance window.
+#[derive(Debug, Clone)]
+pub struct Maintenance {
+    /// Local start time, minutes after midnight.
+    pub start_minute: u32,
+    pub duration: Duration,
+    /// Days it starts on; every day when empty.
+    pub weekdays: Vec<Weekday>,
+    /// IANA time zone of `start` (UTC when absent).
+    pub timezone: Option<Spanned<String>>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]

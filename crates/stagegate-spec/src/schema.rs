@@ -206,6 +206,16 @@ fn environment() -> Value {
                 "security_updates": string("Contact id owning security updates."),
                 "agreement": string("Path of the agreement between supporting party and business owner."),
             })),
+            "maintenance": {
+                "type": "array",
+                "description": "Recurring maintenance windows: notifications pause, results are kept.",
+                "items": object("A maintenance window.", &["start", "duration"], json!({
+                    "start": { "type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "description": "Local start time, HH:MM." },
+                    "duration": duration("How long it lasts."),
+                    "weekdays": { "type": "array", "items": one_of(Weekday::NAMES, "Day."), "description": "Days it starts on (default: every day)." },
+                    "timezone": string("IANA time zone of `start` (default UTC)."),
+                })),
+            },
             "runbooks": {
                 "type": "object",
                 "description": "Runbooks per failure scenario.",

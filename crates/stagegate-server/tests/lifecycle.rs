@@ -1,0 +1,184 @@
+//! Flap control, incidents and notifications against a real SQLite store.
+
+use stagegate_rules::{FileFacts, rule_ids};
+use stagegate_server::{Snapshot, observe};
+use stagegate_spec::{LoadOptions, SourceFile, load};
+use stagegate_store::{CheckStatus, IncidentState, Outcome, SqliteStore, Store};
+
+fn snapshot(extra: &str) -> Snapshot {
+    let text = format!(
+        r#"[product]
+name = "x"
+
+[contacts.ops]
+notify = ["hook"]
+
+[notifiers.hook]
+type = "webhook"
+url = "http://127.0.0.1:9/hook"
+
+[environments.prod]
+mode = "staging"
+
+[environments.prod.monitoring]
+notify = ["ops"]
+
+[[environments.prod.monitoring.checks]]
+name = "web"
+kind = "tcp"
+host = "127.0.0.1"
+port = 9
+{extra}"#
+    );
+    let source = SourceFile::new("s.toml", text);
+    let ids = rule_ids();
+    let spec = load(
+        &source,
+        &LoadOptions {
+            env: &|_| None,
+            known_rules: &ids,
+        },
+    )
+    .expect("spec");
+    Snapshot::build(
+        spec,
+        source,
+        std::path::Path::new("."),
+        &|_| None,
+        FileFacts::new(),
+    )
+    .expect("snapshot")
+}
+
+async fn fresh_store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let s = SqliteStore::open(&url).await.expect("store");
+    (dir, s)
+}
+
+#[tokio::test]
+async fn thresholds_open_and_resolve_once() {
+    let (_dir, store) = fresh_store().await;
+    let snap = snapshot("");
+    let obs = |outcome, at| {
+        let (store, snap) = (&store, &snap);
+        async move {
+            observe(
+                store,
+                snap,
+                "prod",
+                "web",
+                outcome,
+                "probe said so",
+                (3, 2),
+                at,
+            )
+            .await
+            .expect("observe")
+        }
+    };
+    assert_eq!(obs(Outcome::Fail, 1).await.opened, None);
+    assert_eq!(obs(Outcome::Fail, 2).await.opened, None);
+    let third = obs(Outcome::Fail, 3).await;
+    let incident = third.opened.expect("third failure opens");
+    assert_eq!(incident.state, IncidentState::Open);
+    assert_eq!(
+        obs(Outcome::Fail, 4).await.opened,
+        None,
+        "one incident per outage"
+    );
+    assert_eq!(store.outbox_depth().await.expect("depth"), 1);
+    // A single pass does not resolve (success threshold 2); a failure in
+    // between restarts the count.
+    assert_eq!(obs(Outcome::Pass, 5).await.resolved, None);
+    assert_eq!(obs(Outcome::Fail, 6).await, Default::default());
+    assert_eq!(obs(Outcome::Pass, 7).await.resolved, None);
+    let resolved = obs(Outcome::Pass, 8)
+        .await
+        .resolved
+        .expect("second pass resolves");
+    assert_eq!(resolved.id, incident.id);
+    assert_eq!(store.outbox_depth().await.expect("depth"), 2);
+    let state = store
+        .check_state("prod/web")
+        .await
+        .expect("state")
+        .expect("exists");
+    assert_eq!(state.status, CheckStatus::Up);
+    // Skips change nothing.
+    assert_eq!(obs(Outcome::Skip, 9).await, Default::default());
+}
+
+#[tokio::test]
+async fn maintenance_windows_suppress_notifications_but_keep_incidents() {
+    let (_dir, store) = fresh_store().await;
+    let snap =
+        snapshot("\n[[environments.prod.maintenance]]\nstart = \"00:00\"\nduration = \"24h\"\n");
+    let now = stagegate_store::now_ms();
+    let change = observe(
+        &store,
+        &snap,
+        "prod",
+        "web",
+        Outcome::Fail,
+        "down",
+        (1, 1),
+        now,
+    )
+    .await
+    .expect("observe");
+    assert!(change.opened.is_some(), "the incident is still recorded");
+    assert_eq!(
+        store.outbox_depth().await.expect("depth"),
+        0,
+        "nobody is paged during maintenance"
+    );
+    // A window on another weekday only does not suppress.
+    let (_dir2, store2) = fresh_store().await;
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .weekday();
+    let other = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        [((today.to_monday_zero_offset() + 3) % 7) as usize];
+    let snap = snapshot(&format!(
+        "\n[[environments.prod.maintenance]]\nstart = \"00:00\"\nduration = \"1h\"\nweekdays = [\"{other}\"]\n"
+    ));
+    observe(
+        &store2,
+        &snap,
+        "prod",
+        "web",
+        Outcome::Fail,
+        "down",
+        (1, 1),
+        now,
+    )
+    .await
+    .expect("observe");
+    assert_eq!(store2.outbox_depth().await.expect("depth"), 1);
+}
+
+#[test]
+fn unknown_time_zones_are_spec_errors() {
+    let text = "[product]\nname = \"x\"\n[environments.prod]\nmode = \"staging\"\n[[environments.prod.maintenance]]\nstart = \"02:00\"\nduration = \"1h\"\ntimezone = \"Mars/Olympus\"\n";
+    let source = SourceFile::new("s.toml", text);
+    let ids = rule_ids();
+    let spec = load(
+        &source,
+        &LoadOptions {
+            env: &|_| None,
+            known_rules: &ids,
+        },
+    )
+    .expect("spec");
+    let diags = Snapshot::build(
+        spec,
+        source,
+        std::path::Path::new("."),
+        &|_| None,
+        FileFacts::new(),
+    )
+    .expect_err("invalid zone");
+    assert_eq!(diags[0].message, "unknown time zone `Mars/Olympus`");
+}
