@@ -7,12 +7,12 @@
 //! run a real server on `127.0.0.1:0`.
 
 mod auth;
+mod batch;
 mod heartbeat;
 mod lifecycle;
 mod metrics;
 mod openapi;
 mod outbox;
-mod pings;
 mod promote;
 mod routes;
 mod schedule;
@@ -51,7 +51,10 @@ pub struct AppState {
     pub location: String,
     pub started_at: Millis,
     pub metrics: Metrics,
-    pub pings: pings::PingWriter,
+    /// Heartbeat pings, group-committed.
+    pub pings: batch::GroupCommit<stagegate_store::Ping>,
+    /// Probe results, group-committed.
+    pub results: batch::GroupCommit<stagegate_store::NewResult>,
 }
 
 impl AppState {
@@ -141,7 +144,25 @@ pub async fn serve(
         tracing::warn!(notifiers = ?email, "email notifiers are not delivered by this stagegate (no SMTP support yet)");
     }
     let snapshot = Arc::new(snapshot);
-    let (ping_writer, ping_task) = pings::PingWriter::spawn(store.clone());
+    let (ping_writer, ping_task) = {
+        let store = store.clone();
+        batch::GroupCommit::spawn(move |pings| {
+            let store = store.clone();
+            async move { store.record_pings(&pings).await.map_err(|e| e.to_string()) }
+        })
+    };
+    let (result_writer, result_task) = {
+        let store = store.clone();
+        batch::GroupCommit::spawn(move |results| {
+            let store = store.clone();
+            async move {
+                store
+                    .record_results(&results)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        })
+    };
     let state = Arc::new(AppState {
         store,
         snapshot: RwLock::new(snapshot.clone()),
@@ -151,6 +172,7 @@ pub async fn serve(
         started_at: now_ms(),
         metrics: Metrics::default(),
         pings: ping_writer,
+        results: result_writer,
     });
     let mut tasks = scheduler::spawn_checks(state.clone(), snapshot);
     let background = scheduler::spawn_background(
@@ -204,5 +226,6 @@ pub async fn serve(
     reloader.abort();
     background.abort();
     ping_task.abort();
+    result_task.abort();
     served
 }

@@ -34,7 +34,8 @@ pub async fn observe(
     now: Millis,
 ) -> Result<Change, StoreError> {
     let key = check_key(environment, check);
-    let mut state = store.check_state(&key).await?.unwrap_or(CheckState {
+    let stored = store.check_state(&key).await?;
+    let mut state = stored.clone().unwrap_or(CheckState {
         check: key.clone(),
         status: CheckStatus::Unknown,
         consecutive_failures: 0,
@@ -43,17 +44,21 @@ pub async fn observe(
         next_run_at: None,
     });
     match outcome {
+        // Counts stop at the threshold: past it they decide nothing, and a
+        // steady state then needs no write at all.
         Outcome::Pass => {
-            state.consecutive_successes += 1;
+            state.consecutive_successes =
+                (state.consecutive_successes + 1).min(success_threshold.max(1));
             state.consecutive_failures = 0;
         }
         Outcome::Fail => {
-            state.consecutive_failures += 1;
+            state.consecutive_failures =
+                (state.consecutive_failures + 1).min(failure_threshold.max(1));
             state.consecutive_successes = 0;
         }
         Outcome::Skip => return Ok(Change::default()),
     }
-    state.last_run_at = Some(now);
+    let before_status = state.status;
     let next = if state.consecutive_failures >= failure_threshold.max(1) {
         CheckStatus::Down
     } else if state.consecutive_successes >= success_threshold.max(1) {
@@ -91,7 +96,12 @@ pub async fn observe(
         change.resolved = Some(resolved);
     }
     state.status = next;
-    store.save_check_state(&state).await?;
+    if next != before_status {
+        state.last_run_at = Some(now);
+    }
+    if stored.as_ref() != Some(&state) {
+        store.save_check_state(&state).await?;
+    }
     Ok(change)
 }
 

@@ -269,7 +269,7 @@ async fn environments(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
                                 "name": c.name.value,
                                 "kind": c.kind.value,
                                 "status": st.map_or(CheckStatus::Unknown, |s| s.status),
-                                "last_run_at": st.and_then(|s| s.last_run_at),
+                                "since": st.and_then(|s| s.last_run_at),
                                 "incident": open.iter().find(|i| i.check == key && i.resolved_at.is_none()),
                             })
                         })

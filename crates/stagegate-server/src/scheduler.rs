@@ -85,7 +85,7 @@ pub async fn run_check(state: &AppState, snapshot: &Snapshot, job: &Job) {
         summary: result.summary.clone(),
         evidence: serde_json::to_string(&observation).unwrap_or_default(),
     };
-    if let Err(e) = state.store.record_result(&record).await {
+    if let Err(e) = state.results.record(record).await {
         state.metrics.store_error();
         tracing::error!(check = %s.key, error = %e, "cannot record a result");
         return;
@@ -134,7 +134,9 @@ pub fn spawn_checks(state: Arc<AppState>, snapshot: Arc<Snapshot>) -> Vec<JoinHa
                 let due = ticker.tick().await;
                 let lag = due.elapsed();
                 state.metrics.scheduler_lag(lag);
-                run_check(&state, &snapshot, job).await;
+                // Boxed: an idle task then holds only its ticker, not the
+                // whole probe's state machine (10,000 checks, 10,000 tasks).
+                Box::pin(run_check(&state, &snapshot, job)).await;
             }
         }));
     }
@@ -187,7 +189,7 @@ pub async fn judge_heartbeats(state: &AppState, snapshot: &Snapshot) {
             summary: verdict.summary.clone(),
             evidence: "{}".to_owned(),
         };
-        if let Err(e) = state.store.record_result(&record).await {
+        if let Err(e) = state.results.record(record).await {
             tracing::error!(heartbeat = %key, error = %e, "cannot record a result");
             continue;
         }

@@ -65,6 +65,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     // --- results ---------------------------------------------------------
     /// Records a result and folds it into the hourly and daily rollups.
     async fn record_result(&self, r: &NewResult) -> Result<i64>;
+    /// Records several results and their rollups in one transaction.
+    async fn record_results(&self, results: &[NewResult]) -> Result<()>;
     /// Newest first.
     async fn recent_results(&self, check: &str, limit: u32) -> Result<Vec<StoredResult>>;
     /// Pass counts since `since`, from the hourly rollups (raw results may

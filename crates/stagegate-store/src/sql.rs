@@ -171,6 +171,48 @@ macro_rules! store_impl {
                 })
             }
 
+            /// Inserts a result and folds it into the rollups, inside `tx`.
+            async fn insert_result(tx: &mut sqlx::Transaction<'_, $db>, r: &NewResult) -> Result<i64> {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO results (check_key, node, location, started_at, status, latency_ms, summary, evidence) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                )
+                .bind(&r.check)
+                .bind(&r.node)
+                .bind(&r.location)
+                .bind(r.started_at)
+                .bind(r.outcome.as_str())
+                .bind(r.latency_ms)
+                .bind(&r.summary)
+                .bind(&r.evidence)
+                .fetch_one(&mut **tx)
+                .await?;
+                if r.outcome != Outcome::Skip {
+                    let passed = i64::from(r.outcome == Outcome::Pass);
+                    let latency = r.latency_ms.unwrap_or(0.0);
+                    for (period, size) in [("hour", HOUR), ("day", DAY)] {
+                        sqlx::query(concat!(
+                            "INSERT INTO rollups (check_key, period, bucket, total, passed, latency_sum, latency_max) \
+                             VALUES ($1, $2, $3, 1, $4, $5, $5) \
+                             ON CONFLICT (check_key, period, bucket) DO UPDATE SET \
+                             total = rollups.total + 1, passed = rollups.passed + excluded.passed, \
+                             latency_sum = rollups.latency_sum + excluded.latency_sum, \
+                             latency_max = ",
+                            $greatest,
+                            "(rollups.latency_max, excluded.latency_max)"
+                        ))
+                        .bind(&r.check)
+                        .bind(period)
+                        .bind(r.started_at.div_euclid(size) * size)
+                        .bind(passed)
+                        .bind(latency)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                }
+                Ok(id)
+            }
+
             fn state_row(row: &<$db as sqlx::Database>::Row) -> Result<CheckState> {
                 Ok(CheckState {
                     check: row.try_get("check_key")?,
@@ -200,45 +242,18 @@ macro_rules! store_impl {
 
             async fn record_result(&self, r: &NewResult) -> Result<i64> {
                 let mut tx = self.pool.begin().await?;
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO results (check_key, node, location, started_at, status, latency_ms, summary, evidence) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                )
-                .bind(&r.check)
-                .bind(&r.node)
-                .bind(&r.location)
-                .bind(r.started_at)
-                .bind(r.outcome.as_str())
-                .bind(r.latency_ms)
-                .bind(&r.summary)
-                .bind(&r.evidence)
-                .fetch_one(&mut *tx)
-                .await?;
-                if r.outcome != Outcome::Skip {
-                    let passed = i64::from(r.outcome == Outcome::Pass);
-                    let latency = r.latency_ms.unwrap_or(0.0);
-                    for (period, size) in [("hour", HOUR), ("day", DAY)] {
-                        sqlx::query(concat!(
-                            "INSERT INTO rollups (check_key, period, bucket, total, passed, latency_sum, latency_max) \
-                             VALUES ($1, $2, $3, 1, $4, $5, $5) \
-                             ON CONFLICT (check_key, period, bucket) DO UPDATE SET \
-                             total = rollups.total + 1, passed = rollups.passed + excluded.passed, \
-                             latency_sum = rollups.latency_sum + excluded.latency_sum, \
-                             latency_max = ",
-                            $greatest,
-                            "(rollups.latency_max, excluded.latency_max)"
-                        ))
-                        .bind(&r.check)
-                        .bind(period)
-                        .bind(r.started_at.div_euclid(size) * size)
-                        .bind(passed)
-                        .bind(latency)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                }
+                let id = Self::insert_result(&mut tx, r).await?;
                 tx.commit().await?;
                 Ok(id)
+            }
+
+            async fn record_results(&self, results: &[NewResult]) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for r in results {
+                    Self::insert_result(&mut tx, r).await?;
+                }
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn recent_results(&self, check: &str, limit: u32) -> Result<Vec<StoredResult>> {
