@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 
 pub use auth::{IssuedToken, create_token, sha256_hex};
 pub use heartbeat::{Verdict, judge as judge_heartbeat};
-pub use lifecycle::{Change, observe};
+pub use lifecycle::{Change, next_state, observe};
 pub use metrics::Metrics;
 pub use openapi::document as openapi_document;
 pub use outbox::{Outgoing, backoff, request_for};
@@ -55,6 +55,8 @@ pub struct AppState {
     pub pings: batch::GroupCommit<stagegate_store::Ping>,
     /// Probe results, group-committed.
     pub results: batch::GroupCommit<stagegate_store::NewResult>,
+    /// The last flap state stored per check, so steady state needs no read.
+    flap: std::sync::Mutex<std::collections::HashMap<String, stagegate_store::CheckState>>,
 }
 
 impl AppState {
@@ -62,6 +64,16 @@ impl AppState {
         match self.snapshot.read() {
             Ok(s) => s.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn flap_state(&self, check: &str) -> Option<stagegate_store::CheckState> {
+        self.flap.lock().ok()?.get(check).cloned()
+    }
+
+    pub fn remember_flap_state(&self, s: stagegate_store::CheckState) {
+        if let Ok(mut map) = self.flap.lock() {
+            map.insert(s.check.clone(), s);
         }
     }
 
@@ -173,6 +185,7 @@ pub async fn serve(
         metrics: Metrics::default(),
         pings: ping_writer,
         results: result_writer,
+        flap: Default::default(),
     });
     let mut tasks = scheduler::spawn_checks(state.clone(), snapshot);
     let background = scheduler::spawn_background(

@@ -19,6 +19,36 @@ pub const DEFAULT_SUCCESS_THRESHOLD: u32 = 2;
 pub struct Change {
     pub opened: Option<Incident>,
     pub resolved: Option<Incident>,
+    /// The check's state after the observation (absent for skips).
+    pub state: Option<CheckState>,
+}
+
+/// The flap state after `outcome`, without any I/O: what [`observe`] would
+/// store. Lets the scheduler skip the store when nothing would change.
+pub fn next_state(
+    mut state: CheckState,
+    outcome: Outcome,
+    (failure_threshold, success_threshold): (u32, u32),
+) -> CheckState {
+    match outcome {
+        Outcome::Pass => {
+            state.consecutive_successes =
+                (state.consecutive_successes + 1).min(success_threshold.max(1));
+            state.consecutive_failures = 0;
+        }
+        Outcome::Fail => {
+            state.consecutive_failures =
+                (state.consecutive_failures + 1).min(failure_threshold.max(1));
+            state.consecutive_successes = 0;
+        }
+        Outcome::Skip => return state,
+    }
+    if state.consecutive_failures >= failure_threshold.max(1) {
+        state.status = CheckStatus::Down;
+    } else if state.consecutive_successes >= success_threshold.max(1) {
+        state.status = CheckStatus::Up;
+    }
+    state
 }
 
 /// Feeds one outcome of `environment/check` into its flap state.
@@ -102,6 +132,7 @@ pub async fn observe(
     if stored.as_ref() != Some(&state) {
         store.save_check_state(&state).await?;
     }
+    change.state = Some(state);
     Ok(change)
 }
 

@@ -92,7 +92,9 @@ async fn thresholds_open_and_resolve_once() {
     // A single pass does not resolve (success threshold 2); a failure in
     // between restarts the count.
     assert_eq!(obs(Outcome::Pass, 5).await.resolved, None);
-    assert_eq!(obs(Outcome::Fail, 6).await, Default::default());
+    let again = obs(Outcome::Fail, 6).await;
+    assert_eq!((again.opened, again.resolved), (None, None));
+    assert_eq!(again.state.expect("state").consecutive_failures, 1);
     assert_eq!(obs(Outcome::Pass, 7).await.resolved, None);
     let resolved = obs(Outcome::Pass, 8)
         .await
@@ -108,6 +110,9 @@ async fn thresholds_open_and_resolve_once() {
     assert_eq!(state.status, CheckStatus::Up);
     // Skips change nothing.
     assert_eq!(obs(Outcome::Skip, 9).await, Default::default());
+    // Counts stop at their threshold, so the steady state is a fixed point.
+    let steady = stagegate_server::next_state(state.clone(), Outcome::Pass, (3, 2));
+    assert_eq!(steady, state);
 }
 
 #[tokio::test]

@@ -931,3 +931,50 @@ failure_threshold = 1
     .await
     .expect("scenario");
 }
+
+/// The spec is re-read when the file changes; a broken spec is rejected and
+/// the running one stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reloads_a_changed_spec_and_keeps_the_old_one_when_broken() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = |token: &str| {
+        format!(
+            "[product]\nname = \"Reload\"\n\n[environments.prod]\nmode = \"staging\"\n\n[environments.prod.monitoring]\n\n[[environments.prod.monitoring.checks]]\nname = \"nightly\"\nkind = \"heartbeat\"\ntoken = \"{token}\"\ninterval = \"1h\"\n"
+        )
+    };
+    std::fs::write(dir.path().join("stagegate.toml"), spec("first-token")).expect("write");
+    let path = dir.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let server = start(&path, None);
+        let addr = server.addr;
+        assert_eq!(http(addr, "GET", "/ping/first-token", None, "").0, 200);
+        assert_eq!(http(addr, "GET", "/ping/second-token", None, "").0, 404);
+        // mtime resolution can be a second: make sure the change is visible.
+        std::thread::sleep(Duration::from_millis(1100));
+        std::fs::write(path.join("stagegate.toml"), spec("second-token")).expect("rewrite");
+        wait_for("the reload", 15, || {
+            (http(addr, "GET", "/ping/second-token", None, "").0 == 200).then_some(())
+        });
+        assert_eq!(http(addr, "GET", "/ping/first-token", None, "").0, 404);
+        // A broken spec is logged and ignored.
+        std::thread::sleep(Duration::from_millis(1100));
+        std::fs::write(path.join("stagegate.toml"), "[product]\nnmae = \"x\"\n").expect("break");
+        wait_for("the rejection to be logged", 15, || {
+            server
+                .log
+                .lock()
+                .ok()?
+                .iter()
+                .any(|l| l.contains("the new spec is invalid; the running one stays"))
+                .then_some(())
+        });
+        assert_eq!(http(addr, "GET", "/ping/second-token", None, "").0, 200);
+        let log = server.log.lock().map(|l| l.join("\n")).unwrap_or_default();
+        assert!(
+            log.contains("unknown key `nmae`"),
+            "the diagnostics are logged: {log}"
+        );
+    })
+    .await
+    .expect("scenario");
+}
