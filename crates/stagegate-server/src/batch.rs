@@ -27,8 +27,11 @@ impl<T> Clone for GroupCommit<T> {
 }
 
 impl<T: Send + 'static> GroupCommit<T> {
-    /// Starts the writer; `write` stores a batch in one transaction.
-    pub fn spawn<F, Fut>(write: F) -> (GroupCommit<T>, JoinHandle<()>)
+    /// Starts the writer; `write` stores a batch in one transaction. After
+    /// the first item of a batch the writer waits `linger` for more: zero
+    /// for callers that wait on the commit (pings), a fraction of a second
+    /// where throughput matters more than latency (probe results).
+    pub fn spawn<F, Fut>(linger: std::time::Duration, write: F) -> (GroupCommit<T>, JoinHandle<()>)
     where
         F: Fn(Vec<T>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), String>> + Send,
@@ -40,6 +43,9 @@ impl<T: Send + 'static> GroupCommit<T> {
             while let Some((item, done)) = rx.recv().await {
                 items.push(item);
                 waiting.push(done);
+                if !linger.is_zero() {
+                    tokio::time::sleep(linger).await;
+                }
                 while items.len() < BATCH {
                     match rx.try_recv() {
                         Ok((item, done)) => {

@@ -158,14 +158,14 @@ pub async fn serve(
     let snapshot = Arc::new(snapshot);
     let (ping_writer, ping_task) = {
         let store = store.clone();
-        batch::GroupCommit::spawn(move |pings| {
+        batch::GroupCommit::spawn(Duration::ZERO, move |pings| {
             let store = store.clone();
             async move { store.record_pings(&pings).await.map_err(|e| e.to_string()) }
         })
     };
     let (result_writer, result_task) = {
         let store = store.clone();
-        batch::GroupCommit::spawn(move |results| {
+        batch::GroupCommit::spawn(Duration::from_millis(200), move |results| {
             let store = store.clone();
             async move {
                 store

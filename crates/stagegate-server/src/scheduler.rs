@@ -59,7 +59,7 @@ fn schedule(snapshot: &Snapshot, job: &Job) -> Option<Schedule> {
     })
 }
 
-/// Runs a probe now and records it: the result, then flap control.
+/// Runs a probe now: flap control on its outcome, and the result recorded.
 pub async fn run_check(state: &AppState, snapshot: &Snapshot, job: &Job) {
     let Some(s) = schedule(snapshot, job) else {
         return;
@@ -74,6 +74,41 @@ pub async fn run_check(state: &AppState, snapshot: &Snapshot, job: &Job) {
         ProbeStatus::Fail => Outcome::Fail,
         ProbeStatus::Skip => Outcome::Skip,
     };
+    // Steady state (the same confirmed status, counts at their cap) changes
+    // nothing: skip the store round trip.
+    let steady = state.flap_state(&s.key).is_some_and(|cached| {
+        crate::lifecycle::next_state(cached.clone(), outcome, s.thresholds) == cached
+    });
+    if !steady {
+        match observe(
+            state.store.as_ref(),
+            snapshot,
+            &s.environment,
+            &s.check,
+            outcome,
+            &result.summary,
+            s.thresholds,
+            now_ms(),
+        )
+        .await
+        {
+            Ok(change) => {
+                if let Some(new) = &change.state {
+                    state.remember_flap_state(new.clone());
+                }
+                if let Some(i) = change.opened {
+                    tracing::warn!(check = %s.key, incident = i.id, summary = %result.summary, "incident opened");
+                }
+                if let Some(i) = change.resolved {
+                    tracing::info!(check = %s.key, incident = i.id, "incident resolved");
+                }
+            }
+            Err(e) => {
+                state.metrics.store_error();
+                tracing::error!(check = %s.key, error = %e, "cannot update the check's state");
+            }
+        }
+    }
     let observation = stagegate_probe::observation(job.subject.describe(), &result);
     let record = NewResult {
         check: s.key.clone(),
@@ -82,35 +117,14 @@ pub async fn run_check(state: &AppState, snapshot: &Snapshot, job: &Job) {
         started_at,
         outcome,
         latency_ms: result.timings.total.map(|d| d.as_secs_f64() * 1000.0),
-        summary: result.summary.clone(),
+        summary: result.summary,
         evidence: serde_json::to_string(&observation).unwrap_or_default(),
     };
+    // Group-committed with other checks' results; waiting here costs the
+    // check nothing, it has nothing else to do until its next tick.
     if let Err(e) = state.results.record(record).await {
         state.metrics.store_error();
         tracing::error!(check = %s.key, error = %e, "cannot record a result");
-        return;
-    }
-    match observe(
-        state.store.as_ref(),
-        snapshot,
-        &s.environment,
-        &s.check,
-        outcome,
-        &result.summary,
-        s.thresholds,
-        now_ms(),
-    )
-    .await
-    {
-        Ok(change) => {
-            if let Some(i) = change.opened {
-                tracing::warn!(check = %s.key, incident = i.id, summary = %result.summary, "incident opened");
-            }
-            if let Some(i) = change.resolved {
-                tracing::info!(check = %s.key, incident = i.id, "incident resolved");
-            }
-        }
-        Err(e) => tracing::error!(check = %s.key, error = %e, "cannot update the check's state"),
     }
 }
 
