@@ -128,33 +128,99 @@ pub async fn run_check(state: &AppState, snapshot: &Snapshot, job: &Job) {
     }
 }
 
-/// One task per check job; abort them to stop (e.g. on reload).
+/// Checks running at once, at most.
+const IN_FLIGHT: usize = 64;
+
+/// One scheduling loop for every check: a heap of due times dispatches
+/// runs to a bounded set of tasks. A task per check would keep thousands of
+/// timers waking threads; this keeps one. A check never overlaps itself: a
+/// run still going when its next tick comes skips that tick. Abort the
+/// returned tasks to stop (e.g. on reload).
 pub fn spawn_checks(state: Arc<AppState>, snapshot: Arc<Snapshot>) -> Vec<JoinHandle<()>> {
-    let mut tasks = Vec::new();
-    for (i, job) in snapshot.jobs.iter().enumerate() {
-        let Some(s) = schedule(&snapshot, job) else {
-            continue;
-        };
-        let state = state.clone();
-        let snapshot = snapshot.clone();
-        tasks.push(tokio::spawn(async move {
-            let Some(job) = snapshot.jobs.get(i) else {
-                return;
-            };
-            let first = Instant::now() + phase(&s.key, s.interval);
-            let mut ticker = tokio::time::interval_at(first, s.interval);
-            ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
-            loop {
-                let due = ticker.tick().await;
-                let lag = due.elapsed();
-                state.metrics.scheduler_lag(lag);
-                // Boxed: an idle task then holds only its ticker, not the
-                // whole probe's state machine (10,000 checks, 10,000 tasks).
-                Box::pin(run_check(&state, &snapshot, job)).await;
+    vec![tokio::spawn(run_schedule(state, snapshot))]
+}
+
+async fn run_schedule(state: Arc<AppState>, snapshot: Arc<Snapshot>) {
+    use std::cmp::Reverse;
+    use std::collections::{BinaryHeap, HashSet};
+
+    let schedules: Vec<(usize, Duration)> = snapshot
+        .jobs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, job)| schedule(&snapshot, job).map(|s| (i, s.interval)))
+        .collect();
+    let start = Instant::now();
+    let mut heap: BinaryHeap<Reverse<(Instant, usize)>> = schedules
+        .iter()
+        .filter_map(|(i, interval)| {
+            let s = schedule(&snapshot, &snapshot.jobs[*i])?;
+            Some(Reverse((start + phase(&s.key, *interval), *i)))
+        })
+        .collect();
+    let intervals: std::collections::HashMap<usize, Duration> = schedules.into_iter().collect();
+    let mut running: tokio::task::JoinSet<usize> = tokio::task::JoinSet::new();
+    let mut busy: HashSet<usize> = HashSet::new();
+    // Which check a task runs, so even a panicked run frees its check.
+    let mut tasks: std::collections::HashMap<tokio::task::Id, usize> =
+        std::collections::HashMap::new();
+    let settle = |done: Result<(tokio::task::Id, usize), tokio::task::JoinError>,
+                  busy: &mut HashSet<usize>,
+                  tasks: &mut std::collections::HashMap<tokio::task::Id, usize>| {
+        let id = match &done {
+            Ok((id, _)) => *id,
+            Err(e) => {
+                tracing::error!(error = %e, "a check run failed");
+                e.id()
             }
-        }));
+        };
+        if let Some(i) = tasks.remove(&id) {
+            busy.remove(&i);
+        }
+    };
+    loop {
+        let Some(&Reverse((due, i))) = heap.peek() else {
+            // Nothing to schedule; finish what runs and idle.
+            while let Some(done) = running.join_next_with_id().await {
+                settle(done, &mut busy, &mut tasks);
+            }
+            std::future::pending::<()>().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::time::sleep_until(due) => {
+                heap.pop();
+                let now = Instant::now();
+                state.metrics.scheduler_lag(now.saturating_duration_since(due));
+                let interval = intervals.get(&i).copied().unwrap_or(Duration::from_secs(60)).max(Duration::from_millis(1));
+                let mut next = due + interval;
+                while next <= now {
+                    next += interval;
+                }
+                heap.push(Reverse((next, i)));
+                if busy.contains(&i) {
+                    continue;
+                }
+                while running.len() >= IN_FLIGHT {
+                    if let Some(done) = running.join_next_with_id().await {
+                        settle(done, &mut busy, &mut tasks);
+                    }
+                }
+                busy.insert(i);
+                let (state, snapshot) = (state.clone(), snapshot.clone());
+                let handle = running.spawn(async move {
+                    if let Some(job) = snapshot.jobs.get(i) {
+                        run_check(&state, &snapshot, job).await;
+                    }
+                    i
+                });
+                tasks.insert(handle.id(), i);
+            }
+            Some(done) = running.join_next_with_id(), if !running.is_empty() => {
+                settle(done, &mut busy, &mut tasks);
+            }
+        }
     }
-    tasks
 }
 
 /// Judges every heartbeat from its pings; a change of verdict goes through
