@@ -93,21 +93,26 @@ where
         Ok(x) => x,
         Err(e) => return Ok(Err(ExchangeError::Handshake(e))),
     };
-    let driver = tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    let response = match deadline
-        .run(
-            format!("waiting for the response from {authority}"),
-            sender.send_request(request),
-        )
-        .await?
-    {
+    // The connection is driven here, beside the request, rather than on a
+    // spawned task: one probe, one task.
+    let mut conn = std::pin::pin!(conn);
+    let mut conn_done = false;
+    let sent = deadline.run(
+        format!("waiting for the response from {authority}"),
+        async {
+            let mut request = std::pin::pin!(sender.send_request(request));
+            loop {
+                tokio::select! {
+                    biased;
+                    r = &mut request => break r,
+                    _ = &mut conn, if !conn_done => conn_done = true,
+                }
+            }
+        },
+    );
+    let response = match sent.await? {
         Ok(r) => r,
-        Err(e) => {
-            driver.abort();
-            return Ok(Err(ExchangeError::Request(e)));
-        }
+        Err(e) => return Ok(Err(ExchangeError::Request(e))),
     };
     let first_byte = start.elapsed();
     let status = response.status().as_u16();
@@ -116,14 +121,21 @@ where
         .get(LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = deadline
-        .run(
-            format!("reading the response body from {authority}"),
-            Limited::new(response.into_body(), BODY_LIMIT).collect(),
-        )
-        .await?;
-    driver.abort();
-    let body = match body {
+    let body = deadline.run(
+        format!("reading the response body from {authority}"),
+        async {
+            let mut collect =
+                std::pin::pin!(Limited::new(response.into_body(), BODY_LIMIT).collect());
+            loop {
+                tokio::select! {
+                    biased;
+                    b = &mut collect => break b,
+                    _ = &mut conn, if !conn_done => conn_done = true,
+                }
+            }
+        },
+    );
+    let body = match body.await? {
         Ok(b) => b.to_bytes(),
         Err(e) => return Ok(Err(ExchangeError::Body(e))),
     };

@@ -56,12 +56,25 @@ impl<T: Send + 'static> GroupCommit<T> {
                     }
                 }
                 let result = write(std::mem::take(&mut items)).await;
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, items = waiting.len(), "a group commit failed");
+                }
                 for done in waiting.drain(..) {
                     let _ = done.send(result.clone());
                 }
             }
         });
         (GroupCommit { tx }, task)
+    }
+
+    /// Queues the item without waiting for its commit (failures are logged
+    /// by the writer). For writes nobody is waiting on.
+    pub async fn submit(&self, item: T) -> Result<(), String> {
+        let (done, _ignored) = oneshot::channel();
+        self.tx
+            .send((item, done))
+            .await
+            .map_err(|_| "the writer has stopped".to_owned())
     }
 
     /// Resolves once the item is committed.

@@ -120,9 +120,9 @@ pub async fn run_check(state: &AppState, snapshot: &Snapshot, job: &Job) {
         summary: result.summary,
         evidence: serde_json::to_string(&observation).unwrap_or_default(),
     };
-    // Group-committed with other checks' results; waiting here costs the
-    // check nothing, it has nothing else to do until its next tick.
-    if let Err(e) = state.results.record(record).await {
+    // Group-committed with other checks' results; the run does not wait for
+    // the commit, so its slot is free for the next due check.
+    if let Err(e) = state.results.submit(record).await {
         state.metrics.store_error();
         tracing::error!(check = %s.key, error = %e, "cannot record a result");
     }
