@@ -248,9 +248,66 @@ macro_rules! store_impl {
             }
 
             async fn record_results(&self, results: &[NewResult]) -> Result<()> {
+                if results.is_empty() {
+                    return Ok(());
+                }
+                // One multi-row insert for the results and one upsert per
+                // (check, period, bucket) for the rollups, aggregated here:
+                // a handful of statements per batch instead of three per
+                // result.
                 let mut tx = self.pool.begin().await?;
-                for r in results {
-                    Self::insert_result(&mut tx, r).await?;
+                for chunk in results.chunks(500) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO results (check_key, node, location, started_at, status, latency_ms, summary, evidence) ",
+                    );
+                    insert.push_values(chunk, |mut row, r| {
+                        row.push_bind(r.check.clone())
+                            .push_bind(r.node.clone())
+                            .push_bind(r.location.clone())
+                            .push_bind(r.started_at)
+                            .push_bind(r.outcome.as_str())
+                            .push_bind(r.latency_ms)
+                            .push_bind(r.summary.clone())
+                            .push_bind(r.evidence.clone());
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                let mut rollups: std::collections::BTreeMap<(&str, &'static str, i64), (i64, i64, f64, f64)> =
+                    std::collections::BTreeMap::new();
+                for r in results.iter().filter(|r| r.outcome != Outcome::Skip) {
+                    let latency = r.latency_ms.unwrap_or(0.0);
+                    for (period, size) in [("hour", HOUR), ("day", DAY)] {
+                        let e = rollups
+                            .entry((r.check.as_str(), period, r.started_at.div_euclid(size) * size))
+                            .or_insert((0, 0, 0.0, 0.0));
+                        e.0 += 1;
+                        e.1 += i64::from(r.outcome == Outcome::Pass);
+                        e.2 += latency;
+                        e.3 = e.3.max(latency);
+                    }
+                }
+                let rows: Vec<_> = rollups.into_iter().collect();
+                for chunk in rows.chunks(500) {
+                    let mut upsert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO rollups (check_key, period, bucket, total, passed, latency_sum, latency_max) ",
+                    );
+                    upsert.push_values(chunk, |mut row, ((check, period, bucket), (total, passed, sum, max))| {
+                        row.push_bind((*check).to_owned())
+                            .push_bind(*period)
+                            .push_bind(*bucket)
+                            .push_bind(*total)
+                            .push_bind(*passed)
+                            .push_bind(*sum)
+                            .push_bind(*max);
+                    });
+                    upsert.push(concat!(
+                        " ON CONFLICT (check_key, period, bucket) DO UPDATE SET \
+                         total = rollups.total + excluded.total, passed = rollups.passed + excluded.passed, \
+                         latency_sum = rollups.latency_sum + excluded.latency_sum, latency_max = ",
+                        $greatest,
+                        "(rollups.latency_max, excluded.latency_max)"
+                    ));
+                    upsert.build().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(())

@@ -180,6 +180,55 @@ async fn check_state_round_trip(s: &dyn Store) {
 }
 both!(check_state_round_trip_on_both, check_state_round_trip);
 
+/// A batch gives the same results and rollups as the same results one by one.
+async fn batches_match_single_writes(s: &dyn Store) {
+    let batch: Vec<NewResult> = (0..40)
+        .map(|i| {
+            let outcome = match i % 4 {
+                0 => Outcome::Fail,
+                1 => Outcome::Skip,
+                _ => Outcome::Pass,
+            };
+            result(
+                if i % 2 == 0 { "b/even" } else { "b/odd" },
+                T0 + i * 200_000,
+                outcome,
+                i as f64,
+            )
+        })
+        .collect();
+    s.record_results(&batch[..25]).await.expect("batch");
+    s.record_results(&batch[25..])
+        .await
+        .expect("second batch, overlapping buckets");
+    for r in &batch {
+        s.record_result(&NewResult {
+            check: format!("single/{}", &r.check[2..]),
+            ..r.clone()
+        })
+        .await
+        .expect("single");
+    }
+    for (batched, single) in [("b/even", "single/even"), ("b/odd", "single/odd")] {
+        assert_eq!(
+            s.uptime(batched, T0).await.expect("uptime"),
+            s.uptime(single, T0).await.expect("uptime"),
+            "{batched}"
+        );
+        assert_eq!(
+            s.recent_results(batched, 100).await.expect("recent").len(),
+            s.recent_results(single, 100).await.expect("recent").len()
+        );
+    }
+    let even = s.uptime("b/even", T0).await.expect("uptime");
+    assert_eq!((even.total, even.passed), (20, 10));
+    s.record_results(&[]).await.expect("empty batch");
+}
+both!(
+    batches_match_single_writes_on_both,
+    batches_match_single_writes
+);
+
 async fn incident_lifecycle(s: &dyn Store) {
     let a = s
         .open_incident("prod/api", "prod", "api down", T0)
