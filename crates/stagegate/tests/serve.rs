@@ -77,11 +77,17 @@ fn store_args(db: Option<&str>) -> Vec<String> {
 }
 
 fn start(dir: &std::path::Path, db: Option<&str>) -> Server {
+    start_with(dir, db, &[])
+}
+
+/// Starts `stagegate serve` with extra options.
+fn start_with(dir: &std::path::Path, db: Option<&str>, extra: &[&str]) -> Server {
     let bin = assert_cmd::cargo::cargo_bin("stagegate");
     let mut child = Command::new(bin)
         .current_dir(dir)
         .args(["serve", "--listen", "127.0.0.1:0", "--tick", "200ms"])
         .args(store_args(db))
+        .args(extra)
         .env("NO_COLOR", "1")
         .env("HOOK_SECRET", "s3cret")
         .stdout(Stdio::null())
@@ -715,44 +721,8 @@ failure_threshold = 1
     .expect("write spec");
     let path = dir.path().to_owned();
     tokio::task::spawn_blocking(move || {
-        let bin = assert_cmd::cargo::cargo_bin("stagegate");
-        let mut child = Command::new(bin)
-            .current_dir(&path)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--tick",
-                "200ms",
-                "--remind-every",
-                "600ms",
-                "--data-dir",
-                "data",
-            ])
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let addr: SocketAddr = loop {
-            let line = lines.next().expect("a log line").expect("utf-8");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .expect("addr")
-                    .parse()
-                    .expect("addr");
-            }
-        };
-        std::thread::spawn(move || lines.for_each(drop));
-        let server = Server {
-            child,
-            addr,
-            log: Arc::new(Mutex::new(Vec::new())),
-        };
+        let server = start_with(&path, None, &["--remind-every", "600ms"]);
+        let addr = server.addr;
         let operator = token(&path, None, "operator", "release-bot");
         let viewer = token(&path, None, "viewer", "v");
 
