@@ -57,6 +57,8 @@ pub struct AppState {
     pub results: batch::GroupCommit<stagegate_store::NewResult>,
     /// The last flap state stored per check, so steady state needs no read.
     flap: std::sync::Mutex<std::collections::HashMap<String, stagegate_store::CheckState>>,
+    /// Wakes the delivery loop as soon as something was queued.
+    outbox_wake: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -65,6 +67,11 @@ impl AppState {
             Ok(s) => s.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+
+    /// Delivers queued notifications now rather than at the next tick.
+    pub fn wake_outbox(&self) {
+        self.outbox_wake.notify_one();
     }
 
     pub fn flap_state(&self, check: &str) -> Option<stagegate_store::CheckState> {
@@ -186,6 +193,7 @@ pub async fn serve(
         pings: ping_writer,
         results: result_writer,
         flap: Default::default(),
+        outbox_wake: tokio::sync::Notify::new(),
     });
     let mut tasks = scheduler::spawn_checks(state.clone(), snapshot);
     let background = scheduler::spawn_background(

@@ -96,6 +96,9 @@ pub async fn run_check(state: &AppState, snapshot: &Snapshot, job: &Job) {
                 if let Some(new) = &change.state {
                     state.remember_flap_state(new.clone());
                 }
+                if change.opened.is_some() || change.resolved.is_some() {
+                    state.wake_outbox();
+                }
                 if let Some(i) = change.opened {
                     tracing::warn!(check = %s.key, incident = i.id, summary = %result.summary, "incident opened");
                 }
@@ -273,7 +276,7 @@ pub async fn judge_heartbeats(state: &AppState, snapshot: &Snapshot) {
             tracing::error!(heartbeat = %key, error = %e, "cannot record a result");
             continue;
         }
-        if let Err(e) = observe(
+        match observe(
             state.store.as_ref(),
             snapshot,
             &h.environment,
@@ -285,7 +288,13 @@ pub async fn judge_heartbeats(state: &AppState, snapshot: &Snapshot) {
         )
         .await
         {
-            tracing::error!(heartbeat = %key, error = %e, "cannot update the heartbeat's state");
+            Ok(change) if change.opened.is_some() || change.resolved.is_some() => {
+                state.wake_outbox()
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(heartbeat = %key, error = %e, "cannot update the heartbeat's state")
+            }
         }
     }
 }
@@ -342,7 +351,11 @@ pub fn spawn_background(state: Arc<AppState>, h: Housekeeping) -> JoinHandle<()>
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_prune: Option<Instant> = None;
         loop {
-            ticker.tick().await;
+            tokio::select! {
+                _ = ticker.tick() => {}
+                // An incident changed: deliver now, not at the next tick.
+                _ = state.outbox_wake.notified() => {}
+            }
             let snapshot = state.snapshot();
             judge_heartbeats(&state, &snapshot).await;
             if let Some(every) = h.remind_every {

@@ -85,7 +85,12 @@ fn start_with(dir: &std::path::Path, db: Option<&str>, extra: &[&str]) -> Server
     let bin = assert_cmd::cargo::cargo_bin("stagegate");
     let mut child = Command::new(bin)
         .current_dir(dir)
-        .args(["serve", "--listen", "127.0.0.1:0", "--tick", "200ms"])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(if extra.contains(&"--tick") {
+            &[][..]
+        } else {
+            &["--tick", "200ms"][..]
+        })
         .args(store_args(db))
         .args(extra)
         .env("NO_COLOR", "1")
@@ -944,6 +949,41 @@ async fn reloads_a_changed_spec_and_keeps_the_old_one_when_broken() {
             log.contains("unknown key `nmae`"),
             "the diagnostics are logged: {log}"
         );
+    })
+    .await
+    .expect("scenario");
+}
+
+/// A new incident is delivered at once, not at the next housekeeping tick.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incidents_are_delivered_without_waiting_for_the_tick() {
+    let up = Arc::new(AtomicBool::new(true));
+    let target = target(up.clone()).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let hook = receiver(seen.clone()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        format!(
+            "[product]\nname = \"Fast\"\n\n[contacts.ops]\nnotify = [\"hook\"]\n\n[notifiers.hook]\ntype = \"webhook\"\nurl = \"http://{hook}/hook\"\n\n[environments.prod]\nmode = \"staging\"\n\n[environments.prod.monitoring]\nnotify = [\"ops\"]\n\n[[environments.prod.monitoring.checks]]\nname = \"web\"\nkind = \"http\"\nurl = \"http://{target}/health\"\ninterval = \"300ms\"\nfailure_threshold = 1\n"
+        ),
+    )
+    .expect("write spec");
+    let path = dir.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        // Housekeeping every 60 s: only the wake-up can deliver in time.
+        let _server = start_with(&path, None, &["--tick", "60s"]);
+        std::thread::sleep(Duration::from_millis(1500));
+        up.store(false, Ordering::SeqCst);
+        let down_at = Instant::now();
+        wait_for("incident.opened within seconds", 10, || {
+            seen.lock()
+                .ok()?
+                .iter()
+                .find(|(h, _)| h.contains("incident.opened"))
+                .cloned()
+        });
+        assert!(down_at.elapsed() < Duration::from_secs(10));
     })
     .await
     .expect("scenario");
