@@ -147,21 +147,16 @@ async fn run_schedule(state: Arc<AppState>, snapshot: Arc<Snapshot>) {
     use std::cmp::Reverse;
     use std::collections::{BinaryHeap, HashSet};
 
-    let schedules: Vec<(usize, Duration)> = snapshot
-        .jobs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, job)| schedule(&snapshot, job).map(|s| (i, s.interval)))
-        .collect();
+    // Each check's interval, indexed like `snapshot.jobs`; `None` is unscheduled.
     let start = Instant::now();
-    let mut heap: BinaryHeap<Reverse<(Instant, usize)>> = schedules
-        .iter()
-        .filter_map(|(i, interval)| {
-            let s = schedule(&snapshot, &snapshot.jobs[*i])?;
-            Some(Reverse((start + phase(&s.key, *interval), *i)))
-        })
-        .collect();
-    let intervals: std::collections::HashMap<usize, Duration> = schedules.into_iter().collect();
+    let mut intervals: Vec<Option<Duration>> = vec![None; snapshot.jobs.len()];
+    let mut heap: BinaryHeap<Reverse<(Instant, usize)>> = BinaryHeap::new();
+    for (i, job) in snapshot.jobs.iter().enumerate() {
+        if let Some(s) = schedule(&snapshot, job) {
+            intervals[i] = Some(s.interval);
+            heap.push(Reverse((start + phase(&s.key, s.interval), i)));
+        }
+    }
     let mut running: tokio::task::JoinSet<usize> = tokio::task::JoinSet::new();
     let mut busy: HashSet<usize> = HashSet::new();
     // Which check a task runs, so even a panicked run frees its check.
@@ -195,7 +190,7 @@ async fn run_schedule(state: Arc<AppState>, snapshot: Arc<Snapshot>) {
                 heap.pop();
                 let now = Instant::now();
                 state.metrics.scheduler_lag(now.saturating_duration_since(due));
-                let interval = intervals.get(&i).copied().unwrap_or(Duration::from_secs(60)).max(Duration::from_millis(1));
+                let interval = intervals[i].unwrap_or(Duration::from_secs(60)).max(Duration::from_millis(1));
                 let mut next = due + interval;
                 while next <= now {
                     next += interval;
