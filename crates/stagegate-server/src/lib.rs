@@ -8,6 +8,7 @@
 
 mod auth;
 mod batch;
+mod email;
 mod heartbeat;
 mod lifecycle;
 mod metrics;
@@ -153,15 +154,6 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let cx = stagegate_probe::Context::system().map_err(std::io::Error::other)?;
-    let email: Vec<String> = snapshot
-        .notifiers
-        .values()
-        .filter(|n| n.kind == stagegate_spec::NotifierKind::Email)
-        .map(|n| n.id.clone())
-        .collect();
-    if !email.is_empty() {
-        tracing::warn!(notifiers = ?email, "email notifiers are not delivered by this stagegate (no SMTP support yet)");
-    }
     let snapshot = Arc::new(snapshot);
     let (ping_writer, ping_task) = {
         let store = store.clone();

@@ -194,9 +194,8 @@ pub async fn notify(
             let Some(notifier) = snapshot.notifiers.get(&notifier_id.value) else {
                 continue;
             };
-            if notifier.kind == NotifierKind::Email {
-                // Email delivery needs SMTP support, which the outbox worker
-                // does not have; it is reported once at start-up.
+            if notifier.kind == NotifierKind::Email && contact.email.is_none() {
+                // Nowhere to send it; reported once per spec load.
                 continue;
             }
             store

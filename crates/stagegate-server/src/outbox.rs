@@ -156,10 +156,68 @@ pub fn request_for(n: &Notification, notifier: &Notifier) -> Result<Outgoing, St
                 body: payload["message"].as_str().unwrap_or(&text).to_owned(),
             })
         }
-        NotifierKind::Email => {
-            Err("email delivery (SMTP) is not supported by this stagegate".to_owned())
-        }
+        NotifierKind::Email => Err("an email notifier sends mail, not HTTP requests".to_owned()),
     }
+}
+
+/// Subject and plain-text body of the email for a notification.
+pub fn email_for(n: &Notification) -> Result<(String, String), String> {
+    let payload: Value =
+        serde_json::from_str(&n.payload).map_err(|e| format!("unreadable payload: {e}"))?;
+    let field = |k: &str| payload[k].as_str().unwrap_or_default().to_owned();
+    let resolved = n.event == "incident.resolved";
+    let subject = format!(
+        "[stagegate] {} {}/{}: {}",
+        if resolved { "Resolved:" } else { "Incident:" },
+        field("environment"),
+        field("check"),
+        field("message")
+    );
+    let mut body = format!(
+        "{}\n\nEnvironment: {}\nCheck:       {}\n",
+        if resolved {
+            "The incident is resolved: the check passes again."
+        } else {
+            "A monitoring check is failing and an incident is open."
+        },
+        field("environment"),
+        field("check"),
+    );
+    if let Some(covers) = payload["covers"].as_str() {
+        body.push_str(&format!("Covers:      {covers}\n"));
+    }
+    body.push_str(&format!(
+        "Incident:    #{}\nStarted:     {}\n",
+        payload["incident"].as_i64().unwrap_or_default(),
+        field("started_at")
+    ));
+    if resolved {
+        body.push_str(&format!("Resolved:    {}\n", field("resolved_at")));
+    }
+    body.push_str(&format!(
+        "Message:     {}\n\n-- \nstagegate, event {}\n",
+        field("message"),
+        n.dedup_key
+    ));
+    Ok((subject, body))
+}
+
+async fn send_email(
+    snapshot: &Snapshot,
+    n: &Notification,
+    notifier: &Notifier,
+) -> Result<(), String> {
+    let mailer = notifier
+        .mailer
+        .as_ref()
+        .ok_or("the email notifier has no usable `smtp` and `from`")?;
+    let to = snapshot
+        .spec
+        .contact(&n.contact)
+        .and_then(|c| c.email.as_deref())
+        .ok_or_else(|| format!("contact `{}` has no email address", n.contact))?;
+    let (subject, body) = email_for(n)?;
+    mailer.send(to, &subject, body).await
 }
 
 /// Delivers one claimed notification and records the outcome.
@@ -174,6 +232,9 @@ pub async fn deliver(
             "notifier `{}` is no longer in the spec",
             n.notifier
         )),
+        Some(notifier) if notifier.kind == NotifierKind::Email => {
+            send_email(snapshot, n, notifier).await
+        }
         Some(notifier) => match request_for(n, notifier) {
             Err(e) => Err(e),
             Ok(out) => {
@@ -270,7 +331,33 @@ mod tests {
             url: Some("http://127.0.0.1:1/x".into()),
             secret: Some("k".into()),
             routing_key: Some("R0UT1NG".into()),
+            mailer: None,
         }
+    }
+
+    #[test]
+    fn email_says_what_happened_where() {
+        let (subject, body) = email_for(&notification("incident.opened")).expect("email");
+        assert_eq!(subject, "[stagegate] Incident: prod/api: HTTP 503");
+        assert!(
+            body.contains("Environment: prod\nCheck:       api\n"),
+            "{body}"
+        );
+        assert!(body.contains("Incident:    #7\n"), "{body}");
+        assert!(!body.contains("Resolved:"), "{body}");
+        let (subject, body) = email_for(&notification("incident.resolved")).expect("email");
+        assert!(
+            subject.starts_with("[stagegate] Resolved: prod/api"),
+            "{subject}"
+        );
+        assert!(body.contains("Resolved:"), "{body}");
+        assert!(
+            request_for(
+                &notification("incident.opened"),
+                &notifier(NotifierKind::Email)
+            )
+            .is_err()
+        );
     }
 
     fn header_value<'a>(out: &'a Outgoing, name: &str) -> Option<&'a str> {

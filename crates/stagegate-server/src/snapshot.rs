@@ -48,6 +48,8 @@ pub struct Notifier {
     pub url: Option<String>,
     pub secret: Option<String>,
     pub routing_key: Option<String>,
+    /// The SMTP transport and sender of an email notifier.
+    pub mailer: Option<crate::email::Mailer>,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -173,14 +175,60 @@ impl Snapshot {
                 },
                 None => None,
             };
+            let url = resolve(&n.url);
+            let secret = resolve(&n.secret);
+            let routing_key = resolve(&n.routing_key);
+            let smtp = resolve(&n.smtp);
+            let mailer = match (&n.smtp, smtp, &n.from) {
+                (Some(smtp_key), Some(smtp), Some(from)) => {
+                    let ca_file = n.ca_file.as_ref().map(|c| base_dir.join(&c.value));
+                    match crate::email::Mailer::new(&smtp, &from.value, ca_file.as_deref()) {
+                        Ok(m) => Some(m),
+                        Err(e) => {
+                            use crate::email::MailerError as E;
+                            let (span, expected) = match &e {
+                                E::Smtp(_) => (
+                                    smtp_key.span(),
+                                    "expected smtp://[user:password@]host[:port] (STARTTLS) or smtps://... (TLS)",
+                                ),
+                                E::From(_) => (
+                                    from.span,
+                                    "expected an address like `stagegate <alerts@example.com>`",
+                                ),
+                                E::CaFile { .. } => (
+                                    n.ca_file.as_ref().map_or(n.span, |c| c.span),
+                                    "expected a PEM file of CA certificates",
+                                ),
+                            };
+                            diags.push(Diagnostic::new(e.to_string(), span).note(expected));
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            };
             let notifier = Notifier {
                 id: n.id.value.clone(),
                 kind: n.kind.value,
-                url: resolve(&n.url),
-                secret: resolve(&n.secret),
-                routing_key: resolve(&n.routing_key),
+                url,
+                secret,
+                routing_key,
+                mailer,
             };
             notifiers.insert(n.id.value.clone(), notifier);
+        }
+        for contact in &spec.contacts {
+            let emailed = contact.notify.iter().any(|id| {
+                notifiers
+                    .get(&id.value)
+                    .is_some_and(|n: &Notifier| n.kind == stagegate_spec::NotifierKind::Email)
+            });
+            if emailed && contact.email.is_none() {
+                tracing::warn!(
+                    contact = %contact.id.value,
+                    "contact uses an email notifier but has no `email`; it gets no email"
+                );
+            }
         }
         let mut maintenance: HashMap<String, Vec<_>> = HashMap::new();
         for env_spec in &spec.environments {

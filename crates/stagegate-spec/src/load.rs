@@ -285,6 +285,7 @@ fn decode_notifier(
     let routing_key = t.opt(cx, "routing_key");
     let smtp = t.opt(cx, "smtp");
     let from = t.opt(cx, "from");
+    let ca_file = t.opt(cx, "ca_file");
     let span = t.span;
     if let Some(kind) = &kind {
         let needs: &[&str] = match kind.value {
@@ -318,6 +319,7 @@ fn decode_notifier(
         routing_key,
         smtp,
         from,
+        ca_file,
         span,
     })
 }

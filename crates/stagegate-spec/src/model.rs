@@ -270,7 +270,10 @@ pub struct Notifier {
     /// SMTP server URL for email (`smtp://user:pass@host:587`).
     pub smtp: Option<Deferred>,
     /// Sender address for email.
-    pub from: Option<String>,
+    pub from: Option<Spanned<String>>,
+    /// PEM file of an extra CA the SMTP server's certificate is checked
+    /// against (a private mail relay), relative to the spec file.
+    pub ca_file: Option<Spanned<String>>,
     pub span: Span,
 }
 

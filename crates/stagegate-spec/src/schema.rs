@@ -272,8 +272,9 @@ pub fn json_schema() -> Value {
                     "url": string("Webhook, Slack or PagerDuty endpoint. May use ${NAME}."),
                     "secret": string("Webhook HMAC-SHA256 secret. May use ${NAME}."),
                     "routing_key": string("PagerDuty Events v2 routing key. May use ${NAME}."),
-                    "smtp": string("SMTP server URL for email. May use ${NAME}."),
-                    "from": string("Sender address for email."),
+                    "smtp": string("SMTP server URL for email: smtp://user:pass@host:587 (STARTTLS required), smtps://host:465 (TLS), ?tls=none for a relay on the same host. May use ${NAME}."),
+                    "from": string("Sender address for email, e.g. \"stagegate <alerts@example.com>\"."),
+                    "ca_file": string("PEM file of an extra trusted CA for the SMTP server, relative to the spec."),
                 })),
             },
             "environments": {

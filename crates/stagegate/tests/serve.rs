@@ -988,3 +988,272 @@ async fn incidents_are_delivered_without_waiting_for_the_tick() {
     .await
     .expect("scenario");
 }
+
+/// One message an SMTP receiver accepted, with how the session went.
+#[derive(Clone, Debug, Default)]
+struct Mail {
+    tls: bool,
+    auth: Option<String>,
+    from: String,
+    to: Vec<String>,
+    data: String,
+}
+
+/// A certificate for 127.0.0.1 from a CA written to `ca.pem` in `dir`.
+fn smtp_tls(dir: &std::path::Path) -> Arc<rustls::ServerConfig> {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().expect("key")).expect("ca");
+    std::fs::write(dir.join("ca.pem"), ca.pem()).expect("write ca");
+    let key = KeyPair::generate().expect("key");
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .expect("params")
+        .signed_by(&key, &*ca)
+        .expect("sign");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![leaf.der().clone(), ca.der().clone()],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    )
+    .expect("server config");
+    Arc::new(config)
+}
+
+/// Runs SMTP commands on `stream` until QUIT, or until the client asks
+/// for STARTTLS (then returns the stream to be wrapped).
+async fn smtp_session<S>(stream: S, tls: bool, starttls: bool, seen: &Mutex<Vec<Mail>>) -> Option<S>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::AsyncBufReadExt;
+    let mut s = tokio::io::BufReader::new(stream);
+    let mut mail = Mail {
+        tls,
+        ..Mail::default()
+    };
+    loop {
+        let mut line = String::new();
+        if s.read_line(&mut line).await.ok()? == 0 {
+            return None;
+        }
+        let upper = line.to_ascii_uppercase();
+        let reply: &[u8] = if upper.starts_with("EHLO") {
+            match (tls, starttls) {
+                (false, true) => b"250-test\r\n250-STARTTLS\r\n250 8BITMIME\r\n",
+                _ => b"250-test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n",
+            }
+        } else if upper.starts_with("STARTTLS") {
+            s.get_mut().write_all(b"220 go ahead\r\n").await.ok()?;
+            return Some(s.into_inner());
+        } else if upper.starts_with("AUTH PLAIN") {
+            mail.auth = Some(line[10..].trim().to_owned());
+            b"235 2.7.0 accepted\r\n"
+        } else if upper.starts_with("MAIL FROM:") {
+            mail.from = line[10..].trim().to_owned();
+            b"250 ok\r\n"
+        } else if upper.starts_with("RCPT TO:") {
+            mail.to.push(line[8..].trim().to_owned());
+            b"250 ok\r\n"
+        } else if upper.starts_with("DATA") {
+            s.get_mut().write_all(b"354 go on\r\n").await.ok()?;
+            loop {
+                let mut l = String::new();
+                if s.read_line(&mut l).await.ok()? == 0 || l == ".\r\n" {
+                    break;
+                }
+                mail.data.push_str(&l);
+            }
+            seen.lock().ok()?.push(std::mem::take(&mut mail));
+            mail.tls = tls;
+            b"250 2.0.0 queued\r\n"
+        } else if upper.starts_with("QUIT") {
+            let _ = s.get_mut().write_all(b"221 bye\r\n").await;
+            return None;
+        } else {
+            b"250 ok\r\n"
+        };
+        s.get_mut().write_all(reply).await.ok()?;
+    }
+}
+
+/// An SMTP receiver on 127.0.0.1 that offers STARTTLS (or, when `tls` is
+/// None, does not) and keeps every message it accepts.
+async fn smtp_receiver(
+    tls: Option<Arc<rustls::ServerConfig>>,
+    seen: Arc<Mutex<Vec<Mail>>>,
+) -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let (tls, seen) = (tls.clone(), seen.clone());
+            tokio::spawn(async move {
+                if s.write_all(b"220 test ESMTP\r\n").await.is_err() {
+                    return;
+                }
+                let Some(plain) = smtp_session(s, false, tls.is_some(), &seen).await else {
+                    return;
+                };
+                let Some(config) = tls else { return };
+                let Ok(secure) = tokio_rustls::TlsAcceptor::from(config).accept(plain).await else {
+                    return;
+                };
+                smtp_session(secure, true, false, &seen).await;
+            });
+        }
+    });
+    addr
+}
+
+/// Email goes out over STARTTLS with the credentials of the `smtp` URL,
+/// for the incident and its resolution; a server that does not offer
+/// STARTTLS gets neither credentials nor message, and the delivery log
+/// says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_over_starttls_and_never_in_the_clear() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let up = Arc::new(AtomicBool::new(true));
+    let target = target(up.clone()).await;
+    let mails = Arc::new(Mutex::new(Vec::new()));
+    let smtp = smtp_receiver(Some(smtp_tls(dir.path())), mails.clone()).await;
+    let plain_mails = Arc::new(Mutex::new(Vec::new()));
+    let plain = smtp_receiver(None, plain_mails.clone()).await;
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        format!(
+            r#"[product]
+name = "Mailed"
+
+[contacts.ops]
+email = "ops@acme.example"
+notify = ["mail", "downgraded"]
+
+[notifiers.mail]
+type = "email"
+smtp = "smtp://alerts:${{HOOK_SECRET}}@127.0.0.1:{port}"
+from = "stagegate <alerts@acme.example>"
+ca_file = "ca.pem"
+
+[notifiers.downgraded]
+type = "email"
+smtp = "smtp://alerts:${{HOOK_SECRET}}@127.0.0.1:{plain_port}"
+from = "alerts@acme.example"
+
+[environments.prod]
+mode = "staging"
+
+[environments.prod.monitoring]
+notify = ["ops"]
+
+[[environments.prod.monitoring.checks]]
+name = "web"
+kind = "http"
+url = "http://{target}/health"
+interval = "300ms"
+failure_threshold = 1
+success_threshold = 1
+"#,
+            port = smtp.port(),
+            plain_port = plain.port(),
+        ),
+    )
+    .expect("write spec");
+    let path = dir.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let server = start(&path, None);
+        let viewer = token(&path, None, "viewer", "v");
+        std::thread::sleep(Duration::from_millis(1000));
+        up.store(false, Ordering::SeqCst);
+        let opened = wait_for("the incident email", 20, || {
+            mails.lock().ok()?.first().cloned()
+        });
+        assert!(opened.tls, "sent before STARTTLS: {opened:?}");
+        // AUTH PLAIN of "\0alerts\0s3cret".
+        assert_eq!(opened.auth.as_deref(), Some("AGFsZXJ0cwBzM2NyZXQ="));
+        assert_eq!(opened.from, "<alerts@acme.example>");
+        assert_eq!(opened.to, ["<ops@acme.example>"]);
+        assert!(
+            opened
+                .data
+                .contains("Subject: [stagegate] Incident: prod/web: HTTP 503"),
+            "{}",
+            opened.data
+        );
+        assert!(
+            opened
+                .data
+                .contains("From: stagegate <alerts@acme.example>")
+        );
+        assert!(opened.data.contains("Environment: prod"), "{}", opened.data);
+
+        up.store(true, Ordering::SeqCst);
+        let resolved = wait_for("the resolution email", 20, || {
+            mails.lock().ok()?.get(1).cloned()
+        });
+        assert!(resolved.tls);
+        assert!(
+            resolved
+                .data
+                .contains("Subject: [stagegate] Resolved: prod/web"),
+            "{}",
+            resolved.data
+        );
+
+        // The downgraded server never saw a message; its deliveries failed
+        // and say so.
+        let (_, body) = http(server.addr, "GET", "/api/v1/deliveries", Some(&viewer), "");
+        let log = json_body(&body);
+        let failed: Vec<_> = log["deliveries"]
+            .as_array()
+            .expect("log")
+            .iter()
+            .filter(|d| d["notifier"] == "downgraded")
+            .collect();
+        assert!(!failed.is_empty(), "{log}");
+        assert!(failed.iter().all(|d| d["ok"] == false), "{log}");
+        assert!(
+            failed[0]["error"]
+                .as_str()
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+                .contains("tls"),
+            "{log}"
+        );
+        assert!(plain_mails.lock().expect("mails").is_empty());
+        assert_eq!(mails.lock().expect("mails").len(), 2, "each event once");
+    })
+    .await
+    .expect("scenario");
+}
+
+/// A notifier that could never deliver is a spec error at start-up, with
+/// the line of the key at fault.
+#[test]
+fn bad_email_settings_are_spec_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        "[product]\nname = \"x\"\n\n[notifiers.mail]\ntype = \"email\"\nsmtp = \"http://mail.example\"\nfrom = \"alerts at example\"\n\n[environments.dev]\nmode = \"development\"\n",
+    )
+    .expect("write spec");
+    let out = stagegate()
+        .current_dir(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("invalid `smtp` URL: unsupported scheme `http`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("stagegate.toml:6:"), "{stderr}");
+}
