@@ -28,7 +28,7 @@ pub struct HttpTarget {
     pub url: Uri,
     pub method: Method,
     pub headers: Vec<(HeaderName, HeaderValue)>,
-    pub body: Option<String>,
+    pub body: Option<Bytes>,
     pub follow_redirects: bool,
     pub insecure: bool,
     pub trust: TlsTrust,
@@ -220,7 +220,7 @@ pub(crate) async fn fetch(
         for (name, value) in &target.headers {
             builder = builder.header(name, value);
         }
-        let body = Full::new(Bytes::from(target.body.clone().unwrap_or_default()));
+        let body = Full::new(target.body.clone().unwrap_or_default());
         let request = match builder.body(body) {
             Ok(r) => r,
             Err(e) => {
@@ -402,7 +402,7 @@ pub async fn request(
     method: Method,
     url: &str,
     headers: Vec<(HeaderName, HeaderValue)>,
-    body: Option<String>,
+    body: Option<Bytes>,
     timeout: Duration,
 ) -> Result<(u16, Bytes), String> {
     let uri: Uri = url.parse().map_err(|e| format!("invalid URL: {e}"))?;

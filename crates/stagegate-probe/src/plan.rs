@@ -183,7 +183,7 @@ impl Planner<'_> {
                     url,
                     method,
                     headers,
-                    body,
+                    body: body.map(Into::into),
                     follow_redirects: c.follow_redirects.unwrap_or(false),
                     insecure: c.insecure.unwrap_or(false),
                     trust,

@@ -227,6 +227,24 @@ pub async fn deliver(
     cx: &stagegate_probe::Context,
     n: &Notification,
 ) {
+    use tracing::Instrument;
+    let span = tracing::info_span!(
+        "deliver",
+        notification = n.id,
+        event = %n.event,
+        notifier = %n.notifier,
+        contact = %n.contact,
+        attempt = n.attempts,
+    );
+    attempt(store, snapshot, cx, n).instrument(span).await;
+}
+
+async fn attempt(
+    store: &dyn Store,
+    snapshot: &Snapshot,
+    cx: &stagegate_probe::Context,
+    n: &Notification,
+) {
     let outcome = match snapshot.notifiers.get(&n.notifier) {
         None => Err(format!(
             "notifier `{}` is no longer in the spec",
@@ -243,7 +261,7 @@ pub async fn deliver(
                     Method::POST,
                     &out.url,
                     out.headers,
-                    Some(out.body),
+                    Some(out.body.into()),
                     TIMEOUT,
                 )
                 .await

@@ -51,8 +51,30 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(env_promotions).post(create_promotion),
         )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
+        .layer(axum::middleware::from_fn(traced))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+/// A DEBUG span per request, named by its route (never by the raw path:
+/// ping tokens are secrets, and ids would split one route into many).
+async fn traced(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use tracing::Instrument;
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    let span = tracing::debug_span!(
+        "request",
+        otel.name = %format_args!("{} {route}", request.method()),
+        http.request.method = %request.method(),
+        http.route = %route,
+        http.response.status_code = tracing::field::Empty,
+    );
+    let response = next.run(request).instrument(span.clone()).await;
+    span.record("http.response.status_code", response.status().as_u16());
+    response
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {

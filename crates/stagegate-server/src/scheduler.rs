@@ -61,9 +61,22 @@ fn schedule(snapshot: &Snapshot, job: &Job) -> Option<Schedule> {
 
 /// Runs a probe now: flap control on its outcome, and the result recorded.
 pub async fn run_check(state: &AppState, snapshot: &Snapshot, job: &Job) {
+    use tracing::Instrument;
     let Some(s) = schedule(snapshot, job) else {
         return;
     };
+    let span = tracing::info_span!(
+        "probe",
+        check = %s.key,
+        outcome = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    );
+    run_scheduled(state, snapshot, job, s)
+        .instrument(span)
+        .await;
+}
+
+async fn run_scheduled(state: &AppState, snapshot: &Snapshot, job: &Job, s: Schedule) {
     let started_at = now_ms();
     let result = stagegate_probe::run_one(job, &state.cx, Duration::from_millis(250)).await;
     if let Some(total) = result.timings.total {
@@ -74,6 +87,11 @@ pub async fn run_check(state: &AppState, snapshot: &Snapshot, job: &Job) {
         ProbeStatus::Fail => Outcome::Fail,
         ProbeStatus::Skip => Outcome::Skip,
     };
+    let span = tracing::Span::current();
+    span.record("outcome", outcome.as_str());
+    if let Some(total) = result.timings.total {
+        span.record("latency_ms", total.as_secs_f64() * 1000.0);
+    }
     // Steady state (the same confirmed status, counts at their cap) changes
     // nothing: skip the store round trip.
     let steady = state.flap_state(&s.key).is_some_and(|cached| {

@@ -220,6 +220,11 @@ pub struct ServeArgs {
     /// Log format on stderr.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Export traces to this OTLP/HTTP collector (e.g. http://127.0.0.1:4318);
+    /// without it, OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT are honoured.
+    #[cfg(feature = "otlp")]
+    #[arg(long, value_name = "URL", env = "STAGEGATE_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
     /// How long raw results are kept; hourly and daily rollups stay for good.
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_duration)]
     pub retention: stagegate_spec::Duration,

@@ -82,6 +82,16 @@ fn start(dir: &std::path::Path, db: Option<&str>) -> Server {
 
 /// Starts `stagegate serve` with extra options.
 fn start_with(dir: &std::path::Path, db: Option<&str>, extra: &[&str]) -> Server {
+    start_env(dir, db, extra, &[])
+}
+
+/// Starts `stagegate serve` with extra options and environment variables.
+fn start_env(
+    dir: &std::path::Path,
+    db: Option<&str>,
+    extra: &[&str],
+    envs: &[(&str, &str)],
+) -> Server {
     let bin = assert_cmd::cargo::cargo_bin("stagegate");
     let mut child = Command::new(bin)
         .current_dir(dir)
@@ -95,6 +105,7 @@ fn start_with(dir: &std::path::Path, db: Option<&str>, extra: &[&str]) -> Server
         .args(extra)
         .env("NO_COLOR", "1")
         .env("HOOK_SECRET", "s3cret")
+        .envs(envs.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -195,8 +206,9 @@ async fn receiver(seen: Arc<Mutex<Vec<(String, String)>>>) -> SocketAddr {
                         return;
                     }
                     data.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&data).into_owned();
-                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&data[..end]);
+                        let body = &data[end + 4..];
                         let len: usize = head
                             .lines()
                             .find_map(|l| {
@@ -207,7 +219,10 @@ async fn receiver(seen: Arc<Mutex<Vec<(String, String)>>>) -> SocketAddr {
                             .unwrap_or(0);
                         if body.len() >= len {
                             if let Ok(mut v) = seen.lock() {
-                                v.push((head.to_ascii_lowercase(), body.to_owned()));
+                                v.push((
+                                    head.to_ascii_lowercase(),
+                                    String::from_utf8_lossy(body).into_owned(),
+                                ));
                             }
                             let _ = s
                                 .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
@@ -1256,4 +1271,73 @@ fn bad_email_settings_are_spec_errors() {
         "{stderr}"
     );
     assert!(stderr.contains("stagegate.toml:6:"), "{stderr}");
+}
+
+/// With the `otlp` feature, spans of probes and API requests reach an
+/// OTLP/HTTP collector, and those still buffered at SIGTERM are flushed.
+#[cfg(feature = "otlp")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traces_reach_an_otlp_collector_and_are_flushed_on_sigterm() {
+    let up = Arc::new(AtomicBool::new(true));
+    let target = target(up).await;
+    let posts = Arc::new(Mutex::new(Vec::new()));
+    let collector = receiver(posts.clone()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        format!(
+            "[product]\nname = \"Traced\"\n\n[environments.prod]\nmode = \"staging\"\n\n[environments.prod.monitoring]\n\n[[environments.prod.monitoring.checks]]\nname = \"web\"\nkind = \"http\"\nurl = \"http://{target}/health\"\ninterval = \"300ms\"\n"
+        ),
+    )
+    .expect("write spec");
+    let path = dir.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let endpoint = format!("http://{collector}");
+        // Batches leave only at shutdown: what arrives was flushed.
+        let mut server = start_env(
+            &path,
+            None,
+            &["--otlp-endpoint", &endpoint, "--node", "n1"],
+            &[("OTEL_BSP_SCHEDULE_DELAY", "600000")],
+        );
+        wait_for("a probe to run", 10, || {
+            let (_, body) = http(server.addr, "GET", "/metrics", None, "");
+            body.contains("stagegate_check_up{check=\"prod/web\"} 1")
+                .then_some(())
+        });
+        assert_eq!(http(server.addr, "GET", "/healthz", None, "").0, 200);
+        assert!(posts.lock().expect("posts").is_empty(), "exported early");
+        let pid = server.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let status = server.child.wait().expect("wait");
+        assert!(
+            status.success(),
+            "{:?}",
+            server.log.lock().map(|l| l.join("\n"))
+        );
+        let posts = posts.lock().expect("posts");
+        assert!(!posts.is_empty(), "nothing exported");
+        let (head, body) = &posts[0];
+        assert!(head.starts_with("post /v1/traces "), "{head}");
+        assert!(
+            head.contains("content-type: application/x-protobuf"),
+            "{head}"
+        );
+        let all: String = posts.iter().map(|(_, b)| b.as_str()).collect();
+        for needle in [
+            "stagegate",
+            "probe",
+            "prod/web",
+            "GET /healthz",
+            "service.instance.id",
+            "n1",
+        ] {
+            assert!(
+                all.contains(needle),
+                "no {needle:?} in the export: {body:?}"
+            );
+        }
+    })
+    .await
+    .expect("scenario");
 }

@@ -4,6 +4,7 @@ mod check;
 mod init;
 mod rules;
 mod serve;
+mod telemetry;
 
 use std::io::Write;
 

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use stagegate_server::{Loader, ServerOptions, Snapshot};
 use stagegate_spec::process_env;
 
-use crate::cli::{LogFormat, PromoteArgs, ServeArgs, StoreArgs, TokenCommand};
+use super::telemetry::{self, TraceOptions};
+use crate::cli::{PromoteArgs, ServeArgs, StoreArgs, TokenCommand};
 use crate::load::Loaded;
 use crate::{Failure, Outcome, diagnostics};
 
@@ -61,21 +62,24 @@ fn snapshot(path: &Path) -> Result<Snapshot, (Option<Failure>, String)> {
     })
 }
 
-fn init_logging(format: LogFormat) {
-    let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(
-            anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never,
-        );
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+pub fn serve(args: &ServeArgs) -> Result<Outcome, Failure> {
+    let rt = runtime()?;
+    let traces = TraceOptions {
+        #[cfg(feature = "otlp")]
+        otlp_endpoint: args.otlp_endpoint.clone(),
+        #[cfg(feature = "otlp")]
+        node: args.node.clone(),
+        #[cfg(feature = "otlp")]
+        location: args.location.clone(),
     };
+    let telemetry =
+        telemetry::init(args.log_format, traces, rt.handle()).map_err(Failure::Message)?;
+    let outcome = serve_on(&rt, args);
+    telemetry.shutdown();
+    outcome
 }
 
-pub fn serve(args: &ServeArgs) -> Result<Outcome, Failure> {
-    init_logging(args.log_format);
+fn serve_on(rt: &tokio::runtime::Runtime, args: &ServeArgs) -> Result<Outcome, Failure> {
     let first = match snapshot(&args.spec) {
         Ok(s) => s,
         Err((failure, rendered)) => {
@@ -85,7 +89,6 @@ pub fn serve(args: &ServeArgs) -> Result<Outcome, Failure> {
     };
     let spec_path = args.spec.clone();
     let loader: Loader = Arc::new(move || snapshot(&spec_path).map_err(|(_, text)| text));
-    let rt = runtime()?;
     rt.block_on(async {
         let store = open_store(&args.store).await?;
         let listener = tokio::net::TcpListener::bind(args.listen)
@@ -238,7 +241,7 @@ async fn promote_remote(args: &PromoteArgs, server: &str, token: &str) -> Result
         http::Method::POST,
         &url,
         headers,
-        Some(body),
+        Some(body.into()),
         std::time::Duration::from_secs(30),
     )
     .await
