@@ -12,6 +12,22 @@ use crate::result::{ProbeResult, ProbeStatus, format_ms};
 /// One result as an observation: the summary, then measured facts, phase
 /// timings and the error chain as details.
 pub fn observation(subject: String, r: &ProbeResult) -> Observation {
+    Observation {
+        subject,
+        status: match r.status {
+            ProbeStatus::Pass => Observed::Pass,
+            ProbeStatus::Fail => Observed::Fail,
+            ProbeStatus::Skip => Observed::Skip,
+        },
+        summary: r.summary.clone(),
+        details: details(r),
+    }
+}
+
+/// What a result measured, in order: facts (status code, certificate
+/// expiry, ...), phase timings (`time_connect`, ...), the error chain
+/// (`error`, `caused_by_1`, ...) and retries (`attempts`).
+pub fn details(r: &ProbeResult) -> Vec<(String, String)> {
     let mut details: Vec<(String, String)> = r.facts.clone();
     let t = &r.timings;
     for (name, d) in [
@@ -38,16 +54,7 @@ pub fn observation(subject: String, r: &ProbeResult) -> Observation {
     if r.attempts > 1 {
         details.push(("attempts".to_owned(), r.attempts.to_string()));
     }
-    Observation {
-        subject,
-        status: match r.status {
-            ProbeStatus::Pass => Observed::Pass,
-            ProbeStatus::Fail => Observed::Fail,
-            ProbeStatus::Skip => Observed::Skip,
-        },
-        summary: r.summary.clone(),
-        details,
-    }
+    details
 }
 
 /// Gathers results (in job order) into the evidence the live rules read.

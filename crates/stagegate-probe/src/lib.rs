@@ -31,7 +31,7 @@ pub use database::{DatabaseTarget, Engine as DatabaseEngine, mask_password};
 pub use deadline::Deadline;
 pub use dns::DnsTarget;
 pub use engine::{RunOptions, run, run_one};
-pub use evidence::{evidence, observation};
+pub use evidence::{details, evidence, observation};
 pub use http::{HttpExpect, HttpTarget, request};
 pub use hyper::body::Bytes;
 pub use job::{Job, Subject, Target};

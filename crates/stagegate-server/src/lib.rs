@@ -75,8 +75,18 @@ impl AppState {
         self.outbox_wake.notify_one();
     }
 
-    pub fn flap_state(&self, check: &str) -> Option<stagegate_store::CheckState> {
-        self.flap.lock().ok()?.get(check).cloned()
+    /// Whether the cached flap state of `check` stays as it is after
+    /// `outcome`; false when nothing is cached.
+    pub fn is_steady(
+        &self,
+        check: &str,
+        outcome: stagegate_store::Outcome,
+        thresholds: (u32, u32),
+    ) -> bool {
+        self.flap.lock().ok().is_some_and(|map| {
+            map.get(check)
+                .is_some_and(|s| lifecycle::is_steady(s, outcome, thresholds))
+        })
     }
 
     pub fn remember_flap_state(&self, s: stagegate_store::CheckState) {

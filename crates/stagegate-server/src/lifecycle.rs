@@ -23,32 +23,59 @@ pub struct Change {
     pub state: Option<CheckState>,
 }
 
-/// The flap state after `outcome`, without any I/O: what [`observe`] would
-/// store. Lets the scheduler skip the store when nothing would change.
-pub fn next_state(
-    mut state: CheckState,
+/// Consecutive successes, consecutive failures and status after `outcome`.
+fn step(
+    (mut successes, mut failures, mut status): (u32, u32, CheckStatus),
     outcome: Outcome,
     (failure_threshold, success_threshold): (u32, u32),
-) -> CheckState {
+) -> (u32, u32, CheckStatus) {
     match outcome {
         Outcome::Pass => {
-            state.consecutive_successes =
-                (state.consecutive_successes + 1).min(success_threshold.max(1));
-            state.consecutive_failures = 0;
+            successes = (successes + 1).min(success_threshold.max(1));
+            failures = 0;
         }
         Outcome::Fail => {
-            state.consecutive_failures =
-                (state.consecutive_failures + 1).min(failure_threshold.max(1));
-            state.consecutive_successes = 0;
+            failures = (failures + 1).min(failure_threshold.max(1));
+            successes = 0;
         }
-        Outcome::Skip => return state,
+        Outcome::Skip => return (successes, failures, status),
     }
-    if state.consecutive_failures >= failure_threshold.max(1) {
-        state.status = CheckStatus::Down;
-    } else if state.consecutive_successes >= success_threshold.max(1) {
-        state.status = CheckStatus::Up;
+    if failures >= failure_threshold.max(1) {
+        status = CheckStatus::Down;
+    } else if successes >= success_threshold.max(1) {
+        status = CheckStatus::Up;
     }
+    (successes, failures, status)
+}
+
+/// The flap state after `outcome`, without any I/O: what [`observe`] would
+/// store.
+pub fn next_state(mut state: CheckState, outcome: Outcome, thresholds: (u32, u32)) -> CheckState {
+    (
+        state.consecutive_successes,
+        state.consecutive_failures,
+        state.status,
+    ) = step(
+        (
+            state.consecutive_successes,
+            state.consecutive_failures,
+            state.status,
+        ),
+        outcome,
+        thresholds,
+    );
     state
+}
+
+/// Whether `outcome` leaves `state` as it is (the same confirmed status,
+/// counts at their cap): then the scheduler skips the store entirely.
+pub fn is_steady(state: &CheckState, outcome: Outcome, thresholds: (u32, u32)) -> bool {
+    let now = (
+        state.consecutive_successes,
+        state.consecutive_failures,
+        state.status,
+    );
+    step(now, outcome, thresholds) == now
 }
 
 /// Feeds one outcome of `environment/check` into its flap state.

@@ -79,7 +79,34 @@ pub fn document() -> Value {
             },
             "schemas": {
                 "Report": { "type": "object", "required": ["version", "product", "as_of", "environments"] },
-                "Checks": { "type": "object", "properties": { "checks": { "type": "array" } } },
+                "Result": {
+                    "type": "object",
+                    "required": ["id", "check", "node", "location", "started_at", "outcome", "summary", "evidence"],
+                    "properties": {
+                        "id": { "type": "integer" }, "check": { "type": "string", "description": "ENV/CHECK" },
+                        "node": { "type": "string" }, "location": { "type": "string" },
+                        "started_at": { "type": "integer", "description": "ms since the epoch" },
+                        "outcome": { "enum": ["pass", "fail", "skip"] },
+                        "latency_ms": { "type": ["number", "null"] }, "summary": { "type": "string" },
+                        "evidence": { "type": "object", "additionalProperties": { "type": "string" }, "description": "What was measured: facts (`status`, `cert_not_after`, ...), phase timings (`time_connect`, ...), the error chain (`error`, `caused_by_1`, ...)" }
+                    }
+                },
+                "Check": {
+                    "type": "object",
+                    "required": ["environment", "name", "kind", "status", "uptime", "recent"],
+                    "properties": {
+                        "environment": { "type": "string" }, "name": { "type": "string" }, "kind": { "type": "string" },
+                        "covers": { "type": ["string", "null"] },
+                        "status": { "enum": ["up", "down", "unknown"] },
+                        "uptime": {
+                            "type": "object",
+                            "description": "Percent of passing results, null without results",
+                            "properties": { "24h": { "type": ["number", "null"] }, "7d": { "type": ["number", "null"] }, "30d": { "type": ["number", "null"] } }
+                        },
+                        "recent": { "type": "array", "items": { "$ref": "#/components/schemas/Result" }, "description": "The last 20 results, newest first" }
+                    }
+                },
+                "Checks": { "type": "object", "required": ["checks"], "properties": { "checks": { "type": "array", "items": { "$ref": "#/components/schemas/Check" } } } },
                 "Incident": {
                     "type": "object",
                     "properties": {

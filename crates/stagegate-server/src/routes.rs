@@ -77,6 +77,23 @@ async fn traced(request: axum::extract::Request, next: axum::middleware::Next) -
     response
 }
 
+/// A stored result with its evidence as JSON, not as a string of JSON.
+fn result_json(r: &stagegate_store::StoredResult) -> Value {
+    let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
+    let evidence: Value = serde_json::from_str(&r.evidence).unwrap_or_else(|_| json!({}));
+    // Rows written before evidence became a flat object held the whole
+    // observation, its measurements under `details` as pairs.
+    v["evidence"] = match evidence.get("details").and_then(Value::as_array) {
+        Some(pairs) => pairs
+            .iter()
+            .filter_map(|p| Some((p.get(0)?.as_str()?.to_owned(), p.get(1)?.clone())))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+        None => evidence,
+    };
+    v
+}
+
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({ "error": message.into() }))).into_response()
 }
@@ -337,7 +354,7 @@ async fn checks(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respo
                     "7d": week.percent(),
                     "30d": month.percent(),
                 },
-                "recent": recent,
+                "recent": recent.iter().map(result_json).collect::<Vec<_>>(),
             }));
         }
     }

@@ -441,6 +441,14 @@ grace = "1h"
             let (_, body) = http(addr, "GET", "/api/v1/checks", Some(&viewer), "");
             (json_body(&body)["checks"][0]["status"] == "up").then_some(())
         });
+        let result = wait_for("a stored result", 10, || {
+            let (_, body) = http(addr, "GET", "/api/v1/checks", Some(&viewer), "");
+            let result = json_body(&body)["checks"][0]["recent"][0].clone();
+            (!result.is_null()).then_some(result)
+        });
+        assert_eq!(result["outcome"], "pass", "{result}");
+        assert_eq!(result["evidence"]["status"], "200", "{result}");
+        assert!(result["evidence"]["time_total"].is_string(), "{result}");
         up.store(false, Ordering::SeqCst);
         let (head, body) = wait_for("incident.opened", 20, || {
             seen.lock()

@@ -1,8 +1,8 @@
 //! Logs on stderr and, with the `otlp` feature, traces to an OpenTelemetry
 //! collector.
 //!
-//! Spans are opened for each probe run, each notification delivery (INFO)
-//! and each API request (DEBUG). Logs show INFO and above, so request
+//! Spans are opened for each notification delivery (INFO), each probe run
+//! and each API request (DEBUG). Logs show INFO and above, so the frequent
 //! spans cost nothing unless traces are exported.
 
 use tracing_subscriber::Layer;
