@@ -60,6 +60,8 @@ pub struct AppState {
     flap: std::sync::Mutex<std::collections::HashMap<String, stagegate_store::CheckState>>,
     /// Wakes the delivery loop as soon as something was queued.
     outbox_wake: tokio::sync::Notify,
+    /// The runtime the scheduling loop and its probes run on.
+    probes: tokio::runtime::Handle,
 }
 
 impl AppState {
@@ -164,6 +166,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let cx = stagegate_probe::Context::system().map_err(std::io::Error::other)?;
+    let probe_thread = scheduler::ProbeThread::start()?;
     let snapshot = Arc::new(snapshot);
     let (ping_writer, ping_task) = {
         let store = store.clone();
@@ -196,6 +199,7 @@ pub async fn serve(
         results: result_writer,
         flap: Default::default(),
         outbox_wake: tokio::sync::Notify::new(),
+        probes: probe_thread.handle(),
     });
     let mut tasks = scheduler::spawn_checks(state.clone(), snapshot);
     let background = scheduler::spawn_background(
