@@ -5,23 +5,35 @@
 
 use std::future::Future;
 
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 /// Items written per transaction at most.
 const BATCH: usize = 512;
 
-type Pending<T> = (T, oneshot::Sender<Result<(), String>>);
+type Done = oneshot::Sender<Result<(), String>>;
+
+enum Msg<T> {
+    /// An item to write, and who hears the outcome.
+    Item(T, Done),
+    /// Write what came before now; answered once it is committed.
+    Flush(Done),
+}
 
 #[derive(Debug)]
 pub struct GroupCommit<T> {
-    tx: mpsc::Sender<Pending<T>>,
+    tx: mpsc::Sender<Msg<T>>,
+    /// Cuts a linger short when a flush is queued.
+    flushing: Arc<Notify>,
 }
 
 impl<T> Clone for GroupCommit<T> {
     fn clone(&self) -> Self {
         GroupCommit {
             tx: self.tx.clone(),
+            flushing: self.flushing.clone(),
         }
     }
 }
@@ -36,35 +48,52 @@ impl<T: Send + 'static> GroupCommit<T> {
         F: Fn(Vec<T>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), String>> + Send,
     {
-        let (tx, mut rx) = mpsc::channel::<Pending<T>>(BATCH * 4);
+        let (tx, mut rx) = mpsc::channel::<Msg<T>>(BATCH * 4);
+        let flushing = Arc::new(Notify::new());
+        let woken = flushing.clone();
         let task = tokio::spawn(async move {
             let mut waiting = Vec::with_capacity(BATCH);
             let mut items = Vec::with_capacity(BATCH);
-            while let Some((item, done)) = rx.recv().await {
-                items.push(item);
-                waiting.push(done);
-                if !linger.is_zero() {
-                    tokio::time::sleep(linger).await;
+            let mut flushes = Vec::new();
+            while let Some(first) = rx.recv().await {
+                match first {
+                    Msg::Item(item, done) => {
+                        items.push(item);
+                        waiting.push(done);
+                        if !linger.is_zero() {
+                            tokio::select! {
+                                _ = tokio::time::sleep(linger) => {}
+                                _ = woken.notified() => {}
+                            }
+                        }
+                    }
+                    Msg::Flush(done) => flushes.push(done),
                 }
-                while items.len() < BATCH {
+                // A flush ends the batch: everything queued before it is in.
+                while items.len() < BATCH && flushes.is_empty() {
                     match rx.try_recv() {
-                        Ok((item, done)) => {
+                        Ok(Msg::Item(item, done)) => {
                             items.push(item);
                             waiting.push(done);
                         }
+                        Ok(Msg::Flush(done)) => flushes.push(done),
                         Err(_) => break,
                     }
                 }
-                let result = write(std::mem::take(&mut items)).await;
+                let result = if items.is_empty() {
+                    Ok(())
+                } else {
+                    write(std::mem::take(&mut items)).await
+                };
                 if let Err(e) = &result {
                     tracing::error!(error = %e, items = waiting.len(), "a group commit failed");
                 }
-                for done in waiting.drain(..) {
+                for done in waiting.drain(..).chain(flushes.drain(..)) {
                     let _ = done.send(result.clone());
                 }
             }
         });
-        (GroupCommit { tx }, task)
+        (GroupCommit { tx, flushing }, task)
     }
 
     /// Queues the item without waiting for its commit (failures are logged
@@ -72,7 +101,7 @@ impl<T: Send + 'static> GroupCommit<T> {
     pub async fn submit(&self, item: T) -> Result<(), String> {
         let (done, _ignored) = oneshot::channel();
         self.tx
-            .send((item, done))
+            .send(Msg::Item(item, done))
             .await
             .map_err(|_| "the writer has stopped".to_owned())
     }
@@ -81,10 +110,60 @@ impl<T: Send + 'static> GroupCommit<T> {
     pub async fn record(&self, item: T) -> Result<(), String> {
         let (done, wait) = oneshot::channel();
         self.tx
-            .send((item, done))
+            .send(Msg::Item(item, done))
             .await
             .map_err(|_| "the writer has stopped".to_owned())?;
         wait.await
             .map_err(|_| "the writer has stopped".to_owned())?
+    }
+
+    /// Resolves once everything queued before the call is committed (or
+    /// its commit failed, which is the error).
+    pub async fn flush(&self) -> Result<(), String> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .send(Msg::Flush(done))
+            .await
+            .map_err(|_| "the writer has stopped".to_owned())?;
+        self.flushing.notify_one();
+        wait.await
+            .map_err(|_| "the writer has stopped".to_owned())?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::GroupCommit;
+
+    #[tokio::test]
+    async fn flush_writes_what_was_queued_without_waiting_out_the_linger() {
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let sink = written.clone();
+        let (writer, _task) =
+            GroupCommit::spawn(Duration::from_secs(3600), move |batch: Vec<u32>| {
+                let sink = sink.clone();
+                async move {
+                    sink.lock().map_err(|e| e.to_string())?.push(batch);
+                    Ok(())
+                }
+            });
+        // The first item starts an hour-long linger; a flush queued behind
+        // the others must still see all three written.
+        let first = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.submit(1).await }
+        });
+        first.await.expect("join").expect("submit");
+        writer.submit(2).await.expect("submit");
+        writer.submit(3).await.expect("submit");
+        tokio::time::timeout(Duration::from_secs(10), writer.flush())
+            .await
+            .expect("the flush cut the linger short")
+            .expect("flush");
+        let all: Vec<u32> = written.lock().expect("lock").concat();
+        assert_eq!(all, [1, 2, 3]);
     }
 }

@@ -252,6 +252,11 @@ pub async fn serve(
     .await;
     reloader.abort();
     background.abort();
+    // No run starts or finishes after this; what finished is written.
+    probe_thread.shutdown().await;
+    if let Err(e) = state.results.flush().await {
+        tracing::error!(error = %e, "results queued at shutdown were not written");
+    }
     ping_task.abort();
     result_task.abort();
     served

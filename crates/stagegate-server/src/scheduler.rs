@@ -185,6 +185,7 @@ pub fn spawn_checks(state: Arc<AppState>, snapshot: Arc<Snapshot>) -> Vec<JoinHa
 pub struct ProbeThread {
     handle: tokio::runtime::Handle,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    stopped: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 impl ProbeThread {
@@ -193,19 +194,33 @@ impl ProbeThread {
             .enable_all()
             .build()?;
         let handle = rt.handle().clone();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (done, stopped) = tokio::sync::oneshot::channel::<()>();
         std::thread::Builder::new()
             .name("stagegate-probes".to_owned())
             .spawn(move || {
                 rt.block_on(async {
-                    let _ = stopped.await;
+                    let _ = stop_rx.await;
                 });
-                // Dropping the runtime here cancels the loop and its runs.
+                // Dropping the runtime cancels the loop and its runs.
+                drop(rt);
+                let _ = done.send(());
             })?;
         Ok(ProbeThread {
             handle,
             stop: Some(stop),
+            stopped: Some(stopped),
         })
+    }
+
+    /// Stops the loop and its runs; resolves once none can do anything more.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(stopped) = self.stopped.take() {
+            let _ = stopped.await;
+        }
     }
 
     pub fn handle(&self) -> tokio::runtime::Handle {
