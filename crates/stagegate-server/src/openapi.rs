@@ -12,25 +12,46 @@ fn op(summary: &str, role: Option<&str>, responses: Value) -> Value {
     o
 }
 
+fn error_response(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+}
+
+/// 200 with `schema`, and the errors every authenticated call can meet.
 fn ok(schema: &str) -> Value {
     json!({
         "200": { "description": "OK", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } },
         "401": { "$ref": "#/components/responses/Unauthorized" },
-        "403": { "$ref": "#/components/responses/Forbidden" }
+        "403": { "$ref": "#/components/responses/Forbidden" },
+        "503": { "$ref": "#/components/responses/Unavailable" }
     })
 }
 
+/// `ok(schema)` plus the answers of calls naming something by id.
+fn ok_or(schema: &str, extra: &[(&str, &str)]) -> Value {
+    let mut responses = ok(schema);
+    for (code, description) in extra {
+        responses[*code] = error_response(description);
+    }
+    responses
+}
+
 fn id_param() -> Value {
-    json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }])
+    json!([{ "name": "id", "in": "path", "required": true, "description": "The incident number", "schema": { "type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX } }])
 }
 
 fn env_param() -> Value {
-    json!([{ "name": "env", "in": "path", "required": true, "schema": { "type": "string" } }])
+    json!([{ "name": "env", "in": "path", "required": true, "description": "An environment of the spec", "schema": { "type": "string" } }])
+}
+
+fn token_param() -> Value {
+    json!({ "name": "token", "in": "path", "required": true, "description": "The heartbeat's ping token (its only credential)", "schema": { "type": "string" } })
 }
 
 pub fn document() -> Value {
-    let ping_ok = json!({ "200": { "description": "Recorded", "content": { "text/plain": { "schema": { "type": "string" } } } }, "404": { "description": "Unknown token" }, "413": { "description": "Body larger than 64 KiB" } });
-    let ping = |summary: &str| json!({ "get": op(summary, None, ping_ok.clone()), "post": op(summary, None, ping_ok.clone()) });
+    let ping_ok = json!({ "200": { "description": "Recorded", "content": { "text/plain": { "schema": { "type": "string" } } } }, "404": { "description": "Unknown token, or an action other than start, fail, log or an exit status 0-255" }, "413": { "description": "Body larger than 64 KiB" } });
+    let ping = |summary: &str| json!({ "parameters": [token_param()], "get": op(summary, None, ping_ok.clone()), "post": op(summary, None, ping_ok.clone()) });
+    let mut exit_code = ping("Heartbeat with an exit status (0 = success)");
+    exit_code["parameters"] = json!([token_param(), { "name": "exit_code", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 0, "maximum": 255 } }]);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -45,17 +66,17 @@ pub fn document() -> Value {
             "/ping/{token}/start": ping("Heartbeat start"),
             "/ping/{token}/fail": ping("Heartbeat failure"),
             "/ping/{token}/log": ping("Heartbeat log entry (changes no state)"),
-            "/ping/{token}/{exit_code}": ping("Heartbeat with an exit status (0 = success)"),
+            "/ping/{token}/{exit_code}": exit_code,
             "/api/v1/openapi.json": { "get": op("This document", None, json!({ "200": { "description": "OpenAPI 3.1" } })) },
             "/api/v1/environments": { "get": op("The check report with each environment's live state", Some("viewer"), ok("Report")) },
             "/api/v1/checks": { "get": op("Checks with status, uptime over 24 h / 7 d / 30 d and recent results", Some("viewer"), ok("Checks")) },
             "/api/v1/incidents": { "get": op("Open and recent incidents", Some("viewer"), ok("Incidents")) },
-            "/api/v1/incidents/{id}/acknowledge": { "post": { "parameters": id_param(), "summary": "Acknowledge an open incident", "security": [{ "bearer": [] }], "description": "Needs the `operator` role.", "responses": ok("Incident") } },
-            "/api/v1/incidents/{id}/resolve": { "post": { "parameters": id_param(), "summary": "Resolve an incident (notifies)", "security": [{ "bearer": [] }], "description": "Needs the `operator` role.", "responses": ok("Incident") } },
+            "/api/v1/incidents/{id}/acknowledge": { "post": { "parameters": id_param(), "summary": "Acknowledge an open incident", "security": [{ "bearer": [] }], "description": "Needs the `operator` role.", "responses": ok_or("Incident", &[("400", "`id` is not an incident number"), ("404", "No such incident")]) } },
+            "/api/v1/incidents/{id}/resolve": { "post": { "parameters": id_param(), "summary": "Resolve an incident (notifies)", "security": [{ "bearer": [] }], "description": "Needs the `operator` role.", "responses": ok_or("Incident", &[("400", "`id` is not an incident number"), ("404", "No such incident")]) } },
             "/api/v1/deliveries": { "get": op("The notification delivery log", Some("viewer"), ok("Deliveries")) },
             "/api/v1/promotions": { "get": op("Every promotion record", Some("viewer"), ok("Promotions")) },
             "/api/v1/environments/{env}/promotions": {
-                "get": { "parameters": env_param(), "summary": "Promotion records of an environment", "security": [{ "bearer": [] }], "responses": ok("Promotions") },
+                "get": { "parameters": env_param(), "summary": "Promotion records of an environment", "security": [{ "bearer": [] }], "responses": ok_or("Promotions", &[("404", "No such environment")]) },
                 "post": {
                     "parameters": env_param(),
                     "summary": "Promote: refused (409) while the plan to the target mode is blocked, else recorded",
@@ -64,9 +85,14 @@ pub fn document() -> Value {
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PromotionRequest" } } } },
                     "responses": {
                         "201": { "description": "Recorded", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Promotion" } } } },
-                        "400": { "description": "Malformed request; the error names the field" },
-                        "404": { "description": "No such environment" },
-                        "409": { "description": "The plan is blocked; the failing rules are listed" }
+                        "400": error_response("Malformed request; the error names the field"),
+                        "401": { "$ref": "#/components/responses/Unauthorized" },
+                        "403": { "$ref": "#/components/responses/Forbidden" },
+                        "404": error_response("No such environment"),
+                        "409": error_response("The plan is blocked; the failing rules are listed"),
+                        "413": error_response("Body larger than 64 KiB"),
+                        "415": error_response("The body is not `application/json`"),
+                        "503": { "$ref": "#/components/responses/Unavailable" }
                     }
                 }
             }
@@ -74,10 +100,12 @@ pub fn document() -> Value {
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "A token from `stagegate token create`." } },
             "responses": {
-                "Unauthorized": { "description": "Missing or invalid bearer token" },
-                "Forbidden": { "description": "The token's role is not enough" }
+                "Unauthorized": error_response("Missing or invalid bearer token"),
+                "Forbidden": error_response("The token's role is not enough"),
+                "Unavailable": error_response("The store is unavailable")
             },
             "schemas": {
+                "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" } } },
                 "Report": { "type": "object", "required": ["version", "product", "as_of", "environments"] },
                 "Result": {
                     "type": "object",
@@ -118,7 +146,7 @@ pub fn document() -> Value {
                 },
                 "Incidents": { "type": "object", "properties": { "incidents": { "type": "array", "items": { "$ref": "#/components/schemas/Incident" } } } },
                 "Deliveries": { "type": "object", "properties": { "deliveries": { "type": "array" } } },
-                "PromotionRequest": { "type": "object", "required": ["to"], "properties": { "to": { "enum": ["development", "staging", "soft-launch", "production"] } } },
+                "PromotionRequest": { "type": "object", "required": ["to"], "additionalProperties": false, "properties": { "to": { "enum": ["development", "staging", "soft-launch", "production"] } } },
                 "Promotion": {
                     "type": "object",
                     "properties": {
