@@ -474,6 +474,9 @@ pub fn spawn_background(state: Arc<AppState>, h: Housekeeping) -> JoinHandle<()>
                     ),
                     Err(e) => tracing::error!(error = %e, "pruning failed"),
                 }
+                if let Err(e) = state.store.prune_sessions(now_ms()).await {
+                    tracing::error!(error = %e, "pruning expired sessions failed");
+                }
             }
             while outbox::drain_once(state.store.as_ref(), &snapshot, &state.cx).await > 0 {}
             if let Ok(depth) = state.store.outbox_depth().await {

@@ -131,6 +131,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn tokens(&self) -> Result<Vec<TokenRecord>>;
     async fn revoke_token(&self, prefix: &str, at: Millis) -> Result<bool>;
 
+    // --- dashboard sessions --------------------------------------------------
+    async fn create_session(&self, s: &NewSession, at: Millis) -> Result<()>;
+    /// The session with this hash, if it has not expired by `now` and its
+    /// token is not revoked.
+    async fn session(&self, hash: &str, now: Millis) -> Result<Option<SessionRecord>>;
+    async fn delete_session(&self, hash: &str) -> Result<bool>;
+    /// Forgets sessions expired by `now`; returns how many.
+    async fn prune_sessions(&self, now: Millis) -> Result<u64>;
+
     // --- promotions --------------------------------------------------------
     async fn record_promotion(&self, p: &NewPromotion, at: Millis) -> Result<Promotion>;
     /// Newest first; every environment when `None`.

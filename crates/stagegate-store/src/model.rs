@@ -210,6 +210,27 @@ pub struct TokenRecord {
     pub revoked_at: Option<Millis>,
 }
 
+/// A dashboard session to store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSession {
+    /// SHA-256 of the session cookie, hex.
+    pub hash: String,
+    /// The token the session was opened with.
+    pub token_prefix: String,
+    /// The anti-forgery token forms must echo.
+    pub csrf: String,
+    pub expires_at: Millis,
+}
+
+/// A live session and the token behind it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub token: TokenRecord,
+    pub csrf: String,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewPromotion {
     pub environment: String,

@@ -689,6 +689,58 @@ macro_rules! store_impl {
                 Ok(done.rows_affected() > 0)
             }
 
+            async fn create_session(&self, s: &NewSession, at: Millis) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (hash, token_prefix, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&s.hash)
+                .bind(&s.token_prefix)
+                .bind(&s.csrf)
+                .bind(at)
+                .bind(s.expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn session(&self, hash: &str, now: Millis) -> Result<Option<SessionRecord>> {
+                let row = sqlx::query(
+                    "SELECT t.*, s.csrf, s.created_at AS session_created_at, s.expires_at \
+                     FROM sessions s JOIN tokens t ON t.prefix = s.token_prefix \
+                     WHERE s.hash = $1 AND s.expires_at > $2 AND t.revoked_at IS NULL",
+                )
+                .bind(hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref()
+                    .map(|row| {
+                        Ok(SessionRecord {
+                            token: Self::token_row(row)?,
+                            csrf: row.try_get("csrf")?,
+                            created_at: row.try_get("session_created_at")?,
+                            expires_at: row.try_get("expires_at")?,
+                        })
+                    })
+                    .transpose()
+            }
+
+            async fn delete_session(&self, hash: &str) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM sessions WHERE hash = $1")
+                    .bind(hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn prune_sessions(&self, now: Millis) -> Result<u64> {
+                let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
             async fn record_promotion(&self, p: &NewPromotion, at: Millis) -> Result<Promotion> {
                 let row = sqlx::query(
                     "INSERT INTO promotions (environment, from_mode, to_mode, promoted_by, promoted_at, digest, report) \

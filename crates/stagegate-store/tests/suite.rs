@@ -491,6 +491,63 @@ async fn tokens_and_promotions(s: &dyn Store) {
 }
 both!(tokens_and_promotions_on_both, tokens_and_promotions);
 
+async fn sessions_follow_their_token(s: &dyn Store) {
+    for (prefix, name) in [("sg_s1", "alice"), ("sg_s2", "bob")] {
+        s.create_token(
+            &NewToken {
+                prefix: prefix.into(),
+                hash: "e".repeat(64),
+                role: Role::Viewer,
+                name: name.into(),
+            },
+            T0,
+        )
+        .await
+        .expect("token");
+    }
+    let session = |hash: &str, prefix: &str, expires_at| NewSession {
+        hash: hash.into(),
+        token_prefix: prefix.into(),
+        csrf: format!("csrf-{hash}"),
+        expires_at,
+    };
+    s.create_session(&session("h1", "sg_s1", T0 + 100), T0)
+        .await
+        .expect("session");
+    s.create_session(&session("h2", "sg_s2", T0 + 100), T0)
+        .await
+        .expect("session");
+    s.create_session(&session("h3", "sg_s1", T0 + 10), T0)
+        .await
+        .expect("session");
+    let got = s.session("h1", T0 + 1).await.expect("read").expect("live");
+    assert_eq!(
+        (got.token.name.as_str(), got.token.role, got.csrf.as_str()),
+        ("alice", Role::Viewer, "csrf-h1")
+    );
+    assert_eq!((got.created_at, got.expires_at), (T0, T0 + 100));
+    assert!(
+        s.session("h1", T0 + 100).await.expect("read").is_none(),
+        "expired"
+    );
+    assert!(s.session("nope", T0).await.expect("read").is_none());
+    // Revoking the token ends its sessions.
+    s.revoke_token("sg_s2", T0 + 2).await.expect("revoke");
+    assert!(s.session("h2", T0 + 3).await.expect("read").is_none());
+    assert!(s.delete_session("h1").await.expect("logout"));
+    assert!(!s.delete_session("h1").await.expect("logout twice"));
+    assert!(s.session("h1", T0 + 3).await.expect("read").is_none());
+    assert_eq!(
+        s.prune_sessions(T0 + 50).await.expect("prune"),
+        1,
+        "h3 only"
+    );
+}
+both!(
+    sessions_follow_their_token_on_both,
+    sessions_follow_their_token
+);
+
 #[tokio::test]
 async fn migrations_run_once_and_refuse_a_newer_schema() {
     let dir = tempfile::tempdir().expect("tempdir");
