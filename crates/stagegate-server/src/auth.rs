@@ -20,6 +20,24 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
 }
 
+/// `n` random bytes as hex.
+pub fn random_hex(n: usize) -> Result<String, stagegate_store::StoreError> {
+    let mut bytes = vec![0u8; n];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| stagegate_store::StoreError::Corrupt {
+            what: "random source",
+            value: "unavailable".into(),
+        })?;
+    Ok(hex(&bytes))
+}
+
+/// Equal without telling how much of it matched.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    #[allow(deprecated)]
+    ring::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
+}
+
 /// Creates and stores a token; the returned secret is never stored.
 pub async fn create_token(
     store: &dyn Store,
@@ -65,7 +83,7 @@ pub enum Denied {
     Forbidden,
 }
 
-fn rank(role: Role) -> u8 {
+pub fn rank(role: Role) -> u8 {
     match role {
         Role::Viewer => 0,
         Role::Operator => 1,
@@ -93,11 +111,7 @@ pub async fn authorize(
         .ok()
         .flatten()
         .ok_or(Denied::Unauthenticated)?;
-    let given = sha256_hex(token.as_bytes());
-    #[allow(deprecated)]
-    let same =
-        ring::constant_time::verify_slices_are_equal(given.as_bytes(), record.hash.as_bytes())
-            .is_ok();
+    let same = same_secret(&sha256_hex(token.as_bytes()), &record.hash);
     if !same || record.revoked_at.is_some() {
         return Err(Denied::Unauthenticated);
     }

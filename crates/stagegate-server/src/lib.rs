@@ -8,6 +8,7 @@
 
 mod auth;
 mod batch;
+mod dashboard;
 mod email;
 mod heartbeat;
 mod lifecycle;

@@ -50,6 +50,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v1/environments/{env}/promotions",
             get(env_promotions).post(create_promotion),
         )
+        .merge(crate::dashboard::router())
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(axum::middleware::from_fn(traced))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

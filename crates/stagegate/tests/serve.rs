@@ -1349,3 +1349,159 @@ async fn traces_reach_an_otlp_collector_and_are_flushed_on_sigterm() {
     .await
     .expect("scenario");
 }
+
+/// One raw HTTP exchange: (status, lower-cased head, body).
+fn exchange(addr: SocketAddr, request: &str) -> (u16, String, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s.write_all(request.as_bytes()).expect("write");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_ascii_lowercase(), body.to_owned())
+}
+
+fn get_with(addr: SocketAddr, path: &str, extra: &str) -> (u16, String, String) {
+    exchange(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\n{extra}connection: close\r\n\r\n"),
+    )
+}
+
+fn post_form(addr: SocketAddr, path: &str, extra: &str, form: &str) -> (u16, String, String) {
+    exchange(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nhost: {addr}\r\n{extra}content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{form}",
+            form.len()
+        ),
+    )
+}
+
+/// `name=value` of a Set-Cookie header in a lower-cased head.
+fn set_cookie(head: &str, name: &str) -> Option<String> {
+    head.lines()
+        .filter_map(|l| l.strip_prefix("set-cookie: "))
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+/// The value of a hidden `csrf` input.
+fn csrf_field(body: &str) -> String {
+    body.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("csrf field")
+        .to_owned()
+}
+
+/// The dashboard: redirected to sign in, a token exchanged for an
+/// HttpOnly SameSite=Strict session cookie behind an anti-forgery check,
+/// the overview with the environment on its rollout stage, sign-out that
+/// needs the session's anti-forgery token and ends the session.
+#[test]
+fn dashboard_sign_in_overview_and_sign_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        "[product]\nname = \"Dash & Co\"\n\n[environments.shop-staging]\nmode = \"staging\"\n\n[environments.shop-dev]\nmode = \"development\"\n",
+    )
+    .expect("write spec");
+    let server = start(dir.path(), None);
+    let viewer = token(dir.path(), None, "viewer", "dana");
+    let addr = server.addr;
+
+    let (status, head, _) = get_with(addr, "/", "");
+    assert_eq!(status, 303, "{head}");
+    assert!(head.contains("location: /login"), "{head}");
+
+    let (status, head, body) = get_with(addr, "/login", "");
+    assert_eq!(status, 200, "{head}");
+    assert!(
+        head.contains("content-security-policy: default-src 'self'"),
+        "{head}"
+    );
+    let login_cookie = set_cookie(&head, "sg_login").expect("login cookie");
+    assert!(
+        login_cookie.contains("httponly") && login_cookie.contains("samesite=strict"),
+        "{login_cookie}"
+    );
+    let csrf = csrf_field(&body);
+    let cookie = format!("cookie: sg_login={csrf}\r\n");
+
+    // A forged form (no matching cookie) and a bad token are refused.
+    let (status, _, _) = post_form(addr, "/login", "", &format!("token={viewer}&csrf={csrf}"));
+    assert_eq!(status, 403);
+    let (status, _, body) = post_form(
+        addr,
+        "/login",
+        &cookie,
+        &format!("token=sg_nope_00&csrf={csrf}"),
+    );
+    assert_eq!(status, 401);
+    assert!(body.contains("That token is not valid"), "{body}");
+
+    let (status, head, _) = post_form(
+        addr,
+        "/login",
+        &cookie,
+        &format!("token={viewer}&csrf={csrf}"),
+    );
+    assert_eq!(status, 303, "{head}");
+    let session = set_cookie(&head, "sg_session").expect("session cookie");
+    assert!(
+        session.contains("httponly") && session.contains("samesite=strict"),
+        "{session}"
+    );
+    assert!(
+        !session.contains(&viewer.to_ascii_lowercase()),
+        "the token is not the cookie"
+    );
+    let value = session
+        .split(';')
+        .next()
+        .and_then(|kv| kv.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .expect("value");
+    // Cookie values are hex: lower-casing the head kept them intact.
+    let session_cookie = format!("cookie: sg_session={value}\r\n");
+
+    let (status, _, body) = get_with(addr, "/", &session_cookie);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("Dash &#38; Co"),
+        "escaped product name: {body}"
+    );
+    assert!(body.contains("<h2>Staging</h2>"), "{body}");
+    assert!(body.contains("<h3>shop-staging</h3>"), "{body}");
+    assert!(body.contains("dana (viewer)"), "{body}");
+    let logout_csrf = csrf_field(&body);
+
+    // The API token works as a bearer too.
+    let (status, _, _) = get_with(addr, "/", &format!("authorization: Bearer {viewer}\r\n"));
+    assert_eq!(status, 200);
+    let (status, head, body) = get_with(addr, "/assets/style.css", "");
+    assert_eq!(status, 200);
+    assert!(head.contains("content-type: text/css"), "{head}");
+    assert!(body.contains("prefers-color-scheme: dark"));
+
+    // Sign-out needs the session's anti-forgery token.
+    let (status, _, _) = post_form(addr, "/logout", &session_cookie, "csrf=forged");
+    assert_eq!(status, 403);
+    let (status, head, _) = post_form(
+        addr,
+        "/logout",
+        &session_cookie,
+        &format!("csrf={logout_csrf}"),
+    );
+    assert_eq!(status, 303, "{head}");
+    assert!(head.contains("location: /login"), "{head}");
+    let (status, _, _) = get_with(addr, "/", &session_cookie);
+    assert_eq!(status, 303, "the session is gone");
+}

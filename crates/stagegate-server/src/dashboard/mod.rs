@@ -1,0 +1,195 @@
+//! The web dashboard at `/`: server-rendered HTML (templates compiled into
+//! the binary), a stylesheet and a little script, nothing fetched from
+//! elsewhere. Every page is complete without JavaScript; the script only
+//! refreshes it in place.
+
+mod overview;
+mod session;
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{random_hex, same_secret, sha256_hex};
+use session::{COOKIE, LOGIN_COOKIE, LoginError, Viewer};
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(overview::page))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route("/assets/style.css", get(style))
+        .route("/assets/app.js", get(script))
+}
+
+const STYLE: &str = include_str!("../../assets/style.css");
+const SCRIPT: &str = include_str!("../../assets/app.js");
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn style() -> Response {
+    asset("text/css; charset=utf-8", STYLE)
+}
+
+async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", SCRIPT)
+}
+
+/// Renders a page with the headers every dashboard page carries: no
+/// caching of private data, no framing, no scripts or styles but ours.
+fn html(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(body) => (
+            status,
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+                (header::X_FRAME_OPTIONS, "DENY"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                (header::REFERRER_POLICY, "same-origin"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render a dashboard page");
+            (StatusCode::INTERNAL_SERVER_ERROR, "cannot render this page").into_response()
+        }
+    }
+}
+
+/// The viewer, or a redirect to the login form.
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Response> {
+    session::viewer(state, headers)
+        .await
+        .ok_or_else(|| Redirect::to("/login").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    error: Option<&'static str>,
+}
+
+/// The form, with a fresh double-submit token in a cookie and the form.
+fn login_page(headers: &HeaderMap, status: StatusCode, error: Option<LoginError>) -> Response {
+    let Ok(csrf) = random_hex(16) else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "no random source").into_response();
+    };
+    let mut response = html(
+        status,
+        &LoginPage {
+            csrf: csrf.clone(),
+            error: error.map(LoginError::message),
+        },
+    );
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        session::set_cookie(headers, LOGIN_COOKIE, &csrf, 3600),
+    );
+    response
+}
+
+async fn login_form(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if session::viewer(&state, &headers).await.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    login_page(&headers, StatusCode::OK, None)
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    token: String,
+    csrf: String,
+}
+
+async fn login(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let expected = session::cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !same_secret(expected, &form.csrf) {
+        return login_page(&headers, StatusCode::FORBIDDEN, Some(LoginError::Expired));
+    }
+    match session::login(&state, &form.token).await {
+        Ok(secret) => {
+            let mut response = Redirect::to("/").into_response();
+            let h = response.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                session::set_cookie(&headers, COOKIE, &secret, session::LIFETIME_S),
+            );
+            h.append(
+                header::SET_COOKIE,
+                session::set_cookie(&headers, LOGIN_COOKIE, "", 0),
+            );
+            response
+        }
+        Err(e) => {
+            let status = match e {
+                LoginError::Store => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            login_page(&headers, status, Some(e))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    csrf: Option<String>,
+}
+
+async fn logout(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let viewer = match signed_in(&state, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if !viewer.csrf_ok(form.csrf.as_deref()) {
+        return (
+            StatusCode::FORBIDDEN,
+            "the form's anti-forgery token is missing or stale",
+        )
+            .into_response();
+    }
+    if let Some(value) = session::cookie(&headers, COOKIE)
+        && let Err(e) = state
+            .store
+            .delete_session(&sha256_hex(value.as_bytes()))
+            .await
+    {
+        tracing::error!(error = %e, "cannot end a session");
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        session::set_cookie(&headers, COOKIE, "", 0),
+    );
+    response
+}

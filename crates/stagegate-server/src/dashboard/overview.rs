@@ -1,0 +1,221 @@
+//! The overview: every environment as a card on the rollout path, with its
+//! verdict, the highest mode it qualifies for, live state, open incidents
+//! and backup monitoring.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use stagegate_rules::{Status, Verdict};
+use stagegate_spec::{Date, Mode};
+use stagegate_store::{CheckStatus, now_ms};
+
+use super::{html, signed_in};
+use crate::AppState;
+use crate::snapshot::check_key;
+
+const PATH: [Mode; 4] = [
+    Mode::Development,
+    Mode::Staging,
+    Mode::SoftLaunch,
+    Mode::Production,
+];
+
+struct Card {
+    name: String,
+    verdict: &'static str,
+    fails: usize,
+    warns: usize,
+    achieved: Option<&'static str>,
+    checks: usize,
+    up: usize,
+    down: usize,
+    unknown: usize,
+    incidents: usize,
+    backup: String,
+}
+
+struct Column {
+    label: &'static str,
+    cards: Vec<Card>,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct Overview {
+    product: String,
+    who: String,
+    role: &'static str,
+    csrf: String,
+    open_incidents: usize,
+    updated: String,
+    columns: Vec<Column>,
+}
+
+pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let viewer = match signed_in(&state, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let snapshot = state.snapshot();
+    let now = now_ms();
+    let (states, incidents) = match (
+        state.store.check_states().await,
+        state.store.incidents(now, 10_000).await,
+    ) {
+        (Ok(s), Ok(i)) => (s, i),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "overview: the store is unavailable");
+            return super::html(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &Unavailable {
+                    message: "The store is unavailable; this page will work again once it is back.",
+                },
+            );
+        }
+    };
+    let states: HashMap<&str, CheckStatus> = states
+        .iter()
+        .map(|s| (s.check.as_str(), s.status))
+        .collect();
+    let mut open: HashMap<&str, usize> = HashMap::new();
+    for i in incidents.iter().filter(|i| i.resolved_at.is_none()) {
+        *open.entry(i.environment.as_str()).or_default() += 1;
+    }
+    let as_of = Date::today_utc();
+    let mut columns: Vec<Column> = PATH
+        .iter()
+        .map(|m| Column {
+            label: title(*m),
+            cards: Vec::new(),
+        })
+        .collect();
+    for env in &snapshot.spec.environments {
+        let own = stagegate_rules::evaluate_environment(
+            &snapshot.spec,
+            env,
+            env.mode.value,
+            as_of,
+            &snapshot.files,
+            None,
+        );
+        // The highest mode whose requirements all hold.
+        let achieved = PATH
+            .iter()
+            .rev()
+            .find(|&&m| {
+                m == env.mode.value && own.verdict() == Verdict::Ready
+                    || m != env.mode.value
+                        && stagegate_rules::evaluate_environment(
+                            &snapshot.spec,
+                            env,
+                            m,
+                            as_of,
+                            &snapshot.files,
+                            None,
+                        )
+                        .verdict()
+                            == Verdict::Ready
+            })
+            .map(|m| m.label());
+        let checks = env.monitoring.iter().flat_map(|m| &m.checks);
+        let mut card = Card {
+            name: env.name.value.clone(),
+            verdict: own.verdict().as_str(),
+            fails: own
+                .findings
+                .iter()
+                .filter(|f| f.status == Status::Fail)
+                .count(),
+            warns: own
+                .findings
+                .iter()
+                .filter(|f| f.status == Status::Warn)
+                .count(),
+            achieved,
+            checks: 0,
+            up: 0,
+            down: 0,
+            unknown: 0,
+            incidents: open.get(env.name.value.as_str()).copied().unwrap_or(0),
+            backup: String::new(),
+        };
+        let mut backups = Vec::new();
+        for c in checks {
+            let key = check_key(&env.name.value, &c.name.value);
+            let status = states
+                .get(key.as_str())
+                .copied()
+                .unwrap_or(CheckStatus::Unknown);
+            card.checks += 1;
+            match status {
+                CheckStatus::Up => card.up += 1,
+                CheckStatus::Down => card.down += 1,
+                CheckStatus::Unknown => card.unknown += 1,
+            }
+            if c.covers
+                .as_ref()
+                .is_some_and(|cv| cv.value.as_str() == "backup")
+            {
+                backups.push(format!("{} {}", c.name.value, status_word(status)));
+            }
+        }
+        card.backup = if backups.is_empty() {
+            if env.backup.is_some() {
+                "declared, not monitored".to_owned()
+            } else {
+                "none".to_owned()
+            }
+        } else {
+            backups.join(", ")
+        };
+        if let Some(i) = PATH.iter().position(|m| *m == env.mode.value) {
+            columns[i].cards.push(card);
+        }
+    }
+    let open_incidents = open.values().sum();
+    html(
+        StatusCode::OK,
+        &Overview {
+            product: snapshot.spec.product.name.value.clone(),
+            who: viewer.token.name.clone(),
+            role: viewer.token.role.as_str(),
+            csrf: viewer.csrf.clone().unwrap_or_default(),
+            open_incidents,
+            updated: stagegate_probe::rfc3339(now / 1000)
+                .replace('T', " ")
+                .trim_end_matches('Z')
+                .to_owned(),
+            columns,
+        },
+    )
+}
+
+fn title(m: Mode) -> &'static str {
+    match m {
+        Mode::Development => "Development",
+        Mode::Staging => "Staging",
+        Mode::SoftLaunch => "Soft launch",
+        Mode::Production => "Production",
+    }
+}
+
+fn status_word(s: CheckStatus) -> &'static str {
+    match s {
+        CheckStatus::Up => "fresh (up)",
+        CheckStatus::Down => "late or failing (down)",
+        CheckStatus::Unknown => "not yet known",
+    }
+}
+
+#[derive(Template)]
+#[template(
+    source = "{% extends \"base.html\" %}{% block title %}Unavailable{% endblock %}{% block main %}<h1>Unavailable</h1><p role=\"alert\">{{ message }}</p>{% endblock %}",
+    ext = "html"
+)]
+struct Unavailable {
+    message: &'static str,
+}
