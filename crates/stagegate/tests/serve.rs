@@ -1479,9 +1479,56 @@ fn dashboard_sign_in_overview_and_sign_out() {
         "escaped product name: {body}"
     );
     assert!(body.contains("<h2>Staging</h2>"), "{body}");
-    assert!(body.contains("<h3>shop-staging</h3>"), "{body}");
+    assert!(
+        body.contains(r#"<h3><a href="/environments/shop-staging">shop-staging</a></h3>"#),
+        "{body}"
+    );
     assert!(body.contains("dana (viewer)"), "{body}");
     let logout_csrf = csrf_field(&body);
+
+    // An environment: findings with the guideline and the fix, the plan
+    // to the next mode, promotion refused while blocked and to viewers.
+    let (status, _, body) = get_with(addr, "/environments/shop-staging", &session_cookie);
+    assert_eq!(status, 200, "{body}");
+    for needle in [
+        "Findings in staging",
+        "Promotion to soft launch",
+        "must hold first",
+        "<blockquote>",
+        "Fix:",
+    ] {
+        assert!(body.contains(needle), "no {needle:?} in {body}");
+    }
+    assert!(
+        !body.contains("Record the promotion"),
+        "viewers get no promote button"
+    );
+    let (status, _, _) = get_with(addr, "/environments/nope", &session_cookie);
+    assert_eq!(status, 404);
+    let (status, _, body) = post_form(
+        addr,
+        "/environments/shop-dev/promote",
+        &session_cookie,
+        &format!("csrf={logout_csrf}&to=staging"),
+    );
+    assert_eq!(status, 403);
+    assert!(body.contains("needs the operator role"), "{body}");
+    let (status, _, _) = post_form(
+        addr,
+        "/environments/shop-dev/promote",
+        &session_cookie,
+        "csrf=forged&to=staging",
+    );
+    assert_eq!(status, 403);
+    let operator = token(dir.path(), None, "operator", "olga");
+    let (status, _, body) = post_form(
+        addr,
+        "/environments/shop-dev/promote",
+        &format!("authorization: Bearer {operator}\r\n"),
+        "to=staging",
+    );
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("Not promoted:"), "{body}");
 
     // The API token works as a bearer too.
     let (status, _, _) = get_with(addr, "/", &format!("authorization: Bearer {viewer}\r\n"));

@@ -3,6 +3,7 @@
 //! elsewhere. Every page is complete without JavaScript; the script only
 //! refreshes it in place.
 
+mod environment;
 mod overview;
 mod session;
 
@@ -23,6 +24,11 @@ use session::{COOKIE, LOGIN_COOKIE, LoginError, Viewer};
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(overview::page))
+        .route("/environments/{env}", get(environment::page))
+        .route(
+            "/environments/{env}/promote",
+            axum::routing::post(environment::promote),
+        )
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
         .route("/assets/style.css", get(style))
@@ -76,6 +82,58 @@ fn html(status: StatusCode, page: &impl Template) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, "cannot render this page").into_response()
         }
     }
+}
+
+#[derive(Template)]
+#[template(
+    source = "{% extends \"base.html\" %}{% block title %}{{ heading }}{% endblock %}{% block main %}<h1>{{ heading }}</h1><p role=\"alert\">{{ message }}</p><p><a href=\"/\">Back to the overview</a></p>{% endblock %}",
+    ext = "html"
+)]
+struct Message<'a> {
+    heading: &'a str,
+    message: &'a str,
+}
+
+fn not_found(message: &str) -> Response {
+    html(
+        StatusCode::NOT_FOUND,
+        &Message {
+            heading: "Not found",
+            message,
+        },
+    )
+}
+
+fn forbidden(message: &str) -> Response {
+    html(
+        StatusCode::FORBIDDEN,
+        &Message {
+            heading: "Not allowed",
+            message,
+        },
+    )
+}
+
+fn unavailable() -> Response {
+    html(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &Message {
+            heading: "Unavailable",
+            message: "The store is unavailable; this page will work again once it is back.",
+        },
+    )
+}
+
+/// `s` percent-encoded for use as one path segment.
+fn path_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The viewer, or a redirect to the login form.

@@ -9,13 +9,13 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use stagegate_rules::{Status, Verdict};
-use stagegate_spec::{Date, Mode};
+use stagegate_rules::{EnvironmentResult, Status, Verdict};
+use stagegate_spec::{Date, Environment, Mode};
 use stagegate_store::{CheckStatus, now_ms};
 
 use super::{html, signed_in};
 use crate::AppState;
-use crate::snapshot::check_key;
+use crate::snapshot::{Snapshot, check_key};
 
 const PATH: [Mode; 4] = [
     Mode::Development,
@@ -26,6 +26,7 @@ const PATH: [Mode; 4] = [
 
 struct Card {
     name: String,
+    href: String,
     verdict: &'static str,
     fails: usize,
     warns: usize,
@@ -69,12 +70,7 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         (Ok(s), Ok(i)) => (s, i),
         (Err(e), _) | (_, Err(e)) => {
             tracing::error!(error = %e, "overview: the store is unavailable");
-            return super::html(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &Unavailable {
-                    message: "The store is unavailable; this page will work again once it is back.",
-                },
-            );
+            return super::unavailable();
         }
     };
     let states: HashMap<&str, CheckStatus> = states
@@ -102,28 +98,11 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
             &snapshot.files,
             None,
         );
-        // The highest mode whose requirements all hold.
-        let achieved = PATH
-            .iter()
-            .rev()
-            .find(|&&m| {
-                m == env.mode.value && own.verdict() == Verdict::Ready
-                    || m != env.mode.value
-                        && stagegate_rules::evaluate_environment(
-                            &snapshot.spec,
-                            env,
-                            m,
-                            as_of,
-                            &snapshot.files,
-                            None,
-                        )
-                        .verdict()
-                            == Verdict::Ready
-            })
-            .map(|m| m.label());
+        let achieved = achieved(&snapshot, env, &own, as_of).map(title);
         let checks = env.monitoring.iter().flat_map(|m| &m.checks);
         let mut card = Card {
             name: env.name.value.clone(),
+            href: format!("/environments/{}", super::path_segment(&env.name.value)),
             verdict: own.verdict().as_str(),
             fails: own
                 .findings
@@ -194,7 +173,33 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
     )
 }
 
-fn title(m: Mode) -> &'static str {
+/// The highest mode whose requirements all hold (`own` is the evaluation
+/// in the environment's own mode, already at hand).
+pub(super) fn achieved(
+    snapshot: &Snapshot,
+    env: &Environment,
+    own: &EnvironmentResult<'_>,
+    as_of: Date,
+) -> Option<Mode> {
+    PATH.iter().rev().copied().find(|&m| {
+        let verdict = if m == env.mode.value {
+            own.verdict()
+        } else {
+            stagegate_rules::evaluate_environment(
+                &snapshot.spec,
+                env,
+                m,
+                as_of,
+                &snapshot.files,
+                None,
+            )
+            .verdict()
+        };
+        verdict == Verdict::Ready
+    })
+}
+
+pub(super) fn title(m: Mode) -> &'static str {
     match m {
         Mode::Development => "Development",
         Mode::Staging => "Staging",
@@ -209,13 +214,4 @@ fn status_word(s: CheckStatus) -> &'static str {
         CheckStatus::Down => "late or failing (down)",
         CheckStatus::Unknown => "not yet known",
     }
-}
-
-#[derive(Template)]
-#[template(
-    source = "{% extends \"base.html\" %}{% block title %}Unavailable{% endblock %}{% block main %}<h1>Unavailable</h1><p role=\"alert\">{{ message }}</p>{% endblock %}",
-    ext = "html"
-)]
-struct Unavailable {
-    message: &'static str,
 }

@@ -26,6 +26,10 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    pub fn can(&self, role: Role) -> bool {
+        crate::auth::rank(self.token.role) >= crate::auth::rank(role)
+    }
+
     /// Whether a posted anti-forgery token is this session's.
     pub fn csrf_ok(&self, posted: Option<&str>) -> bool {
         match (&self.csrf, posted) {

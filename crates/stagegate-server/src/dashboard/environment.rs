@@ -1,0 +1,277 @@
+//! One environment: its findings by area with the guideline they enforce,
+//! what its promotion to the next mode needs, and the promote action.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use stagegate_rules::{Area, EnvironmentResult, Finding, Status};
+use stagegate_spec::{Date, Mode};
+use stagegate_store::Role;
+
+use super::overview::{achieved, title};
+use super::{html, signed_in};
+use crate::AppState;
+
+struct Item {
+    id: &'static str,
+    title: &'static str,
+    status: &'static str,
+    status_label: &'static str,
+    message: String,
+    quote: String,
+    remediation: &'static str,
+    waiver: Option<String>,
+}
+
+impl Item {
+    fn new(f: &Finding) -> Item {
+        Item {
+            id: f.rule.id,
+            title: f.rule.title,
+            status: f.status.as_str(),
+            status_label: match f.status {
+                Status::Fail => "blocking",
+                Status::Warn => "recommended",
+                Status::Waived => "waived",
+                Status::Pass => "passes",
+                Status::Skip => "not applicable",
+            },
+            message: f.message.clone(),
+            quote: f.rule.guideline.join(" "),
+            remediation: f.rule.remediation,
+            waiver: f.waiver.as_ref().map(|w| {
+                format!(
+                    "Waived until {}{}: {}{}",
+                    w.expires,
+                    w.approved_by
+                        .as_ref()
+                        .map(|a| format!(", approved by {a}"))
+                        .unwrap_or_default(),
+                    w.reason,
+                    if w.expired { " (expired)" } else { "" }
+                )
+            }),
+        }
+    }
+}
+
+struct Group {
+    area: &'static str,
+    open: Vec<Item>,
+    passed: Vec<Item>,
+}
+
+#[derive(Template)]
+#[template(path = "environment.html")]
+struct EnvironmentPage {
+    product: String,
+    who: String,
+    role: &'static str,
+    csrf: String,
+    name: String,
+    promote_action: String,
+    mode: &'static str,
+    verdict: &'static str,
+    fails: usize,
+    warns: usize,
+    achieved: Option<&'static str>,
+    flash: Option<String>,
+    next: Option<&'static str>,
+    next_slug: &'static str,
+    plan: Vec<Item>,
+    can_promote: bool,
+    groups: Vec<Group>,
+}
+
+fn groups(result: &EnvironmentResult<'_>) -> Vec<Group> {
+    Area::ALL
+        .iter()
+        .map(|&area| {
+            let of_area = || result.findings.iter().filter(move |f| f.rule.area == area);
+            Group {
+                area: area.title(),
+                open: of_area()
+                    .filter(|f| f.status.is_open())
+                    .map(Item::new)
+                    .collect(),
+                passed: of_area()
+                    .filter(|f| f.status == Status::Pass)
+                    .map(Item::new)
+                    .collect(),
+            }
+        })
+        .filter(|g| !g.open.is_empty() || !g.passed.is_empty())
+        .collect()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Flash {
+    promoted: Option<String>,
+}
+
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(flash): Query<Flash>,
+) -> Response {
+    let viewer = match signed_in(&state, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let flash = flash
+        .promoted
+        .as_deref()
+        .and_then(Mode::parse)
+        .map(|m| format!("The promotion to {} is recorded.", m.label()));
+    render(&state, &viewer, &name, StatusCode::OK, flash)
+}
+
+fn render(
+    state: &AppState,
+    viewer: &super::session::Viewer,
+    name: &str,
+    status: StatusCode,
+    flash: Option<String>,
+) -> Response {
+    let snapshot = state.snapshot();
+    let Some(env) = snapshot.spec.environment(name) else {
+        return super::not_found(&format!(
+            "There is no environment named “{name}” in the spec."
+        ));
+    };
+    let as_of = Date::today_utc();
+    let own = stagegate_rules::evaluate_environment(
+        &snapshot.spec,
+        env,
+        env.mode.value,
+        as_of,
+        &snapshot.files,
+        None,
+    );
+    let next = env.mode.value.next();
+    let plan = next
+        .map(|m| {
+            stagegate_rules::evaluate_environment(
+                &snapshot.spec,
+                env,
+                m,
+                as_of,
+                &snapshot.files,
+                None,
+            )
+            .findings
+            .iter()
+            .filter(|f| f.status == Status::Fail)
+            .map(Item::new)
+            .collect()
+        })
+        .unwrap_or_default();
+    html(
+        status,
+        &EnvironmentPage {
+            product: snapshot.spec.product.name.value.clone(),
+            who: viewer.token.name.clone(),
+            role: viewer.token.role.as_str(),
+            csrf: viewer.csrf.clone().unwrap_or_default(),
+            name: env.name.value.clone(),
+            promote_action: format!(
+                "/environments/{}/promote",
+                super::path_segment(&env.name.value)
+            ),
+            mode: env.mode.value.label(),
+            verdict: own.verdict().as_str(),
+            fails: own
+                .findings
+                .iter()
+                .filter(|f| f.status == Status::Fail)
+                .count(),
+            warns: own
+                .findings
+                .iter()
+                .filter(|f| f.status == Status::Warn)
+                .count(),
+            achieved: achieved(&snapshot, env, &own, as_of).map(title),
+            flash,
+            next: next.map(Mode::label),
+            next_slug: next.map_or("", Mode::as_str),
+            plan,
+            can_promote: viewer.can(Role::Operator),
+            groups: groups(&own),
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PromoteForm {
+    csrf: Option<String>,
+    to: String,
+}
+
+pub async fn promote(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Form(form): Form<PromoteForm>,
+) -> Response {
+    let viewer = match signed_in(&state, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if !viewer.csrf_ok(form.csrf.as_deref()) {
+        return super::forbidden(
+            "The form's anti-forgery token is missing or stale. Reload the page and try again.",
+        );
+    }
+    if !viewer.can(Role::Operator) {
+        return super::forbidden("Recording a promotion needs the operator role.");
+    }
+    let Some(to) = Mode::parse(&form.to) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("`to` is not a mode: {:?}", form.to),
+        )
+            .into_response();
+    };
+    let snapshot = state.snapshot();
+    match crate::promote::promote(
+        state.store.as_ref(),
+        &snapshot,
+        &name,
+        to,
+        &viewer.token.name,
+    )
+    .await
+    {
+        Ok(_) => Redirect::to(&format!(
+            "/environments/{}?promoted={}",
+            super::path_segment(&name),
+            to.as_str()
+        ))
+        .into_response(),
+        Err(crate::promote::Refused::UnknownEnvironment(_)) => super::not_found(&format!(
+            "There is no environment named “{name}” in the spec."
+        )),
+        Err(crate::promote::Refused::Blocked { to, failing }) => render(
+            &state,
+            &viewer,
+            &name,
+            StatusCode::CONFLICT,
+            Some(format!(
+                "Not promoted: {} requirement{} of {} fail{} (listed below).",
+                failing.len(),
+                if failing.len() == 1 { "" } else { "s" },
+                to.label(),
+                if failing.len() == 1 { "s" } else { "" }
+            )),
+        ),
+        Err(crate::promote::Refused::Store(e)) => {
+            tracing::error!(error = %e, "dashboard: cannot record a promotion");
+            super::unavailable()
+        }
+    }
+}
