@@ -72,6 +72,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Pass counts since `since`, from the hourly rollups (raw results may
     /// already be pruned).
     async fn uptime(&self, check: &str, since: Millis) -> Result<Uptime>;
+    /// Uptime of every check with results since `since`, by check key.
+    async fn uptimes(&self, since: Millis) -> Result<Vec<(String, Uptime)>>;
     /// Deletes raw results older than `before`; rollups stay. Returns how
     /// many were deleted.
     async fn prune_results(&self, before: Millis) -> Result<u64>;

@@ -362,6 +362,34 @@ macro_rules! store_impl {
                 })
             }
 
+            async fn uptimes(&self, since: Millis) -> Result<Vec<(String, Uptime)>> {
+                let rows = sqlx::query(
+                    "SELECT check_key, CAST(SUM(total) AS BIGINT) AS total, CAST(SUM(passed) AS BIGINT) AS passed, \
+                     SUM(latency_sum) AS latency_sum, MAX(latency_max) AS latency_max \
+                     FROM rollups WHERE period = 'hour' AND bucket >= $1 GROUP BY check_key ORDER BY check_key",
+                )
+                .bind(since.div_euclid(HOUR) * HOUR)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let total: i64 = row.try_get("total")?;
+                        let passed: i64 = row.try_get("passed")?;
+                        let sum: Option<f64> = row.try_get("latency_sum")?;
+                        let total = u64::try_from(total).unwrap_or(0);
+                        Ok((
+                            row.try_get("check_key")?,
+                            Uptime {
+                                total,
+                                passed: u64::try_from(passed).unwrap_or(0),
+                                latency_avg_ms: sum.filter(|_| total > 0).map(|s| s / total as f64),
+                                latency_max_ms: row.try_get("latency_max")?,
+                            },
+                        ))
+                    })
+                    .collect()
+            }
+
             async fn prune_results(&self, before: Millis) -> Result<u64> {
                 let done = sqlx::query("DELETE FROM results WHERE started_at < $1")
                     .bind(before)
