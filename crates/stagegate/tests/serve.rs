@@ -1552,3 +1552,50 @@ fn dashboard_sign_in_overview_and_sign_out() {
     let (status, _, _) = get_with(addr, "/", &session_cookie);
     assert_eq!(status, 303, "the session is gone");
 }
+
+/// Monitors: each check with status and uptime, and one check's latency
+/// chart and recent results with their evidence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_monitors_show_status_uptime_chart_and_evidence() {
+    let up = Arc::new(AtomicBool::new(true));
+    let target = target(up).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        format!(
+            "[product]\nname = \"Mon\"\n\n[environments.prod]\nmode = \"staging\"\n\n[environments.prod.monitoring]\n\n[[environments.prod.monitoring.checks]]\nname = \"web\"\nkind = \"http\"\nurl = \"http://{target}/health\"\ninterval = \"300ms\"\nsuccess_threshold = 1\n"
+        ),
+    )
+    .expect("write spec");
+    let path = dir.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let server = start(&path, None);
+        let viewer = token(&path, None, "viewer", "vic");
+        let bearer = format!("authorization: Bearer {viewer}\r\n");
+        let addr = server.addr;
+        let body = wait_for("the check up with results", 20, || {
+            let (status, _, body) = get_with(addr, "/monitors/prod/web", &bearer);
+            assert_eq!(status, 200, "{body}");
+            (body.contains("<span class=\"up\">up</span>") && body.contains("<dt>status</dt>"))
+                .then_some(body)
+        });
+        assert!(body.contains("role=\"img\""), "an SVG chart: {body}");
+        assert!(body.contains("Latency of the last"), "{body}");
+        assert!(
+            body.contains(&format!("<code>http://{target}/health</code>")),
+            "{body}"
+        );
+        let (status, _, body) = get_with(addr, "/monitors", &bearer);
+        assert_eq!(status, 200);
+        assert!(
+            body.contains("<a href=\"/monitors/prod/web\">web</a>"),
+            "{body}"
+        );
+        assert!(body.contains("1 up, 0 down"), "{body}");
+        assert!(body.contains("aria-current=\"page\">Monitors"), "{body}");
+        let (status, _, _) = get_with(addr, "/monitors/prod/nope", &bearer);
+        assert_eq!(status, 404);
+    })
+    .await
+    .expect("scenario");
+}

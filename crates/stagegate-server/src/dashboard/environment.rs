@@ -69,6 +69,7 @@ struct Group {
 #[template(path = "environment.html")]
 struct EnvironmentPage {
     product: String,
+    page: &'static str,
     who: String,
     role: &'static str,
     csrf: String,
@@ -175,6 +176,7 @@ fn render(
         status,
         &EnvironmentPage {
             product: snapshot.spec.product.name.value.clone(),
+            page: "environment",
             who: viewer.token.name.clone(),
             role: viewer.token.role.as_str(),
             csrf: viewer.csrf.clone().unwrap_or_default(),

@@ -3,7 +3,9 @@
 //! elsewhere. Every page is complete without JavaScript; the script only
 //! refreshes it in place.
 
+mod chart;
 mod environment;
+mod monitors;
 mod overview;
 mod session;
 
@@ -29,6 +31,8 @@ pub fn router() -> Router<Arc<AppState>> {
             "/environments/{env}/promote",
             axum::routing::post(environment::promote),
         )
+        .route("/monitors", get(monitors::list))
+        .route("/monitors/{env}/{check}", get(monitors::detail))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
         .route("/assets/style.css", get(style))

@@ -48,6 +48,7 @@ struct Column {
 #[template(path = "overview.html")]
 struct Overview {
     product: String,
+    page: &'static str,
     who: String,
     role: &'static str,
     csrf: String,
@@ -160,6 +161,7 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         StatusCode::OK,
         &Overview {
             product: snapshot.spec.product.name.value.clone(),
+            page: "overview",
             who: viewer.token.name.clone(),
             role: viewer.token.role.as_str(),
             csrf: viewer.csrf.clone().unwrap_or_default(),
