@@ -244,3 +244,32 @@ pub async fn notify(
     }
     Ok(())
 }
+
+/// An operator resolves incident `id` (API or dashboard): resolved now,
+/// and the contacts told at once if it was not resolved already.
+pub async fn resolve_by_hand(
+    state: &crate::AppState,
+    id: i64,
+    now: Millis,
+) -> Result<Option<Incident>, StoreError> {
+    let Some(before) = state.store.incident(id).await? else {
+        return Ok(None);
+    };
+    let Some(resolved) = state.store.resolve_incident(id, now).await? else {
+        return Ok(None);
+    };
+    if before.resolved_at.is_none() {
+        let snapshot = state.snapshot();
+        notify(
+            state.store.as_ref(),
+            &snapshot,
+            &resolved,
+            "incident.resolved",
+            "incident.resolved",
+            now,
+        )
+        .await?;
+        state.wake_outbox();
+    }
+    Ok(Some(resolved))
+}

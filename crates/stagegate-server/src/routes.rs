@@ -417,31 +417,8 @@ async fn resolve(
         Ok(id) => id,
         Err(r) => return r,
     };
-    let now = now_ms();
-    let before = match state.store.incident(id).await {
-        Ok(Some(i)) => i,
-        Ok(None) => return error(StatusCode::NOT_FOUND, format!("no incident {id}")),
-        Err(e) => return store_failed(&state, &e),
-    };
-    match state.store.resolve_incident(id, now).await {
-        Ok(Some(i)) => {
-            if before.resolved_at.is_none() {
-                let snapshot = state.snapshot();
-                if let Err(e) = crate::lifecycle::notify(
-                    state.store.as_ref(),
-                    &snapshot,
-                    &i,
-                    "incident.resolved",
-                    "incident.resolved",
-                    now,
-                )
-                .await
-                {
-                    return store_failed(&state, &e);
-                }
-            }
-            axum::Json(i).into_response()
-        }
+    match crate::lifecycle::resolve_by_hand(&state, id, now_ms()).await {
+        Ok(Some(i)) => axum::Json(i).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, format!("no incident {id}")),
         Err(e) => store_failed(&state, &e),
     }

@@ -1599,3 +1599,69 @@ async fn dashboard_monitors_show_status_uptime_chart_and_evidence() {
     .await
     .expect("scenario");
 }
+
+/// Incidents: one appears when the target goes down; a viewer sees no
+/// actions and may not act; an operator acknowledges and resolves it; the
+/// timeline says who and when.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_incidents_acknowledge_and_resolve() {
+    let up = Arc::new(AtomicBool::new(false));
+    let target = target(up).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        format!(
+            "[product]\nname = \"Inc\"\n\n[environments.prod]\nmode = \"staging\"\n\n[environments.prod.monitoring]\n\n[[environments.prod.monitoring.checks]]\nname = \"web\"\nkind = \"http\"\nurl = \"http://{target}/health\"\ninterval = \"300ms\"\nfailure_threshold = 1\n"
+        ),
+    )
+    .expect("write spec");
+    let path = dir.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let server = start(&path, None);
+        let addr = server.addr;
+        let viewer = format!(
+            "authorization: Bearer {}\r\n",
+            token(&path, None, "viewer", "vic")
+        );
+        let operator = format!(
+            "authorization: Bearer {}\r\n",
+            token(&path, None, "operator", "olga")
+        );
+        let body = wait_for("an open incident", 20, || {
+            let (_, _, body) = get_with(addr, "/incidents", &viewer);
+            body.contains("#1 prod / web").then_some(body)
+        });
+        assert!(body.contains("1 open."), "{body}");
+        assert!(
+            !body.contains("Acknowledge #1"),
+            "no actions for viewers: {body}"
+        );
+        let (status, _, _) = post_form(addr, "/incidents/1/acknowledge", &viewer, "");
+        assert_eq!(status, 403);
+        let (_, _, body) = get_with(addr, "/incidents", &operator);
+        assert!(
+            body.contains("Acknowledge #1") && body.contains("Resolve #1"),
+            "{body}"
+        );
+
+        let (status, head, _) = post_form(addr, "/incidents/1/acknowledge", &operator, "");
+        assert_eq!(status, 303, "{head}");
+        assert!(
+            head.contains("location: /incidents?done=acknowledged&id=1"),
+            "{head}"
+        );
+        let (_, _, body) = get_with(addr, "/incidents?done=acknowledged&id=1", &operator);
+        assert!(body.contains("Incident #1 is acknowledged."), "{body}");
+        assert!(body.contains("acknowledged by olga"), "{body}");
+        assert!(!body.contains("Acknowledge #1"), "{body}");
+
+        let (status, _, _) = post_form(addr, "/incidents/1/resolve", &operator, "");
+        assert_eq!(status, 303);
+        let (_, _, body) = get_with(addr, "/incidents", &operator);
+        assert!(body.contains("resolved after"), "{body}");
+        let (status, _, _) = post_form(addr, "/incidents/99/resolve", &operator, "");
+        assert_eq!(status, 404);
+    })
+    .await
+    .expect("scenario");
+}

@@ -5,6 +5,7 @@
 
 mod chart;
 mod environment;
+mod incidents;
 mod monitors;
 mod overview;
 mod session;
@@ -33,6 +34,11 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/monitors", get(monitors::list))
         .route("/monitors/{env}/{check}", get(monitors::detail))
+        .route("/incidents", get(incidents::list))
+        .route(
+            "/incidents/{id}/{action}",
+            axum::routing::post(incidents::act),
+        )
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
         .route("/assets/style.css", get(style))
@@ -220,7 +226,7 @@ async fn login(
 }
 
 #[derive(Debug, Deserialize)]
-struct CsrfForm {
+pub(crate) struct CsrfForm {
     csrf: Option<String>,
 }
 

@@ -1,0 +1,222 @@
+//! Incidents: open ones first with their timeline, the operators'
+//! acknowledge and resolve actions, and the notification delivery log.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use stagegate_store::{Millis, Role, now_ms};
+
+use super::{CsrfForm, html, signed_in};
+use crate::AppState;
+
+fn when(ms: Millis) -> String {
+    stagegate_probe::rfc3339(ms / 1000)
+        .replace('T', " ")
+        .trim_end_matches('Z')
+        .to_owned()
+}
+
+fn lasted(ms: Millis) -> String {
+    let s = ms / 1000;
+    match s {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+struct Item {
+    id: i64,
+    environment: String,
+    check: String,
+    state: &'static str,
+    badge: &'static str,
+    message: String,
+    timeline: Vec<(String, String)>,
+}
+
+struct DeliveryRow {
+    when: String,
+    event: String,
+    notifier: String,
+    contact: String,
+    ok: bool,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "incidents.html")]
+struct IncidentsPage {
+    product: String,
+    page: &'static str,
+    who: String,
+    role: &'static str,
+    csrf: String,
+    flash: Option<String>,
+    open: usize,
+    can_act: bool,
+    incidents: Vec<Item>,
+    deliveries: Vec<DeliveryRow>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Flash {
+    done: Option<String>,
+    id: Option<i64>,
+}
+
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(flash): Query<Flash>,
+) -> Response {
+    let viewer = match signed_in(&state, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let now = now_ms();
+    let fetched = async {
+        Ok::<_, stagegate_store::StoreError>((
+            state.store.incidents(now - 7 * 86_400_000, 200).await?,
+            state.store.deliveries(50).await?,
+        ))
+    };
+    let (mut incidents, deliveries) = match fetched.await {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::error!(error = %e, "incidents: the store is unavailable");
+            return super::unavailable();
+        }
+    };
+    // Open first, then acknowledged, then resolved; newest first within.
+    incidents.sort_by_key(|i| {
+        (
+            i.resolved_at.is_some(),
+            i.acknowledged_at.is_some(),
+            std::cmp::Reverse(i.opened_at),
+        )
+    });
+    let open = incidents.iter().filter(|i| i.resolved_at.is_none()).count();
+    let items = incidents
+        .iter()
+        .map(|i| {
+            let mut timeline = vec![(when(i.opened_at), "opened".to_owned())];
+            if let Some(at) = i.acknowledged_at {
+                timeline.push((
+                    when(at),
+                    format!(
+                        "acknowledged by {}",
+                        i.acknowledged_by.as_deref().unwrap_or("someone")
+                    ),
+                ));
+            }
+            if let Some(at) = i.last_reminder_at {
+                timeline.push((when(at), "last reminder sent".to_owned()));
+            }
+            match i.resolved_at {
+                Some(at) => timeline.push((
+                    when(at),
+                    format!("resolved after {}", lasted(at - i.opened_at)),
+                )),
+                None => {
+                    timeline.push((when(now), format!("open for {}", lasted(now - i.opened_at))))
+                }
+            }
+            timeline.sort();
+            let state = i.state.as_str();
+            Item {
+                id: i.id,
+                environment: i.environment.clone(),
+                check: i
+                    .check
+                    .split_once('/')
+                    .map_or(i.check.as_str(), |(_, c)| c)
+                    .to_owned(),
+                state,
+                badge: state,
+                message: i.message.clone(),
+                timeline,
+            }
+        })
+        .collect();
+    let flash = match (flash.done.as_deref(), flash.id) {
+        (Some("acknowledged"), Some(id)) => Some(format!("Incident #{id} is acknowledged.")),
+        (Some("resolved"), Some(id)) => Some(format!(
+            "Incident #{id} is resolved; its contacts are being told."
+        )),
+        _ => None,
+    };
+    html(
+        StatusCode::OK,
+        &IncidentsPage {
+            product: state.snapshot().spec.product.name.value.clone(),
+            page: "incidents",
+            who: viewer.token.name.clone(),
+            role: viewer.token.role.as_str(),
+            csrf: viewer.csrf.clone().unwrap_or_default(),
+            flash,
+            open,
+            can_act: viewer.can(Role::Operator),
+            incidents: items,
+            deliveries: deliveries
+                .into_iter()
+                .map(|d| DeliveryRow {
+                    when: when(d.attempted_at),
+                    event: d.event,
+                    notifier: d.notifier,
+                    contact: d.contact,
+                    ok: d.ok,
+                    error: d.error,
+                })
+                .collect(),
+        },
+    )
+}
+
+/// Acknowledge or resolve, as the form's action says.
+pub async fn act(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let viewer = match signed_in(&state, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if !viewer.csrf_ok(form.csrf.as_deref()) {
+        return super::forbidden(
+            "The form's anti-forgery token is missing or stale. Reload the page and try again.",
+        );
+    }
+    if !viewer.can(Role::Operator) {
+        return super::forbidden("Acknowledging and resolving incidents needs the operator role.");
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return super::not_found(&format!("There is no incident “{id}”."));
+    };
+    let now = now_ms();
+    let done = match action.as_str() {
+        "acknowledge" => state
+            .store
+            .acknowledge_incident(id, &viewer.token.name, now)
+            .await
+            .map(|i| i.map(|_| "acknowledged")),
+        "resolve" => crate::lifecycle::resolve_by_hand(&state, id, now)
+            .await
+            .map(|i| i.map(|_| "resolved")),
+        _ => return super::not_found("There is no such incident action."),
+    };
+    match done {
+        Ok(Some(done)) => Redirect::to(&format!("/incidents?done={done}&id={id}")).into_response(),
+        Ok(None) => super::not_found(&format!("There is no incident #{id}.")),
+        Err(e) => {
+            tracing::error!(error = %e, "dashboard: cannot change an incident");
+            super::unavailable()
+        }
+    }
+}
