@@ -171,6 +171,58 @@ pub fn judge(h: &Heartbeat, pings: &[StoredPing], now: Millis, since: Millis) ->
     })
 }
 
+/// One run of a watched job, as its pings tell it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub started_at: Option<Millis>,
+    pub finished_at: Millis,
+    pub ok: bool,
+    pub exit_code: Option<i32>,
+}
+
+impl Run {
+    pub fn duration(&self) -> Option<Millis> {
+        self.started_at.map(|s| self.finished_at - s)
+    }
+}
+
+/// Runs from `pings` (newest first, as stored), newest first: each success
+/// or failure paired with the start of the same run id, or else with the
+/// latest unpaired start before it. Log pings are not runs.
+pub fn runs(pings: &[StoredPing]) -> Vec<Run> {
+    let mut open_by_id: std::collections::HashMap<&str, Millis> = std::collections::HashMap::new();
+    let mut open_plain: Option<Millis> = None;
+    let mut out = Vec::new();
+    for p in pings.iter().rev() {
+        let at = p.ping.received_at;
+        let rid = p.ping.run_id.as_deref();
+        if p.ping.kind == PingKind::Start {
+            match rid {
+                Some(id) => {
+                    open_by_id.insert(id, at);
+                }
+                None => open_plain = Some(at),
+            }
+            continue;
+        }
+        if !is_success(p) && !is_failure(p) {
+            continue;
+        }
+        let started_at = match rid {
+            Some(id) => open_by_id.remove(id),
+            None => open_plain.take(),
+        };
+        out.push(Run {
+            started_at,
+            finished_at: at,
+            ok: is_success(p),
+            exit_code: p.ping.exit_code,
+        });
+    }
+    out.reverse();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +266,32 @@ mod tests {
     }
 
     const NOW: i64 = 100 * 24 * HOUR;
+
+    #[test]
+    fn runs_pair_starts_with_their_finish() {
+        let p = pings(&[
+            (PingKind::Start, 1_000, None, None),
+            (PingKind::Log, 1_500, None, None),
+            (PingKind::Success, 61_000, None, None),
+            (PingKind::Start, 100_000, None, Some("a")),
+            (PingKind::Start, 110_000, None, Some("b")),
+            (PingKind::Exit, 130_000, Some(2), Some("a")),
+            (PingKind::Success, 170_000, None, Some("b")),
+            (PingKind::Success, 200_000, None, None),
+        ]);
+        let r = runs(&p);
+        assert_eq!(r.len(), 4, "{r:?}");
+        assert_eq!(
+            (r[0].finished_at, r[0].duration(), r[0].ok),
+            (200_000, None, true)
+        );
+        assert_eq!((r[1].duration(), r[1].ok), (Some(60_000), true));
+        assert_eq!(
+            (r[2].duration(), r[2].ok, r[2].exit_code),
+            (Some(30_000), false, Some(2))
+        );
+        assert_eq!((r[3].duration(), r[3].ok), (Some(60_000), true));
+    }
 
     #[test]
     fn on_time_and_late() {

@@ -1665,3 +1665,64 @@ async fn dashboard_incidents_acknowledge_and_resolve() {
     .await
     .expect("scenario");
 }
+
+/// Backups: what the spec declares, the last good run and the run history
+/// from the heartbeat's pings, with durations; the ping token never shows.
+#[test]
+fn dashboard_backups_show_runs_and_freshness() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        "[product]\nname = \"Bk\"\n\n[environments.prod]\nmode = \"staging\"\n\n[environments.prod.backup]\nlocation = \"ams1\"\ninterval = \"24h\"\nencrypted = true\n\n[environments.prod.monitoring]\n\n[[environments.prod.monitoring.checks]]\nname = \"nightly\"\ncovers = \"backup\"\nkind = \"heartbeat\"\ntoken = \"secret-ping-token-7\"\ninterval = \"24h\"\n",
+    )
+    .expect("write spec");
+    let server = start(dir.path(), None);
+    let addr = server.addr;
+    let bearer = format!(
+        "authorization: Bearer {}\r\n",
+        token(dir.path(), None, "viewer", "vic")
+    );
+    assert_eq!(
+        http(
+            addr,
+            "POST",
+            "/ping/secret-ping-token-7/start?rid=r1",
+            None,
+            ""
+        )
+        .0,
+        200
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(
+        http(
+            addr,
+            "POST",
+            "/ping/secret-ping-token-7?rid=r1",
+            None,
+            "done"
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        http(addr, "POST", "/ping/secret-ping-token-7/3", None, "").0,
+        200
+    );
+    let (status, _, body) = get_with(addr, "/backups", &bearer);
+    assert_eq!(status, 200, "{body}");
+    for needle in [
+        "every 24h, to ams1, encrypted",
+        "Heartbeat nightly",
+        "failed (exit 3)",
+        "succeeded",
+        "last good run",
+        "1 s</td>",
+    ] {
+        assert!(body.contains(needle), "no {needle:?} in {body}");
+    }
+    assert!(
+        !body.contains("secret-ping-token-7"),
+        "the token stays secret"
+    );
+}

@@ -3,6 +3,7 @@
 //! elsewhere. Every page is complete without JavaScript; the script only
 //! refreshes it in place.
 
+mod backups;
 mod chart;
 mod environment;
 mod incidents;
@@ -39,6 +40,7 @@ pub fn router() -> Router<Arc<AppState>> {
             "/incidents/{id}/{action}",
             axum::routing::post(incidents::act),
         )
+        .route("/backups", get(backups::page))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
         .route("/assets/style.css", get(style))

@@ -1,0 +1,194 @@
+//! Backups: per environment what the spec declares, how fresh the last
+//! good run is, and the run history its heartbeats report. Ping tokens are
+//! credentials and never appear.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use stagegate_store::{CheckStatus, Millis, now_ms};
+
+use super::{html, signed_in};
+use crate::AppState;
+use crate::heartbeat::runs;
+
+fn when(ms: Millis) -> String {
+    stagegate_probe::rfc3339(ms / 1000)
+        .replace('T', " ")
+        .trim_end_matches('Z')
+        .to_owned()
+}
+
+fn span(ms: Millis) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        s => format!("{} days", s / 86_400),
+    }
+}
+
+struct RunRow {
+    finished: String,
+    outcome: String,
+    class: &'static str,
+    duration: String,
+}
+
+struct Job {
+    name: String,
+    status: &'static str,
+    runs: Vec<RunRow>,
+}
+
+struct Section {
+    environment: String,
+    declared: Option<String>,
+    freshness: String,
+    jobs: Vec<Job>,
+}
+
+#[derive(Template)]
+#[template(path = "backups.html")]
+struct BackupsPage {
+    product: String,
+    page: &'static str,
+    who: String,
+    role: &'static str,
+    csrf: String,
+    sections: Vec<Section>,
+}
+
+pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let viewer = match signed_in(&state, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let snapshot = state.snapshot();
+    let now = now_ms();
+    let mut sections = Vec::new();
+    for env in &snapshot.spec.environments {
+        let watchers: Vec<_> = snapshot
+            .heartbeats
+            .iter()
+            .filter(|h| h.environment == env.name.value)
+            .filter(|h| {
+                env.monitoring
+                    .iter()
+                    .flat_map(|m| &m.checks)
+                    .find(|c| c.name.value == h.check)
+                    .and_then(|c| c.covers.as_ref())
+                    .is_some_and(|cv| cv.value.as_str() == "backup")
+            })
+            .collect();
+        if env.backup.is_none() && watchers.is_empty() {
+            continue;
+        }
+        let declared = env.backup.as_ref().map(|b| {
+            let mut parts = vec![
+                format!("every {}", b.interval.value),
+                format!("to {}", b.location.value),
+                if b.is_encrypted() {
+                    "encrypted"
+                } else {
+                    "not encrypted"
+                }
+                .to_owned(),
+            ];
+            if let Some(r) = &b.retention {
+                parts.push(format!("kept {}", r.value));
+            }
+            if let Some(source) = &b.source {
+                parts.push(format!("{} repository", source.kind.value.as_str()));
+            }
+            parts.join(", ")
+        });
+        let mut jobs = Vec::new();
+        let mut last_good: Option<Millis> = None;
+        for h in watchers {
+            let fetched = async {
+                Ok::<_, stagegate_store::StoreError>((
+                    state.store.pings(&h.token, 200).await?,
+                    state.store.check_state(&h.key()).await?,
+                ))
+            };
+            let (pings, st) = match fetched.await {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::error!(error = %e, "backups: the store is unavailable");
+                    return super::unavailable();
+                }
+            };
+            let history = runs(&pings);
+            if let Some(good) = history.iter().find(|r| r.ok) {
+                last_good = Some(last_good.map_or(good.finished_at, |t| t.max(good.finished_at)));
+            }
+            jobs.push(Job {
+                name: h.check.clone(),
+                status: match st.map_or(CheckStatus::Unknown, |s| s.status) {
+                    CheckStatus::Up => "up",
+                    CheckStatus::Down => "down",
+                    CheckStatus::Unknown => "unknown",
+                },
+                runs: history
+                    .iter()
+                    .take(20)
+                    .map(|r| RunRow {
+                        finished: when(r.finished_at),
+                        outcome: match (r.ok, r.exit_code) {
+                            (true, _) => "succeeded".to_owned(),
+                            (false, Some(code)) => format!("failed (exit {code})"),
+                            (false, None) => "failed".to_owned(),
+                        },
+                        class: if r.ok { "up" } else { "down" },
+                        duration: r.duration().map_or("—".to_owned(), span),
+                    })
+                    .collect(),
+            });
+        }
+        let freshness = match (last_good, &env.backup) {
+            (Some(at), Some(b)) => {
+                let age = now - at;
+                let allowed = i64::try_from(b.interval.value.get().as_millis()).unwrap_or(i64::MAX);
+                format!(
+                    "last good run {} ago ({}){}",
+                    span(age),
+                    when(at),
+                    if age > allowed {
+                        format!(
+                            " — older than the declared interval of {}",
+                            b.interval.value
+                        )
+                    } else {
+                        String::new()
+                    }
+                )
+            }
+            (Some(at), None) => format!("last good run {} ago ({})", span(now - at), when(at)),
+            (None, _) if jobs.is_empty() => {
+                "not monitored: no heartbeat covers the backup".to_owned()
+            }
+            (None, _) => "no successful run reported yet".to_owned(),
+        };
+        sections.push(Section {
+            environment: env.name.value.clone(),
+            declared,
+            freshness,
+            jobs,
+        });
+    }
+    html(
+        StatusCode::OK,
+        &BackupsPage {
+            product: snapshot.spec.product.name.value.clone(),
+            page: "backups",
+            who: viewer.token.name.clone(),
+            role: viewer.token.role.as_str(),
+            csrf: viewer.csrf.clone().unwrap_or_default(),
+            sections,
+        },
+    )
+}
