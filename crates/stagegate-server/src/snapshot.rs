@@ -72,6 +72,8 @@ pub struct Snapshot {
     pub notifiers: HashMap<String, Notifier>,
     /// Maintenance windows by environment, with their time zones.
     pub maintenance: HashMap<String, Vec<(stagegate_spec::Maintenance, jiff::tz::TimeZone)>>,
+    /// Where the spec's relative paths (runbooks, CA files) start.
+    pub base_dir: std::path::PathBuf,
 }
 
 impl Snapshot {
@@ -253,6 +255,7 @@ impl Snapshot {
         if diags.is_empty() {
             Ok(Snapshot {
                 maintenance,
+                base_dir: base_dir.to_owned(),
                 spec,
                 source,
                 files,

@@ -1726,3 +1726,53 @@ fn dashboard_backups_show_runs_and_freshness() {
         "the token stays secret"
     );
 }
+
+/// Runbooks: listed per environment, missing files flagged, Markdown
+/// rendered with raw HTML escaped; only the files the spec names.
+#[test]
+fn dashboard_runbooks_render_markdown_safely() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("runbooks")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("runbooks/restore.md"),
+        "# Restore\n\n1. `restic restore latest`\n2. <script>alert(1)</script>\n",
+    )
+    .expect("write runbook");
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        "[product]\nname = \"Rb\"\n\n[environments.prod]\nmode = \"staging\"\n\n[environments.prod.runbooks]\nbackup-restore = \"runbooks/restore.md\"\nfailure = \"runbooks/failure.md\"\n",
+    )
+    .expect("write spec");
+    let server = start(dir.path(), None);
+    let addr = server.addr;
+    let bearer = format!(
+        "authorization: Bearer {}\r\n",
+        token(dir.path(), None, "viewer", "vic")
+    );
+    let (status, _, body) = get_with(addr, "/runbooks", &bearer);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("<a href=\"/runbooks/prod/backup-restore\">Backup restore</a>"),
+        "{body}"
+    );
+    assert!(body.contains("System failure <code>runbooks/failure.md</code> <span class=\"down\">missing or empty</span>"), "{body}");
+    let (status, _, body) = get_with(addr, "/runbooks/prod/backup-restore", &bearer);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<h1>Restore</h1>"), "{body}");
+    assert!(
+        body.contains("<code>restic restore latest</code>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("&lt;script&gt;") && !body.contains("<script>alert"),
+        "{body}"
+    );
+    for missing in [
+        "/runbooks/prod/failure",
+        "/runbooks/prod/unavailability",
+        "/runbooks/prod/..%2F..%2Fetc%2Fpasswd",
+    ] {
+        let (status, _, _) = get_with(addr, missing, &bearer);
+        assert_eq!(status, 404, "{missing}");
+    }
+}

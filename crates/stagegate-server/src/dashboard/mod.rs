@@ -7,8 +7,10 @@ mod backups;
 mod chart;
 mod environment;
 mod incidents;
+mod markdown;
 mod monitors;
 mod overview;
+mod runbooks;
 mod session;
 
 use std::sync::Arc;
@@ -41,6 +43,8 @@ pub fn router() -> Router<Arc<AppState>> {
             axum::routing::post(incidents::act),
         )
         .route("/backups", get(backups::page))
+        .route("/runbooks", get(runbooks::list))
+        .route("/runbooks/{env}/{which}", get(runbooks::show))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
         .route("/assets/style.css", get(style))

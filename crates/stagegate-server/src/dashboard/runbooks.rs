@@ -1,0 +1,163 @@
+//! Runbooks: the files each environment names for its failure scenarios,
+//! rendered from Markdown. Only the files the spec names are served; a
+//! request cannot name a path.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use stagegate_spec::Runbook;
+
+use super::{html, markdown, path_segment, signed_in};
+use crate::AppState;
+
+/// Larger files are not rendered: a runbook is a page, not a manual.
+const MAX_BYTES: u64 = 1024 * 1024;
+
+fn scenario(r: Runbook) -> &'static str {
+    match r {
+        Runbook::Unavailability => "System unavailability",
+        Runbook::Failure => "System failure",
+        Runbook::BackupRestore => "Backup restore",
+        Runbook::HardwareSwap => "Hardware swap",
+        Runbook::DataCorruption => "Data corruption",
+        Runbook::AttackMitigation => "Attack mitigation",
+        Runbook::SecurityBreach => "Security breach",
+    }
+}
+
+struct Entry {
+    scenario: &'static str,
+    path: String,
+    href: String,
+    readable: bool,
+}
+
+struct Env {
+    name: String,
+    runbooks: Vec<Entry>,
+}
+
+#[derive(Template)]
+#[template(path = "runbooks.html")]
+struct RunbooksPage {
+    product: String,
+    page: &'static str,
+    who: String,
+    role: &'static str,
+    csrf: String,
+    environments: Vec<Env>,
+}
+
+fn readable(path: &std::path::Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0 && m.len() <= MAX_BYTES)
+}
+
+pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let viewer = match signed_in(&state, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let snapshot = state.snapshot();
+    let environments = snapshot
+        .spec
+        .environments
+        .iter()
+        .filter_map(|env| {
+            let runbooks = env.runbooks.as_ref()?;
+            Some(Env {
+                name: env.name.value.clone(),
+                runbooks: runbooks
+                    .entries
+                    .iter()
+                    .map(|(which, path)| Entry {
+                        scenario: scenario(*which),
+                        path: path.value.clone(),
+                        href: format!(
+                            "/runbooks/{}/{}",
+                            path_segment(&env.name.value),
+                            which.as_str()
+                        ),
+                        readable: readable(&snapshot.base_dir.join(&path.value)),
+                    })
+                    .collect(),
+            })
+        })
+        .collect();
+    html(
+        StatusCode::OK,
+        &RunbooksPage {
+            product: snapshot.spec.product.name.value.clone(),
+            page: "runbooks",
+            who: viewer.token.name.clone(),
+            role: viewer.token.role.as_str(),
+            csrf: viewer.csrf.clone().unwrap_or_default(),
+            environments,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "runbook.html")]
+struct RunbookPage {
+    product: String,
+    page: &'static str,
+    who: String,
+    role: &'static str,
+    csrf: String,
+    environment: String,
+    scenario: &'static str,
+    path: String,
+    body: String,
+}
+
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((env_name, which)): Path<(String, String)>,
+) -> Response {
+    let viewer = match signed_in(&state, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let snapshot = state.snapshot();
+    let found = Runbook::parse(&which).and_then(|which| {
+        let env = snapshot.spec.environment(&env_name)?;
+        let path = env.runbooks.as_ref()?.get(which)?;
+        Some((env, which, path))
+    });
+    let Some((env, which, path)) = found else {
+        return super::not_found(&format!(
+            "Environment “{env_name}” names no “{which}” runbook."
+        ));
+    };
+    let file = snapshot.base_dir.join(&path.value);
+    if !readable(&file) {
+        return super::not_found(&format!(
+            "The runbook file {} is missing, empty or larger than 1 MiB.",
+            path.value
+        ));
+    }
+    let text = match std::fs::read(&file) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => {
+            return super::not_found(&format!("Cannot read {}: {e}", path.value));
+        }
+    };
+    html(
+        StatusCode::OK,
+        &RunbookPage {
+            product: snapshot.spec.product.name.value.clone(),
+            page: "runbooks",
+            who: viewer.token.name.clone(),
+            role: viewer.token.role.as_str(),
+            csrf: viewer.csrf.clone().unwrap_or_default(),
+            environment: env.name.value.clone(),
+            scenario: scenario(which),
+            path: path.value.clone(),
+            body: markdown::to_html(&text),
+        },
+    )
+}
