@@ -106,7 +106,7 @@ impl Drop for Browser {
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 impl Browser {
-    fn start() -> Browser {
+    fn start(extra: &[&str]) -> Browser {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -121,17 +121,24 @@ impl Browser {
             std::thread::sleep(Duration::from_millis(100));
         }
         let profile = tempfile::tempdir().expect("profile");
+        let mut args = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--window-size=1280,1000".to_owned(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    "--window-size=1280,1000",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ]
+                "args": args,
             }
         }}});
         let created = call(addr, "POST", "/session", Some(&caps));
@@ -505,7 +512,7 @@ mode = "development"
     let server = serve(dir.path());
     let base = format!("http://{}", server.addr);
     let operator = token(dir.path(), "operator");
-    let browser = Browser::start();
+    let browser = Browser::start(&[]);
     let mut violations = Vec::new();
     let mut check_page = |name: &str, browser: &Browser| {
         for v in browser.axe(&axe) {
@@ -570,6 +577,60 @@ mode = "development"
     ] {
         browser.goto(&format!("{base}{path}"));
         check_page(name, &browser);
+    }
+
+    // On a phone: nothing wider than the screen.
+    browser.cmd(
+        "POST",
+        "/window/rect",
+        Some(json!({ "width": 390, "height": 844 })),
+    );
+    for (name, path) in [
+        ("overview-phone", "/"),
+        ("environment-phone", "/environments/prod"),
+        ("monitor-phone", "/monitors/prod/web"),
+        ("incidents-phone", "/incidents"),
+    ] {
+        browser.goto(&format!("{base}{path}"));
+        let overflow = browser.js(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+        );
+        assert!(
+            overflow.as_i64().unwrap_or(0) <= 0,
+            "{name}: {overflow} px wider than the screen"
+        );
+        browser.screenshot(name);
+    }
+    browser.cmd(
+        "POST",
+        "/window/rect",
+        Some(json!({ "width": 1280, "height": 1000 })),
+    );
+
+    // The dark theme passes the same checks (contrast included).
+    {
+        let dark = Browser::start(&["--blink-settings=preferredColorScheme=0"]);
+        dark.goto(&format!("{base}/login"));
+        assert_eq!(
+            dark.js("return matchMedia('(prefers-color-scheme: dark)').matches;"),
+            json!(true),
+            "the browser prefers dark"
+        );
+        dark.type_into("#token", &operator);
+        dark.click("form button[type=submit]");
+        dark.wait_text("Rollout overview", 10);
+        for (name, path) in [
+            ("overview-dark", "/"),
+            ("environment-dark", "/environments/prod"),
+            ("monitor-dark", "/monitors/prod/web"),
+            ("incidents-dark", "/incidents"),
+        ] {
+            dark.goto(&format!("{base}{path}"));
+            for v in dark.axe(&axe) {
+                violations.push(format!("{name}: {v}"));
+            }
+            dark.screenshot(name);
+        }
     }
     assert!(
         violations.is_empty(),

@@ -21,9 +21,11 @@ struct Item {
     title: &'static str,
     status: &'static str,
     status_label: &'static str,
+    /// HTML: the text escaped, `code` spans as <code>.
     message: String,
     quote: String,
-    remediation: &'static str,
+    /// HTML, as `message`.
+    remediation: String,
     waiver: Option<String>,
 }
 
@@ -40,9 +42,9 @@ impl Item {
                 Status::Pass => "passes",
                 Status::Skip => "not applicable",
             },
-            message: f.message.clone(),
+            message: with_code(&f.message),
             quote: f.rule.guideline.join(" "),
-            remediation: f.rule.remediation,
+            remediation: with_code(f.rule.remediation),
             waiver: f.waiver.as_ref().map(|w| {
                 format!(
                     "Waived until {}{}: {}{}",
@@ -57,6 +59,33 @@ impl Item {
             }),
         }
     }
+}
+
+/// `text` as HTML: escaped, with backquoted spans set as code, which is
+/// how messages and remediations write keys and commands.
+fn with_code(text: &str) -> String {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        // An unpaired backquote: no code spans at all.
+        return escape(text);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if i % 2 == 1 {
+                format!("<code>{}</code>", escape(p))
+            } else {
+                escape(p)
+            }
+        })
+        .collect()
 }
 
 struct Group {
@@ -275,5 +304,20 @@ pub async fn promote(
             tracing::error!(error = %e, "dashboard: cannot record a promotion");
             super::unavailable()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_code;
+
+    #[test]
+    fn code_spans_are_code_and_the_rest_is_escaped() {
+        assert_eq!(
+            with_code("set `security.firewall = true` for <all>"),
+            "set <code>security.firewall = true</code> for &lt;all&gt;"
+        );
+        assert_eq!(with_code("a ` b <i>"), "a ` b &lt;i&gt;");
+        assert_eq!(with_code("`<b>`"), "<code>&lt;b&gt;</code>");
     }
 }
