@@ -1776,3 +1776,50 @@ fn dashboard_runbooks_render_markdown_safely() {
         assert_eq!(status, 404, "{missing}");
     }
 }
+
+/// An operator records a promotion from the environment page when nothing
+/// blocks it: redirected back with a confirmation, and the record is in
+/// the API with who did it.
+#[test]
+fn dashboard_records_a_promotion() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        "[product]\nname = \"Pr\"\n\n[environments.dev]\nmode = \"development\"\naudience = \"internal\"\ncontrolled_by = \"client\"\n\n[[environments.dev.servers]]\nname = \"app-1\"\nlocation = \"fra1\"\n",
+    )
+    .expect("write spec");
+    let server = start(dir.path(), None);
+    let addr = server.addr;
+    let operator = token(dir.path(), None, "operator", "olga");
+    let bearer = format!("authorization: Bearer {operator}\r\n");
+    let (_, _, body) = get_with(addr, "/environments/dev", &bearer);
+    assert!(
+        body.contains("Nothing blocks the promotion to staging."),
+        "{body}"
+    );
+    assert!(body.contains("Record the promotion to staging"), "{body}");
+    let (status, head, _) = post_form(addr, "/environments/dev/promote", &bearer, "to=staging");
+    assert_eq!(status, 303, "{head}");
+    assert!(
+        head.contains("location: /environments/dev?promoted=staging"),
+        "{head}"
+    );
+    let (_, _, body) = get_with(addr, "/environments/dev?promoted=staging", &bearer);
+    assert!(
+        body.contains("The promotion to staging is recorded."),
+        "{body}"
+    );
+    let (_, body) = http(
+        addr,
+        "GET",
+        "/api/v1/environments/dev/promotions",
+        Some(&operator),
+        "",
+    );
+    let record = &json_body(&body)["promotions"][0];
+    assert_eq!(
+        (record["to_mode"].as_str(), record["promoted_by"].as_str()),
+        (Some("staging"), Some("olga")),
+        "{record}"
+    );
+}
