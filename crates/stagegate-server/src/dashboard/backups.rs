@@ -14,23 +14,6 @@ use super::{html, signed_in};
 use crate::AppState;
 use crate::heartbeat::runs;
 
-fn when(ms: Millis) -> String {
-    stagegate_probe::rfc3339(ms / 1000)
-        .replace('T', " ")
-        .trim_end_matches('Z')
-        .to_owned()
-}
-
-fn span(ms: Millis) -> String {
-    let s = ms.max(0) / 1000;
-    match s {
-        s if s < 120 => format!("{s} s"),
-        s if s < 7200 => format!("{} min", s / 60),
-        s if s < 172_800 => format!("{} h {} min", s / 3600, s % 3600 / 60),
-        s => format!("{} days", s / 86_400),
-    }
-}
-
 struct RunRow {
     finished: String,
     outcome: String,
@@ -137,14 +120,14 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
                     .iter()
                     .take(20)
                     .map(|r| RunRow {
-                        finished: when(r.finished_at),
+                        finished: super::utc(r.finished_at),
                         outcome: match (r.ok, r.exit_code) {
                             (true, _) => "succeeded".to_owned(),
                             (false, Some(code)) => format!("failed (exit {code})"),
                             (false, None) => "failed".to_owned(),
                         },
                         class: if r.ok { "up" } else { "down" },
-                        duration: r.duration().map_or("—".to_owned(), span),
+                        duration: r.duration().map_or("—".to_owned(), super::lasted),
                     })
                     .collect(),
             });
@@ -155,8 +138,8 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
                 let allowed = i64::try_from(b.interval.value.get().as_millis()).unwrap_or(i64::MAX);
                 format!(
                     "last good run {} ago ({}){}",
-                    span(age),
-                    when(at),
+                    super::lasted(age),
+                    super::utc(at),
                     if age > allowed {
                         format!(
                             " — older than the declared interval of {}",
@@ -167,7 +150,11 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
                     }
                 )
             }
-            (Some(at), None) => format!("last good run {} ago ({})", span(now - at), when(at)),
+            (Some(at), None) => format!(
+                "last good run {} ago ({})",
+                super::lasted(now - at),
+                super::utc(at)
+            ),
             (None, _) if jobs.is_empty() => {
                 "not monitored: no heartbeat covers the backup".to_owned()
             }

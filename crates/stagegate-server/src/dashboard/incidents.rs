@@ -8,26 +8,10 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use stagegate_store::{Millis, Role, now_ms};
+use stagegate_store::{Role, now_ms};
 
 use super::{CsrfForm, html, signed_in};
 use crate::AppState;
-
-fn when(ms: Millis) -> String {
-    stagegate_probe::rfc3339(ms / 1000)
-        .replace('T', " ")
-        .trim_end_matches('Z')
-        .to_owned()
-}
-
-fn lasted(ms: Millis) -> String {
-    let s = ms / 1000;
-    match s {
-        s if s < 120 => format!("{s} s"),
-        s if s < 7200 => format!("{} min", s / 60),
-        s => format!("{} h {} min", s / 3600, (s % 3600) / 60),
-    }
-}
 
 struct Item {
     id: i64,
@@ -104,10 +88,10 @@ pub async fn list(
     let items = incidents
         .iter()
         .map(|i| {
-            let mut timeline = vec![(when(i.opened_at), "opened".to_owned())];
+            let mut timeline = vec![(super::utc(i.opened_at), "opened".to_owned())];
             if let Some(at) = i.acknowledged_at {
                 timeline.push((
-                    when(at),
+                    super::utc(at),
                     format!(
                         "acknowledged by {}",
                         i.acknowledged_by.as_deref().unwrap_or("someone")
@@ -115,16 +99,17 @@ pub async fn list(
                 ));
             }
             if let Some(at) = i.last_reminder_at {
-                timeline.push((when(at), "last reminder sent".to_owned()));
+                timeline.push((super::utc(at), "last reminder sent".to_owned()));
             }
             match i.resolved_at {
                 Some(at) => timeline.push((
-                    when(at),
-                    format!("resolved after {}", lasted(at - i.opened_at)),
+                    super::utc(at),
+                    format!("resolved after {}", super::lasted(at - i.opened_at)),
                 )),
-                None => {
-                    timeline.push((when(now), format!("open for {}", lasted(now - i.opened_at))))
-                }
+                None => timeline.push((
+                    super::utc(now),
+                    format!("open for {}", super::lasted(now - i.opened_at)),
+                )),
             }
             timeline.sort();
             let state = i.state.as_str();
@@ -165,7 +150,7 @@ pub async fn list(
             deliveries: deliveries
                 .into_iter()
                 .map(|d| DeliveryRow {
-                    when: when(d.attempted_at),
+                    when: super::utc(d.attempted_at),
                     event: d.event,
                     notifier: d.notifier,
                     contact: d.contact,

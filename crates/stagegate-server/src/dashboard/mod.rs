@@ -140,6 +140,25 @@ fn unavailable() -> Response {
     )
 }
 
+/// A moment as pages show it: `2026-11-26 09:31:59` (UTC).
+fn utc(ms: stagegate_store::Millis) -> String {
+    stagegate_probe::rfc3339(ms.div_euclid(1000))
+        .replace('T', " ")
+        .trim_end_matches('Z')
+        .to_owned()
+}
+
+/// How long something took or has lasted, to the unit that matters.
+fn lasted(ms: stagegate_store::Millis) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        s => format!("{} days", s / 86_400),
+    }
+}
+
 /// `s` percent-encoded for use as one path segment.
 fn path_segment(s: &str) -> String {
     s.bytes()

@@ -260,10 +260,7 @@ pub async fn detail(
         .iter()
         .take(25)
         .map(|r| ResultRow {
-            when: stagegate_probe::rfc3339(r.started_at / 1000)
-                .replace('T', " ")
-                .trim_end_matches('Z')
-                .to_owned(),
+            when: super::utc(r.started_at),
             outcome: r.outcome.as_str(),
             class: match r.outcome {
                 Outcome::Pass => "up",

@@ -166,10 +166,7 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
             role: viewer.token.role.as_str(),
             csrf: viewer.csrf.clone().unwrap_or_default(),
             open_incidents,
-            updated: stagegate_probe::rfc3339(now / 1000)
-                .replace('T', " ")
-                .trim_end_matches('Z')
-                .to_owned(),
+            updated: super::utc(now),
             columns,
         },
     )
