@@ -37,11 +37,7 @@ struct Section {
 #[derive(Template)]
 #[template(path = "backups.html")]
 struct BackupsPage {
-    product: String,
-    page: &'static str,
-    who: String,
-    role: &'static str,
-    csrf: String,
+    chrome: super::Chrome,
     sections: Vec<Section>,
 }
 
@@ -170,11 +166,11 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
     html(
         StatusCode::OK,
         &BackupsPage {
-            product: snapshot.spec.product.name.value.clone(),
-            page: "backups",
-            who: viewer.token.name.clone(),
-            role: viewer.token.role.as_str(),
-            csrf: viewer.csrf.clone().unwrap_or_default(),
+            chrome: super::Chrome::new(
+                &viewer,
+                snapshot.spec.product.name.value.clone(),
+                "backups",
+            ),
             sections,
         },
     )

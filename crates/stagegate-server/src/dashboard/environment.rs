@@ -97,11 +97,7 @@ struct Group {
 #[derive(Template)]
 #[template(path = "environment.html")]
 struct EnvironmentPage {
-    product: String,
-    page: &'static str,
-    who: String,
-    role: &'static str,
-    csrf: String,
+    chrome: super::Chrome,
     name: String,
     promote_action: String,
     mode: &'static str,
@@ -204,11 +200,11 @@ fn render(
     html(
         status,
         &EnvironmentPage {
-            product: snapshot.spec.product.name.value.clone(),
-            page: "environment",
-            who: viewer.token.name.clone(),
-            role: viewer.token.role.as_str(),
-            csrf: viewer.csrf.clone().unwrap_or_default(),
+            chrome: super::Chrome::new(
+                viewer,
+                snapshot.spec.product.name.value.clone(),
+                "environment",
+            ),
             name: env.name.value.clone(),
             promote_action: format!(
                 "/environments/{}/promote",
@@ -216,16 +212,8 @@ fn render(
             ),
             mode: env.mode.value.label(),
             verdict: own.verdict().as_str(),
-            fails: own
-                .findings
-                .iter()
-                .filter(|f| f.status == Status::Fail)
-                .count(),
-            warns: own
-                .findings
-                .iter()
-                .filter(|f| f.status == Status::Warn)
-                .count(),
+            fails: own.summary().fail,
+            warns: own.summary().warn,
             achieved: achieved(&snapshot, env, &own, as_of).map(title),
             flash,
             next: next.map(Mode::label),

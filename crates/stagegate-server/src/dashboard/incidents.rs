@@ -35,11 +35,7 @@ struct DeliveryRow {
 #[derive(Template)]
 #[template(path = "incidents.html")]
 struct IncidentsPage {
-    product: String,
-    page: &'static str,
-    who: String,
-    role: &'static str,
-    csrf: String,
+    chrome: super::Chrome,
     flash: Option<String>,
     open: usize,
     can_act: bool,
@@ -138,11 +134,11 @@ pub async fn list(
     html(
         StatusCode::OK,
         &IncidentsPage {
-            product: state.snapshot().spec.product.name.value.clone(),
-            page: "incidents",
-            who: viewer.token.name.clone(),
-            role: viewer.token.role.as_str(),
-            csrf: viewer.csrf.clone().unwrap_or_default(),
+            chrome: super::Chrome::new(
+                &viewer,
+                state.snapshot().spec.product.name.value.clone(),
+                "incidents",
+            ),
             flash,
             open,
             can_act: viewer.can(Role::Operator),

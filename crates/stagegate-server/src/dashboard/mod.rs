@@ -171,6 +171,29 @@ fn path_segment(s: &str) -> String {
         .collect()
 }
 
+/// What every signed-in page shows around its content: the product, the
+/// page's place in the navigation, who is signed in, and the anti-forgery
+/// token of their forms.
+struct Chrome {
+    product: String,
+    page: &'static str,
+    who: String,
+    role: &'static str,
+    csrf: String,
+}
+
+impl Chrome {
+    fn new(viewer: &Viewer, product: String, page: &'static str) -> Chrome {
+        Chrome {
+            product,
+            page,
+            who: viewer.token.name.clone(),
+            role: viewer.token.role.as_str(),
+            csrf: viewer.csrf.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// The viewer, or a redirect to the login form.
 async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Response> {
     session::viewer(state, headers)

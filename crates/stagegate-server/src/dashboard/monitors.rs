@@ -53,11 +53,7 @@ struct Section {
 #[derive(Template)]
 #[template(path = "monitors.html")]
 struct MonitorsPage {
-    product: String,
-    page: &'static str,
-    who: String,
-    role: &'static str,
-    csrf: String,
+    chrome: super::Chrome,
     up: usize,
     down: usize,
     unknown: usize,
@@ -142,11 +138,11 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
     html(
         StatusCode::OK,
         &MonitorsPage {
-            product: snapshot.spec.product.name.value.clone(),
-            page: "monitors",
-            who: viewer.token.name.clone(),
-            role: viewer.token.role.as_str(),
-            csrf: viewer.csrf.clone().unwrap_or_default(),
+            chrome: super::Chrome::new(
+                &viewer,
+                snapshot.spec.product.name.value.clone(),
+                "monitors",
+            ),
             up,
             down,
             unknown,
@@ -167,11 +163,7 @@ struct ResultRow {
 #[derive(Template)]
 #[template(path = "monitor.html")]
 struct MonitorPage {
-    product: String,
-    page: &'static str,
-    who: String,
-    role: &'static str,
-    csrf: String,
+    chrome: super::Chrome,
     environment: String,
     name: String,
     kind: &'static str,
@@ -285,11 +277,11 @@ pub async fn detail(
     html(
         StatusCode::OK,
         &MonitorPage {
-            product: snapshot.spec.product.name.value.clone(),
-            page: "monitors",
-            who: viewer.token.name.clone(),
-            role: viewer.token.role.as_str(),
-            csrf: viewer.csrf.clone().unwrap_or_default(),
+            chrome: super::Chrome::new(
+                &viewer,
+                snapshot.spec.product.name.value.clone(),
+                "monitors",
+            ),
             environment: env.name.value.clone(),
             name: check.name.value.clone(),
             kind: check.kind.value.as_str(),

@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use stagegate_rules::{EnvironmentResult, Status, Verdict};
+use stagegate_rules::{EnvironmentResult, Verdict};
 use stagegate_spec::{Date, Environment, Mode};
 use stagegate_store::{CheckStatus, now_ms};
 
@@ -47,11 +47,7 @@ struct Column {
 #[derive(Template)]
 #[template(path = "overview.html")]
 struct Overview {
-    product: String,
-    page: &'static str,
-    who: String,
-    role: &'static str,
-    csrf: String,
+    chrome: super::Chrome,
     open_incidents: usize,
     updated: String,
     columns: Vec<Column>,
@@ -105,16 +101,8 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
             name: env.name.value.clone(),
             href: format!("/environments/{}", super::path_segment(&env.name.value)),
             verdict: own.verdict().as_str(),
-            fails: own
-                .findings
-                .iter()
-                .filter(|f| f.status == Status::Fail)
-                .count(),
-            warns: own
-                .findings
-                .iter()
-                .filter(|f| f.status == Status::Warn)
-                .count(),
+            fails: own.summary().fail,
+            warns: own.summary().warn,
             achieved,
             checks: 0,
             up: 0,
@@ -160,11 +148,11 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
     html(
         StatusCode::OK,
         &Overview {
-            product: snapshot.spec.product.name.value.clone(),
-            page: "overview",
-            who: viewer.token.name.clone(),
-            role: viewer.token.role.as_str(),
-            csrf: viewer.csrf.clone().unwrap_or_default(),
+            chrome: super::Chrome::new(
+                &viewer,
+                snapshot.spec.product.name.value.clone(),
+                "overview",
+            ),
             open_incidents,
             updated: super::utc(now),
             columns,

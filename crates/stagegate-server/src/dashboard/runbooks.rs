@@ -43,11 +43,7 @@ struct Env {
 #[derive(Template)]
 #[template(path = "runbooks.html")]
 struct RunbooksPage {
-    product: String,
-    page: &'static str,
-    who: String,
-    role: &'static str,
-    csrf: String,
+    chrome: super::Chrome,
     environments: Vec<Env>,
 }
 
@@ -89,11 +85,11 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
     html(
         StatusCode::OK,
         &RunbooksPage {
-            product: snapshot.spec.product.name.value.clone(),
-            page: "runbooks",
-            who: viewer.token.name.clone(),
-            role: viewer.token.role.as_str(),
-            csrf: viewer.csrf.clone().unwrap_or_default(),
+            chrome: super::Chrome::new(
+                &viewer,
+                snapshot.spec.product.name.value.clone(),
+                "runbooks",
+            ),
             environments,
         },
     )
@@ -102,11 +98,7 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
 #[derive(Template)]
 #[template(path = "runbook.html")]
 struct RunbookPage {
-    product: String,
-    page: &'static str,
-    who: String,
-    role: &'static str,
-    csrf: String,
+    chrome: super::Chrome,
     environment: String,
     scenario: &'static str,
     path: String,
@@ -149,11 +141,11 @@ pub async fn show(
     html(
         StatusCode::OK,
         &RunbookPage {
-            product: snapshot.spec.product.name.value.clone(),
-            page: "runbooks",
-            who: viewer.token.name.clone(),
-            role: viewer.token.role.as_str(),
-            csrf: viewer.csrf.clone().unwrap_or_default(),
+            chrome: super::Chrome::new(
+                &viewer,
+                snapshot.spec.product.name.value.clone(),
+                "runbooks",
+            ),
             environment: env.name.value.clone(),
             scenario: scenario(which),
             path: path.value.clone(),
