@@ -13,15 +13,16 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener as StdListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+
+use common::root;
+use common::server::{start, token};
 
 /// Under `STAGEGATE_STRICT_TESTS=1` a missing browser fails the test.
 fn unavailable(what: &str) {
@@ -352,85 +353,6 @@ fn target(up: Arc<AtomicBool>) -> SocketAddr {
     addr
 }
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(dir: &std::path::Path) -> Server {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("stagegate"))
-        .current_dir(dir)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            "data",
-            "--tick",
-            "200ms",
-        ])
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(addr) = line.split("listening on http://").nth(1) {
-                let _ = tx.send(
-                    addr.split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned(),
-                );
-            }
-            if let Ok(mut l) = sink.lock() {
-                l.push(line);
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(30))
-        .unwrap_or_else(|_| panic!("serve did not start: {:?}", log.lock().map(|l| l.clone())));
-    Server {
-        child,
-        addr: addr.parse().expect("addr"),
-    }
-}
-
-fn token(dir: &std::path::Path, role: &str) -> String {
-    let out = Command::new(assert_cmd::cargo::cargo_bin("stagegate"))
-        .current_dir(dir)
-        .args([
-            "token",
-            "create",
-            "--role",
-            role,
-            "--name",
-            "browser-op",
-            "--data-dir",
-            "data",
-        ])
-        .output()
-        .expect("token");
-    assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_owned()
-}
-
 #[test]
 fn dashboard_in_a_real_browser() {
     let axe_file = axe_path();
@@ -509,9 +431,9 @@ mode = "development"
         ),
     )
     .expect("spec");
-    let server = serve(dir.path());
+    let server = start(dir.path(), None);
     let base = format!("http://{}", server.addr);
-    let operator = token(dir.path(), "operator");
+    let operator = token(dir.path(), None, "operator", "browser-op");
     let browser = Browser::start(&[]);
     let mut violations = Vec::new();
     let mut check_page = |name: &str, browser: &Browser| {
