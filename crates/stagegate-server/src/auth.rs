@@ -44,22 +44,8 @@ pub async fn create_token(
     role: Role,
     name: &str,
 ) -> Result<IssuedToken, stagegate_store::StoreError> {
-    let rng = SystemRandom::new();
-    let mut prefix = [0u8; 4];
-    let mut secret = [0u8; 32];
-    // The system RNG only fails when the OS has no entropy source at all.
-    rng.fill(&mut prefix)
-        .map_err(|_| stagegate_store::StoreError::Corrupt {
-            what: "random source",
-            value: "unavailable".into(),
-        })?;
-    rng.fill(&mut secret)
-        .map_err(|_| stagegate_store::StoreError::Corrupt {
-            what: "random source",
-            value: "unavailable".into(),
-        })?;
-    let prefix = format!("sg_{}", hex(&prefix));
-    let token = format!("{prefix}_{}", hex(&secret));
+    let prefix = format!("sg_{}", random_hex(4)?);
+    let token = format!("{prefix}_{}", random_hex(32)?);
     store
         .create_token(
             &NewToken {
