@@ -11,8 +11,15 @@ pub enum FileState {
     Missing,
     NotAFile,
     Empty,
+    /// Present, but still the unedited template `stagegate init runbooks`
+    /// wrote: it says nothing the team has agreed on.
+    Template,
     Present,
 }
+
+/// The line `stagegate init runbooks` puts at the top of every runbook it
+/// writes; a file that still carries it counts as missing.
+pub const TEMPLATE_MARKER: &str = "stagegate: unedited template";
 
 impl FileState {
     pub fn is_usable(self) -> bool {
@@ -25,15 +32,34 @@ impl FileState {
             FileState::Missing => Some(format!("{path} does not exist")),
             FileState::NotAFile => Some(format!("{path} is not a regular file")),
             FileState::Empty => Some(format!("{path} is empty")),
+            FileState::Template => Some(format!(
+                "{path} is still the unedited template (complete it, then delete its \"{TEMPLATE_MARKER}\" line)"
+            )),
             FileState::Present => None,
         }
     }
 }
 
-/// Facts about the files a spec references, keyed by the path as written.
+/// The outcome of one restore drill.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DrillRecord {
+    /// When the drill finished, Unix seconds.
+    pub finished_at: i64,
+    /// How long the restore took, in seconds.
+    pub seconds: f64,
+    pub ok: bool,
+    /// What happened, e.g. the failing command's last output line.
+    pub message: String,
+}
+
+/// Facts gathered before evaluation, so rules never do I/O: the files a spec
+/// references (keyed by the path as written, with the text of small ones)
+/// and the recorded restore drills.
 #[derive(Clone, Debug, Default)]
 pub struct FileFacts {
     states: HashMap<String, FileState>,
+    texts: HashMap<String, String>,
+    drills: HashMap<String, DrillRecord>,
 }
 
 impl FileFacts {
@@ -43,6 +69,26 @@ impl FileFacts {
 
     pub fn insert(&mut self, path: impl Into<String>, state: FileState) {
         self.states.insert(path.into(), state);
+    }
+
+    /// Keeps the text of a small file, for rules that read what it says.
+    pub fn insert_text(&mut self, path: impl Into<String>, text: String) {
+        self.texts.insert(path.into(), text);
+    }
+
+    /// The text of a file, when it was small enough to keep.
+    pub fn text(&self, path: &str) -> Option<&str> {
+        self.texts.get(path).map(String::as_str)
+    }
+
+    /// Records the latest restore drill of an environment.
+    pub fn insert_drill(&mut self, environment: impl Into<String>, record: DrillRecord) {
+        self.drills.insert(environment.into(), record);
+    }
+
+    /// The latest restore drill of an environment.
+    pub fn last_drill(&self, environment: &str) -> Option<&DrillRecord> {
+        self.drills.get(environment)
     }
 
     /// An unknown path counts as missing: nothing unchecked ever passes.
@@ -63,7 +109,15 @@ impl FileFacts {
             if let Some(r) = env.pentest.as_ref().and_then(|p| p.report.as_ref()) {
                 paths.push(r.value.as_str());
             }
+            if let Some(r) = env
+                .accessibility_audit
+                .as_ref()
+                .and_then(|a| a.report.as_ref())
+            {
+                paths.push(r.value.as_str());
+            }
         }
+        paths.extend(spec.attestations.iter().map(|a| a.evidence.value.as_str()));
         paths.sort_unstable();
         paths.dedup();
         paths

@@ -52,9 +52,11 @@ pub fn evaluate_environment<'s>(
         files,
         live,
     };
+    let frameworks: Vec<_> = spec.product.frameworks.iter().map(|f| f.value).collect();
     let findings = catalogue()
         .iter()
         .map(|rule| {
+            let controls = crate::frameworks::controls_of(rule.id, &frameworks);
             let Some(severity) = rule.applies.in_mode(mode) else {
                 return Finding {
                     rule,
@@ -64,13 +66,19 @@ pub fn evaluate_environment<'s>(
                     span: None,
                     waiver: None,
                     evidence: Vec::new(),
+                    controls,
                 };
             };
             let failed = match severity {
                 Severity::Required => Status::Fail,
                 Severity::Recommended => Status::Warn,
             };
+            let mut severity = severity;
             let (status, message, span, evidence) = match (rule.check)(&cx) {
+                Outcome::Recommend(msg, span) => {
+                    severity = Severity::Recommended;
+                    (Status::Warn, msg, span.or(Some(env.span)), Vec::new())
+                }
                 Outcome::Skip(msg) => (Status::Skip, msg, None, Vec::new()),
                 Outcome::Pass(msg, span) => (Status::Pass, msg, span, Vec::new()),
                 Outcome::Fail(msg, span) => (failed, msg, span.or(Some(env.span)), Vec::new()),
@@ -92,6 +100,7 @@ pub fn evaluate_environment<'s>(
                 span,
                 waiver: None,
                 evidence,
+                controls,
             };
             apply_waiver(&mut finding, spec, env, as_of);
             finding

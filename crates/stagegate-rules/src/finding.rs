@@ -70,6 +70,8 @@ pub struct Finding {
     pub waiver: Option<WaiverState>,
     /// What live probes observed, for live rules evaluated with evidence.
     pub evidence: Vec<crate::Observation>,
+    /// Controls of the product's frameworks that this rule evidences.
+    pub controls: Vec<crate::frameworks::ControlRef>,
 }
 
 /// Counts of findings by status.

@@ -8,10 +8,11 @@ mod context;
 mod engine;
 mod evidence;
 mod finding;
+pub mod frameworks;
 mod rule;
 
 pub use catalogue::{catalogue, find_rule, rule_ids};
-pub use context::{FileFacts, FileState};
+pub use context::{DrillRecord, FileFacts, FileState, TEMPLATE_MARKER};
 pub use engine::{Evaluation, evaluate, evaluate_environment};
 pub use evidence::{
     CertificateObservation, ExposureObservation, LiveEvidence, Observation, Observed,

@@ -179,6 +179,9 @@ pub(crate) enum Outcome {
     Skip(String),
     Pass(String, Option<stagegate_spec::Span>),
     Fail(String, Option<stagegate_spec::Span>),
+    /// Does not hold, but only as a recommendation whatever the rule's
+    /// severity in the mode (a feature the spec has not opted into).
+    Recommend(String, Option<stagegate_spec::Span>),
     /// A live rule's verdict with the observations behind it.
     Observed {
         passed: bool,

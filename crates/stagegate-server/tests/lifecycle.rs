@@ -37,6 +37,7 @@ port = 9
         &LoadOptions {
             env: &|_| None,
             known_rules: &ids,
+            known_controls: stagegate_rules::frameworks::control_ids,
         },
     )
     .expect("spec");
@@ -174,6 +175,7 @@ fn unknown_time_zones_are_spec_errors() {
         &LoadOptions {
             env: &|_| None,
             known_rules: &ids,
+            known_controls: stagegate_rules::frameworks::control_ids,
         },
     )
     .expect("spec");

@@ -35,6 +35,13 @@ impl Date {
         }
     }
 
+    /// The UTC date of a Unix timestamp.
+    pub fn from_unix_secs(secs: i64) -> Date {
+        Date {
+            days: secs.div_euclid(86_400),
+        }
+    }
+
     pub fn ymd(self) -> (i32, u32, u32) {
         civil_from_days(self.days)
     }

@@ -15,6 +15,9 @@ pub struct LoadOptions<'a> {
     pub env: EnvLookup<'a>,
     /// Rule ids a waiver may name (the spec crate knows no rules itself).
     pub known_rules: &'a [&'a str],
+    /// Control ids of each framework an attestation may name (the packs
+    /// live with the rules).
+    pub known_controls: fn(Framework) -> &'static [&'static str],
 }
 
 impl std::fmt::Debug for LoadOptions<'_> {
@@ -52,7 +55,7 @@ pub fn load(source: &SourceFile, opts: &LoadOptions<'_>) -> Result<Spec, Vec<Dia
     // checked in the same run and every problem is reported at once.
     let spec = decode_spec(&root, &mut cx);
     if let Some(spec) = &spec {
-        crate::validate::validate(spec, opts.known_rules, &mut cx.diags);
+        crate::validate::validate(spec, opts, &mut cx.diags);
     }
     match spec {
         Some(spec) if cx.diags.is_empty() => Ok(spec),
@@ -129,6 +132,15 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
         Some(v) => decode_array_of_tables(v, cx, &Path::Key(&Path::Root, "waivers"), decode_waiver),
         None => Some(Vec::new()),
     };
+    let attestations = match t.get("attestations") {
+        Some(v) => decode_array_of_tables(
+            v,
+            cx,
+            &Path::Key(&Path::Root, "attestations"),
+            decode_attestation,
+        ),
+        None => Some(Vec::new()),
+    };
     t.finish(cx);
     Some(Spec {
         version,
@@ -138,6 +150,7 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
         notifiers: notifiers.unwrap_or_default(),
         environments: environments.unwrap_or_default(),
         waivers: waivers.unwrap_or_default(),
+        attestations: attestations.unwrap_or_default(),
     })
 }
 
@@ -238,11 +251,14 @@ fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
     let defaults = Policy::default();
     let cluster_required_at = percent(&mut t, cx, "cluster_required_at").map(|s| s.value);
     let pentest_max_age: Option<Duration> = t.opt(cx, "pentest_max_age");
+    let accessibility_audit_max_age: Option<Duration> = t.opt(cx, "accessibility_audit_max_age");
     let span = t.span;
     t.finish(cx);
     Some(Policy {
         cluster_required_at: cluster_required_at.unwrap_or(defaults.cluster_required_at),
         pentest_max_age: pentest_max_age.unwrap_or(defaults.pentest_max_age),
+        accessibility_audit_max_age: accessibility_audit_max_age
+            .unwrap_or(defaults.accessibility_audit_max_age),
         span: Some(span),
     })
 }
@@ -345,6 +361,13 @@ fn decode_environment(
     let observability = sub(&mut t, cx, "observability", decode_observability);
     let security = sub(&mut t, cx, "security", decode_security);
     let pentest = sub(&mut t, cx, "pentest", decode_pentest);
+    let accessibility_audit = sub(
+        &mut t,
+        cx,
+        "accessibility_audit",
+        decode_accessibility_audit,
+    );
+    let last_significant_change = t.opt(cx, "last_significant_change");
     let operations = sub(&mut t, cx, "operations", decode_operations);
     let runbooks = sub(&mut t, cx, "runbooks", decode_runbooks);
     let maintenance = match t.get("maintenance") {
@@ -374,6 +397,8 @@ fn decode_environment(
         observability: observability.unwrap_or_default(),
         security: security.unwrap_or_default(),
         pentest: pentest.unwrap_or_default(),
+        accessibility_audit: accessibility_audit.unwrap_or_default(),
+        last_significant_change,
         operations: operations.unwrap_or_default(),
         runbooks: runbooks.unwrap_or_default(),
         maintenance: maintenance.unwrap_or_default(),
@@ -435,7 +460,18 @@ fn decode_backup(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Back
     let retention = t.opt(cx, "retention");
     let covers = t.opt(cx, "covers");
     let source = sub(&mut t, cx, "source", decode_backup_source);
+    let drill = sub(&mut t, cx, "drill", decode_drill);
     let span = t.span;
+    if let Some(Some(d)) = &drill
+        && d.command.is_none()
+        && matches!(&source, Some(None))
+    {
+        cx.push(
+            Diagnostic::new("a restore drill needs something to restore", d.span)
+                .label("no `command`, and the backup has no `source`")
+                .note("expected `command = \"...\"` (a script that restores and verifies), or a `[...backup.source]` restic repository for the built-in restore"),
+        );
+    }
     t.finish(cx);
     Some(Backup {
         location: location.unwrap_or_default(),
@@ -444,6 +480,33 @@ fn decode_backup(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Back
         retention,
         covers,
         source: source.unwrap_or_default(),
+        drill: drill.unwrap_or_default(),
+        span,
+    })
+}
+
+fn decode_drill(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Drill> {
+    let mut t = Table::new(v, cx, *path, "restore drill")?;
+    let every = t.req(cx, "every");
+    let command = t.opt(cx, "command");
+    let verify = t.opt(cx, "verify");
+    let timeout = t.opt(cx, "timeout");
+    let span = t.span;
+    if t.has("command")
+        && let Some(k) = t.key_span("verify")
+    {
+        cx.push(
+            Diagnostic::new("`verify` only follows the built-in restore", k)
+                .label("ignored: `command` performs the whole drill")
+                .note("expected either `command` alone, or `verify` alone with a backup `source`"),
+        );
+    }
+    t.finish(cx);
+    Some(Drill {
+        every: every.unwrap_or_default(),
+        command,
+        verify,
+        timeout,
         span,
     })
 }
@@ -811,12 +874,14 @@ fn decode_observability(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Opti
     let metrics = t.opt(cx, "metrics");
     let logs = t.opt(cx, "logs");
     let traces = t.opt(cx, "traces");
+    let log_retention = t.opt(cx, "log_retention");
     let span = t.span;
     t.finish(cx);
     Some(Observability {
         metrics,
         logs,
         traces,
+        log_retention,
         span,
     })
 }
@@ -827,6 +892,7 @@ fn decode_security(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Se
     let ops_vpn = t.opt(cx, "ops_vpn");
     let site_to_site_vpn = t.opt(cx, "site_to_site_vpn");
     let public_ports = t.opt(cx, "public_ports").unwrap_or_default();
+    let encryption_in_transit = t.opt(cx, "encryption_in_transit");
     let span = t.span;
     t.finish(cx);
     Some(Security {
@@ -834,6 +900,7 @@ fn decode_security(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Se
         ops_vpn,
         site_to_site_vpn,
         public_ports,
+        encryption_in_transit,
         span,
     })
 }
@@ -842,6 +909,7 @@ fn decode_pentest(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Pen
     let mut t = Table::new(v, cx, *path, "pentest table")?;
     let vendor = t.opt(cx, "vendor");
     let external = t.opt(cx, "external");
+    let internal = t.opt(cx, "internal");
     let date = t.req(cx, "date");
     let report = t.opt(cx, "report");
     let open_findings = sub(&mut t, cx, "open_findings", decode_open_findings);
@@ -850,6 +918,7 @@ fn decode_pentest(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Pen
     Some(Pentest {
         vendor,
         external,
+        internal,
         date: date.unwrap_or_default(),
         report,
         open_findings: open_findings?.unwrap_or_default(),
@@ -880,6 +949,7 @@ fn decode_operations(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<
     let backup_monitoring = t.opt(cx, "backup_monitoring");
     let security_updates = t.opt(cx, "security_updates");
     let agreement = t.opt(cx, "agreement");
+    let log_review = t.opt(cx, "log_review");
     let span = t.span;
     t.finish(cx);
     Some(Operations {
@@ -887,6 +957,30 @@ fn decode_operations(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<
         backup_monitoring,
         security_updates,
         agreement,
+        log_review,
+        span,
+    })
+}
+
+fn decode_accessibility_audit(
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &Path<'_>,
+) -> Option<AccessibilityAudit> {
+    let mut t = Table::new(v, cx, *path, "accessibility audit table")?;
+    let auditor = t.opt(cx, "auditor");
+    let standard = t.req(cx, "standard");
+    let date = t.req(cx, "date");
+    let report = t.opt(cx, "report");
+    let open_issues = t.opt(cx, "open_issues");
+    let span = t.span;
+    t.finish(cx);
+    Some(AccessibilityAudit {
+        auditor,
+        standard: standard.unwrap_or_default(),
+        date: date.unwrap_or_default(),
+        report,
+        open_issues,
         span,
     })
 }
@@ -955,6 +1049,43 @@ fn decode_waiver(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Waiv
         reason: reason.unwrap_or_default(),
         expires: expires.unwrap_or_default(),
         approved_by,
+        span,
+    })
+}
+
+fn decode_attestation(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Attestation> {
+    let mut t = Table::new(v, cx, *path, "attestation")?;
+    let framework = t.req(cx, "framework");
+    let control = t.req(cx, "control");
+    let environment = t.opt(cx, "environment");
+    let by = t.req(cx, "by");
+    let date: Option<Spanned<crate::Date>> = t.req(cx, "date");
+    let evidence = t.req(cx, "evidence");
+    let valid_until: Option<Spanned<crate::Date>> = t.req(cx, "valid_until");
+    let note = t.opt(cx, "note");
+    let span = t.span;
+    t.finish(cx);
+    if let (Some(d), Some(until)) = (&date, &valid_until)
+        && until.value < d.value
+    {
+        cx.push(
+            Diagnostic::new("attestation expires before it was made", until.span)
+                .label(format!(
+                    "valid_until {} is before date {}",
+                    until.value, d.value
+                ))
+                .note("expected `valid_until` on or after `date`"),
+        );
+    }
+    Some(Attestation {
+        framework: framework.unwrap_or_default(),
+        control: control.unwrap_or_default(),
+        environment,
+        by: by.unwrap_or_default(),
+        date: date.unwrap_or_default(),
+        evidence: evidence.unwrap_or_default(),
+        valid_until: valid_until.unwrap_or_default(),
+        note,
         span,
     })
 }

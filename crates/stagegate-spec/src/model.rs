@@ -177,6 +177,34 @@ string_enum!(
         DataCorruption = "data-corruption",
         AttackMitigation = "attack-mitigation",
         SecurityBreach = "security-breach",
+        /// HIPAA's emergency mode operation plan: how the critical business
+        /// processes keep running, and data stays protected, during an outage.
+        EmergencyMode = "emergency-mode",
+    }
+);
+
+impl Runbook {
+    /// The guideline's name for the scenario.
+    pub fn title(self) -> &'static str {
+        match self {
+            Runbook::Unavailability => "System unavailability",
+            Runbook::Failure => "System failure",
+            Runbook::BackupRestore => "Backup restore",
+            Runbook::HardwareSwap => "Hardware swap",
+            Runbook::DataCorruption => "Data corruption",
+            Runbook::AttackMitigation => "Attack mitigation",
+            Runbook::SecurityBreach => "Security breach",
+            Runbook::EmergencyMode => "Emergency mode operation",
+        }
+    }
+}
+
+string_enum!(
+    /// The standard an accessibility audit measured against.
+    AccessibilityStandard, "accessibility standard" {
+        Wcag20Aa = "wcag-2.0-aa",
+        Wcag21Aa = "wcag-2.1-aa",
+        Wcag22Aa = "wcag-2.2-aa",
     }
 );
 
@@ -190,6 +218,8 @@ pub struct Spec {
     pub notifiers: Vec<Notifier>,
     pub environments: Vec<Environment>,
     pub waivers: Vec<Waiver>,
+    /// Manual controls attested by a person, with evidence and an expiry.
+    pub attestations: Vec<Attestation>,
 }
 
 impl Spec {
@@ -226,6 +256,7 @@ pub struct Product {
 pub struct Policy {
     pub cluster_required_at: f64,
     pub pentest_max_age: Duration,
+    pub accessibility_audit_max_age: Duration,
     pub span: Option<Span>,
 }
 
@@ -234,6 +265,7 @@ impl Default for Policy {
         Policy {
             cluster_required_at: 99.9,
             pentest_max_age: Duration::from_secs(365 * 86_400),
+            accessibility_audit_max_age: Duration::from_secs(365 * 86_400),
             span: None,
         }
     }
@@ -291,8 +323,12 @@ pub struct Environment {
     pub observability: Option<Observability>,
     pub security: Option<Security>,
     pub pentest: Option<Pentest>,
+    pub accessibility_audit: Option<AccessibilityAudit>,
     pub operations: Option<Operations>,
     pub runbooks: Option<Runbooks>,
+    /// When the environment last changed significantly (new infrastructure,
+    /// a major release); PCI DSS wants a penetration test after it.
+    pub last_significant_change: Option<Spanned<Date>>,
     /// Planned maintenance: notifications pause, results are kept.
     pub maintenance: Vec<Maintenance>,
     /// The `[environments.NAME]` header, or the key where the environment
@@ -341,6 +377,24 @@ pub struct Backup {
     /// `None` means the default: every server with role `database`.
     pub covers: Option<Spanned<Vec<Spanned<String>>>>,
     pub source: Option<BackupSource>,
+    pub drill: Option<Drill>,
+    pub span: Span,
+}
+
+/// A restore drill: proof that the backup can actually be restored, and how
+/// long it takes, rehearsed on a schedule.
+#[derive(Debug, Clone)]
+pub struct Drill {
+    /// How often the drill must succeed.
+    pub every: Spanned<Duration>,
+    /// A shell command that performs the whole restore; without it the
+    /// built-in restic restore of the backup `source` runs.
+    pub command: Option<Deferred>,
+    /// A shell command run after the built-in restore to prove the data is
+    /// usable (`STAGEGATE_DRILL_DIR` names the restored tree).
+    pub verify: Option<Deferred>,
+    /// The drill is abandoned (and fails) after this long.
+    pub timeout: Option<Spanned<Duration>>,
     pub span: Span,
 }
 
@@ -472,6 +526,8 @@ pub struct Observability {
     pub metrics: Option<String>,
     pub logs: Option<String>,
     pub traces: Option<String>,
+    /// How long logs are kept.
+    pub log_retention: Option<Spanned<Duration>>,
     pub span: Span,
 }
 
@@ -487,6 +543,8 @@ pub struct Security {
     pub ops_vpn: Option<Spanned<bool>>,
     pub site_to_site_vpn: Option<Spanned<Vec<Spanned<VpnScope>>>>,
     pub public_ports: Vec<Spanned<u16>>,
+    /// Every connection carrying the product's data is encrypted (TLS).
+    pub encryption_in_transit: Option<Spanned<bool>>,
     pub span: Span,
 }
 
@@ -494,6 +552,8 @@ pub struct Security {
 pub struct Pentest {
     pub vendor: Option<String>,
     pub external: Option<Spanned<bool>>,
+    /// The test also covered the internal network (inside the perimeter).
+    pub internal: Option<Spanned<bool>>,
     pub date: Spanned<Date>,
     pub report: Option<Spanned<String>>,
     pub open_findings: OpenFindings,
@@ -515,6 +575,20 @@ pub struct Operations {
     pub backup_monitoring: Option<Spanned<String>>,
     pub security_updates: Option<Spanned<String>>,
     pub agreement: Option<Spanned<String>>,
+    /// How often someone reviews the logs.
+    pub log_review: Option<Spanned<Duration>>,
+    pub span: Span,
+}
+
+/// The latest accessibility audit of a user-facing environment.
+#[derive(Debug, Clone)]
+pub struct AccessibilityAudit {
+    pub auditor: Option<String>,
+    pub standard: Spanned<AccessibilityStandard>,
+    pub date: Spanned<Date>,
+    pub report: Option<Spanned<String>>,
+    /// Failures of the standard's success criteria still open.
+    pub open_issues: Option<Spanned<u32>>,
     pub span: Span,
 }
 
@@ -541,4 +615,29 @@ pub struct Waiver {
     pub expires: Spanned<Date>,
     pub approved_by: Option<String>,
     pub span: Span,
+}
+
+/// A person's statement that a control no rule can judge holds.
+#[derive(Debug, Clone)]
+pub struct Attestation {
+    pub framework: Spanned<Framework>,
+    pub control: Spanned<String>,
+    /// The environment it is about; every environment when absent.
+    pub environment: Option<Spanned<String>>,
+    pub by: Spanned<String>,
+    pub date: Spanned<Date>,
+    /// The document that proves it, relative to the spec file.
+    pub evidence: Spanned<String>,
+    /// The last day it counts.
+    pub valid_until: Spanned<Date>,
+    pub note: Option<String>,
+    pub span: Span,
+}
+
+impl Attestation {
+    pub fn covers(&self, environment: &str) -> bool {
+        self.environment
+            .as_ref()
+            .is_none_or(|e| e.value == environment)
+    }
 }

@@ -172,6 +172,12 @@ fn environment() -> Value {
                     "grace": duration("Extra age allowed beyond the interval."),
                     "read_data_subset": string("Integrity check sample, e.g. \"5%\"."),
                 })),
+                "drill": object("A restore drill, run by `stagegate drill ENV`.", &["every"], json!({
+                    "every": duration("How often the drill must succeed, e.g. \"90d\"."),
+                    "command": string("Shell command that restores and verifies (run in the spec's folder). Without it, the backup source is restored by restic into a scratch folder."),
+                    "verify": string("Shell command run after the built-in restore; STAGEGATE_DRILL_DIR names the restored tree."),
+                    "timeout": duration("Abandon (and fail) the drill after this long (default: twice product.rto, or 24h)."),
+                })),
             })),
             "monitoring": object("The monitoring system.", &[], json!({
                 "notify": strings("Contact ids notified about incidents."),
@@ -181,16 +187,19 @@ fn environment() -> Value {
                 "metrics": string("Metrics endpoint."),
                 "logs": string("Log platform."),
                 "traces": string("Trace collector."),
+                "log_retention": duration("How long logs are kept, e.g. \"365d\"."),
             })),
             "security": object("Security measures.", &[], json!({
                 "firewall": boolean("A firewall protects the servers."),
                 "ops_vpn": boolean("Operations/business teams connect through a VPN."),
                 "site_to_site_vpn": { "type": "array", "items": one_of(VpnScope::NAMES, "Traffic carried."), "description": "Traffic carried by site-to-site VPNs." },
                 "public_ports": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 65535 }, "description": "Ports meant to answer publicly." },
+                "encryption_in_transit": boolean("Every connection carrying the product's data is encrypted (TLS)."),
             })),
             "pentest": object("The latest penetration test.", &["date"], json!({
                 "vendor": string("Who performed it."),
                 "external": boolean("Performed by an external company."),
+                "internal": boolean("Also covered the internal network (inside the perimeter)."),
                 "date": date("When it was performed."),
                 "report": string("Path of the report."),
                 "open_findings": object("Findings still open.", &[], json!({
@@ -205,7 +214,16 @@ fn environment() -> Value {
                 "backup_monitoring": string("Contact id owning backup monitoring."),
                 "security_updates": string("Contact id owning security updates."),
                 "agreement": string("Path of the agreement between supporting party and business owner."),
+                "log_review": duration("How often someone reviews the logs, e.g. \"1d\"."),
             })),
+            "accessibility_audit": object("The latest accessibility audit.", &["standard", "date"], json!({
+                "auditor": string("Who performed it."),
+                "standard": one_of(AccessibilityStandard::NAMES, "Standard and level audited against."),
+                "date": date("When it was performed."),
+                "report": string("Path of the report (e.g. an ACR/VPAT)."),
+                "open_issues": { "type": "integer", "minimum": 0, "description": "Failures of success criteria still open." },
+            })),
+            "last_significant_change": date("When the environment last changed significantly (PCI DSS wants a pentest after it)."),
             "maintenance": {
                 "type": "array",
                 "description": "Recurring maintenance windows: notifications pause, results are kept.",
@@ -252,6 +270,7 @@ pub fn json_schema() -> Value {
             "policy": object("Policy knobs.", &[], json!({
                 "cluster_required_at": percent("Availability target at or above which production needs a cluster (default 99.9)."),
                 "pentest_max_age": duration("Maximum age of the latest pentest (default 365d)."),
+                "accessibility_audit_max_age": duration("Maximum age of the latest accessibility audit (default 365d)."),
             })),
             "contacts": {
                 "type": "object",
@@ -292,6 +311,20 @@ pub fn json_schema() -> Value {
                     "reason": string("Why the gap is accepted."),
                     "expires": date("Last day the waiver applies."),
                     "approved_by": string("Who approved it."),
+                })),
+            },
+            "attestations": {
+                "type": "array",
+                "description": "Manual controls attested by a person, with evidence and an expiry.",
+                "items": object("An attestation.", &["framework", "control", "by", "date", "evidence", "valid_until"], json!({
+                    "framework": one_of(Framework::NAMES, "Framework the control belongs to (must be in product.frameworks)."),
+                    "control": string("Published control id, e.g. \"12.1.1\" or \"A.5.1\"."),
+                    "environment": string("Environment it is about (default: every environment)."),
+                    "by": string("Who attests."),
+                    "date": date("When."),
+                    "evidence": string("Path of the document that proves it."),
+                    "valid_until": date("Last day it counts."),
+                    "note": string("Free text."),
                 })),
             },
         },

@@ -8,7 +8,8 @@ use crate::model::*;
 use crate::suggest::did_you_mean as hint;
 use crate::{Diagnostic, Span, Spanned};
 
-pub(crate) fn validate(spec: &Spec, known_rules: &[&str], diags: &mut Vec<Diagnostic>) {
+pub(crate) fn validate(spec: &Spec, opts: &crate::LoadOptions<'_>, diags: &mut Vec<Diagnostic>) {
+    let known_rules = opts.known_rules;
     let contact_ids: Vec<&str> = spec.contacts.iter().map(|c| c.id.value.as_str()).collect();
     let notifier_ids: Vec<&str> = spec.notifiers.iter().map(|n| n.id.value.as_str()).collect();
     let env_names: Vec<&str> = spec
@@ -130,6 +131,40 @@ pub(crate) fn validate(spec: &Spec, known_rules: &[&str], diags: &mut Vec<Diagno
             &env_names,
             "[environments.NAME]",
         );
+    }
+
+    for a in &spec.attestations {
+        if let Some(env) = &a.environment {
+            reference(diags, env, "environment", &env_names, "[environments.NAME]");
+        }
+        let framework = a.framework.value;
+        if !spec.product.frameworks.iter().any(|f| f.value == framework) {
+            diags.push(
+                Diagnostic::new(
+                    format!("attestation for `{framework}`, which the product does not declare"),
+                    a.framework.span,
+                )
+                .label("not in `product.frameworks`")
+                .note(format!(
+                    "expected a framework in force; add \"{framework}\" to `product.frameworks` or remove the attestation"
+                )),
+            );
+            continue;
+        }
+        let controls = (opts.known_controls)(framework);
+        if !controls.contains(&a.control.value.as_str()) {
+            diags.push(
+                Diagnostic::new(
+                    format!("`{}` is not a {framework} control", a.control.value),
+                    a.control.span,
+                )
+                .label("no control of this framework has this id")
+                .with_hint(hint(&a.control.value, controls.iter().copied()))
+                .note(format!(
+                    "expected a published control id, as `stagegate report --framework {framework}` lists them"
+                )),
+            );
+        }
     }
 }
 

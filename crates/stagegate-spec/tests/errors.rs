@@ -14,6 +14,7 @@ fn errors(toml: &str) -> Vec<(usize, usize, Diagnostic)> {
     let opts = LoadOptions {
         env: &env,
         known_rules: RULES,
+        known_controls: |_| &[],
     };
     match load(&source, &opts) {
         Ok(_) => panic!("spec unexpectedly valid"),
@@ -220,6 +221,7 @@ fn secrets_are_not_needed_by_a_static_load() {
     let opts = LoadOptions {
         env: &env,
         known_rules: RULES,
+        known_controls: |_| &[],
     };
     let loaded = load(&source, &opts).expect("secrets resolve lazily");
     let url = loaded.notifiers[0].url.as_ref().expect("url");

@@ -137,6 +137,7 @@ fn main() {
     let opts = LoadOptions {
         env: &env,
         known_rules: &ids,
+        known_controls: stagegate_rules::frameworks::control_ids,
     };
     let mut facts = FileFacts::new();
     let as_of = Date::from_ymd(2026, 11, 26).expect("date");

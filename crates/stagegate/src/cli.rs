@@ -36,6 +36,11 @@ pub enum Command {
     Init(InitArgs),
     /// Run the server: monitors, heartbeats, incidents, notifications, API.
     Serve(ServeArgs),
+    /// Run an environment's restore drill, time it against the RTO and record it.
+    ///
+    /// Exits 0 when the restore succeeded within the RTO, 1 when it failed or
+    /// was too slow, 2 when the spec declares no drill for the environment.
+    Drill(DrillArgs),
     /// Record a promotion: refused while the plan to the mode is blocked.
     Promote(PromoteArgs),
     /// Manage API tokens.
@@ -172,6 +177,27 @@ pub struct InitArgs {
     /// Product name to put in the spec.
     #[arg(long, value_name = "NAME", default_value = "My Product")]
     pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    /// The environment whose `[backup.drill]` runs.
+    #[arg(value_name = "ENV")]
+    pub env: String,
+    /// The spec file.
+    #[arg(value_name = "SPEC", default_value = "stagegate.toml")]
+    pub spec: PathBuf,
+    /// Run it without appending the result to the drill log.
+    #[arg(long)]
+    pub no_record: bool,
+    /// The restic binary for the built-in restore.
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "restic",
+        env = "STAGEGATE_RESTIC"
+    )]
+    pub restic: String,
 }
 
 #[derive(Debug, Args)]

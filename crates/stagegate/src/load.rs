@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use stagegate_rules::{FileFacts, FileState, rule_ids};
+use stagegate_rules::{FileFacts, FileState, TEMPLATE_MARKER, rule_ids};
 use stagegate_spec::{LoadOptions, SourceFile, Spec, process_env};
 
 use crate::{Failure, diagnostics};
@@ -13,6 +13,8 @@ use crate::{Failure, diagnostics};
 #[derive(Debug)]
 pub struct Loaded {
     pub spec: Spec,
+    /// The spec file as given.
+    pub path: PathBuf,
     pub source: SourceFile,
     pub dir: PathBuf,
 }
@@ -39,11 +41,17 @@ impl Loaded {
         let opts = LoadOptions {
             env: &process_env,
             known_rules: &ids,
+            known_controls: stagegate_rules::frameworks::control_ids,
         };
         match stagegate_spec::load(&source, &opts) {
             Ok(spec) => {
                 let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                Ok(Loaded { spec, source, dir })
+                Ok(Loaded {
+                    spec,
+                    source,
+                    dir,
+                    path: path.to_path_buf(),
+                })
             }
             Err(diags) => {
                 let mut buf = Vec::new();
@@ -66,13 +74,29 @@ impl Loaded {
         })
     }
 
-    /// Stats every file the spec references, relative to the spec's folder.
-    pub fn file_facts(&self) -> FileFacts {
+    /// Stats every file the spec references, relative to the spec's folder,
+    /// and reads the latest restore drill of each environment from the drill
+    /// log beside the spec.
+    pub fn file_facts(&self) -> Result<FileFacts, Failure> {
         let mut facts = FileFacts::new();
-        for path in FileFacts::referenced_paths(&self.spec) {
-            facts.insert(path, file_state(&self.dir.join(path)));
+        let log = crate::drill_log::read(&crate::drill_log::path_for(&self.path))
+            .map_err(Failure::Message)?;
+        for entry in log {
+            let newer = facts
+                .last_drill(&entry.environment)
+                .is_none_or(|d| d.finished_at <= entry.record.finished_at);
+            if newer {
+                facts.insert_drill(entry.environment, entry.record);
+            }
         }
-        facts
+        for path in FileFacts::referenced_paths(&self.spec) {
+            let (state, text) = file_state(&self.dir.join(path));
+            facts.insert(path, state);
+            if let Some(text) = text {
+                facts.insert_text(path, text);
+            }
+        }
+        Ok(facts)
     }
 
     /// Checks `--env` names, suggesting the closest one on a typo.
@@ -112,21 +136,27 @@ fn display_name(path: &Path) -> String {
     path.display().to_string()
 }
 
-fn file_state(path: &Path) -> FileState {
+/// What a referenced file is, and its text when it is small enough to keep
+/// (rules read runbooks for what they commit to).
+fn file_state(path: &Path) -> (FileState, Option<String>) {
     let Ok(meta) = fs::metadata(path) else {
-        return FileState::Missing;
+        return (FileState::Missing, None);
     };
     if !meta.is_file() {
-        return FileState::NotAFile;
+        return (FileState::NotAFile, None);
     }
     if meta.len() == 0 {
-        return FileState::Empty;
+        return (FileState::Empty, None);
     }
-    if meta.len() <= CONTENT_PROBE_LIMIT
-        && let Ok(bytes) = fs::read(path)
-        && bytes.iter().all(u8::is_ascii_whitespace)
-    {
-        return FileState::Empty;
-    }
-    FileState::Present
+    let text = if meta.len() <= CONTENT_PROBE_LIMIT {
+        fs::read(path).ok().and_then(|b| String::from_utf8(b).ok())
+    } else {
+        None
+    };
+    let state = match &text {
+        Some(t) if t.trim().is_empty() => FileState::Empty,
+        Some(t) if t.lines().any(|l| l.contains(TEMPLATE_MARKER)) => FileState::Template,
+        _ => FileState::Present,
+    };
+    (state, text)
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod diagnostics;
+mod drill_log;
 mod live;
 mod load;
 

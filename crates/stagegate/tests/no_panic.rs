@@ -22,6 +22,7 @@ fn exercise(text: &str) {
     let opts = LoadOptions {
         env: &env,
         known_rules: &ids,
+        known_controls: stagegate_rules::frameworks::control_ids,
     };
     match load(&source, &opts) {
         Ok(spec) => {

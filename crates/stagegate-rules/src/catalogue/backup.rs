@@ -1,6 +1,6 @@
 //! The backup system: present, elsewhere, encrypted, frequent enough, complete.
 
-use stagegate_spec::{Backup, Mode, Role};
+use stagegate_spec::{Backup, Date, Drill, Mode, Role};
 
 use super::{fail, list, pass, skip};
 use crate::context::Ctx;
@@ -239,6 +239,95 @@ pub(super) const COVERAGE: Rule = Rule {
                     ),
                     covers.span,
                 )
+            }
+        })
+    },
+};
+
+/// Why a declared drill does not count now, if it does not.
+pub(super) fn drill_problem(cx: &Ctx<'_>, drill: &Drill) -> Option<String> {
+    let env = &cx.env.name.value;
+    let Some(last) = cx.files.last_drill(env) else {
+        return Some(format!(
+            "it has never run: run `stagegate drill {env}` (at least every {})",
+            drill.every.value
+        ));
+    };
+    let when = Date::from_unix_secs(last.finished_at);
+    if !last.ok {
+        return Some(format!(
+            "the last drill, on {when}, failed: {}",
+            last.message
+        ));
+    }
+    let age = cx.as_of.days_since(when);
+    let every = i64::try_from(drill.every.value.whole_days()).unwrap_or(i64::MAX);
+    if age > every {
+        return Some(format!(
+            "the last drill, on {when}, is {age} days old, longer ago than every {}",
+            drill.every.value
+        ));
+    }
+    if let Some(rto) = &cx.spec.product.rto
+        && last.seconds > rto.value.get().as_secs_f64()
+    {
+        return Some(format!(
+            "the last drill, on {when}, took {}, longer than the rto of {}",
+            humanize(last.seconds),
+            rto.value
+        ));
+    }
+    None
+}
+
+/// "42s", "3m 20s", "2h 5m".
+fn humanize(seconds: f64) -> String {
+    let s = seconds.round().max(0.0) as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {}s", s / 60, s % 60),
+        _ => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+pub(super) const DRILL: Rule = Rule {
+    id: "SG-BACKUP-DRILL",
+    title: "Restores are rehearsed and fast enough",
+    area: Area::Backup,
+    applies: Applies::PROD,
+    condition: Some(
+        "when a backup exists; required once a drill is declared, recommended until then",
+    ),
+    requirement: "a restore drill is declared (`[backup.drill]`), its last run succeeded within `every` and took no longer than `product.rto`",
+    guideline: &[
+        "Infrastructure failure (backup restore procedures, hardware swap procedures)",
+        "Note that backup systems do not provide 100% data coverage as backups are processed and transferred in intervals.",
+    ],
+    rationale: "A backup nobody has restored is a hope, not a backup: restores fail on missing keys, wrong versions and forgotten steps, and take longer than anyone guessed. A drill finds that out on a quiet day.",
+    remediation: "Declare `[environments.ENV.backup.drill]` with `every` (and a `command`, or a backup `source` for the built-in restic restore), then run `stagegate drill ENV` on that schedule (cron or CI).",
+    example: "[environments.production.backup.drill]\nevery = \"90d\"\nverify = \"test -s \\\"$STAGEGATE_DRILL_DIR/srv/db/dump.sql\\\"\"",
+    live: false,
+    check: |cx| {
+        with_backup(cx, |b| {
+            let Some(drill) = &b.drill else {
+                return Outcome::Recommend(
+                    "no restore drill is declared: nobody has shown the backup can be restored within the rto".to_owned(),
+                    Some(b.span),
+                );
+            };
+            match drill_problem(cx, drill) {
+                Some(p) => fail(format!("restore drill: {p}"), drill.span),
+                None => {
+                    let last = cx.files.last_drill(&cx.env.name.value);
+                    let took = last.map(|l| humanize(l.seconds)).unwrap_or_default();
+                    let when = last
+                        .map(|l| Date::from_unix_secs(l.finished_at).to_string())
+                        .unwrap_or_default();
+                    pass(
+                        format!("the last restore drill, on {when}, succeeded in {took}"),
+                        drill.span,
+                    )
+                }
             }
         })
     },

@@ -4,6 +4,7 @@ mod backup;
 mod cluster;
 mod compliance;
 mod environment;
+mod formal;
 mod infrastructure;
 mod live;
 mod monitoring;
@@ -30,6 +31,7 @@ static RULES: &[Rule] = &[
     backup::ENCRYPTED,
     backup::RPO,
     backup::COVERAGE,
+    backup::DRILL,
     monitoring::REQUIRED,
     monitoring::COVERAGE,
     monitoring::NOTIFY,
@@ -47,6 +49,14 @@ static RULES: &[Rule] = &[
     security::S2S_VPN,
     security::PENTEST,
     compliance::FRAMEWORKS,
+    formal::LOGS,
+    formal::TRANSIT,
+    formal::GDPR_BREACH,
+    formal::PCI_PENTEST_EXTERNAL,
+    formal::PCI_PENTEST_INTERNAL,
+    formal::HIPAA_CONTINGENCY,
+    formal::HIPAA_EMERGENCY,
+    formal::A11Y_AUDIT,
     live::CHECKS,
     live::BACKUP_FRESH,
     live::EXPOSURE,

@@ -62,7 +62,11 @@ pub(super) const DUTIES: Rule = Rule {
 };
 
 /// Problems with one runbook: not declared, or not a usable file.
-fn runbook_problem(cx: &Ctx<'_>, runbooks: Option<&Runbooks>, which: Runbook) -> Option<String> {
+pub(super) fn runbook_problem(
+    cx: &Ctx<'_>,
+    runbooks: Option<&Runbooks>,
+    which: Runbook,
+) -> Option<String> {
     match runbooks.and_then(|r| r.get(which)) {
         None => Some(format!("{which} (not declared)")),
         Some(path) => cx

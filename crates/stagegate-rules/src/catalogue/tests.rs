@@ -4,7 +4,8 @@
 use stagegate_spec::{Date, LoadOptions, Mode, SourceFile, Spec, load};
 
 use crate::{
-    FileFacts, FileState, Finding, Status, Verdict, catalogue, evaluate_environment, rule_ids,
+    DrillRecord, FileFacts, FileState, Finding, Status, Verdict, catalogue, evaluate_environment,
+    rule_ids,
 };
 
 /// A production environment that meets every v1 requirement.
@@ -61,6 +62,10 @@ location = "ams1"
 interval = "1h"
 encrypted = true
 
+[environments.production.backup.drill]
+every = "90d"
+command = "scripts/restore-drill.sh"
+
 [environments.production.monitoring]
 notify = ["ops"]
 
@@ -92,6 +97,7 @@ firewall = true
 ops_vpn = true
 site_to_site_vpn = ["backup", "monitoring"]
 public_ports = [443]
+encryption_in_transit = true
 
 [environments.production.pentest]
 vendor = "Redteam"
@@ -114,6 +120,9 @@ attack-mitigation = "rb/attack-mitigation.md"
 security-breach = "rb/security-breach.md"
 "#;
 
+/// READY's backup, drill included, for tests that take it away.
+const BACKUP: &str = "[environments.production.backup]\nlocation = \"ams1\"\ninterval = \"1h\"\nencrypted = true\n\n[environments.production.backup.drill]\nevery = \"90d\"\ncommand = \"scripts/restore-drill.sh\"\n";
+
 pub(crate) fn date(s: &str) -> Date {
     s.parse().expect("test date")
 }
@@ -123,6 +132,7 @@ pub(crate) fn parse(toml: &str) -> Spec {
     let opts = LoadOptions {
         env: &|_| None,
         known_rules: &ids,
+        known_controls: crate::frameworks::control_ids,
     };
     match load(&SourceFile::new("stagegate.toml", toml), &opts) {
         Ok(spec) => spec,
@@ -130,12 +140,31 @@ pub(crate) fn parse(toml: &str) -> Spec {
     }
 }
 
+/// Every referenced file present, the breach runbook committing to GDPR's
+/// 72 hours, and a restore drill that passed a month before the as-of date.
 fn present(spec: &Spec) -> FileFacts {
     let mut facts = FileFacts::new();
     for p in FileFacts::referenced_paths(spec) {
         facts.insert(p, FileState::Present);
     }
+    facts.insert_text(
+        "rb/security-breach.md",
+        "The DPO notifies the supervisory authority within 72 hours.".to_owned(),
+    );
+    facts.insert_drill(
+        "production",
+        DrillRecord {
+            finished_at: unix(date("2026-05-01")),
+            seconds: 600.0,
+            ok: true,
+            message: "restored and verified".to_owned(),
+        },
+    );
     facts
+}
+
+pub(crate) fn unix(d: Date) -> i64 {
+    d.days_since(date("1970-01-01")) * 86_400
 }
 
 /// Findings of environment `env` in `mode` (its own mode when `None`).
@@ -351,10 +380,7 @@ fn offsite_applies_in_every_mode_when_a_backup_exists() {
             "{mode}"
         );
     }
-    let no_backup = edit(
-        "[environments.production.backup]\nlocation = \"ams1\"\ninterval = \"1h\"\nencrypted = true\n",
-        "",
-    );
+    let no_backup = edit(BACKUP, "");
     assert_eq!(run(&no_backup).status("SG-BACKUP-OFFSITE"), Status::Skip);
 }
 
@@ -381,10 +407,7 @@ fn encryption_is_required_in_soft_launch_and_production_only() {
 
 #[test]
 fn backup_required_in_soft_launch_only_when_user_data_is_retained() {
-    let no_backup = edit(
-        "[environments.production.backup]\nlocation = \"ams1\"\ninterval = \"1h\"\nencrypted = true\n",
-        "",
-    );
+    let no_backup = edit(BACKUP, "");
     assert_eq!(run(&no_backup).status("SG-BACKUP-REQUIRED"), Status::Fail);
     assert_eq!(
         run_as(&no_backup, Mode::SoftLaunch).status("SG-BACKUP-REQUIRED"),
@@ -619,7 +642,7 @@ fn duties_required_in_production_recommended_in_soft_launch() {
         Status::Skip
     );
     // Backup monitoring is a duty only where a backup exists.
-    let no_backup = spec.replace("[environments.production.backup]\nlocation = \"ams1\"\ninterval = \"1h\"\nencrypted = true\n", "");
+    let no_backup = spec.replace(BACKUP, "");
     assert_eq!(run(&no_backup).status("SG-OPS-DUTIES"), Status::Pass);
 }
 
@@ -679,7 +702,7 @@ fn backup_restore_runbook_needed_only_with_a_backup() {
             .message
             .contains("backup-restore (not declared)")
     );
-    let no_backup = without.replace("[environments.production.backup]\nlocation = \"ams1\"\ninterval = \"1h\"\nencrypted = true\n", "");
+    let no_backup = without.replace(BACKUP, "");
     assert_eq!(run(&no_backup).status("SG-OPS-RUNBOOKS"), Status::Pass);
 }
 

@@ -16,18 +16,6 @@ use crate::AppState;
 /// Larger files are not rendered: a runbook is a page, not a manual.
 const MAX_BYTES: u64 = 1024 * 1024;
 
-fn scenario(r: Runbook) -> &'static str {
-    match r {
-        Runbook::Unavailability => "System unavailability",
-        Runbook::Failure => "System failure",
-        Runbook::BackupRestore => "Backup restore",
-        Runbook::HardwareSwap => "Hardware swap",
-        Runbook::DataCorruption => "Data corruption",
-        Runbook::AttackMitigation => "Attack mitigation",
-        Runbook::SecurityBreach => "Security breach",
-    }
-}
-
 struct Entry {
     scenario: &'static str,
     path: String,
@@ -69,7 +57,7 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
                     .entries
                     .iter()
                     .map(|(which, path)| Entry {
-                        scenario: scenario(*which),
+                        scenario: Runbook::title(*which),
                         path: path.value.clone(),
                         href: format!(
                             "/runbooks/{}/{}",
@@ -147,7 +135,7 @@ pub async fn show(
                 "runbooks",
             ),
             environment: env.name.value.clone(),
-            scenario: scenario(which),
+            scenario: Runbook::title(which),
             path: path.value.clone(),
             body: markdown::to_html(&text),
         },

@@ -24,7 +24,7 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, Failure> {
         &loaded.spec,
         &envs,
         as_of,
-        &loaded.file_facts(),
+        &loaded.file_facts()?,
         live.as_ref(),
     );
     emit(
@@ -54,7 +54,7 @@ pub fn plan(args: &PlanArgs) -> Result<Outcome, Failure> {
         })?,
     };
     let as_of = args.report.as_of.unwrap_or_else(Date::today_utc);
-    let result = evaluate_environment(&loaded.spec, env, to, as_of, &loaded.file_facts(), None);
+    let result = evaluate_environment(&loaded.spec, env, to, as_of, &loaded.file_facts()?, None);
     emit(
         &loaded,
         Kind::Plan { from },

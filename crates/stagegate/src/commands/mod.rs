@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod check;
+mod drill;
 mod init;
 mod rules;
 mod serve;
@@ -29,6 +30,7 @@ pub fn run(command: Command) -> Result<Outcome, Failure> {
         Command::Serve(args) => serve::serve(&args),
         Command::Token { command } => serve::token(&command),
         Command::Promote(args) => serve::promote(&args),
+        Command::Drill(args) => drill::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

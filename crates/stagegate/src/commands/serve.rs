@@ -53,8 +53,16 @@ async fn open_store(args: &StoreArgs) -> Result<Arc<dyn stagegate_store::Store>,
 /// rendered, as a reload logs them.
 fn snapshot(path: &Path) -> Result<Snapshot, (Option<Failure>, String)> {
     let loaded = Loaded::read_quiet(path).map_err(|(f, text)| (Some(f), text))?;
-    let files = loaded.file_facts();
-    let Loaded { spec, source, dir } = loaded;
+    let files = loaded.file_facts().map_err(|f| {
+        let text = match &f {
+            Failure::Message(m) => m.clone(),
+            _ => String::new(),
+        };
+        (Some(f), text)
+    })?;
+    let Loaded {
+        spec, source, dir, ..
+    } = loaded;
     Snapshot::build(spec, source.clone(), &dir, &process_env, files).map_err(|diags| {
         let mut buf = Vec::new();
         let _ = diagnostics::emit(&source, &diags, &mut buf);

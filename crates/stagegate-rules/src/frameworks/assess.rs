@@ -1,0 +1,274 @@
+//! Judging a framework's controls for one environment from its findings and
+//! the spec's attestations.
+//!
+//! A control is only ever `met` on positive proof: a passing rule that fully
+//! evidences it (and nothing mapped to it failing), or a valid attestation
+//! with its evidence file. Everything else is `not-met`, `waived` or
+//! `manual`, so an auditor never reads "met" where nobody looked.
+
+use serde::Serialize;
+use stagegate_spec::{Attestation, Date, Spec};
+
+use super::{Control, Pack, Strength};
+use crate::{EnvironmentResult, FileFacts, Finding, Status};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ControlStatus {
+    NotMet,
+    Waived,
+    Manual,
+    Met,
+}
+
+impl ControlStatus {
+    pub const ALL: [ControlStatus; 4] = [
+        ControlStatus::Met,
+        ControlStatus::NotMet,
+        ControlStatus::Waived,
+        ControlStatus::Manual,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ControlStatus::Met => "met",
+            ControlStatus::NotMet => "not-met",
+            ControlStatus::Waived => "waived",
+            ControlStatus::Manual => "manual",
+        }
+    }
+}
+
+/// A finding that bears on a control, and how strongly.
+#[derive(Clone, Copy, Debug)]
+pub struct Evidence<'r> {
+    pub finding: &'r Finding,
+    pub strength: Strength,
+}
+
+/// Whether an attestation counts on the as-of date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttestationState {
+    Valid,
+    /// Its `valid_until` has passed.
+    Expired,
+    /// Its `date` lies after the as-of date.
+    NotYet,
+    /// The evidence file is missing or empty; the message says which.
+    EvidenceUnusable(String),
+}
+
+impl AttestationState {
+    pub fn counts(&self) -> bool {
+        *self == AttestationState::Valid
+    }
+}
+
+#[derive(Debug)]
+pub struct ControlAssessment<'r> {
+    pub control: &'static Control,
+    pub status: ControlStatus,
+    /// Why the control has this status, in one sentence.
+    pub reason: String,
+    pub evidence: Vec<Evidence<'r>>,
+    pub attestation: Option<(&'r Attestation, AttestationState)>,
+}
+
+impl ControlAssessment<'_> {
+    /// Ids of the rules mapped to the control.
+    pub fn rules(&self) -> Vec<&'static str> {
+        self.control
+            .evidence
+            .iter()
+            .filter_map(|(id, _)| self.evidence.iter().find(|e| e.finding.rule.id == id))
+            .map(|e| e.finding.rule.id)
+            .collect()
+    }
+}
+
+/// Every control of one framework, judged for one environment.
+#[derive(Debug)]
+pub struct FrameworkAssessment<'r> {
+    pub pack: &'static Pack,
+    pub environment: &'r EnvironmentResult<'r>,
+    pub controls: Vec<ControlAssessment<'r>>,
+}
+
+impl FrameworkAssessment<'_> {
+    pub fn count(&self, status: ControlStatus) -> usize {
+        self.controls.iter().filter(|c| c.status == status).count()
+    }
+}
+
+/// Judges every control of `pack` for the environment behind `result`.
+pub fn assess<'r>(
+    pack: &'static Pack,
+    result: &'r EnvironmentResult<'r>,
+    spec: &'r Spec,
+    as_of: Date,
+    files: &FileFacts,
+) -> FrameworkAssessment<'r> {
+    let controls = pack
+        .controls
+        .iter()
+        .map(|control| assess_control(pack, control, result, spec, as_of, files))
+        .collect();
+    FrameworkAssessment {
+        pack,
+        environment: result,
+        controls,
+    }
+}
+
+fn assess_control<'r>(
+    pack: &Pack,
+    control: &'static Control,
+    result: &'r EnvironmentResult<'r>,
+    spec: &'r Spec,
+    as_of: Date,
+    files: &FileFacts,
+) -> ControlAssessment<'r> {
+    let evidence: Vec<Evidence<'r>> = control
+        .evidence
+        .iter()
+        .filter_map(|(id, strength)| {
+            result
+                .findings
+                .iter()
+                .find(|f| f.rule.id == id)
+                .map(|finding| Evidence {
+                    finding,
+                    strength: *strength,
+                })
+        })
+        .collect();
+    let attestation = attestation_for(pack, control, result.name(), spec, as_of, files);
+    let applicable = || evidence.iter().filter(|e| e.finding.status != Status::Skip);
+
+    let (status, reason) = if let Some(e) =
+        applicable().find(|e| matches!(e.finding.status, Status::Fail | Status::Warn))
+    {
+        (
+            ControlStatus::NotMet,
+            format!("{} does not hold: {}", e.finding.rule.id, e.finding.message),
+        )
+    } else if let Some(e) = applicable().find(|e| e.finding.status == Status::Waived) {
+        let w = e.finding.waiver.as_ref();
+        (
+            ControlStatus::Waived,
+            format!(
+                "{} is waived until {}{}",
+                e.finding.rule.id,
+                w.map_or_else(String::new, |w| w.expires.to_string()),
+                w.and_then(|w| w.approved_by.as_deref())
+                    .map_or_else(String::new, |by| format!(", approved by {by}"))
+            ),
+        )
+    } else if let Some(e) = applicable().find(|e| e.strength == Strength::Full) {
+        (
+            ControlStatus::Met,
+            format!("{} holds: {}", e.finding.rule.id, e.finding.message),
+        )
+    } else if let Some((a, AttestationState::Valid)) = &attestation {
+        (
+            ControlStatus::Met,
+            format!(
+                "attested by {} on {}, valid until {}",
+                a.by.value, a.date.value, a.valid_until.value
+            ),
+        )
+    } else {
+        (
+            ControlStatus::Manual,
+            manual_reason(&evidence, attestation.as_ref()),
+        )
+    };
+    ControlAssessment {
+        control,
+        status,
+        reason,
+        evidence,
+        attestation,
+    }
+}
+
+fn manual_reason(
+    evidence: &[Evidence<'_>],
+    attestation: Option<&(&Attestation, AttestationState)>,
+) -> String {
+    let passing: Vec<&str> = evidence
+        .iter()
+        .filter(|e| e.finding.status == Status::Pass)
+        .map(|e| e.finding.rule.id)
+        .collect();
+    let mut reason = if evidence.is_empty() {
+        "no rule can judge this control; it needs an attestation".to_owned()
+    } else if passing.is_empty() {
+        "the rules that evidence it do not apply to this environment; it needs an attestation"
+            .to_owned()
+    } else {
+        format!(
+            "{} evidence{} part of it; the rest needs an attestation",
+            passing.join(", "),
+            if passing.len() == 1 { "s" } else { "" }
+        )
+    };
+    if let Some((a, state)) = attestation {
+        let why = match state {
+            AttestationState::Valid => String::new(),
+            AttestationState::Expired => format!("expired on {}", a.valid_until.value),
+            AttestationState::NotYet => format!("is dated {}, after the as-of date", a.date.value),
+            AttestationState::EvidenceUnusable(p) => format!("does not count: {p}"),
+        };
+        reason.push_str(&format!("; the attestation by {} {why}", a.by.value));
+    }
+    reason
+}
+
+/// The attestation that decides a control: a valid one if any (the
+/// longest-lasting), else the latest one so the report can say why it
+/// stopped counting.
+fn attestation_for<'r>(
+    pack: &Pack,
+    control: &Control,
+    environment: &str,
+    spec: &'r Spec,
+    as_of: Date,
+    files: &FileFacts,
+) -> Option<(&'r Attestation, AttestationState)> {
+    let judged = spec
+        .attestations
+        .iter()
+        .filter(|a| {
+            a.framework.value == pack.framework
+                && a.control.value == control.id
+                && a.covers(environment)
+        })
+        .map(|a| {
+            let state = if a.date.value > as_of {
+                AttestationState::NotYet
+            } else if a.valid_until.value < as_of {
+                AttestationState::Expired
+            } else if let Some(p) = files.state(&a.evidence.value).problem(&a.evidence.value) {
+                AttestationState::EvidenceUnusable(p)
+            } else {
+                AttestationState::Valid
+            };
+            (a, state)
+        });
+    let mut best: Option<(&Attestation, AttestationState)> = None;
+    for (a, state) in judged {
+        let better = match &best {
+            None => true,
+            Some((b, bs)) => match (state.counts(), bs.counts()) {
+                (true, false) => true,
+                (false, true) => false,
+                _ => a.valid_until.value > b.valid_until.value,
+            },
+        };
+        if better {
+            best = Some((a, state));
+        }
+    }
+    best
+}
