@@ -47,6 +47,16 @@ struct FindingDoc<'a> {
     waiver: Option<WaiverDoc<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     evidence: Vec<EvidenceDoc<'a>>,
+    /// Controls of the product's frameworks this rule evidences.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    controls: Vec<ControlDoc>,
+}
+
+#[derive(Serialize)]
+struct ControlDoc {
+    framework: &'static str,
+    id: &'static str,
+    strength: &'static str,
 }
 
 /// What a live probe observed; `details` holds measured values, timings and
@@ -120,6 +130,15 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                                     .iter()
                                     .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
                                     .collect(),
+                            })
+                            .collect(),
+                        controls: f
+                            .controls
+                            .iter()
+                            .map(|c| ControlDoc {
+                                framework: c.framework.as_str(),
+                                id: c.id,
+                                strength: c.strength.as_str(),
                             })
                             .collect(),
                     })

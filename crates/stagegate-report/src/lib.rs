@@ -2,6 +2,7 @@
 //! JUnit). Renderers write to any `io::Write` and know nothing of terminals:
 //! text output carries ANSI styles that the caller strips when it must.
 
+mod compliance;
 mod json;
 mod junit;
 mod markdown;
@@ -9,6 +10,8 @@ mod sarif;
 mod text;
 
 use std::io::{self, Write};
+
+pub use compliance::{ComplianceFormat, ComplianceReport};
 
 use stagegate_rules::{EnvironmentResult, Finding};
 use stagegate_spec::{Date, Mode, SourceFile, Span};
@@ -103,6 +106,31 @@ pub fn promotion_note(f: &Finding, from: Mode) -> Option<String> {
         )),
         Some(_) => None,
     }
+}
+
+/// The controls a finding evidences, grouped by framework:
+/// "PCI DSS 11.4.3, 11.4.1; GDPR Art. 33". `None` when it evidences none of
+/// the product's frameworks.
+pub fn controls_line(f: &Finding) -> Option<String> {
+    let mut groups: Vec<(stagegate_spec::Framework, Vec<&str>)> = Vec::new();
+    for c in &f.controls {
+        match groups.iter_mut().find(|(fw, _)| *fw == c.framework) {
+            Some((_, ids)) => ids.push(c.id),
+            None => groups.push((c.framework, vec![c.id])),
+        }
+    }
+    if groups.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(fw, ids)| {
+            let name =
+                stagegate_rules::frameworks::pack(*fw).map_or(fw.as_str(), |p| p.name.as_str());
+            format!("{name} {}", ids.join(", "))
+        })
+        .collect();
+    Some(parts.join("; "))
 }
 
 /// "1 warning" / "2 warnings".

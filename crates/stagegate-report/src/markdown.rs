@@ -60,6 +60,11 @@ fn rows(r: &Report<'_>, findings: &[&Finding], out: &mut dyn Write) -> io::Resul
         if matches!(f.status, Status::Fail | Status::Warn) {
             message.push_str(&format!("<br>**Fix:** {}", cell(f.rule.remediation)));
         }
+        if f.status != Status::Skip
+            && let Some(controls) = crate::controls_line(f)
+        {
+            message.push_str(&format!("<br>_Controls: {}_", cell(&controls)));
+        }
         if let (Kind::Plan { from }, true) = (r.kind, f.status.is_open())
             && let Some(note) = crate::promotion_note(f, from)
         {

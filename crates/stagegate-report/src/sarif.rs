@@ -154,6 +154,11 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                     "status": f.status.as_str(),
                     "severity": f.severity.as_str(),
                     "evidence": f.evidence,
+                    "controls": f
+                        .controls
+                        .iter()
+                        .map(|c| format!("{}:{}", c.framework, c.id))
+                        .collect::<Vec<_>>(),
                 },
             });
             if let (Status::Waived, Some(w)) = (f.status, &f.waiver) {

@@ -180,6 +180,11 @@ fn finding(
     if matches!(f.status, Status::Fail | Status::Warn) {
         writeln!(out, "         {} {}", s.bold("fix:"), f.rule.remediation)?;
     }
+    if f.status != Status::Skip
+        && let Some(controls) = crate::controls_line(f)
+    {
+        writeln!(out, "         {}", s.dim(&format!("controls: {controls}")))?;
+    }
     Ok(())
 }
 

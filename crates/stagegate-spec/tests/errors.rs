@@ -349,3 +349,30 @@ fn no_environments() {
         (3, 2, "the spec declares no environments")
     );
 }
+
+#[test]
+fn a_drill_needs_something_to_restore() {
+    let (line, col, d) = one(&with(
+        "\n[environments.prod.backup]\nlocation = \"a\"\ninterval = \"1h\"\n\n[environments.prod.backup.drill]\nevery = \"90d\"\n",
+    ));
+    assert_eq!((line, col), (11, 1));
+    assert_eq!(d.message, "a restore drill needs something to restore");
+    let (line, _, d) = one(&with(
+        "\n[environments.prod.backup]\nlocation = \"a\"\ninterval = \"1h\"\n\n[environments.prod.backup.drill]\nevery = \"90d\"\ncommand = \"./restore.sh\"\nverify = \"true\"\n",
+    ));
+    assert_eq!(line, 14);
+    assert_eq!(d.message, "`verify` only follows the built-in restore");
+}
+
+#[test]
+fn an_accessibility_audit_names_a_known_standard() {
+    let (line, _, d) = one(&with(
+        "\n[environments.prod.accessibility_audit]\nstandard = \"wcag-3\"\ndate = 2026-01-01\n",
+    ));
+    assert_eq!(line, 8);
+    assert!(
+        d.message.contains("accessibility standard"),
+        "{}",
+        d.message
+    );
+}

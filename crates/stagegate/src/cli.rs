@@ -28,6 +28,12 @@ pub enum Command {
     Check(CheckArgs),
     /// Show what must change before promoting an environment to another mode.
     Plan(PlanArgs),
+    /// Write the compliance report of a framework: every control, its status
+    /// and the evidence behind it.
+    ///
+    /// Exits 0 when no control is `not-met` (manual controls still need an
+    /// attestation), 1 when one is, 2 when the spec or command line is invalid.
+    Report(ComplianceArgs),
     /// List the rule catalogue or explain one rule.
     Rules(RulesArgs),
     /// Print the JSON Schema of stagegate.toml, for editor completion and validation.
@@ -177,6 +183,54 @@ pub struct InitArgs {
     /// Product name to put in the spec.
     #[arg(long, value_name = "NAME", default_value = "My Product")]
     pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ComplianceFormatArg {
+    Text,
+    Json,
+    Markdown,
+    Csv,
+    Html,
+}
+
+impl From<ComplianceFormatArg> for stagegate_report::ComplianceFormat {
+    fn from(f: ComplianceFormatArg) -> Self {
+        match f {
+            ComplianceFormatArg::Text => Self::Text,
+            ComplianceFormatArg::Json => Self::Json,
+            ComplianceFormatArg::Markdown => Self::Markdown,
+            ComplianceFormatArg::Csv => Self::Csv,
+            ComplianceFormatArg::Html => Self::Html,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ComplianceArgs {
+    /// The framework: gdpr, ccpa, hipaa, pci-dss, fisma, nist-800-171, iso-27001, wcag, section-508.
+    #[arg(long, value_name = "ID", value_parser = parse_framework)]
+    pub framework: stagegate_spec::Framework,
+    /// The spec file.
+    #[arg(value_name = "SPEC", default_value = "stagegate.toml")]
+    pub spec: PathBuf,
+    /// Report only this environment (repeatable).
+    #[arg(long = "env", short = 'e', value_name = "NAME")]
+    pub envs: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: ComplianceFormatArg,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Judge date rules and attestations as of this date (YYYY-MM-DD; default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<Date>,
+    /// Text format: also list the manual controls.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 #[derive(Debug, Args)]
@@ -337,6 +391,19 @@ fn parse_duration(s: &str) -> Result<stagegate_spec::Duration, String> {
 
 fn parse_date(s: &str) -> Result<Date, String> {
     s.parse::<Date>().map_err(|e| e.to_string())
+}
+
+fn parse_framework(s: &str) -> Result<stagegate_spec::Framework, String> {
+    use stagegate_spec::Framework;
+    Framework::parse(s).ok_or_else(|| {
+        let hint = stagegate_spec::suggest::did_you_mean(s, Framework::NAMES.iter().copied())
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_default();
+        format!(
+            "unknown framework `{s}`{hint}: expected one of {}",
+            Framework::NAMES.join(", ")
+        )
+    })
 }
 
 fn parse_mode(s: &str) -> Result<Mode, String> {

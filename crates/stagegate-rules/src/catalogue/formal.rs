@@ -175,9 +175,15 @@ fn pci_pentest(cx: &Ctx<'_>, internal: bool) -> Outcome {
         span = change.span;
     }
     if problems.is_empty() {
+        let after = cx
+            .env
+            .last_significant_change
+            .as_ref()
+            .map(|c| format!(" and after the last significant change ({})", c.value))
+            .unwrap_or_default();
         pass(
             format!(
-                "{scope} penetration test of {} is within 12 months and after the last significant change",
+                "{scope} penetration test of {} is within 12 months{after}",
                 p.date.value
             ),
             p.date.span,

@@ -105,4 +105,6 @@ fn list<S: AsRef<str>>(items: &[S]) -> String {
 }
 
 #[cfg(test)]
+mod formal_tests;
+#[cfg(test)]
 pub(crate) mod tests;

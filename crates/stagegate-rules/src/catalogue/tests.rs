@@ -142,7 +142,7 @@ pub(crate) fn parse(toml: &str) -> Spec {
 
 /// Every referenced file present, the breach runbook committing to GDPR's
 /// 72 hours, and a restore drill that passed a month before the as-of date.
-fn present(spec: &Spec) -> FileFacts {
+pub(crate) fn present(spec: &Spec) -> FileFacts {
     let mut facts = FileFacts::new();
     for p in FileFacts::referenced_paths(spec) {
         facts.insert(p, FileState::Present);
@@ -168,9 +168,9 @@ pub(crate) fn unix(d: Date) -> i64 {
 }
 
 /// Findings of environment `env` in `mode` (its own mode when `None`).
-struct Run {
-    findings: Vec<Finding>,
-    verdict: Verdict,
+pub(crate) struct Run {
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) verdict: Verdict,
 }
 
 impl Run {
@@ -182,16 +182,16 @@ impl Run {
             .unwrap_or_else(|| panic!("no finding for {rule}"))
     }
 
-    fn get(&self, rule: &str) -> Finding {
+    pub(crate) fn get(&self, rule: &str) -> Finding {
         Run::of(rule, &self.findings)
     }
 
-    fn status(&self, rule: &str) -> Status {
+    pub(crate) fn status(&self, rule: &str) -> Status {
         self.get(rule).status
     }
 }
 
-fn run_with(
+pub(crate) fn run_with(
     toml: &str,
     env: &str,
     mode: Option<Mode>,
@@ -208,7 +208,7 @@ fn run_with(
     }
 }
 
-fn run(toml: &str) -> Run {
+pub(crate) fn run(toml: &str) -> Run {
     run_with(toml, "production", None, "2026-06-01", present)
 }
 
@@ -217,7 +217,7 @@ fn run_as(toml: &str, mode: Mode) -> Run {
 }
 
 /// READY with `from` replaced by `to` (which must occur exactly once).
-fn edit(from: &str, to: &str) -> String {
+pub(crate) fn edit(from: &str, to: &str) -> String {
     assert_eq!(
         READY.matches(from).count(),
         1,

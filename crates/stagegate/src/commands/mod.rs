@@ -3,6 +3,7 @@
 mod check;
 mod drill;
 mod init;
+mod report;
 mod rules;
 mod serve;
 mod telemetry;
@@ -18,6 +19,7 @@ pub fn run(command: Command) -> Result<Outcome, Failure> {
     match command {
         Command::Check(args) => check::check(&args),
         Command::Plan(args) => check::plan(&args),
+        Command::Report(args) => report::run(&args),
         Command::Rules(args) => rules::run(&args),
         Command::Schema => {
             let mut out = std::io::stdout().lock();

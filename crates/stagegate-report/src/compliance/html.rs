@@ -1,0 +1,232 @@
+//! A self-contained, printable HTML evidence report: no scripts, no external
+//! resources, styles inline, so it can be archived and handed to an auditor
+//! as one file and printed to PDF as it is.
+
+use std::io::{self, Write};
+
+use stagegate_rules::frameworks::{ControlAssessment, ControlStatus};
+use stagegate_rules::{Observed, Status};
+
+use super::{ComplianceReport, attestation_state};
+
+const STYLE: &str = r#"
+:root { color-scheme: light; --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); margin: 2rem auto; max-width: 64rem; padding: 0 1rem; }
+h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
+h2 { font-size: 1.25rem; margin: 2rem 0 .5rem; border-bottom: 2px solid var(--line); padding-bottom: .25rem; }
+.meta, .muted { color: var(--muted); }
+.note { border-left: 4px solid #9a6700; background: #fff8c5; padding: .5rem .75rem; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
+th, td { border: 1px solid var(--line); padding: .35rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f6f8fa; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+.id { white-space: nowrap; font-weight: 600; }
+.badge { display: inline-block; padding: 0 .4rem; border-radius: .25rem; font-weight: 600; white-space: nowrap; }
+.met { background: #dafbe1; color: #116329; }
+.not-met { background: #ffebe9; color: #a40e26; }
+.waived { background: #fbefff; color: #6e40c9; }
+.manual { background: #eaeef2; color: #424a53; }
+ul { margin: .25rem 0 0; padding-left: 1.1rem; }
+code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
+@page { margin: 1.5cm; }
+@media print { body { margin: 0; max-width: none; font-size: 11px; } tr { break-inside: avoid; } h2 { break-after: avoid; } a { color: inherit; text-decoration: none; } }
+"#;
+
+/// Escapes text for HTML content and attribute values.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn badge(status: ControlStatus) -> String {
+    format!("<span class=\"badge {0}\">{0}</span>", status.as_str())
+}
+
+fn status_word(status: Status) -> &'static str {
+    status.as_str()
+}
+
+fn evidence_cell(r: &ComplianceReport<'_>, c: &ControlAssessment<'_>) -> String {
+    let mut html = format!("<div>{}</div>", esc(&c.reason));
+    if !c.evidence.is_empty() {
+        html.push_str("<ul>");
+        for ev in &c.evidence {
+            let f = ev.finding;
+            let at = f
+                .span
+                .map(|s| {
+                    let l = r.location(s);
+                    format!(
+                        " <span class=\"muted\">({}:{})</span>",
+                        esc(&l.file),
+                        l.line
+                    )
+                })
+                .unwrap_or_default();
+            html.push_str(&format!(
+                "<li><code>{}</code> <span class=\"muted\">{}</span> — {}: {}{at}",
+                esc(f.rule.id),
+                ev.strength.as_str(),
+                status_word(f.status),
+                esc(&f.message)
+            ));
+            if let Some(w) = &f.waiver {
+                let by = w
+                    .approved_by
+                    .as_deref()
+                    .map(|a| format!(", approved by {}", esc(a)))
+                    .unwrap_or_default();
+                html.push_str(&format!(
+                    "<br><span class=\"muted\">waiver until {}{by}{}: {}</span>",
+                    w.expires,
+                    if w.expired { " (expired)" } else { "" },
+                    esc(&w.reason)
+                ));
+            }
+            if !f.evidence.is_empty() {
+                html.push_str("<ul>");
+                for o in &f.evidence {
+                    let mark = match o.status {
+                        Observed::Pass => "observed ok",
+                        Observed::Fail => "observed failing",
+                        Observed::Skip => "not observed",
+                    };
+                    html.push_str(&format!(
+                        "<li>{mark}: {} — {}</li>",
+                        esc(&o.subject),
+                        esc(&o.summary)
+                    ));
+                }
+                html.push_str("</ul>");
+            }
+            html.push_str("</li>");
+        }
+        html.push_str("</ul>");
+    }
+    if let Some((a, state)) = &c.attestation {
+        let note = a
+            .note
+            .as_deref()
+            .map(|n| format!(" — {}", esc(n)))
+            .unwrap_or_default();
+        html.push_str(&format!(
+            "<div class=\"muted\">Attestation: {} on {}, valid until {}, evidence <code>{}</code> ({}){note}</div>",
+            esc(&a.by.value),
+            a.date.value,
+            a.valid_until.value,
+            esc(&a.evidence.value),
+            esc(&attestation_state(state))
+        ));
+    }
+    html
+}
+
+pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let title = format!(
+        "{} — {} {} compliance report",
+        r.product, r.pack.name, r.pack.version
+    );
+    writeln!(out, "<!doctype html>")?;
+    writeln!(out, "<html lang=\"en\">")?;
+    writeln!(
+        out,
+        "<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    )?;
+    writeln!(
+        out,
+        "<title>{}</title><style>{STYLE}</style></head>",
+        esc(&title)
+    )?;
+    writeln!(out, "<body>")?;
+    writeln!(out, "<header><h1>{}</h1>", esc(&title))?;
+    writeln!(
+        out,
+        "<p class=\"meta\">As of {} · source: <a href=\"{}\">{}</a> · mapping pack {} · generated by stagegate{}</p>",
+        r.as_of,
+        esc(&r.pack.url),
+        esc(&r.pack.source),
+        r.pack.pack,
+        if r.live {
+            " with live probes"
+        } else {
+            " from the spec"
+        }
+    )?;
+    if let Some(note) = r.undeclared_note() {
+        writeln!(out, "<p class=\"note\">{}</p>", esc(&note))?;
+    }
+    writeln!(out, "</header>")?;
+    writeln!(out, "<main>")?;
+    writeln!(out, "<h2 id=\"summary\">Summary</h2>")?;
+    writeln!(
+        out,
+        "<table><thead><tr><th scope=\"col\">Environment</th><th scope=\"col\">Mode</th><th scope=\"col\">Met</th><th scope=\"col\">Not met</th><th scope=\"col\">Waived</th><th scope=\"col\">Manual</th></tr></thead><tbody>"
+    )?;
+    for e in r.environments {
+        writeln!(
+            out,
+            "<tr><th scope=\"row\"><a href=\"#env-{0}\">{0}</a></th><td>{1}</td><td class=\"n\">{2}</td><td class=\"n\">{3}</td><td class=\"n\">{4}</td><td class=\"n\">{5}</td></tr>",
+            esc(e.environment.name()),
+            e.environment.mode.label(),
+            e.count(ControlStatus::Met),
+            e.count(ControlStatus::NotMet),
+            e.count(ControlStatus::Waived),
+            e.count(ControlStatus::Manual)
+        )?;
+    }
+    writeln!(out, "</tbody></table>")?;
+    writeln!(
+        out,
+        "<p class=\"muted\">Met: every rule mapped to the control holds and one of them fully evidences it, or a valid attestation covers it. Not met: a mapped rule does not hold. Waived: a mapped rule fails under an unexpired waiver. Manual: no rule can judge it and no valid attestation covers it.</p>"
+    )?;
+    for e in r.environments {
+        writeln!(
+            out,
+            "<h2 id=\"env-{0}\">{0} <span class=\"muted\">({1})</span></h2>",
+            esc(e.environment.name()),
+            e.environment.mode.label()
+        )?;
+        writeln!(
+            out,
+            "<table><thead><tr><th scope=\"col\">Control</th><th scope=\"col\">Title</th><th scope=\"col\">Status</th><th scope=\"col\">Evidence</th></tr></thead><tbody>"
+        )?;
+        for c in &e.controls {
+            writeln!(
+                out,
+                "<tr><td class=\"id\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&c.control.id),
+                esc(&c.control.title),
+                badge(c.status),
+                evidence_cell(r, c)
+            )?;
+        }
+        writeln!(out, "</tbody></table>")?;
+    }
+    writeln!(out, "</main>")?;
+    writeln!(out, "</body>")?;
+    writeln!(out, "</html>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            esc("<a href=\"x\">&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+}

@@ -1,0 +1,459 @@
+//! `stagegate report --framework`: the contract's JSON shape, statuses that
+//! never claim more than the evidence shows, attestations, and every format
+//! of every framework.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+fn control<'a>(doc: &'a serde_json::Value, env: usize, id: &str) -> &'a serde_json::Value {
+    doc["environments"][env]["controls"]
+        .as_array()
+        .expect("controls")
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no control {id}"))
+}
+
+#[test]
+fn pci_report_has_the_contract_shape_and_follows_the_waiver() {
+    let (code, doc) = json(&[
+        "report",
+        "--framework",
+        "pci-dss",
+        SHOP,
+        "--env",
+        "production",
+        "--format",
+        "json",
+        "--as-of",
+        AS_OF,
+    ]);
+    assert_eq!(code, 0, "nothing is not-met while the pentest waiver runs");
+    assert_eq!(doc["framework"], "pci-dss");
+    assert_eq!(doc["version"], "4.0.1");
+    assert_eq!(doc["declared"], true);
+    let envs = doc["environments"].as_array().expect("environments");
+    assert_eq!(envs.len(), 1);
+    assert_eq!(envs[0]["name"], "production");
+    let c = control(&doc, 0, "11.4.3");
+    assert_eq!(c["status"], "waived");
+    assert_eq!(
+        c["rules"],
+        serde_json::json!(["SG-PCI-PENTEST-EXTERNAL", "SG-SEC-PENTEST"])
+    );
+    assert!(
+        c["title"]
+            .as_str()
+            .expect("title")
+            .starts_with("External penetration testing")
+    );
+    let waiver = &c["evidence"][1]["waiver"];
+    assert_eq!(waiver["approved_by"], "cto@acme.example");
+    assert_eq!(waiver["expires"], "2026-12-15");
+    assert_eq!(control(&doc, 0, "11.4.2")["status"], "met");
+    assert_eq!(control(&doc, 0, "10.5.1")["status"], "met");
+    // Nothing evidences a written security policy: never shown as met.
+    let policy = control(&doc, 0, "12.1.1");
+    assert_eq!(policy["status"], "manual");
+    assert_eq!(policy["rules"], serde_json::json!([]));
+    let s = &envs[0]["summary"];
+    let total = ["met", "not_met", "waived", "manual"]
+        .iter()
+        .map(|k| s[k].as_u64().expect("count"))
+        .sum::<u64>();
+    assert_eq!(
+        total as usize,
+        envs[0]["controls"].as_array().expect("controls").len()
+    );
+
+    // The day after the waiver expires, the control is not met and the
+    // report fails the pipeline.
+    let (code, doc) = json(&[
+        "report",
+        "--framework",
+        "pci-dss",
+        SHOP,
+        "--env",
+        "production",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-12-16",
+    ]);
+    assert_eq!(code, 1);
+    let c = control(&doc, 0, "11.4.3");
+    assert_eq!(c["status"], "not-met");
+    assert!(
+        c["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("SG-SEC-PENTEST"),
+        "{c}"
+    );
+}
+
+#[test]
+fn check_findings_name_the_controls_they_evidence() {
+    let (_, doc) = json(&[
+        "check",
+        SHOP,
+        "--env",
+        "production",
+        "--format",
+        "json",
+        "--as-of",
+        AS_OF,
+    ]);
+    let f = doc["environments"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "SG-PCI-PENTEST-EXTERNAL")
+        .expect("finding");
+    assert!(
+        f["controls"].as_array().expect("controls").contains(
+            &serde_json::json!({ "framework": "pci-dss", "id": "11.4.3", "strength": "full" })
+        ),
+        "{f}"
+    );
+    // HIPAA is not declared by the shop: its controls are not named.
+    let backup = doc["environments"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "SG-BACKUP-REQUIRED")
+        .expect("finding");
+    assert!(backup.get("controls").is_none_or(|c| {
+        c.as_array()
+            .expect("array")
+            .iter()
+            .all(|c| c["framework"] != "hipaa")
+    }));
+    let out = run(&[
+        "check",
+        SHOP,
+        "--env",
+        "production",
+        "--as-of",
+        "2026-12-20",
+    ]);
+    assert!(
+        out.stdout
+            .contains("controls: GDPR Art. 32, Art. 32(1)(d); PCI DSS 11.4.1, 11.4.3, 11.4.4"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// A copy of the shop example in a temporary folder, with `extra` appended.
+fn shop_with(extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = root().join("examples/ecommerce-shop");
+    copy_dir(&src, dir.path());
+    let spec = dir.path().join("stagegate.toml");
+    let text = std::fs::read_to_string(&spec).expect("spec");
+    std::fs::write(&spec, format!("{text}\n{extra}")).expect("write");
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+const ATTESTATION: &str = r#"
+[[attestations]]
+framework = "pci-dss"
+control = "12.1.1"
+environment = "production"
+by = "ciso@acme.example"
+date = 2026-10-01
+evidence = "compliance/information-security-policy.pdf"
+valid_until = 2027-09-30
+note = "Policy v3, approved by the board"
+"#;
+
+#[test]
+fn attestations_count_only_while_valid_and_evidenced() {
+    let dir = shop_with(ATTESTATION);
+    let spec = dir.path().join("stagegate.toml");
+    let spec = spec.to_str().expect("path");
+    let report = |as_of: &str| {
+        let (_, doc) = json(&[
+            "report",
+            "--framework",
+            "pci-dss",
+            spec,
+            "--env",
+            "production",
+            "-f",
+            "json",
+            "--as-of",
+            as_of,
+        ]);
+        control(&doc, 0, "12.1.1").clone()
+    };
+
+    // Declared but the evidence file does not exist: it does not count.
+    let c = report(AS_OF);
+    assert_eq!(c["status"], "manual");
+    assert_eq!(c["attestation"]["counts"], false);
+    assert!(
+        c["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("does not exist"),
+        "{c}"
+    );
+
+    std::fs::create_dir_all(dir.path().join("compliance")).expect("mkdir");
+    std::fs::write(
+        dir.path()
+            .join("compliance/information-security-policy.pdf"),
+        "%PDF-1.7 policy",
+    )
+    .expect("evidence");
+    let c = report(AS_OF);
+    assert_eq!(c["status"], "met");
+    assert_eq!(c["attestation"]["by"], "ciso@acme.example");
+    assert_eq!(c["attestation"]["state"], "valid");
+    assert!(
+        c["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("attested by ciso@acme.example")
+    );
+
+    // Its last day still counts; the day after, like an expired waiver, not.
+    assert_eq!(report("2027-09-30")["status"], "met");
+    let c = report("2027-10-01");
+    assert_eq!(c["status"], "manual");
+    assert!(
+        c["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("expired on 2027-09-30"),
+        "{c}"
+    );
+    // Before it was made it does not count either.
+    assert_eq!(report("2026-09-30")["status"], "manual");
+
+    // The text report shows who attested.
+    let out = run(&[
+        "report",
+        "--framework",
+        "pci-dss",
+        spec,
+        "--env",
+        "production",
+        "--as-of",
+        AS_OF,
+    ]);
+    assert!(
+        out.stdout
+            .contains("attestation: ciso@acme.example on 2026-10-01, valid until 2027-09-30"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn attestations_must_name_a_declared_framework_and_a_real_control() {
+    let dir = shop_with(&ATTESTATION.replace("\"12.1.1\"", "\"12.1.9\""));
+    let out = run(&[
+        "check",
+        dir.path().join("stagegate.toml").to_str().expect("path"),
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`12.1.9` is not a pci-dss control"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("did you mean `12.1.1`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("stagegate.toml:"), "{}", out.stderr);
+
+    let dir = shop_with(&ATTESTATION.replace("\"pci-dss\"", "\"hipaa\""));
+    let out = run(&[
+        "check",
+        dir.path().join("stagegate.toml").to_str().expect("path"),
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("attestation for `hipaa`, which the product does not declare"),
+        "{}",
+        out.stderr
+    );
+
+    let dir =
+        shop_with(&ATTESTATION.replace("valid_until = 2027-09-30", "valid_until = 2026-01-01"));
+    let out = run(&[
+        "check",
+        dir.path().join("stagegate.toml").to_str().expect("path"),
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("attestation expires before it was made"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn every_framework_renders_in_every_format() {
+    let frameworks = [
+        "gdpr",
+        "ccpa",
+        "hipaa",
+        "pci-dss",
+        "fisma",
+        "nist-800-171",
+        "iso-27001",
+        "wcag",
+        "section-508",
+    ];
+    for fw in frameworks {
+        for format in ["text", "json", "markdown", "csv", "html"] {
+            let out = run(&[
+                "report",
+                "--framework",
+                fw,
+                SHOP,
+                "--format",
+                format,
+                "--as-of",
+                AS_OF,
+            ]);
+            assert!(
+                out.code == 0 || out.code == 1,
+                "{fw} {format}: {}",
+                out.stderr
+            );
+            assert!(!out.stdout.is_empty(), "{fw} {format}");
+            match format {
+                "json" => {
+                    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+                    assert_eq!(doc["framework"], fw);
+                    assert_eq!(doc["environments"].as_array().expect("envs").len(), 2);
+                }
+                "csv" => {
+                    let lines = out.stdout.split("\r\n").filter(|l| !l.is_empty()).count();
+                    let (_, doc) = json(&[
+                        "report",
+                        "--framework",
+                        fw,
+                        SHOP,
+                        "-f",
+                        "json",
+                        "--as-of",
+                        AS_OF,
+                    ]);
+                    let controls: usize = doc["environments"]
+                        .as_array()
+                        .expect("envs")
+                        .iter()
+                        .map(|e| e["controls"].as_array().expect("controls").len())
+                        .sum();
+                    assert_eq!(
+                        lines,
+                        controls + 1,
+                        "{fw}: one row per environment and control, plus the header"
+                    );
+                }
+                "html" => {
+                    assert!(out.stdout.starts_with("<!doctype html>"));
+                    assert!(out.stdout.trim_end().ends_with("</html>"));
+                    assert!(
+                        !out.stdout.contains("<script"),
+                        "self-contained, no scripts"
+                    );
+                    assert!(!out.stdout.contains("src="), "no external resources");
+                }
+                "markdown" => assert!(
+                    out.stdout
+                        .contains("| Environment | Mode | Met | Not met | Waived | Manual |")
+                ),
+                _ => assert!(out.stdout.contains("controls")),
+            }
+        }
+    }
+    // A framework the product does not declare is reported with a warning.
+    let (_, doc) = json(&[
+        "report",
+        "--framework",
+        "hipaa",
+        SHOP,
+        "-f",
+        "json",
+        "--as-of",
+        AS_OF,
+    ]);
+    assert_eq!(doc["declared"], false);
+    let out = run(&["report", "--framework", "hipaa", SHOP, "--as-of", AS_OF]);
+    assert!(
+        out.stdout
+            .contains("note: `hipaa` is not in product.frameworks"),
+        "{}",
+        out.stdout
+    );
+    // A typo in the framework is a usage error with a suggestion.
+    let out = run(&["report", "--framework", "pci", SHOP]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("unknown framework `pci`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn html_report_is_written_to_a_file_and_escapes_the_spec() {
+    let dir = shop_with(&ATTESTATION.replace(
+        "Policy v3, approved by the board",
+        "<script>alert(1)</script> & more",
+    ));
+    std::fs::create_dir_all(dir.path().join("compliance")).expect("mkdir");
+    std::fs::write(
+        dir.path()
+            .join("compliance/information-security-policy.pdf"),
+        "%PDF",
+    )
+    .expect("evidence");
+    let html = dir.path().join("report.html");
+    let out = run(&[
+        "report",
+        "--framework",
+        "pci-dss",
+        dir.path().join("stagegate.toml").to_str().expect("path"),
+        "-f",
+        "html",
+        "-o",
+        html.to_str().expect("path"),
+        "--as-of",
+        AS_OF,
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+    let text = std::fs::read_to_string(&html).expect("html");
+    assert!(text.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more"));
+    assert!(!text.contains("<script>"));
+    assert!(text.contains("<span class=\"badge met\">met</span>"));
+    assert!(text.contains("Attestation: ciso@acme.example on 2026-10-01"));
+}
