@@ -32,9 +32,7 @@ impl FileState {
             FileState::Missing => Some(format!("{path} does not exist")),
             FileState::NotAFile => Some(format!("{path} is not a regular file")),
             FileState::Empty => Some(format!("{path} is empty")),
-            FileState::Template => Some(format!(
-                "{path} is still the unedited template (complete it, then delete its \"{TEMPLATE_MARKER}\" line)"
-            )),
+            FileState::Template => Some(format!("{path} is still an unedited template")),
             FileState::Present => None,
         }
     }

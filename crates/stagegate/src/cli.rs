@@ -168,7 +168,10 @@ pub enum RulesCommand {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct InitArgs {
+    #[command(subcommand)]
+    pub what: Option<InitCommand>,
     /// Where to write the spec (`-` for standard output).
     #[arg(
         long,
@@ -252,6 +255,29 @@ pub struct DrillArgs {
         env = "STAGEGATE_RESTIC"
     )]
     pub restic: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InitCommand {
+    /// Write a runbook per failure scenario of the guideline, filled from the
+    /// spec (contacts, escalation, locations, backup and restore, RPO/RTO).
+    ///
+    /// Each carries a line marking it an unedited template; SG-OPS-RUNBOOKS
+    /// counts it as missing until the team completes it and deletes the line.
+    Runbooks(InitRunbooksArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitRunbooksArgs {
+    /// Only this environment (default: every soft-launch and production one).
+    #[arg(value_name = "ENV")]
+    pub env: Option<String>,
+    /// The spec file.
+    #[arg(long, value_name = "SPEC", default_value = "stagegate.toml")]
+    pub spec: PathBuf,
+    /// Overwrite runbooks that already exist.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -445,7 +445,7 @@ fn hipaa_contingency_needs_every_part() {
         template
             .get("SG-HIPAA-EMERGENCY")
             .message
-            .contains("still the unedited template")
+            .contains("still an unedited template")
     );
     let no_drill = hipaa.replace("\n[environments.production.backup.drill]\nevery = \"90d\"\ncommand = \"scripts/restore-drill.sh\"\n", "");
     assert!(
@@ -469,7 +469,7 @@ fn an_unedited_runbook_template_counts_as_missing() {
     assert_eq!(f.status, Status::Fail);
     assert!(
         f.message
-            .contains("rb/failure.md is still the unedited template"),
+            .contains("rb/failure.md is still an unedited template"),
         "{}",
         f.message
     );

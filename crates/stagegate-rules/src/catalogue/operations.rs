@@ -93,7 +93,7 @@ pub(super) const RUNBOOKS: Rule = Rule {
         "Mitigation of system attacks (e.g., unauthorized access attempts, system slowdowns, or malicious use)",
     ],
     rationale: "At 3 a.m. during an outage nobody invents a good procedure; the one written and agreed beforehand is the one that works.",
-    remediation: "Write a runbook per scenario (who decides, who is told, the exact steps) and list it under `[environments.ENV.runbooks]`.",
+    remediation: "Write a runbook per scenario (who decides, who is told, the exact steps) and list it under `[environments.ENV.runbooks]`; `stagegate init runbooks ENV` drafts them from the spec, and each counts once completed and its template line deleted.",
     example: "[environments.production.runbooks]\nunavailability = \"runbooks/unavailability.md\"\nfailure = \"runbooks/failure.md\"\nbackup-restore = \"runbooks/backup-restore.md\"\nhardware-swap = \"runbooks/hardware-swap.md\"\ndata-corruption = \"runbooks/data-corruption.md\"\nattack-mitigation = \"runbooks/attack-mitigation.md\"",
     live: false,
     check: |cx| {

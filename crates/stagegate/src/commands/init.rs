@@ -4,12 +4,15 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 
-use crate::cli::InitArgs;
+use crate::cli::{InitArgs, InitCommand};
 use crate::{Failure, Outcome};
 
 const TEMPLATE: &str = include_str!("../../templates/stagegate.toml");
 
 pub fn run(args: &InitArgs) -> Result<Outcome, Failure> {
+    if let Some(InitCommand::Runbooks(r)) = &args.what {
+        return super::runbooks::run(r);
+    }
     let name = args.name.replace('\\', "\\\\").replace('"', "\\\"");
     let text = TEMPLATE.replace("{{product}}", &name);
     if args.output.as_os_str() == "-" {

@@ -5,6 +5,7 @@ mod drill;
 mod init;
 mod report;
 mod rules;
+mod runbooks;
 mod serve;
 mod telemetry;
 
