@@ -57,23 +57,37 @@ fn pascal(id: &str) -> String {
         .collect()
 }
 
-fn rules() -> Vec<Value> {
-    catalogue()
-        .iter()
+/// The built-in rules, then the custom rules the report's findings name.
+fn rule_list(r: &Report<'_>) -> Vec<&'static stagegate_rules::Rule> {
+    let mut list: Vec<&'static stagegate_rules::Rule> = catalogue().iter().collect();
+    for f in r.environments.iter().flat_map(|e| &e.findings) {
+        if !list.iter().any(|x| x.id == f.rule.id) {
+            list.push(f.rule);
+        }
+    }
+    list
+}
+
+fn rules(list: &[&'static stagegate_rules::Rule]) -> Vec<Value> {
+    list.iter()
         .map(|rule| {
             let quotes: String = rule
                 .guideline
                 .iter()
                 .map(|q| format!("> {q}\n>\n"))
                 .collect();
+            let example = if rule.example.is_empty() {
+                String::new()
+            } else {
+                format!("\n\n```toml\n{}\n```", rule.example)
+            };
             let markdown = format!(
-                "**{}**\n\nRequirement: {}\n\n{}\n{}\n\n**Fix:** {}\n\n```toml\n{}\n```",
+                "**{}**\n\nRequirement: {}\n\n{}\n{}\n\n**Fix:** {}{example}",
                 rule.title,
                 rule.requirement,
                 quotes.trim_end_matches(">\n"),
                 rule.rationale,
                 rule.remediation,
-                rule.example
             );
             // `security` (the Security area) makes GitHub file results as security alerts.
             let tags = vec!["rollout".to_owned(), rule.area.title().to_lowercase()];
@@ -116,6 +130,7 @@ fn message(env: &str, mode: &str, f: &stagegate_rules::Finding) -> String {
 
 pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let uri = artifact_uri(r.source.name());
+    let list = rule_list(r);
     let mut results = Vec::new();
     for env in r.environments {
         for f in env
@@ -123,10 +138,7 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             .iter()
             .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Waived))
         {
-            let index = catalogue()
-                .iter()
-                .position(|x| x.id == f.rule.id)
-                .unwrap_or(0);
+            let index = list.iter().position(|x| x.id == f.rule.id).unwrap_or(0);
             let (line, column) = f
                 .span
                 .map(|s| r.source.span_start(s))
@@ -185,7 +197,7 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "informationUri": INFO_URI,
-                "rules": rules(),
+                "rules": rules(&list),
             }},
             "automationDetails": { "id": format!("stagegate/{}/", r.as_of) },
             "artifacts": [{ "location": { "uri": uri }, "mimeType": "application/toml" }],

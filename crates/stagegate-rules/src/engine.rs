@@ -53,64 +53,87 @@ pub fn evaluate_environment<'s>(
         live,
     };
     let frameworks: Vec<_> = spec.product.frameworks.iter().map(|f| f.value).collect();
-    let findings = catalogue()
+    #[cfg_attr(not(feature = "rego"), allow(unused_mut))]
+    let mut findings: Vec<Finding> = catalogue()
         .iter()
         .map(|rule| {
             let controls = crate::frameworks::controls_of(rule.id, &frameworks);
-            let Some(severity) = rule.applies.in_mode(mode) else {
-                return Finding {
-                    rule,
-                    status: Status::Skip,
-                    severity: rule.applies.nominal(),
-                    message: not_in_mode(rule.applies.modes().iter().map(|(m, _)| *m), mode),
-                    span: None,
-                    waiver: None,
-                    evidence: Vec::new(),
-                    controls,
-                };
-            };
-            let failed = match severity {
-                Severity::Required => Status::Fail,
-                Severity::Recommended => Status::Warn,
-            };
-            let mut severity = severity;
-            let (status, message, span, evidence) = match (rule.check)(&cx) {
-                Outcome::Recommend(msg, span) => {
-                    severity = Severity::Recommended;
-                    (Status::Warn, msg, span.or(Some(env.span)), Vec::new())
-                }
-                Outcome::Skip(msg) => (Status::Skip, msg, None, Vec::new()),
-                Outcome::Pass(msg, span) => (Status::Pass, msg, span, Vec::new()),
-                Outcome::Fail(msg, span) => (failed, msg, span.or(Some(env.span)), Vec::new()),
-                Outcome::Observed {
-                    passed,
-                    message,
-                    span,
-                    evidence,
-                } => {
-                    let status = if passed { Status::Pass } else { failed };
-                    (status, message, span.or(Some(env.span)), evidence)
-                }
-            };
-            let mut finding = Finding {
-                rule,
-                status,
-                severity,
-                message,
-                span,
-                waiver: None,
-                evidence,
-                controls,
-            };
-            apply_waiver(&mut finding, spec, env, as_of);
-            finding
+            judge(&cx, rule, || (rule.check)(&cx), controls)
         })
         .collect();
+    #[cfg(feature = "rego")]
+    if let Some(policies) = files.policies() {
+        for (rule, outcome, controls) in policies.evaluate(&env.name.value, mode, as_of) {
+            let controls = controls
+                .into_iter()
+                .filter(|c| frameworks.contains(&c.framework))
+                .collect();
+            findings.push(judge(&cx, rule, || outcome, controls));
+        }
+    }
     EnvironmentResult {
         environment: env,
         mode,
         findings,
     }
+}
+
+/// One finding: the rule's outcome weighed by its severity in the mode,
+/// then waived if a waiver covers it.
+fn judge(
+    cx: &Ctx<'_>,
+    rule: &'static crate::Rule,
+    outcome: impl FnOnce() -> Outcome,
+    controls: Vec<crate::frameworks::ControlRef>,
+) -> Finding {
+    let (mode, env, spec, as_of) = (cx.mode, cx.env, cx.spec, cx.as_of);
+    let Some(severity) = rule.applies.in_mode(mode) else {
+        return Finding {
+            rule,
+            status: Status::Skip,
+            severity: rule.applies.nominal(),
+            message: not_in_mode(rule.applies.modes().iter().map(|(m, _)| *m), mode),
+            span: None,
+            waiver: None,
+            evidence: Vec::new(),
+            controls,
+        };
+    };
+    let failed = match severity {
+        Severity::Required => Status::Fail,
+        Severity::Recommended => Status::Warn,
+    };
+    let mut severity = severity;
+    let (status, message, span, evidence) = match outcome() {
+        Outcome::Recommend(msg, span) => {
+            severity = Severity::Recommended;
+            (Status::Warn, msg, span.or(Some(env.span)), Vec::new())
+        }
+        Outcome::Skip(msg) => (Status::Skip, msg, None, Vec::new()),
+        Outcome::Pass(msg, span) => (Status::Pass, msg, span, Vec::new()),
+        Outcome::Fail(msg, span) => (failed, msg, span.or(Some(env.span)), Vec::new()),
+        Outcome::Observed {
+            passed,
+            message,
+            span,
+            evidence,
+        } => {
+            let status = if passed { Status::Pass } else { failed };
+            (status, message, span.or(Some(env.span)), evidence)
+        }
+    };
+    let mut finding = Finding {
+        rule,
+        status,
+        severity,
+        message,
+        span,
+        waiver: None,
+        evidence,
+        controls,
+    };
+    apply_waiver(&mut finding, spec, env, as_of);
+    finding
 }
 
 fn not_in_mode(applies: impl Iterator<Item = Mode>, mode: Mode) -> String {

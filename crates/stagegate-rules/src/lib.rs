@@ -5,6 +5,8 @@
 
 mod catalogue;
 mod context;
+#[cfg(feature = "rego")]
+pub mod custom;
 mod engine;
 mod evidence;
 mod finding;

@@ -141,6 +141,10 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
         ),
         None => Some(Vec::new()),
     };
+    let policies = match t.get("policies") {
+        Some(v) => Vec::<Spanned<String>>::decode(v, cx, &Path::Key(&Path::Root, "policies")),
+        None => Some(Vec::new()),
+    };
     t.finish(cx);
     Some(Spec {
         version,
@@ -151,6 +155,7 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
         environments: environments.unwrap_or_default(),
         waivers: waivers.unwrap_or_default(),
         attestations: attestations.unwrap_or_default(),
+        policies: policies.unwrap_or_default(),
     })
 }
 
@@ -252,6 +257,7 @@ fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
     let cluster_required_at = percent(&mut t, cx, "cluster_required_at").map(|s| s.value);
     let pentest_max_age: Option<Duration> = t.opt(cx, "pentest_max_age");
     let accessibility_audit_max_age: Option<Duration> = t.opt(cx, "accessibility_audit_max_age");
+    let policy_timeout: Option<Duration> = t.opt(cx, "policy_timeout");
     let span = t.span;
     t.finish(cx);
     Some(Policy {
@@ -259,6 +265,7 @@ fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
         pentest_max_age: pentest_max_age.unwrap_or(defaults.pentest_max_age),
         accessibility_audit_max_age: accessibility_audit_max_age
             .unwrap_or(defaults.accessibility_audit_max_age),
+        policy_timeout: policy_timeout.unwrap_or(defaults.policy_timeout),
         span: Some(span),
     })
 }

@@ -220,6 +220,8 @@ pub struct Spec {
     pub waivers: Vec<Waiver>,
     /// Manual controls attested by a person, with evidence and an expiry.
     pub attestations: Vec<Attestation>,
+    /// Files and folders of custom Rego rules, relative to the spec file.
+    pub policies: Vec<Spanned<String>>,
 }
 
 impl Spec {
@@ -257,6 +259,8 @@ pub struct Policy {
     pub cluster_required_at: f64,
     pub pentest_max_age: Duration,
     pub accessibility_audit_max_age: Duration,
+    /// How long one custom policy may take to judge one environment.
+    pub policy_timeout: Duration,
     pub span: Option<Span>,
 }
 
@@ -266,6 +270,7 @@ impl Default for Policy {
             cluster_required_at: 99.9,
             pentest_max_age: Duration::from_secs(365 * 86_400),
             accessibility_audit_max_age: Duration::from_secs(365 * 86_400),
+            policy_timeout: Duration::from_secs(2),
             span: None,
         }
     }

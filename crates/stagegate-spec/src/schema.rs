@@ -271,6 +271,7 @@ pub fn json_schema() -> Value {
                 "cluster_required_at": percent("Availability target at or above which production needs a cluster (default 99.9)."),
                 "pentest_max_age": duration("Maximum age of the latest pentest (default 365d)."),
                 "accessibility_audit_max_age": duration("Maximum age of the latest accessibility audit (default 365d)."),
+                "policy_timeout": duration("How long one custom Rego policy may take to judge one environment (default 2s)."),
             })),
             "contacts": {
                 "type": "object",
@@ -313,6 +314,7 @@ pub fn json_schema() -> Value {
                     "approved_by": string("Who approved it."),
                 })),
             },
+            "policies": strings("Files or folders of custom rules written in Rego (`.rego`), relative to the spec file."),
             "attestations": {
                 "type": "array",
                 "description": "Manual controls attested by a person, with evidence and an expiry.",

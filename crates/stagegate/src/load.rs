@@ -15,6 +15,9 @@ pub struct Loaded {
     pub spec: Spec,
     /// The spec file as given.
     pub path: PathBuf,
+    /// The custom rules the spec names, compiled.
+    #[cfg(feature = "rego")]
+    pub policies: Option<std::sync::Arc<stagegate_rules::custom::PolicySet>>,
     pub source: SourceFile,
     pub dir: PathBuf,
 }
@@ -46,11 +49,45 @@ impl Loaded {
         match stagegate_spec::load(&source, &opts) {
             Ok(spec) => {
                 let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                #[cfg(feature = "rego")]
+                let policies = match crate::policies::load(&spec, source.text(), &dir) {
+                    Ok(p) => p,
+                    Err(crate::policies::Problem::Spec(diags)) => {
+                        let mut buf = Vec::new();
+                        let _ = diagnostics::emit(&source, &diags, &mut buf);
+                        return Err((
+                            Failure::Reported,
+                            String::from_utf8_lossy(&buf).into_owned(),
+                        ));
+                    }
+                    Err(crate::policies::Problem::Policies(errors)) => {
+                        let rendered: String =
+                            errors.iter().map(|e| format!("error: {e}\n")).collect();
+                        return Err((Failure::Reported, rendered));
+                    }
+                };
+                #[cfg(not(feature = "rego"))]
+                if let Some(first) = spec.policies.first() {
+                    let diag = stagegate_spec::Diagnostic::new(
+                        "custom rules need Rego support",
+                        first.span,
+                    )
+                    .label("this stagegate was built without the `rego` feature")
+                    .note("expected a build with `--features rego` (the default)");
+                    let mut buf = Vec::new();
+                    let _ = diagnostics::emit(&source, &[diag], &mut buf);
+                    return Err((
+                        Failure::Reported,
+                        String::from_utf8_lossy(&buf).into_owned(),
+                    ));
+                }
                 Ok(Loaded {
                     spec,
                     source,
                     dir,
                     path: path.to_path_buf(),
+                    #[cfg(feature = "rego")]
+                    policies,
                 })
             }
             Err(diags) => {
@@ -79,6 +116,10 @@ impl Loaded {
     /// log beside the spec.
     pub fn file_facts(&self) -> Result<FileFacts, Failure> {
         let mut facts = FileFacts::new();
+        #[cfg(feature = "rego")]
+        if let Some(p) = &self.policies {
+            facts.set_policies(p.clone());
+        }
         let log = crate::drill_log::read(&crate::drill_log::path_for(&self.path))
             .map_err(Failure::Message)?;
         for entry in log {

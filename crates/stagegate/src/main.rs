@@ -6,6 +6,8 @@ mod diagnostics;
 mod drill_log;
 mod live;
 mod load;
+#[cfg(feature = "rego")]
+mod policies;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

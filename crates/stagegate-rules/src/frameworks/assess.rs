@@ -75,14 +75,9 @@ pub struct ControlAssessment<'r> {
 }
 
 impl ControlAssessment<'_> {
-    /// Ids of the rules mapped to the control.
+    /// Ids of the rules mapped to the control (the pack's, then custom ones).
     pub fn rules(&self) -> Vec<&'static str> {
-        self.control
-            .evidence
-            .iter()
-            .filter_map(|(id, _)| self.evidence.iter().find(|e| e.finding.rule.id == id))
-            .map(|e| e.finding.rule.id)
-            .collect()
+        self.evidence.iter().map(|e| e.finding.rule.id).collect()
     }
 }
 
@@ -128,7 +123,7 @@ fn assess_control<'r>(
     as_of: Date,
     files: &FileFacts,
 ) -> ControlAssessment<'r> {
-    let evidence: Vec<Evidence<'r>> = control
+    let mut evidence: Vec<Evidence<'r>> = control
         .evidence
         .iter()
         .filter_map(|(id, strength)| {
@@ -142,6 +137,22 @@ fn assess_control<'r>(
                 })
         })
         .collect();
+    // Custom rules name the controls they evidence in their own metadata.
+    for finding in &result.findings {
+        if let Some(c) = finding
+            .controls
+            .iter()
+            .find(|c| c.framework == pack.framework && c.id == control.id)
+            && !evidence
+                .iter()
+                .any(|e| e.finding.rule.id == finding.rule.id)
+        {
+            evidence.push(Evidence {
+                finding,
+                strength: c.strength,
+            });
+        }
+    }
     let attestation = attestation_for(pack, control, result.name(), spec, as_of, files);
     let applicable = || evidence.iter().filter(|e| e.finding.status != Status::Skip);
 
