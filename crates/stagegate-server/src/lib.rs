@@ -9,6 +9,7 @@
 mod auth;
 mod batch;
 mod dashboard;
+pub mod drill;
 mod email;
 mod heartbeat;
 mod lifecycle;

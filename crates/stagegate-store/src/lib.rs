@@ -146,6 +146,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn record_promotion(&self, p: &NewPromotion, at: Millis) -> Result<Promotion>;
     /// Newest first; every environment when `None`.
     async fn promotions(&self, environment: Option<&str>) -> Result<Vec<Promotion>>;
+
+    // --- restore drills ---
+    async fn record_drill(&self, d: &NewDrill) -> Result<Drill>;
+    /// Drills, newest first; of one environment when given.
+    async fn drills(&self, environment: Option<&str>, limit: u32) -> Result<Vec<Drill>>;
+    /// The newest drill of each environment.
+    async fn last_drills(&self) -> Result<Vec<Drill>>;
 }
 
 /// Opens (and migrates) the store a URL names: `sqlite://PATH` (created if

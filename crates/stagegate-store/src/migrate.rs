@@ -21,6 +21,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "sessions",
         sql: include_str!("../migrations/sqlite/0002_sessions.sql"),
     },
+    Migration {
+        version: 3,
+        name: "drills",
+        sql: include_str!("../migrations/sqlite/0003_drills.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -33,6 +38,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 2,
         name: "sessions",
         sql: include_str!("../migrations/postgres/0002_sessions.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "drills",
+        sql: include_str!("../migrations/postgres/0003_drills.sql"),
     },
 ];
 

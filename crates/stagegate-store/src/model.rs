@@ -255,3 +255,30 @@ pub struct Promotion {
     #[serde(skip)]
     pub report: String,
 }
+
+/// A restore drill to record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewDrill {
+    pub environment: String,
+    pub finished_at: Millis,
+    pub seconds: f64,
+    pub ok: bool,
+    pub message: String,
+    /// `command` or `restic`.
+    pub method: String,
+    /// The server node that ran it.
+    pub node: String,
+}
+
+/// A recorded restore drill.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Drill {
+    pub id: i64,
+    pub environment: String,
+    pub finished_at: Millis,
+    pub seconds: f64,
+    pub ok: bool,
+    pub message: String,
+    pub method: String,
+    pub node: String,
+}

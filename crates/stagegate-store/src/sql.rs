@@ -171,6 +171,19 @@ macro_rules! store_impl {
                 })
             }
 
+            fn drill_row(row: &<$db as sqlx::Database>::Row) -> Result<Drill> {
+                Ok(Drill {
+                    id: row.try_get("id")?,
+                    environment: row.try_get("environment")?,
+                    finished_at: row.try_get("finished_at")?,
+                    seconds: row.try_get("seconds")?,
+                    ok: row.try_get("ok")?,
+                    message: row.try_get("message")?,
+                    method: row.try_get("method")?,
+                    node: row.try_get("node")?,
+                })
+            }
+
             /// Inserts a result and folds it into the rollups, inside `tx`.
             async fn insert_result(tx: &mut sqlx::Transaction<'_, $db>, r: &NewResult) -> Result<i64> {
                 let id: i64 = sqlx::query_scalar(
@@ -794,6 +807,45 @@ macro_rules! store_impl {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter().map(Self::promotion_row).collect()
+            }
+
+            async fn record_drill(&self, d: &NewDrill) -> Result<Drill> {
+                let row = sqlx::query(
+                    "INSERT INTO drills (environment, finished_at, seconds, ok, message, method, node) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+                )
+                .bind(&d.environment)
+                .bind(d.finished_at)
+                .bind(d.seconds)
+                .bind(d.ok)
+                .bind(&d.message)
+                .bind(&d.method)
+                .bind(&d.node)
+                .fetch_one(&self.pool)
+                .await?;
+                Self::drill_row(&row)
+            }
+
+            async fn drills(&self, environment: Option<&str>, limit: u32) -> Result<Vec<Drill>> {
+                let rows = sqlx::query(
+                    "SELECT * FROM drills WHERE $1 IS NULL OR environment = $1 \
+                     ORDER BY finished_at DESC, id DESC LIMIT $2",
+                )
+                .bind(environment)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::drill_row).collect()
+            }
+
+            async fn last_drills(&self) -> Result<Vec<Drill>> {
+                let rows = sqlx::query(
+                    "SELECT * FROM drills d WHERE id = (SELECT id FROM drills e WHERE e.environment = d.environment \
+                     ORDER BY finished_at DESC, id DESC LIMIT 1) ORDER BY environment",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::drill_row).collect()
             }
         }
     };

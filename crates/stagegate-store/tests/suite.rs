@@ -552,6 +552,51 @@ both!(
     sessions_follow_their_token
 );
 
+async fn drills_are_kept_newest_first(s: &dyn Store) {
+    let drill = |env: &str, at: i64, ok: bool| NewDrill {
+        environment: env.to_owned(),
+        finished_at: at,
+        seconds: 61.5,
+        ok,
+        message: if ok { "passed" } else { "the verify failed" }.to_owned(),
+        method: "restic".to_owned(),
+        node: "fra".to_owned(),
+    };
+    assert!(s.last_drills().await.expect("last").is_empty());
+    let first = s
+        .record_drill(&drill("production", 1_000, true))
+        .await
+        .expect("record");
+    assert_eq!(
+        (first.environment.as_str(), first.ok, first.seconds),
+        ("production", true, 61.5)
+    );
+    s.record_drill(&drill("production", 3_000, false))
+        .await
+        .expect("record");
+    s.record_drill(&drill("beta", 2_000, true))
+        .await
+        .expect("record");
+    let prod = s.drills(Some("production"), 10).await.expect("drills");
+    assert_eq!(
+        prod.iter().map(|d| d.finished_at).collect::<Vec<_>>(),
+        [3_000, 1_000]
+    );
+    assert!(!prod[0].ok);
+    assert_eq!(s.drills(None, 2).await.expect("all").len(), 2);
+    let last = s.last_drills().await.expect("last");
+    assert_eq!(
+        last.iter()
+            .map(|d| (d.environment.as_str(), d.finished_at))
+            .collect::<Vec<_>>(),
+        [("beta", 2_000), ("production", 3_000)]
+    );
+}
+both!(
+    drills_are_kept_newest_first_on_both,
+    drills_are_kept_newest_first
+);
+
 #[tokio::test]
 async fn migrations_run_once_and_refuse_a_newer_schema() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -300,7 +300,7 @@ mode = "staging"
     assert_eq!(out.code, 2);
     assert!(
         out.stderr
-            .contains("declares no restore drill for `staging`"),
+            .contains("environment `staging` declares no restore drill"),
         "{}",
         out.stderr
     );
