@@ -24,6 +24,14 @@ name = "nightly"
 kind = "heartbeat"
 token = "fuzz-token"
 interval = "1h"
+
+[environments.dev.backup]
+location = "elsewhere"
+interval = "1h"
+
+[environments.dev.backup.drill]
+every = "30d"
+command = "true"
 TOML
 cd "$work"
 admin=$("$bin" token create --role admin --name fuzz-admin --data-dir data 2>/dev/null)

@@ -65,6 +65,12 @@ pub fn run(
         .as_ref()
         .and_then(|b| b.drill.as_ref())
         .ok_or_else(|| DrillError::NotDeclared(env.name.value.clone()))?;
+    // A spec given as a bare file name has an empty folder: the current one.
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     let plan = Plan::new(spec, env, drill, restic, lookup)?;
     let scratch = Scratch::create()?;
     let started = Instant::now();

@@ -6,10 +6,14 @@
 //! The entry point takes a bound listener and a shutdown future, so tests
 //! run a real server on `127.0.0.1:0`.
 
+#![recursion_limit = "256"]
+
 mod auth;
 mod batch;
 mod dashboard;
 pub mod drill;
+mod drills;
+pub use drills::facts;
 mod email;
 mod heartbeat;
 mod lifecycle;
@@ -64,6 +68,8 @@ pub struct AppState {
     outbox_wake: tokio::sync::Notify,
     /// The runtime the scheduling loop and its probes run on.
     probes: tokio::runtime::Handle,
+    /// Environments whose restore drill is running now.
+    drills_running: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl AppState {
@@ -201,6 +207,7 @@ pub async fn serve(
         results: result_writer,
         flap: Default::default(),
         outbox_wake: tokio::sync::Notify::new(),
+        drills_running: Default::default(),
         probes: probe_thread.handle(),
     });
     let mut tasks = scheduler::spawn_checks(state.clone(), snapshot);

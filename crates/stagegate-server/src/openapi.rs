@@ -95,6 +95,23 @@ pub fn document() -> Value {
                         "503": { "$ref": "#/components/responses/Unavailable" }
                     }
                 }
+            },
+            "/api/v1/environments/{env}/drills": {
+                "get": { "parameters": env_param(), "summary": "Restore drills run under the server, newest first, and whether one is running", "security": [{ "bearer": [] }], "responses": ok_or("Drills", &[("404", "No such environment")]) },
+                "post": {
+                    "parameters": env_param(),
+                    "summary": "Start the environment's restore drill; its result is recorded when it finishes",
+                    "security": [{ "bearer": [] }],
+                    "description": "Needs the `operator` role. The drill runs in the background; poll the GET for its record.",
+                    "responses": {
+                        "202": { "description": "Started", "content": { "application/json": { "schema": { "type": "object", "required": ["status", "results"], "properties": { "status": { "type": "string", "enum": ["started"] }, "results": { "type": "string" } } } } } },
+                        "401": { "$ref": "#/components/responses/Unauthorized" },
+                        "403": { "$ref": "#/components/responses/Forbidden" },
+                        "404": error_response("No such environment"),
+                        "409": error_response("The environment declares no drill, or one is running"),
+                        "503": { "$ref": "#/components/responses/Unavailable" }
+                    }
+                }
             }
         },
         "components": {
@@ -154,7 +171,22 @@ pub fn document() -> Value {
                         "promoted_by": { "type": "string" }, "promoted_at": { "type": "integer" }, "digest": { "type": "string", "description": "SHA-256 of the plan report" }
                     }
                 },
-                "Promotions": { "type": "object", "properties": { "promotions": { "type": "array", "items": { "$ref": "#/components/schemas/Promotion" } } } }
+                "Promotions": { "type": "object", "properties": { "promotions": { "type": "array", "items": { "$ref": "#/components/schemas/Promotion" } } } },
+                "Drill": {
+                    "type": "object",
+                    "required": ["id", "environment", "finished_at", "seconds", "ok", "message", "method", "node"],
+                    "properties": {
+                        "id": { "type": "integer" },
+                        "environment": { "type": "string" },
+                        "finished_at": { "type": "integer", "description": "Unix milliseconds" },
+                        "seconds": { "type": "number" },
+                        "ok": { "type": "boolean", "description": "Restored (and verified) within the RTO" },
+                        "message": { "type": "string" },
+                        "method": { "type": "string", "enum": ["command", "restic", "none"] },
+                        "node": { "type": "string" }
+                    }
+                },
+                "Drills": { "type": "object", "required": ["running", "drills"], "properties": { "running": { "type": "boolean" }, "drills": { "type": "array", "items": { "$ref": "#/components/schemas/Drill" } } } }
             }
         }
     })

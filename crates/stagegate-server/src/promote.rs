@@ -26,6 +26,7 @@ pub enum Refused {
 pub async fn promote(
     store: &dyn Store,
     snapshot: &Snapshot,
+    files: &stagegate_rules::FileFacts,
     environment: &str,
     to: Mode,
     by: &str,
@@ -35,14 +36,7 @@ pub async fn promote(
         .environment(environment)
         .ok_or_else(|| Refused::UnknownEnvironment(environment.to_owned()))?;
     let as_of = Date::today_utc();
-    let result = stagegate_rules::evaluate_environment(
-        &snapshot.spec,
-        env,
-        to,
-        as_of,
-        &snapshot.files,
-        None,
-    );
+    let result = stagegate_rules::evaluate_environment(&snapshot.spec, env, to, as_of, files, None);
     if result.verdict() == Verdict::Blocked {
         let failing = result
             .findings

@@ -47,6 +47,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/promotions", get(all_promotions))
         .route(
+            "/api/v1/environments/{env}/drills",
+            get(env_drills).post(start_drill),
+        )
+        .route(
             "/api/v1/environments/{env}/promotions",
             get(env_promotions).post(create_promotion),
         )
@@ -260,7 +264,8 @@ async fn environments(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
     }
     let snapshot = state.snapshot();
     let as_of = Date::today_utc();
-    let evaluation = stagegate_rules::evaluate(&snapshot.spec, &[], as_of, &snapshot.files, None);
+    let files = crate::drills::facts(state.store.as_ref(), &snapshot).await;
+    let evaluation = stagegate_rules::evaluate(&snapshot.spec, &[], as_of, &files, None);
     let report = Report {
         kind: Kind::Check,
         product: &snapshot.spec.product.name.value,
@@ -497,7 +502,8 @@ async fn create_promotion(
         );
     };
     let snapshot = state.snapshot();
-    match crate::promote::promote(state.store.as_ref(), &snapshot, &env, to, &who.name).await {
+    let files = crate::drills::facts(state.store.as_ref(), &snapshot).await;
+    match crate::promote::promote(state.store.as_ref(), &snapshot, &files, &env, to, &who.name).await {
         Ok((record, report)) => {
             (StatusCode::CREATED, axum::Json(json!({ "promotion": record, "report": report }))).into_response()
         }
@@ -511,5 +517,59 @@ async fn create_promotion(
         )
             .into_response(),
         Err(crate::promote::Refused::Store(e)) => store_failed(&state, &e),
+    }
+}
+
+async fn env_drills(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(env): Path<String>,
+) -> Response {
+    if let Err(r) = require(&state, &headers, Role::Viewer).await {
+        return r;
+    }
+    if state.snapshot().spec.environment(&env).is_none() {
+        return error(StatusCode::NOT_FOUND, format!("no environment `{env}`"));
+    }
+    match state.store.drills(Some(&env), 100).await {
+        Ok(list) => axum::Json(json!({
+            "running": crate::drills::running(&state, &env),
+            "drills": list,
+        }))
+        .into_response(),
+        Err(e) => store_failed(&state, &e),
+    }
+}
+
+async fn start_drill(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(env): Path<String>,
+) -> Response {
+    if let Err(r) = require(&state, &headers, Role::Operator).await {
+        return r;
+    }
+    match crate::drills::start(&state, &env) {
+        Ok(()) => (
+            StatusCode::ACCEPTED,
+            axum::Json(json!({
+                "status": "started",
+                "results": format!("/api/v1/environments/{env}/drills"),
+            })),
+        )
+            .into_response(),
+        Err(crate::drills::NotStarted::UnknownEnvironment) => {
+            error(StatusCode::NOT_FOUND, format!("no environment `{env}`"))
+        }
+        Err(crate::drills::NotStarted::NotDeclared) => error(
+            StatusCode::CONFLICT,
+            format!(
+                "`{env}` declares no restore drill: expected `[environments.{env}.backup.drill]`"
+            ),
+        ),
+        Err(crate::drills::NotStarted::AlreadyRunning) => error(
+            StatusCode::CONFLICT,
+            format!("a restore drill of `{env}` is already running"),
+        ),
     }
 }

@@ -255,6 +255,16 @@ pub struct DrillArgs {
         env = "STAGEGATE_RESTIC"
     )]
     pub restic: String,
+    /// Have this running server run the drill and keep the result in its
+    /// store, instead of running it here.
+    #[arg(long, value_name = "URL", requires = "token", env = "STAGEGATE_SERVER")]
+    pub server: Option<String>,
+    /// An operator token for `--server`.
+    #[arg(long, value_name = "TOKEN", env = "STAGEGATE_TOKEN")]
+    pub token: Option<String>,
+    /// With `--server`: how long to wait for the result.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
+    pub wait: stagegate_spec::Duration,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1720,3 +1720,164 @@ fn dashboard_records_a_promotion() {
         "{record}"
     );
 }
+
+/// Restore drills under the server: started over the API (operators only,
+/// one at a time), recorded in the store, shown on the backups page, and
+/// judged by SG-BACKUP-DRILL in the API's report; `stagegate drill
+/// --server` does the same from a shell.
+#[test]
+fn drills_run_under_the_server_and_are_kept_in_its_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        "[product]\nname = \"Dr\"\nrto = \"1h\"\n\n[environments.prod]\nmode = \"production\"\n\n[[environments.prod.servers]]\nname = \"db-1\"\nroles = [\"database\"]\nlocation = \"fra1\"\n\n[environments.prod.backup]\nlocation = \"ams1\"\ninterval = \"1h\"\nencrypted = true\n\n[environments.prod.backup.drill]\nevery = \"30d\"\ncommand = \"sleep 1; test -d \\\"$STAGEGATE_DRILL_DIR\\\" && echo restored > restored.txt\"\n\n[environments.dev]\nmode = \"development\"\n",
+    )
+    .expect("write spec");
+    let server = start(dir.path(), None);
+    let addr = server.addr;
+    let viewer = token(dir.path(), None, "viewer", "vic");
+    let operator = token(dir.path(), None, "operator", "olga");
+
+    let drill_status = |report: &serde_json::Value| {
+        report["environments"]
+            .as_array()
+            .expect("environments")
+            .iter()
+            .find(|e| e["name"] == "prod")
+            .and_then(|e| e["findings"].as_array())
+            .and_then(|f| f.iter().find(|f| f["rule"] == "SG-BACKUP-DRILL"))
+            .map(|f| f["status"].as_str().unwrap_or_default().to_owned())
+            .expect("SG-BACKUP-DRILL")
+    };
+    let (_, body) = http(addr, "GET", "/api/v1/environments", Some(&viewer), "");
+    assert_eq!(drill_status(&json_body(&body)), "fail", "never run yet");
+
+    assert_eq!(
+        http(
+            addr,
+            "POST",
+            "/api/v1/environments/prod/drills",
+            Some(&viewer),
+            ""
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        http(
+            addr,
+            "POST",
+            "/api/v1/environments/nope/drills",
+            Some(&operator),
+            ""
+        )
+        .0,
+        404
+    );
+    let (status, body) = http(
+        addr,
+        "POST",
+        "/api/v1/environments/dev/drills",
+        Some(&operator),
+        "",
+    );
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("declares no restore drill"), "{body}");
+    let (status, body) = http(
+        addr,
+        "POST",
+        "/api/v1/environments/prod/drills",
+        Some(&operator),
+        "",
+    );
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = http(
+        addr,
+        "POST",
+        "/api/v1/environments/prod/drills",
+        Some(&operator),
+        "",
+    );
+    assert_eq!(status, 409, "one at a time: {body}");
+    assert!(body.contains("already running"), "{body}");
+
+    let drill = wait_for("the drill's record", 20, || {
+        let (_, body) = http(
+            addr,
+            "GET",
+            "/api/v1/environments/prod/drills",
+            Some(&viewer),
+            "",
+        );
+        let doc = json_body(&body);
+        (doc["running"] == false && doc["drills"].as_array().is_some_and(|d| !d.is_empty()))
+            .then(|| doc["drills"][0].clone())
+    });
+    assert_eq!(drill["ok"], true, "{drill}");
+    assert_eq!(drill["method"], "command");
+    assert_eq!(drill["node"], "local");
+    assert!(drill["seconds"].as_f64().expect("seconds") >= 1.0);
+    assert!(
+        dir.path().join("restored.txt").exists(),
+        "the command ran in the spec's folder"
+    );
+
+    let (_, body) = http(addr, "GET", "/api/v1/environments", Some(&viewer), "");
+    assert_eq!(
+        drill_status(&json_body(&body)),
+        "pass",
+        "the store's drill counts"
+    );
+    let (status, _, page) = get_with(
+        addr,
+        "/backups",
+        &format!("authorization: Bearer {viewer}\r\n"),
+    );
+    assert_eq!(status, 200);
+    for needle in [
+        "every 30d (the drill command), within the rto of 1h",
+        "Restore drills",
+        "server local",
+        "passed",
+    ] {
+        assert!(page.contains(needle), "no {needle:?} in {page}");
+    }
+
+    // From a shell: the server runs it and the command waits for the record.
+    let out = stagegate()
+        .current_dir(dir.path())
+        .args([
+            "drill",
+            "prod",
+            "--server",
+            &format!("http://{addr}"),
+            "--token",
+            &operator,
+        ])
+        .output()
+        .expect("drill --server");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("drill prod: passed in")
+            && stdout.contains("recorded in the server's store"),
+        "{stdout}"
+    );
+    let (_, body) = http(
+        addr,
+        "GET",
+        "/api/v1/environments/prod/drills",
+        Some(&viewer),
+        "",
+    );
+    assert_eq!(json_body(&body)["drills"].as_array().map(Vec::len), Some(2));
+    assert!(
+        !dir.path().join("stagegate.drills.jsonl").exists(),
+        "the server's drills go to its store"
+    );
+}

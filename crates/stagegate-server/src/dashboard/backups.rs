@@ -27,11 +27,23 @@ struct Job {
     runs: Vec<RunRow>,
 }
 
+struct DrillRow {
+    finished: String,
+    outcome: &'static str,
+    class: &'static str,
+    duration: String,
+    source: String,
+    message: String,
+}
+
 struct Section {
     environment: String,
     declared: Option<String>,
     freshness: String,
     jobs: Vec<Job>,
+    /// The declared drill, in words; `None` when none is declared.
+    drill: Option<String>,
+    drills: Vec<DrillRow>,
 }
 
 #[derive(Template)]
@@ -156,11 +168,66 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
             }
             (None, _) => "no successful run reported yet".to_owned(),
         };
+        let drill = env.backup.as_ref().and_then(|b| b.drill.as_ref()).map(|d| {
+            let how = if d.command.is_some() {
+                "the drill command"
+            } else if d.verify.is_some() {
+                "restic restore, then the verify command"
+            } else {
+                "restic restore"
+            };
+            let rto = snapshot
+                .spec
+                .product
+                .rto
+                .as_ref()
+                .map(|r| format!(", within the rto of {}", r.value))
+                .unwrap_or_default();
+            format!("every {} ({how}){rto}", d.every.value)
+        });
+        let stored = match state.store.drills(Some(&env.name.value), 10).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "backups: the store is unavailable");
+                return super::unavailable();
+            }
+        };
+        let mut drills: Vec<(Millis, DrillRow)> = stored
+            .iter()
+            .map(|d| {
+                (
+                    d.finished_at,
+                    drill_row(
+                        d.finished_at,
+                        d.seconds,
+                        d.ok,
+                        format!("server {}", d.node),
+                        &d.message,
+                    ),
+                )
+            })
+            .collect();
+        if let Some(logged) = snapshot.files.last_drill(&env.name.value) {
+            let at = logged.finished_at.saturating_mul(1000);
+            drills.push((
+                at,
+                drill_row(
+                    at,
+                    logged.seconds,
+                    logged.ok,
+                    "drill log".to_owned(),
+                    &logged.message,
+                ),
+            ));
+        }
+        drills.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
         sections.push(Section {
             environment: env.name.value.clone(),
             declared,
             freshness,
             jobs,
+            drill,
+            drills: drills.into_iter().map(|(_, row)| row).collect(),
         });
     }
     html(
@@ -174,4 +241,15 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
             sections,
         },
     )
+}
+
+fn drill_row(at: Millis, seconds: f64, ok: bool, source: String, message: &str) -> DrillRow {
+    DrillRow {
+        finished: super::utc(at),
+        outcome: if ok { "passed" } else { "failed" },
+        class: if ok { "up" } else { "down" },
+        duration: super::lasted((seconds * 1000.0).round() as i64),
+        source,
+        message: message.to_owned(),
+    }
 }

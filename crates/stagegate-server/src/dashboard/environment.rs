@@ -154,10 +154,10 @@ pub async fn page(
         .as_deref()
         .and_then(Mode::parse)
         .map(|m| format!("The promotion to {} is recorded.", m.label()));
-    render(&state, &viewer, &name, StatusCode::OK, flash)
+    render(&state, &viewer, &name, StatusCode::OK, flash).await
 }
 
-fn render(
+async fn render(
     state: &AppState,
     viewer: &super::session::Viewer,
     name: &str,
@@ -170,31 +170,25 @@ fn render(
             "There is no environment named “{name}” in the spec."
         ));
     };
+    let files = crate::drills::facts(state.store.as_ref(), &snapshot).await;
     let as_of = Date::today_utc();
     let own = stagegate_rules::evaluate_environment(
         &snapshot.spec,
         env,
         env.mode.value,
         as_of,
-        &snapshot.files,
+        &files,
         None,
     );
     let next = env.mode.value.next();
     let plan = next
         .map(|m| {
-            stagegate_rules::evaluate_environment(
-                &snapshot.spec,
-                env,
-                m,
-                as_of,
-                &snapshot.files,
-                None,
-            )
-            .findings
-            .iter()
-            .filter(|f| f.status == Status::Fail)
-            .map(Item::new)
-            .collect()
+            stagegate_rules::evaluate_environment(&snapshot.spec, env, m, as_of, &files, None)
+                .findings
+                .iter()
+                .filter(|f| f.status == Status::Fail)
+                .map(Item::new)
+                .collect()
         })
         .unwrap_or_default();
     html(
@@ -214,7 +208,7 @@ fn render(
             verdict: own.verdict().as_str(),
             fails: own.summary().fail,
             warns: own.summary().warn,
-            achieved: achieved(&snapshot, env, &own, as_of).map(title),
+            achieved: achieved(&snapshot, &files, env, &own, as_of).map(title),
             flash,
             next: next.map(Mode::label),
             next_slug: next.map_or("", Mode::as_str),
@@ -257,9 +251,11 @@ pub async fn promote(
             .into_response();
     };
     let snapshot = state.snapshot();
+    let files = crate::drills::facts(state.store.as_ref(), &snapshot).await;
     match crate::promote::promote(
         state.store.as_ref(),
         &snapshot,
+        &files,
         &name,
         to,
         &viewer.token.name,
@@ -275,19 +271,22 @@ pub async fn promote(
         Err(crate::promote::Refused::UnknownEnvironment(_)) => super::not_found(&format!(
             "There is no environment named “{name}” in the spec."
         )),
-        Err(crate::promote::Refused::Blocked { to, failing }) => render(
-            &state,
-            &viewer,
-            &name,
-            StatusCode::CONFLICT,
-            Some(format!(
-                "Not promoted: {} requirement{} of {} fail{} (listed below).",
-                failing.len(),
-                if failing.len() == 1 { "" } else { "s" },
-                to.label(),
-                if failing.len() == 1 { "s" } else { "" }
-            )),
-        ),
+        Err(crate::promote::Refused::Blocked { to, failing }) => {
+            render(
+                &state,
+                &viewer,
+                &name,
+                StatusCode::CONFLICT,
+                Some(format!(
+                    "Not promoted: {} requirement{} of {} fail{} (listed below).",
+                    failing.len(),
+                    if failing.len() == 1 { "" } else { "s" },
+                    to.label(),
+                    if failing.len() == 1 { "s" } else { "" }
+                )),
+            )
+            .await
+        }
         Err(crate::promote::Refused::Store(e)) => {
             tracing::error!(error = %e, "dashboard: cannot record a promotion");
             super::unavailable()

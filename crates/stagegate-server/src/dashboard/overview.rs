@@ -59,6 +59,7 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         Err(r) => return r,
     };
     let snapshot = state.snapshot();
+    let files = crate::drills::facts(state.store.as_ref(), &snapshot).await;
     let now = now_ms();
     let (states, incidents) = match (
         state.store.check_states().await,
@@ -92,10 +93,10 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
             env,
             env.mode.value,
             as_of,
-            &snapshot.files,
+            &files,
             None,
         );
-        let achieved = achieved(&snapshot, env, &own, as_of).map(title);
+        let achieved = achieved(&snapshot, &files, env, &own, as_of).map(title);
         let checks = env.monitoring.iter().flat_map(|m| &m.checks);
         let mut card = Card {
             name: env.name.value.clone(),
@@ -164,6 +165,7 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
 /// in the environment's own mode, already at hand).
 pub(super) fn achieved(
     snapshot: &Snapshot,
+    files: &stagegate_rules::FileFacts,
     env: &Environment,
     own: &EnvironmentResult<'_>,
     as_of: Date,
@@ -172,15 +174,8 @@ pub(super) fn achieved(
         let verdict = if m == env.mode.value {
             own.verdict()
         } else {
-            stagegate_rules::evaluate_environment(
-                &snapshot.spec,
-                env,
-                m,
-                as_of,
-                &snapshot.files,
-                None,
-            )
-            .verdict()
+            stagegate_rules::evaluate_environment(&snapshot.spec, env, m, as_of, files, None)
+                .verdict()
         };
         verdict == Verdict::Ready
     })

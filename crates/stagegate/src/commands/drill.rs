@@ -12,6 +12,13 @@ use crate::load::Loaded;
 use crate::{Failure, Outcome, diagnostics};
 
 pub fn run(args: &DrillArgs) -> Result<Outcome, Failure> {
+    if let (Some(server), Some(token)) = (&args.server, &args.token) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Failure::Message(format!("cannot start the runtime: {e}")))?;
+        return rt.block_on(remote(args, server, token));
+    }
     let loaded = Loaded::read(&args.spec)?;
     loaded.check_env_names(std::slice::from_ref(&args.env))?;
     let spec = &loaded.spec;
@@ -76,4 +83,73 @@ pub fn run(args: &DrillArgs) -> Result<Outcome, Failure> {
     } else {
         Outcome::Blocked
     })
+}
+
+/// Asks a running server to run the drill, then waits for its record.
+async fn remote(args: &DrillArgs, server: &str, token: &str) -> Result<Outcome, Failure> {
+    use std::time::{Duration, Instant};
+
+    let cx = stagegate_probe::Context::system().map_err(|e| Failure::Message(e.to_string()))?;
+    let url = format!(
+        "{}/api/v1/environments/{}/drills",
+        server.trim_end_matches('/'),
+        args.env
+    );
+    let auth = http::HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| Failure::Message("the token is not printable".into()))?;
+    let call = |method: http::Method| {
+        let headers = vec![(http::header::AUTHORIZATION, auth.clone())];
+        let (cx, url) = (&cx, &url);
+        async move {
+            let (status, body) =
+                stagegate_probe::request(cx, method, url, headers, None, Duration::from_secs(30))
+                    .await
+                    .map_err(|e| Failure::Message(format!("cannot reach {server}: {e}")))?;
+            let json: serde_json::Value =
+                serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+            Ok::<_, Failure>((status, json))
+        }
+    };
+    let (_, before) = call(http::Method::GET).await?;
+    let last_id = before["drills"][0]["id"].as_i64().unwrap_or(0);
+    let (status, reply) = call(http::Method::POST).await?;
+    if status != 202 {
+        let why = reply["error"].as_str().unwrap_or("unexpected reply");
+        return Err(Failure::Message(format!(
+            "{server} did not start the drill ({status}): {why}"
+        )));
+    }
+    writeln!(
+        anstream::stderr(),
+        "drill {}: started on {server}, waiting for it to finish",
+        args.env
+    )?;
+    let deadline = Instant::now() + args.wait.get();
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (_, now) = call(http::Method::GET).await?;
+        let newest = &now["drills"][0];
+        if newest["id"].as_i64().unwrap_or(0) > last_id {
+            let ok = newest["ok"].as_bool().unwrap_or(false);
+            let seconds = newest["seconds"].as_f64().unwrap_or(0.0);
+            let mut out = anstream::stdout().lock();
+            writeln!(
+                out,
+                "drill {}: {} in {} (on {})",
+                args.env,
+                if ok { "passed" } else { "FAILED" },
+                drill::human(seconds),
+                newest["node"].as_str().unwrap_or("the server")
+            )?;
+            writeln!(out, "  {}", newest["message"].as_str().unwrap_or_default())?;
+            writeln!(out, "  recorded in the server's store")?;
+            return Ok(if ok { Outcome::Ready } else { Outcome::Blocked });
+        }
+        if Instant::now() >= deadline {
+            return Err(Failure::Message(format!(
+                "the drill did not finish within --wait {}; its result will appear at {url}",
+                args.wait
+            )));
+        }
+    }
 }

@@ -185,7 +185,10 @@ pub fn promote(args: &PromoteArgs) -> Result<Outcome, Failure> {
         .unwrap_or_else(|| "unknown".to_owned());
     rt.block_on(async {
         let store = open_store(&args.store).await?;
-        match stagegate_server::promote(store.as_ref(), &snapshot, &args.env, args.to, &by).await {
+        let files = stagegate_server::facts(store.as_ref(), &snapshot).await;
+        match stagegate_server::promote(store.as_ref(), &snapshot, &files, &args.env, args.to, &by)
+            .await
+        {
             Ok((record, _)) => {
                 let mut out = std::io::stdout().lock();
                 writeln!(

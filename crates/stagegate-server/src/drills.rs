@@ -1,0 +1,141 @@
+//! Restore drills under the server: run on request (`POST
+//! /api/v1/environments/{env}/drills`), one at a time per environment, off
+//! the async runtime, with the result kept in the store; and the facts rules
+//! judge, with the store's drills merged into the spec's.
+
+use std::sync::Arc;
+
+use stagegate_rules::{DrillRecord, FileFacts};
+use stagegate_store::{Drill, NewDrill};
+
+use crate::AppState;
+use crate::snapshot::Snapshot;
+
+/// Why a drill was not started.
+pub(crate) enum NotStarted {
+    UnknownEnvironment,
+    NotDeclared,
+    AlreadyRunning,
+}
+
+/// Starts the drill of `env` in the background; the result lands in the
+/// store when it finishes.
+pub(crate) fn start(state: &Arc<AppState>, env: &str) -> Result<(), NotStarted> {
+    let snapshot = state.snapshot();
+    let environment = snapshot
+        .spec
+        .environment(env)
+        .ok_or(NotStarted::UnknownEnvironment)?;
+    if environment
+        .backup
+        .as_ref()
+        .and_then(|b| b.drill.as_ref())
+        .is_none()
+    {
+        return Err(NotStarted::NotDeclared);
+    }
+    {
+        let mut running = state
+            .drills_running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if !running.insert(env.to_owned()) {
+            return Err(NotStarted::AlreadyRunning);
+        }
+    }
+    let state = state.clone();
+    let env = env.to_owned();
+    tokio::spawn(async move {
+        let snap = snapshot.clone();
+        let name = env.clone();
+        let restic = std::env::var("STAGEGATE_RESTIC").unwrap_or_else(|_| "restic".to_owned());
+        let outcome = tokio::task::spawn_blocking(move || {
+            let environment = snap
+                .spec
+                .environment(&name)
+                .ok_or_else(|| "the environment left the spec".to_owned())?;
+            crate::drill::run(
+                &snap.spec,
+                environment,
+                &snap.base_dir,
+                &restic,
+                &stagegate_spec::process_env,
+            )
+            .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+        let record = match outcome {
+            Ok(run) => NewDrill {
+                environment: env.clone(),
+                finished_at: run.finished_at.saturating_mul(1000),
+                seconds: run.seconds,
+                ok: run.ok,
+                message: run.message,
+                method: run.method.to_owned(),
+                node: state.node.clone(),
+            },
+            Err(why) => NewDrill {
+                environment: env.clone(),
+                finished_at: stagegate_store::now_ms(),
+                seconds: 0.0,
+                ok: false,
+                message: format!("the drill could not start: {why}"),
+                method: "none".to_owned(),
+                node: state.node.clone(),
+            },
+        };
+        tracing::info!(environment = %env, ok = record.ok, seconds = record.seconds, "restore drill finished");
+        if let Err(e) = state.store.record_drill(&record).await {
+            tracing::error!(environment = %env, error = %e, "cannot record the restore drill");
+        }
+        state
+            .drills_running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&env);
+    });
+    Ok(())
+}
+
+/// Whether a drill of `env` is running now.
+pub(crate) fn running(state: &AppState, env: &str) -> bool {
+    state
+        .drills_running
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(env)
+}
+
+/// The facts rules judge: the snapshot's, with the newest drill of each
+/// environment taken from the store when it is newer than the drill log's.
+pub async fn facts(store: &dyn stagegate_store::Store, snapshot: &Snapshot) -> FileFacts {
+    let mut facts = snapshot.files.clone();
+    match store.last_drills().await {
+        Ok(drills) => {
+            for d in drills {
+                let record = record(&d);
+                let newer = facts
+                    .last_drill(&d.environment)
+                    .is_none_or(|f| f.finished_at <= record.finished_at);
+                if newer {
+                    facts.insert_drill(d.environment.clone(), record);
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read restore drills; judging from the drill log only")
+        }
+    }
+    facts
+}
+
+fn record(d: &Drill) -> DrillRecord {
+    DrillRecord {
+        finished_at: d.finished_at.div_euclid(1000),
+        seconds: d.seconds,
+        ok: d.ok,
+        message: d.message.clone(),
+    }
+}
