@@ -96,6 +96,14 @@ pub fn document() -> Value {
                     }
                 }
             },
+            "/api/v1/compliance/{framework}": {
+                "get": {
+                    "parameters": [{ "name": "framework", "in": "path", "required": true, "schema": { "type": "string" }, "description": "gdpr, ccpa, hipaa, pci-dss, fisma, nist-800-171, iso-27001, wcag or section-508" }],
+                    "summary": "Every control of the framework with its status and evidence, per environment (as `stagegate report --format json`)",
+                    "security": [{ "bearer": [] }],
+                    "responses": ok_or("Compliance", &[("404", "No such framework")])
+                }
+            },
             "/api/v1/environments/{env}/drills": {
                 "get": { "parameters": env_param(), "summary": "Restore drills run under the server, newest first, and whether one is running", "security": [{ "bearer": [] }], "responses": ok_or("Drills", &[("404", "No such environment")]) },
                 "post": {
@@ -184,6 +192,22 @@ pub fn document() -> Value {
                         "message": { "type": "string" },
                         "method": { "type": "string", "enum": ["command", "restic", "none"] },
                         "node": { "type": "string" }
+                    }
+                },
+                "Compliance": {
+                    "type": "object",
+                    "required": ["framework", "version", "environments"],
+                    "properties": {
+                        "framework": { "type": "string" }, "version": { "type": "string" }, "name": { "type": "string" },
+                        "source": { "type": "string" }, "declared": { "type": "boolean" },
+                        "environments": { "type": "array", "items": { "type": "object", "required": ["name", "controls"], "properties": {
+                            "name": { "type": "string" },
+                            "controls": { "type": "array", "items": { "type": "object", "required": ["id", "title", "status", "rules"], "properties": {
+                                "id": { "type": "string" }, "title": { "type": "string" },
+                                "status": { "enum": ["met", "not-met", "waived", "manual"] },
+                                "rules": { "type": "array", "items": { "type": "string" } }
+                            } } }
+                        } } }
                     }
                 },
                 "Drills": { "type": "object", "required": ["running", "drills"], "properties": { "running": { "type": "boolean" }, "drills": { "type": "array", "items": { "$ref": "#/components/schemas/Drill" } } } }

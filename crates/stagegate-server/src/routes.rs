@@ -46,6 +46,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(|| async { axum::Json(crate::openapi::document()) }),
         )
         .route("/api/v1/promotions", get(all_promotions))
+        .route("/api/v1/compliance/{framework}", get(compliance))
         .route(
             "/api/v1/environments/{env}/drills",
             get(env_drills).post(start_drill),
@@ -572,4 +573,63 @@ async fn start_drill(
             format!("a restore drill of `{env}` is already running"),
         ),
     }
+}
+
+/// The compliance report of one framework (`stagegate report --framework
+/// ID --format json`), for every environment, as of today.
+async fn compliance(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(framework): Path<String>,
+) -> Response {
+    if let Err(r) = require(&state, &headers, Role::Viewer).await {
+        return r;
+    }
+    let Some(pack) =
+        stagegate_spec::Framework::parse(&framework).and_then(stagegate_rules::frameworks::pack)
+    else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no framework `{framework}`: expected one of {}",
+                stagegate_spec::Framework::NAMES.join(", ")
+            ),
+        );
+    };
+    let snapshot = state.snapshot();
+    let files = crate::drills::facts(state.store.as_ref(), &snapshot).await;
+    let as_of = stagegate_spec::Date::today_utc();
+    let evaluation = stagegate_rules::evaluate(&snapshot.spec, &[], as_of, &files, None);
+    let assessments: Vec<_> = evaluation
+        .environments
+        .iter()
+        .map(|r| stagegate_rules::frameworks::assess(pack, r, &snapshot.spec, as_of, &files))
+        .collect();
+    let report = stagegate_report::ComplianceReport {
+        product: &snapshot.spec.product.name.value,
+        as_of,
+        source: &snapshot.source,
+        pack,
+        declared: snapshot
+            .spec
+            .product
+            .frameworks
+            .iter()
+            .any(|f| f.value == pack.framework),
+        live: false,
+        environments: &assessments,
+    };
+    let mut body = Vec::new();
+    if let Err(e) = report.render(
+        stagegate_report::ComplianceFormat::Json,
+        stagegate_report::Options::default(),
+        &mut body,
+    ) {
+        tracing::error!(error = %e, "cannot render the compliance report");
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot render the report",
+        );
+    }
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

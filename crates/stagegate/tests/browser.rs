@@ -391,6 +391,7 @@ fn dashboard_in_a_real_browser() {
         format!(
             r#"[product]
 name = "Browser Shop"
+frameworks = ["gdpr"]
 
 [environments.prod]
 mode = "staging"
@@ -496,6 +497,8 @@ mode = "development"
         ("backups", "/backups"),
         ("runbooks", "/runbooks"),
         ("runbook", "/runbooks/prod/backup-restore"),
+        ("compliance", "/compliance"),
+        ("framework", "/compliance/gdpr"),
     ] {
         browser.goto(&format!("{base}{path}"));
         check_page(name, &browser);

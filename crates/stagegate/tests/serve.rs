@@ -1881,3 +1881,77 @@ fn drills_run_under_the_server_and_are_kept_in_its_store() {
         "the server's drills go to its store"
     );
 }
+
+/// Compliance over the API and on the dashboard: the report's JSON for
+/// any framework, per-environment counts for the declared ones, and every
+/// control with why it has its status.
+#[test]
+fn compliance_api_and_dashboard() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        "[product]\nname = \"Co\"\nframeworks = [\"pci-dss\"]\n\n[contacts.ops]\nemail = \"ops@example.com\"\non_call = true\n\n[environments.prod]\nmode = \"production\"\n\n[[environments.prod.servers]]\nname = \"app-1\"\nlocation = \"fra1\"\n",
+    )
+    .expect("write spec");
+    let server = start(dir.path(), None);
+    let addr = server.addr;
+    let viewer = token(dir.path(), None, "viewer", "vic");
+
+    let (status, body) = http(addr, "GET", "/api/v1/compliance/pci-dss", Some(&viewer), "");
+    assert_eq!(status, 200, "{body}");
+    let doc = json_body(&body);
+    assert_eq!(
+        (doc["framework"].as_str(), doc["version"].as_str()),
+        (Some("pci-dss"), Some("4.0.1"))
+    );
+    let controls = doc["environments"][0]["controls"]
+        .as_array()
+        .expect("controls");
+    let staff = controls
+        .iter()
+        .find(|c| c["id"] == "12.10.3")
+        .expect("12.10.3");
+    assert_eq!(staff["status"], "met", "{staff}");
+    let ext = controls
+        .iter()
+        .find(|c| c["id"] == "11.4.3")
+        .expect("11.4.3");
+    assert_eq!(ext["status"], "not-met", "no pentest recorded: {ext}");
+    assert_eq!(
+        http(addr, "GET", "/api/v1/compliance/pci", Some(&viewer), "").0,
+        404
+    );
+    assert_eq!(
+        http(addr, "GET", "/api/v1/compliance/pci-dss", None, "").0,
+        401
+    );
+
+    let bearer = format!("authorization: Bearer {viewer}\r\n");
+    let (status, _, page) = get_with(addr, "/compliance", &bearer);
+    assert_eq!(status, 200);
+    for needle in [
+        "<a href=\"/compliance/pci-dss\">PCI DSS</a>",
+        "<th scope=\"row\">prod</th>",
+        "Other frameworks",
+        "/compliance/hipaa",
+    ] {
+        assert!(page.contains(needle), "no {needle:?} in {page}");
+    }
+    let (status, _, page) = get_with(addr, "/compliance/pci-dss", &bearer);
+    assert_eq!(status, 200);
+    for needle in [
+        "<strong>11.4.3</strong>",
+        "<span class=\"control not-met\">not-met</span>",
+        "SG-PCI-PENTEST-EXTERNAL does not hold",
+        "manual controls need an attestation",
+    ] {
+        assert!(page.contains(needle), "no {needle:?} in {page}");
+    }
+    let (status, _, page) = get_with(addr, "/compliance/hipaa", &bearer);
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("hipaa is not in <code>product.frameworks</code>"),
+        "{page}"
+    );
+    assert_eq!(get_with(addr, "/compliance/nope", &bearer).0, 404);
+}

@@ -5,6 +5,7 @@
 
 mod backups;
 mod chart;
+mod compliance;
 mod environment;
 mod incidents;
 mod markdown;
@@ -44,6 +45,8 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/backups", get(backups::page))
         .route("/runbooks", get(runbooks::list))
+        .route("/compliance", get(compliance::list))
+        .route("/compliance/{framework}", get(compliance::framework))
         .route("/runbooks/{env}/{which}", get(runbooks::show))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
