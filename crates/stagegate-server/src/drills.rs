@@ -99,6 +99,32 @@ pub(crate) fn start(state: &Arc<AppState>, env: &str) -> Result<(), NotStarted> 
     Ok(())
 }
 
+/// Starts every declared drill that is due: none recorded yet, or the last
+/// one finished longer ago than its `every`. Checked every 30 seconds.
+pub(crate) async fn schedule(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let snapshot = state.snapshot();
+        let facts = facts(state.store.as_ref(), &snapshot).await;
+        let now = stagegate_store::now_ms() / 1000;
+        for env in &snapshot.spec.environments {
+            let Some(drill) = env.backup.as_ref().and_then(|b| b.drill.as_ref()) else {
+                continue;
+            };
+            let every = i64::try_from(drill.every.value.as_secs()).unwrap_or(i64::MAX);
+            let due = facts
+                .last_drill(&env.name.value)
+                .is_none_or(|last| now.saturating_sub(last.finished_at) >= every);
+            if due && !running(&state, &env.name.value) {
+                tracing::info!(environment = %env.name.value, every = %drill.every.value, "restore drill is due; starting it");
+                let _ = start(&state, &env.name.value);
+            }
+        }
+    }
+}
+
 /// Whether a drill of `env` is running now.
 pub(crate) fn running(state: &AppState, env: &str) -> bool {
     state

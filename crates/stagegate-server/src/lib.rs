@@ -125,6 +125,9 @@ pub struct ServerOptions {
     pub remind_every: Option<Duration>,
     /// The spec file, reloaded when it changes.
     pub watch: Option<PathBuf>,
+    /// Run each declared restore drill when it is due (its `every` has
+    /// passed since the last one), instead of only on request.
+    pub run_drills: bool,
 }
 
 fn modified(path: &std::path::Path) -> Option<SystemTime> {
@@ -220,6 +223,10 @@ pub async fn serve(
         },
     );
 
+    let drill_schedule = opts
+        .run_drills
+        .then(|| tokio::spawn(drills::schedule(state.clone())));
+
     // Reload on SIGHUP and when the spec file changes.
     let reloader = {
         let state = state.clone();
@@ -261,6 +268,9 @@ pub async fn serve(
     .await;
     reloader.abort();
     background.abort();
+    if let Some(d) = drill_schedule {
+        d.abort();
+    }
     // No run starts or finishes after this; what finished is written.
     probe_thread.shutdown().await;
     if let Err(e) = state.results.flush().await {

@@ -348,6 +348,10 @@ pub struct ServeArgs {
     /// ("0s" for no reminders).
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration_or_zero)]
     pub remind_every: std::time::Duration,
+    /// Run each declared restore drill whenever it is due (its `every` has
+    /// passed since the last), recording the results in the store.
+    #[arg(long)]
+    pub run_drills: bool,
     /// How often heartbeats are judged and notifications delivered.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, hide = true)]
     pub tick: stagegate_spec::Duration,

@@ -1955,3 +1955,39 @@ fn compliance_api_and_dashboard() {
     );
     assert_eq!(get_with(addr, "/compliance/nope", &bearer).0, 404);
 }
+
+/// With `--run-drills` the server runs a declared drill that is due
+/// without being asked, and records it.
+#[test]
+fn due_drills_run_on_their_own_with_run_drills() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        "[product]\nname = \"Sched\"\n\n[environments.prod]\nmode = \"production\"\n\n[[environments.prod.servers]]\nname = \"db-1\"\nroles = [\"database\"]\nlocation = \"fra1\"\n\n[environments.prod.backup]\nlocation = \"ams1\"\ninterval = \"1h\"\n\n[environments.prod.backup.drill]\nevery = \"30d\"\ncommand = \"echo restored\"\n",
+    )
+    .expect("write spec");
+    let server = start_with(dir.path(), None, &["--run-drills"]);
+    let viewer = token(dir.path(), None, "viewer", "vic");
+    let drills = wait_for("the scheduled drill", 20, || {
+        let (_, body) = http(
+            server.addr,
+            "GET",
+            "/api/v1/environments/prod/drills",
+            Some(&viewer),
+            "",
+        );
+        let doc = json_body(&body);
+        doc["drills"].as_array().filter(|d| !d.is_empty()).cloned()
+    });
+    assert_eq!(drills.len(), 1, "due once, run once: {drills:?}");
+    assert_eq!(drills[0]["ok"], true, "{drills:?}");
+    assert!(
+        server
+            .log
+            .lock()
+            .expect("log")
+            .iter()
+            .any(|l| l.contains("restore drill is due")),
+        "the log says why it ran"
+    );
+}

@@ -115,6 +115,7 @@ fn serve_on(rt: &tokio::runtime::Runtime, args: &ServeArgs) -> Result<Outcome, F
             tick: args.tick.get(),
             retention: args.retention.get(),
             remind_every: (!args.remind_every.is_zero()).then_some(args.remind_every),
+            run_drills: args.run_drills,
             watch: Some(args.spec.clone()),
         };
         let shutdown = async {
