@@ -154,10 +154,19 @@ fn json_has_the_contract_shape() {
             assert!(env.get(key).is_some(), "environment lacks {key}");
         }
         let findings = env["findings"].as_array().expect("findings");
+        let built_in = findings
+            .iter()
+            .filter(|f| f["rule"].as_str().is_some_and(|r| r.starts_with("SG-")))
+            .count();
         assert_eq!(
-            findings.len(),
-            n_rules,
-            "every rule appears once per environment"
+            built_in, n_rules,
+            "every built-in rule appears once per environment"
+        );
+        assert!(
+            findings
+                .iter()
+                .any(|f| f["rule"] == "ACME-CHECKOUT-WATCHED"),
+            "the example's custom rule follows them"
         );
         for f in findings {
             for key in ["rule", "status", "severity", "message"] {

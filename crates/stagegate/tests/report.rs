@@ -55,10 +55,17 @@ fn pci_report_has_the_contract_shape_and_follows_the_waiver() {
     assert_eq!(waiver["expires"], "2026-12-15");
     assert_eq!(control(&doc, 0, "11.4.2")["status"], "met");
     assert_eq!(control(&doc, 0, "10.5.1")["status"], "met");
-    // Nothing evidences a written security policy: never shown as met.
+    // Nothing evidences a security awareness programme: never shown as met.
+    let awareness = control(&doc, 0, "12.6.1");
+    assert_eq!(awareness["status"], "manual");
+    assert_eq!(awareness["rules"], serde_json::json!([]));
+    // The example attests its written security policy.
     let policy = control(&doc, 0, "12.1.1");
-    assert_eq!(policy["status"], "manual");
-    assert_eq!(policy["rules"], serde_json::json!([]));
+    assert_eq!(policy["status"], "met");
+    assert_eq!(
+        policy["attestation"]["evidence"],
+        "compliance/information-security-policy.md"
+    );
     let s = &envs[0]["summary"];
     let total = ["met", "not_met", "waived", "manual"]
         .iter()
@@ -175,11 +182,11 @@ fn copy_dir(from: &Path, to: &Path) {
 const ATTESTATION: &str = r#"
 [[attestations]]
 framework = "pci-dss"
-control = "12.1.1"
+control = "12.6.1"
 environment = "production"
 by = "ciso@acme.example"
 date = 2026-10-01
-evidence = "compliance/information-security-policy.pdf"
+evidence = "compliance/awareness-programme.pdf"
 valid_until = 2027-09-30
 note = "Policy v3, approved by the board"
 "#;
@@ -202,7 +209,7 @@ fn attestations_count_only_while_valid_and_evidenced() {
             "--as-of",
             as_of,
         ]);
-        control(&doc, 0, "12.1.1").clone()
+        control(&doc, 0, "12.6.1").clone()
     };
 
     // Declared but the evidence file does not exist: it does not count.
@@ -219,8 +226,7 @@ fn attestations_count_only_while_valid_and_evidenced() {
 
     std::fs::create_dir_all(dir.path().join("compliance")).expect("mkdir");
     std::fs::write(
-        dir.path()
-            .join("compliance/information-security-policy.pdf"),
+        dir.path().join("compliance/awareness-programme.pdf"),
         "%PDF-1.7 policy",
     )
     .expect("evidence");
@@ -270,19 +276,19 @@ fn attestations_count_only_while_valid_and_evidenced() {
 
 #[test]
 fn attestations_must_name_a_declared_framework_and_a_real_control() {
-    let dir = shop_with(&ATTESTATION.replace("\"12.1.1\"", "\"12.1.9\""));
+    let dir = shop_with(&ATTESTATION.replace("\"12.6.1\"", "\"12.6.9\""));
     let out = run(&[
         "check",
         dir.path().join("stagegate.toml").to_str().expect("path"),
     ]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
-        out.stderr.contains("`12.1.9` is not a pci-dss control"),
+        out.stderr.contains("`12.6.9` is not a pci-dss control"),
         "{}",
         out.stderr
     );
     assert!(
-        out.stderr.contains("did you mean `12.1.1`"),
+        out.stderr.contains("did you mean `12.6.1`"),
         "{}",
         out.stderr
     );
@@ -431,8 +437,7 @@ fn html_report_is_written_to_a_file_and_escapes_the_spec() {
     ));
     std::fs::create_dir_all(dir.path().join("compliance")).expect("mkdir");
     std::fs::write(
-        dir.path()
-            .join("compliance/information-security-policy.pdf"),
+        dir.path().join("compliance/awareness-programme.pdf"),
         "%PDF",
     )
     .expect("evidence");
