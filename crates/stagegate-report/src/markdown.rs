@@ -25,7 +25,7 @@ fn verdict(v: Verdict) -> &'static str {
 }
 
 /// Table cells must not break the table or inject markup.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('<', "&lt;")

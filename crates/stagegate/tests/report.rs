@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
 
 fn control<'a>(doc: &'a serde_json::Value, env: usize, id: &str) -> &'a serde_json::Value {
@@ -157,26 +155,11 @@ fn check_findings_name_the_controls_they_evidence() {
 
 /// A copy of the shop example in a temporary folder, with `extra` appended.
 fn shop_with(extra: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let src = root().join("examples/ecommerce-shop");
-    copy_dir(&src, dir.path());
+    let dir = copy_example("ecommerce-shop");
     let spec = dir.path().join("stagegate.toml");
     let text = std::fs::read_to_string(&spec).expect("spec");
     std::fs::write(&spec, format!("{text}\n{extra}")).expect("write");
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 const ATTESTATION: &str = r#"

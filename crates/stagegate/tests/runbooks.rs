@@ -7,25 +7,6 @@ use std::path::Path;
 
 use common::*;
 
-fn copy_example(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    copy_dir(&root().join("examples").join(name), dir.path());
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
-
 fn finding(spec: &Path, env: &str, rule: &str) -> serde_json::Value {
     let (_, doc) = json(&[
         "check",

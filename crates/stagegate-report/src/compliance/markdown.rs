@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use stagegate_rules::frameworks::{ControlAssessment, ControlStatus};
 
 use super::ComplianceReport;
+use crate::markdown::cell;
 
 fn icon(status: ControlStatus) -> &'static str {
     match status {
@@ -14,14 +15,6 @@ fn icon(status: ControlStatus) -> &'static str {
         ControlStatus::Waived => "🔕 waived",
         ControlStatus::Manual => "📝 manual",
     }
-}
-
-fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\n', "<br>")
 }
 
 fn table(controls: &[&ControlAssessment<'_>], out: &mut dyn Write) -> io::Result<()> {

@@ -71,3 +71,23 @@ pub fn toml_to_json(text: &str) -> serde_json::Value {
     let table: toml::Table = toml::from_str(text).expect("valid TOML");
     conv(&toml::Value::Table(table))
 }
+
+/// A copy of `examples/NAME` in a temporary folder, to edit freely.
+pub fn copy_example(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&root().join("examples").join(name), dir.path());
+    dir
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
