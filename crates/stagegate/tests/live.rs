@@ -287,6 +287,47 @@ interval = "24h"
         let body = String::from_utf8(out.stdout).expect("utf-8");
         assert!(body.contains(needle), "{format}: {body}");
     }
+
+    // The compliance report carries what the probes saw as evidence.
+    let path = dir.path().to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        stagegate()
+            .current_dir(&path)
+            .env("STAGEGATE_TEST_RESTIC_PASSWORD", "s3cret")
+            .args([
+                "report",
+                "--framework",
+                "iso-27001",
+                "--live",
+                "--format",
+                "json",
+            ])
+            .output()
+            .expect("run")
+    })
+    .await
+    .expect("join");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["live"], true);
+    let control = report["environments"][0]["controls"]
+        .as_array()
+        .expect("controls")
+        .iter()
+        .find(|c| c["id"] == "A.8.21")
+        .expect("A.8.21");
+    assert_eq!(control["status"], "not-met", "{control}");
+    let exposure = control["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .find(|e| e["rule"] == "SG-SEC-EXPOSURE")
+        .expect("exposure evidence");
+    assert!(
+        exposure["live"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|o| o["status"] == "fail")),
+        "{exposure}"
+    );
     drop(public);
 }
 
