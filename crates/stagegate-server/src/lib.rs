@@ -176,7 +176,11 @@ pub async fn serve(
     opts: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let cx = stagegate_probe::Context::system().map_err(std::io::Error::other)?;
+    let mut cx = stagegate_probe::Context::system().map_err(std::io::Error::other)?;
+    // Targets can tell the locations of a cluster apart.
+    if !opts.location.is_empty() {
+        cx.user_agent = format!("{} (location={})", stagegate_probe::USER_AGENT, opts.location);
+    }
     let probe_thread = scheduler::ProbeThread::start()?;
     let snapshot = Arc::new(snapshot);
     let (ping_writer, ping_task) = {
