@@ -179,7 +179,11 @@ pub async fn serve(
     let mut cx = stagegate_probe::Context::system().map_err(std::io::Error::other)?;
     // Targets can tell the locations of a cluster apart.
     if !opts.location.is_empty() {
-        cx.user_agent = format!("{} (location={})", stagegate_probe::USER_AGENT, opts.location);
+        cx.user_agent = format!(
+            "{} (location={})",
+            stagegate_probe::USER_AGENT,
+            opts.location
+        );
     }
     let probe_thread = scheduler::ProbeThread::start()?;
     let snapshot = Arc::new(snapshot);

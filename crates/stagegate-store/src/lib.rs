@@ -147,6 +147,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Newest first; every environment when `None`.
     async fn promotions(&self, environment: Option<&str>) -> Result<Vec<Promotion>>;
 
+    // --- cluster ---
+    /// Records that `node` is alive now.
+    async fn node_alive(&self, node: &NodeRecord) -> Result<()>;
+    async fn nodes(&self) -> Result<Vec<NodeRecord>>;
+    async fn cast_vote(&self, vote: &Vote) -> Result<()>;
+    /// Every vote, or those on one check.
+    async fn votes(&self, check: Option<&str>) -> Result<Vec<Vote>>;
+    /// Takes or keeps the leadership of the nodes sharing this store; true
+    /// while this process holds it. A single-node store always leads.
+    async fn try_lead(&self) -> Result<bool>;
+
     // --- restore drills ---
     async fn record_drill(&self, d: &NewDrill) -> Result<Drill>;
     /// Drills, newest first; of one environment when given.

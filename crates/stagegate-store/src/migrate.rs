@@ -26,6 +26,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "drills",
         sql: include_str!("../migrations/sqlite/0003_drills.sql"),
     },
+    Migration {
+        version: 4,
+        name: "cluster",
+        sql: include_str!("../migrations/sqlite/0004_cluster.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -43,6 +48,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 3,
         name: "drills",
         sql: include_str!("../migrations/postgres/0003_drills.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "cluster",
+        sql: include_str!("../migrations/postgres/0004_cluster.sql"),
     },
 ];
 

@@ -282,3 +282,25 @@ pub struct Drill {
     pub method: String,
     pub node: String,
 }
+
+/// A node of a cluster, as it last reported itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodeRecord {
+    pub name: String,
+    pub location: String,
+    pub last_seen: Millis,
+    /// It cannot reach its reference targets, so its votes do not count.
+    pub abstaining: bool,
+    pub leader: bool,
+}
+
+/// A node's confirmed view of one check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Vote {
+    pub check: String,
+    pub node: String,
+    pub location: String,
+    pub status: CheckStatus,
+    pub summary: String,
+    pub at: Millis,
+}

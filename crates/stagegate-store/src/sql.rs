@@ -25,7 +25,14 @@ pub struct SqliteStore {
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: sqlx::PgPool,
+    opts: PgConnectOptions,
+    /// A session of its own, outside the pool: the leader's advisory lock
+    /// lives and dies with it.
+    session: std::sync::Arc<tokio::sync::Mutex<Option<(sqlx::PgConnection, bool)>>>,
 }
+
+/// The advisory lock key of the leadership ("stagegate" in ASCII, folded).
+const LEADER_KEY: i64 = 0x7374_6167_6567_6174;
 
 impl SqliteStore {
     pub async fn open(url: &str) -> Result<Self> {
@@ -48,6 +55,11 @@ impl SqliteStore {
         migrate::run_sqlite(&pool, migrate::SQLITE).await?;
         Ok(SqliteStore { pool })
     }
+
+    /// A SQLite file has one server: it always leads.
+    async fn lead(&self) -> Result<bool> {
+        Ok(true)
+    }
 }
 
 impl PostgresStore {
@@ -62,11 +74,42 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await
             .map_err(open_err)?;
         migrate::run_postgres(&pool, migrate::POSTGRES).await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            opts,
+            session: Default::default(),
+        })
+    }
+
+    /// Leadership by a session-level advisory lock: PostgreSQL releases it
+    /// the moment the holder's session ends (crash, kill -9, network loss),
+    /// and the holder notices on its next check that the session is gone.
+    async fn lead(&self) -> Result<bool> {
+        use sqlx::Connection;
+        let mut slot = self.session.lock().await;
+        if let Some((conn, held)) = slot.as_mut() {
+            if sqlx::query("SELECT 1").execute(&mut *conn).await.is_err() {
+                *slot = None;
+            } else if *held {
+                return Ok(true);
+            }
+        }
+        if slot.is_none() {
+            let conn = sqlx::PgConnection::connect_with(&self.opts).await?;
+            *slot = Some((conn, false));
+        }
+        let Some((conn, held)) = slot.as_mut() else {
+            return Ok(false);
+        };
+        *held = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(LEADER_KEY)
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(*held)
     }
 
     pub fn pool(&self) -> &sqlx::PgPool {
@@ -168,6 +211,17 @@ macro_rules! store_impl {
                     promoted_at: row.try_get("promoted_at")?,
                     digest: row.try_get("digest")?,
                     report: row.try_get("report")?,
+                })
+            }
+
+            fn vote_row(row: &<$db as sqlx::Database>::Row) -> Result<Vote> {
+                Ok(Vote {
+                    check: row.try_get("check_key")?,
+                    node: row.try_get("node")?,
+                    location: row.try_get("location")?,
+                    status: parse("check status", row.try_get("status")?, CheckStatus::parse)?,
+                    summary: row.try_get("summary")?,
+                    at: row.try_get("at")?,
                 })
             }
 
@@ -807,6 +861,66 @@ macro_rules! store_impl {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter().map(Self::promotion_row).collect()
+            }
+
+            async fn node_alive(&self, n: &NodeRecord) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO nodes (name, location, last_seen, abstaining, leader) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (name) DO UPDATE SET location = excluded.location, last_seen = excluded.last_seen, \
+                     abstaining = excluded.abstaining, leader = excluded.leader",
+                )
+                .bind(&n.name)
+                .bind(&n.location)
+                .bind(n.last_seen)
+                .bind(n.abstaining)
+                .bind(n.leader)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn nodes(&self) -> Result<Vec<NodeRecord>> {
+                let rows = sqlx::query("SELECT * FROM nodes ORDER BY name").fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(NodeRecord {
+                            name: row.try_get("name")?,
+                            location: row.try_get("location")?,
+                            last_seen: row.try_get("last_seen")?,
+                            abstaining: row.try_get("abstaining")?,
+                            leader: row.try_get("leader")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn cast_vote(&self, v: &Vote) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO votes (check_key, node, location, status, summary, at) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (check_key, node) DO UPDATE SET location = excluded.location, status = excluded.status, \
+                     summary = excluded.summary, at = excluded.at",
+                )
+                .bind(&v.check)
+                .bind(&v.node)
+                .bind(&v.location)
+                .bind(v.status.as_str())
+                .bind(&v.summary)
+                .bind(v.at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn votes(&self, check: Option<&str>) -> Result<Vec<Vote>> {
+                let rows = sqlx::query("SELECT * FROM votes WHERE $1 IS NULL OR check_key = $1 ORDER BY check_key, node")
+                    .bind(check)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(Self::vote_row).collect()
+            }
+
+            async fn try_lead(&self) -> Result<bool> {
+                self.lead().await
             }
 
             async fn record_drill(&self, d: &NewDrill) -> Result<Drill> {

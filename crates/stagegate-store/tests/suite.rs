@@ -678,3 +678,85 @@ async fn concurrent_claimers_on_postgres_never_share_a_notification() {
     drop(store);
     db.drop_now().await;
 }
+
+async fn nodes_and_votes(s: &dyn Store) {
+    let node = |name: &str, at: i64| NodeRecord {
+        name: name.to_owned(),
+        location: format!("loc-{name}"),
+        last_seen: at,
+        abstaining: false,
+        leader: false,
+    };
+    s.node_alive(&node("a", 1_000)).await.expect("alive");
+    s.node_alive(&node("b", 1_000)).await.expect("alive");
+    s.node_alive(&NodeRecord {
+        abstaining: true,
+        ..node("a", 2_000)
+    })
+    .await
+    .expect("alive again");
+    let nodes = s.nodes().await.expect("nodes");
+    assert_eq!(nodes.len(), 2);
+    assert_eq!((nodes[0].last_seen, nodes[0].abstaining), (2_000, true));
+    let vote = |n: &str, status: CheckStatus| Vote {
+        check: "prod/web".to_owned(),
+        node: n.to_owned(),
+        location: format!("loc-{n}"),
+        status,
+        summary: "HTTP 503".to_owned(),
+        at: 3_000,
+    };
+    s.cast_vote(&vote("a", CheckStatus::Down))
+        .await
+        .expect("vote");
+    s.cast_vote(&vote("b", CheckStatus::Up))
+        .await
+        .expect("vote");
+    s.cast_vote(&vote("a", CheckStatus::Up))
+        .await
+        .expect("changed vote");
+    let votes = s.votes(Some("prod/web")).await.expect("votes");
+    assert_eq!(
+        votes
+            .iter()
+            .map(|v| (v.node.as_str(), v.status))
+            .collect::<Vec<_>>(),
+        [("a", CheckStatus::Up), ("b", CheckStatus::Up)]
+    );
+    assert!(s.votes(Some("prod/other")).await.expect("none").is_empty());
+    assert!(s.try_lead().await.expect("lead"), "a lone store leads");
+}
+both!(nodes_and_votes_on_both, nodes_and_votes);
+
+/// Exactly one of several stores on one database leads; when the leader's
+/// session ends, another takes over.
+#[tokio::test]
+async fn one_leader_on_postgres_and_a_successor_when_it_goes() {
+    let Some((db, url)) = PgDb::create("leader").await else {
+        return;
+    };
+    let a = PostgresStore::open(&url).await.expect("open a");
+    let b = PostgresStore::open(&url).await.expect("open b");
+    let c = PostgresStore::open(&url).await.expect("open c");
+    assert!(a.try_lead().await.expect("a"));
+    assert!(!b.try_lead().await.expect("b"));
+    assert!(!c.try_lead().await.expect("c"));
+    assert!(a.try_lead().await.expect("a keeps it"));
+    drop(a);
+    let mut successor = None;
+    for _ in 0..50 {
+        let (lb, lc) = (
+            b.try_lead().await.expect("b"),
+            c.try_lead().await.expect("c"),
+        );
+        assert!(!(lb && lc), "never two leaders");
+        if lb || lc {
+            successor = Some(if lb { "b" } else { "c" });
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(successor.is_some(), "someone takes over");
+    drop((b, c));
+    db.drop_now().await;
+}
