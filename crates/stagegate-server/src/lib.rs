@@ -10,6 +10,7 @@
 
 mod auth;
 mod batch;
+pub mod cluster;
 mod dashboard;
 pub mod drill;
 mod drills;
@@ -70,6 +71,17 @@ pub struct AppState {
     probes: tokio::runtime::Handle,
     /// Environments whose restore drill is running now.
     drills_running: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Several nodes share the store: votes, quorum and a leader.
+    pub cluster: bool,
+    /// How often the loops run; nodes silent for three ticks are not live.
+    pub tick: Duration,
+    /// This node holds the leadership (always, outside cluster mode).
+    pub leader: std::sync::atomic::AtomicBool,
+    /// This node cannot reach its reference targets and does not vote.
+    pub abstaining: std::sync::atomic::AtomicBool,
+    /// The statuses this leader last settled, so an unchanged verdict costs
+    /// no store round trip; cleared when leadership is taken.
+    settled: std::sync::Mutex<std::collections::HashMap<String, stagegate_store::CheckStatus>>,
 }
 
 impl AppState {
@@ -97,6 +109,33 @@ impl AppState {
             map.get(check)
                 .is_some_and(|s| lifecycle::is_steady(s, outcome, thresholds))
         })
+    }
+
+    /// This node's own flap state of `check`, if known.
+    pub fn flap_state(&self, check: &str) -> Option<stagegate_store::CheckState> {
+        self.flap.lock().ok().and_then(|m| m.get(check).cloned())
+    }
+
+    /// Whether this node decides incidents and sends notifications: always
+    /// alone, only while it leads in a cluster.
+    pub fn leads(&self) -> bool {
+        !self.cluster || self.leader.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn flap_status_shared(&self, check: &str) -> Option<stagegate_store::CheckStatus> {
+        self.settled.lock().ok().and_then(|m| m.get(check).copied())
+    }
+
+    pub(crate) fn remember_shared(&self, check: &str, status: stagegate_store::CheckStatus) {
+        if let Ok(mut m) = self.settled.lock() {
+            m.insert(check.to_owned(), status);
+        }
+    }
+
+    pub(crate) fn forget_shared(&self) {
+        if let Ok(mut m) = self.settled.lock() {
+            m.clear();
+        }
     }
 
     pub fn remember_flap_state(&self, s: stagegate_store::CheckState) {
@@ -128,6 +167,11 @@ pub struct ServerOptions {
     /// Run each declared restore drill when it is due (its `every` has
     /// passed since the last one), instead of only on request.
     pub run_drills: bool,
+    /// Cluster mode: several nodes share this (PostgreSQL) store.
+    pub cluster: bool,
+    /// URLs this node must reach to count itself connected (cluster mode);
+    /// when none answers it abstains from voting.
+    pub references: Vec<String>,
 }
 
 fn modified(path: &std::path::Path) -> Option<SystemTime> {
@@ -219,6 +263,11 @@ pub async fn serve(
         flap: Default::default(),
         outbox_wake: tokio::sync::Notify::new(),
         drills_running: Default::default(),
+        cluster: opts.cluster,
+        tick: opts.tick,
+        leader: std::sync::atomic::AtomicBool::new(!opts.cluster),
+        abstaining: std::sync::atomic::AtomicBool::new(false),
+        settled: Default::default(),
         probes: probe_thread.handle(),
     });
     let mut tasks = scheduler::spawn_checks(state.clone(), snapshot);
@@ -231,6 +280,15 @@ pub async fn serve(
         },
     );
 
+    let membership = opts.cluster.then(|| {
+        tokio::spawn(cluster::run(
+            state.clone(),
+            cluster::Membership {
+                tick: opts.tick,
+                references: opts.references.clone(),
+            },
+        ))
+    });
     let drill_schedule = opts
         .run_drills
         .then(|| tokio::spawn(drills::schedule(state.clone())));
@@ -278,6 +336,9 @@ pub async fn serve(
     background.abort();
     if let Some(d) = drill_schedule {
         d.abort();
+    }
+    if let Some(m) = membership {
+        m.abort();
     }
     // No run starts or finishes after this; what finished is written.
     probe_thread.shutdown().await;

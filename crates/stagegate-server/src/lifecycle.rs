@@ -123,9 +123,44 @@ pub async fn observe(
     } else {
         state.status
     };
+    let mut change = transition(
+        store,
+        snapshot,
+        environment,
+        &key,
+        state.status,
+        next,
+        summary,
+        now,
+    )
+    .await?;
+    state.status = next;
+    if next != before_status {
+        state.last_run_at = Some(now);
+    }
+    if stored.as_ref() != Some(&state) {
+        store.save_check_state(&state).await?;
+    }
+    change.state = Some(state);
+    Ok(change)
+}
+
+/// Opens an incident when a check goes down, resolves its open incident
+/// when it comes back, and queues the notifications of either.
+#[allow(clippy::too_many_arguments)]
+async fn transition(
+    store: &dyn Store,
+    snapshot: &Snapshot,
+    environment: &str,
+    key: &str,
+    from: CheckStatus,
+    to: CheckStatus,
+    summary: &str,
+    now: Millis,
+) -> Result<Change, StoreError> {
     let mut change = Change::default();
-    if next == CheckStatus::Down && state.status != CheckStatus::Down {
-        let incident = store.open_incident(&key, environment, summary, now).await?;
+    if to == CheckStatus::Down && from != CheckStatus::Down {
+        let incident = store.open_incident(key, environment, summary, now).await?;
         notify(
             store,
             snapshot,
@@ -136,9 +171,9 @@ pub async fn observe(
         )
         .await?;
         change.opened = Some(incident);
-    } else if next == CheckStatus::Up
-        && state.status == CheckStatus::Down
-        && let Some(open) = store.open_incident_for(&key).await?
+    } else if to == CheckStatus::Up
+        && from == CheckStatus::Down
+        && let Some(open) = store.open_incident_for(key).await?
         && let Some(resolved) = store.resolve_incident(open.id, now).await?
     {
         notify(
@@ -152,11 +187,44 @@ pub async fn observe(
         .await?;
         change.resolved = Some(resolved);
     }
-    state.status = next;
-    if next != before_status {
+    Ok(change)
+}
+
+/// Moves a check to a status decided elsewhere (in a cluster, the leader's
+/// quorum of locations), with the incident and notifications that follow.
+pub async fn settle(
+    store: &dyn Store,
+    snapshot: &Snapshot,
+    environment: &str,
+    check: &str,
+    to: CheckStatus,
+    summary: &str,
+    now: Millis,
+) -> Result<Change, StoreError> {
+    let key = check_key(environment, check);
+    let stored = store.check_state(&key).await?;
+    let mut state = stored.clone().unwrap_or(CheckState {
+        check: key.clone(),
+        status: CheckStatus::Unknown,
+        consecutive_failures: 0,
+        consecutive_successes: 0,
+        last_run_at: None,
+        next_run_at: None,
+    });
+    let mut change = transition(
+        store,
+        snapshot,
+        environment,
+        &key,
+        state.status,
+        to,
+        summary,
+        now,
+    )
+    .await?;
+    if state.status != to {
+        state.status = to;
         state.last_run_at = Some(now);
-    }
-    if stored.as_ref() != Some(&state) {
         store.save_check_state(&state).await?;
     }
     change.state = Some(state);

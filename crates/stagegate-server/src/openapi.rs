@@ -96,6 +96,7 @@ pub fn document() -> Value {
                     }
                 }
             },
+            "/api/v1/cluster": { "get": op("The nodes sharing the store, which leads, and every node's vote on each check", Some("viewer"), ok("Cluster")) },
             "/api/v1/compliance/{framework}": {
                 "get": {
                     "parameters": [{ "name": "framework", "in": "path", "required": true, "schema": { "type": "string" }, "description": "gdpr, ccpa, hipaa, pci-dss, fisma, nist-800-171, iso-27001, wcag or section-508" }],
@@ -192,6 +193,18 @@ pub fn document() -> Value {
                         "message": { "type": "string" },
                         "method": { "type": "string", "enum": ["command", "restic", "none"] },
                         "node": { "type": "string" }
+                    }
+                },
+                "Cluster": {
+                    "type": "object",
+                    "required": ["cluster", "node", "leader", "nodes", "votes"],
+                    "properties": {
+                        "cluster": { "type": "boolean" }, "node": { "type": "string" }, "location": { "type": "string" }, "leader": { "type": "boolean" },
+                        "nodes": { "type": "array", "items": { "type": "object", "required": ["name", "location", "last_seen", "live", "abstaining", "leader"], "properties": {
+                            "name": { "type": "string" }, "location": { "type": "string" }, "last_seen": { "type": "integer" }, "live": { "type": "boolean" }, "abstaining": { "type": "boolean" }, "leader": { "type": "boolean" } } } },
+                        "votes": { "type": "array", "items": { "type": "object", "required": ["check", "node", "location", "status", "at"], "properties": {
+                            "check": { "type": "string" }, "node": { "type": "string" }, "location": { "type": "string" },
+                            "status": { "enum": ["up", "down", "unknown"] }, "summary": { "type": "string" }, "at": { "type": "integer" } } } }
                     }
                 },
                 "Compliance": {

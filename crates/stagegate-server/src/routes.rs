@@ -47,6 +47,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/promotions", get(all_promotions))
         .route("/api/v1/compliance/{framework}", get(compliance))
+        .route("/api/v1/cluster", get(cluster))
         .route(
             "/api/v1/environments/{env}/drills",
             get(env_drills).post(start_drill),
@@ -632,4 +633,42 @@ async fn compliance(
         );
     }
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// The nodes sharing the store, who leads, and every node's vote on each
+/// check, with the quorum verdict the leader counts from them.
+async fn cluster(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(r) = require(&state, &headers, Role::Viewer).await {
+        return r;
+    }
+    let (nodes, votes) = match (state.store.nodes().await, state.store.votes(None).await) {
+        (Ok(n), Ok(v)) => (n, v),
+        (Err(e), _) | (_, Err(e)) => return store_failed(&state, &e),
+    };
+    let window = crate::cluster::live_window(state.tick);
+    let now = stagegate_store::now_ms();
+    let nodes: Vec<Value> = nodes
+        .iter()
+        .map(|n| {
+            let live = now - n.last_seen <= window;
+            json!({
+                "name": n.name,
+                "location": n.location,
+                "last_seen": n.last_seen,
+                "live": live,
+                "abstaining": n.abstaining,
+                // A dead node's last word does not make it the leader.
+                "leader": n.leader && live,
+            })
+        })
+        .collect();
+    axum::Json(json!({
+        "cluster": state.cluster,
+        "node": state.node,
+        "location": state.location,
+        "leader": state.leads(),
+        "nodes": nodes,
+        "votes": votes,
+    }))
+    .into_response()
 }

@@ -93,7 +93,12 @@ async fn run_scheduled(state: &AppState, snapshot: &Snapshot, job: &Job, s: &Sch
     }
     // Steady state (the same confirmed status, counts at their cap) changes
     // nothing: skip the store round trip.
-    if !state.is_steady(&s.key, outcome, s.thresholds) {
+    if state.cluster {
+        if !state.is_steady(&s.key, outcome, s.thresholds) {
+            crate::cluster::observe_locally(state, &s.key, outcome, &result.summary, s.thresholds)
+                .await;
+        }
+    } else if !state.is_steady(&s.key, outcome, s.thresholds) {
         match observe(
             state.store.as_ref(),
             snapshot,
@@ -459,9 +464,14 @@ pub fn spawn_background(state: Arc<AppState>, h: Housekeeping) -> JoinHandle<()>
                 _ = state.outbox_wake.notified() => {}
             }
             let snapshot = state.snapshot();
-            judge_heartbeats(&state, &snapshot).await;
-            if let Some(every) = h.remind_every {
-                remind(&state, &snapshot, every).await;
+            // In a cluster only the leader judges heartbeats, reminds and
+            // delivers: each notification goes out once.
+            let leads = state.leads();
+            if leads {
+                judge_heartbeats(&state, &snapshot).await;
+                if let Some(every) = h.remind_every {
+                    remind(&state, &snapshot, every).await;
+                }
             }
             if last_prune.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
                 last_prune = Some(Instant::now());
@@ -478,7 +488,9 @@ pub fn spawn_background(state: Arc<AppState>, h: Housekeeping) -> JoinHandle<()>
                     tracing::error!(error = %e, "pruning expired sessions failed");
                 }
             }
-            while outbox::drain_once(state.store.as_ref(), &snapshot, &state.cx).await > 0 {}
+            if leads {
+                while outbox::drain_once(state.store.as_ref(), &snapshot, &state.cx).await > 0 {}
+            }
             if let Ok(depth) = state.store.outbox_depth().await {
                 state.metrics.outbox_depth(depth);
             }

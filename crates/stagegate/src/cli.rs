@@ -327,12 +327,24 @@ pub struct ServeArgs {
     pub listen: std::net::SocketAddr,
     #[command(flatten)]
     pub store: StoreArgs,
-    /// This node's name (cluster mode).
-    #[arg(long, value_name = "NAME", default_value = "local")]
-    pub node: String,
-    /// Where this node stands (cluster mode).
-    #[arg(long, value_name = "LOC", default_value = "")]
+    /// This node's name. With a PostgreSQL store it turns on cluster mode:
+    /// every node runs every check, a quorum of locations decides, one
+    /// leader notifies.
+    #[arg(long, value_name = "NAME", env = "STAGEGATE_NODE")]
+    pub node: Option<String>,
+    /// Where this node stands (a data centre or region); probes say it in
+    /// their User-Agent.
+    #[arg(
+        long,
+        value_name = "LOC",
+        default_value = "",
+        env = "STAGEGATE_LOCATION"
+    )]
     pub location: String,
+    /// Cluster mode: a URL this node must reach to count itself connected
+    /// (repeatable); when none answers, it abstains from voting.
+    #[arg(long = "reference", value_name = "URL")]
+    pub reference: Vec<String>,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,

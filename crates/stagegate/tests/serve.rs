@@ -16,46 +16,6 @@ use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-/// One HTTP exchange over a fresh connection: (status, body).
-fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    let auth = token
-        .map(|t| format!("authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\n{auth}content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).expect("write");
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    let status = out
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = out
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
-
-/// The JSON of a body that may be chunked.
-fn json_body(body: &str) -> serde_json::Value {
-    let start = body.find(['{', '[']).expect("json start");
-    let end = body.rfind(['}', ']']).expect("json end");
-    serde_json::from_str(&body[start..=end]).expect("json")
-}
-
 /// A target that answers 200 or 503 as the test decides.
 async fn target(up: Arc<AtomicBool>) -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -85,66 +45,6 @@ async fn target(up: Arc<AtomicBool>) -> SocketAddr {
     addr
 }
 
-/// A webhook receiver keeping (headers, body) of every POST.
-async fn receiver(seen: Arc<Mutex<Vec<(String, String)>>>) -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = l.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let mut data = Vec::new();
-                let mut buf = [0u8; 4096];
-                loop {
-                    let Ok(n) = s.read(&mut buf).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    data.extend_from_slice(&buf[..n]);
-                    if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&data[..end]);
-                        let body = &data[end + 4..];
-                        let len: usize = head
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length: ")
-                                    .map(|v| v.trim().parse().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if body.len() >= len {
-                            if let Ok(mut v) = seen.lock() {
-                                v.push((
-                                    head.to_ascii_lowercase(),
-                                    String::from_utf8_lossy(body).into_owned(),
-                                ));
-                            }
-                            let _ = s
-                                .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
-                                .await;
-                            return;
-                        }
-                    }
-                }
-            });
-        }
-    });
-    addr
-}
-
-fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
-    let until = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < until, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 fn hmac(secret: &str, body: &str) -> String {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
     ring::hmac::sign(&key, body.as_bytes())
@@ -166,55 +66,6 @@ async fn incidents_notifications_pings_and_api_on_postgres() {
     };
     scenario(Some(&db.url)).await;
     db.drop_now().await;
-}
-
-/// A fresh PostgreSQL database on this machine's server.
-struct PgDb {
-    name: String,
-    url: String,
-}
-
-const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-impl PgDb {
-    async fn create(test: &str) -> Option<PgDb> {
-        use sqlx::Connection;
-        let mut admin = match sqlx::PgConnection::connect(ADMIN_URL).await {
-            Ok(c) => c,
-            Err(e) => {
-                let what = format!("PostgreSQL at {ADMIN_URL} is not reachable: {e}");
-                if std::env::var("STAGEGATE_STRICT_TESTS").as_deref() == Ok("1") {
-                    panic!("{what}; STAGEGATE_STRICT_TESTS=1 forbids skipping");
-                }
-                eprintln!("\n!!! SKIPPED {test}: {what}\n");
-                return None;
-            }
-        };
-        let name = format!("stagegate_{test}_{}", std::process::id());
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&mut admin)
-                .await
-                .expect("create database");
-        }
-        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-        Some(PgDb { name, url })
-    }
-
-    async fn drop_now(self) {
-        use sqlx::Connection;
-        if let Ok(mut admin) = sqlx::PgConnection::connect(ADMIN_URL).await {
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            )))
-            .execute(&mut admin)
-            .await;
-        }
-    }
 }
 
 async fn scenario(db: Option<&str>) {

@@ -76,7 +76,7 @@ pub fn serve(args: &ServeArgs) -> Result<Outcome, Failure> {
         #[cfg(feature = "otlp")]
         otlp_endpoint: args.otlp_endpoint.clone(),
         #[cfg(feature = "otlp")]
-        node: args.node.clone(),
+        node: args.node.clone().unwrap_or_else(|| "local".to_owned()),
         #[cfg(feature = "otlp")]
         location: args.location.clone(),
     };
@@ -109,13 +109,19 @@ fn serve_on(rt: &tokio::runtime::Runtime, args: &ServeArgs) -> Result<Outcome, F
             heartbeats = first.heartbeats.len(),
             "stagegate serve listening on http://{addr}"
         );
+        let cluster = args.node.is_some() && store.backend() == "postgres";
+        if args.node.is_some() && !cluster {
+            tracing::warn!("--node has no effect on a SQLite store: cluster mode needs PostgreSQL");
+        }
         let opts = ServerOptions {
-            node: args.node.clone(),
+            node: args.node.clone().unwrap_or_else(|| "local".to_owned()),
             location: args.location.clone(),
             tick: args.tick.get(),
             retention: args.retention.get(),
             remind_every: (!args.remind_every.is_zero()).then_some(args.remind_every),
             run_drills: args.run_drills,
+            cluster,
+            references: args.reference.clone(),
             watch: Some(args.spec.clone()),
         };
         let shutdown = async {

@@ -1,0 +1,329 @@
+//! Cluster mode end to end: several `stagegate serve` nodes on loopback in
+//! different "locations", sharing this machine's PostgreSQL. The target
+//! tells the locations apart by the probes' User-Agent and fails for the
+//! ones the test chooses.
+
+mod common;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use common::server::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// Answers 503 to probes from the locations in `failing`, 200 to others;
+/// remembers every location it heard from.
+async fn target(
+    failing: Arc<Mutex<HashSet<String>>>,
+    heard: Arc<Mutex<HashSet<String>>>,
+) -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let (failing, heard) = (failing.clone(), heard.clone());
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let Ok(n) = s.read(&mut buf).await else {
+                    return;
+                };
+                let head = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+                let location = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("user-agent: "))
+                    .and_then(|ua| ua.split("(location=").nth(1))
+                    .map(|l| l.trim_end_matches(')').trim().to_owned())
+                    .unwrap_or_default();
+                heard.lock().expect("heard").insert(location.clone());
+                let down = failing.lock().expect("failing").contains(&location);
+                let reply: &[u8] = if down {
+                    b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\nconnection: close\r\n\r\ndown"
+                } else {
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+                };
+                let _ = s.write_all(reply).await;
+            });
+        }
+    });
+    addr
+}
+
+fn spec(target: SocketAddr, hook: SocketAddr) -> String {
+    format!(
+        r#"[product]
+name = "Cluster test"
+
+[contacts.ops]
+email = "ops@example.com"
+notify = ["hook"]
+
+[notifiers.hook]
+type = "webhook"
+url = "http://{hook}/hook"
+
+[environments.prod]
+mode = "staging"
+
+[environments.prod.monitoring]
+notify = ["ops"]
+
+[[environments.prod.monitoring.checks]]
+name = "web"
+covers = "core"
+kind = "http"
+url = "http://{target}/health"
+interval = "300ms"
+failure_threshold = 1
+success_threshold = 1
+"#
+    )
+}
+
+struct Node {
+    server: Server,
+    name: String,
+}
+
+fn start_node(dir: &std::path::Path, db: &str, name: &str, location: &str, extra: &[&str]) -> Node {
+    let mut args = vec!["--node", name, "--location", location];
+    args.extend_from_slice(extra);
+    Node {
+        server: start_with(dir, Some(db), &args),
+        name: name.to_owned(),
+    }
+}
+
+fn get(addr: SocketAddr, path: &str, token: &str) -> serde_json::Value {
+    let (status, body) = http(addr, "GET", path, Some(token), "");
+    assert_eq!(status, 200, "{path}: {body}");
+    json_body(&body)
+}
+
+fn events(seen: &Mutex<Vec<(String, String)>>, event: &str) -> usize {
+    seen.lock()
+        .expect("seen")
+        .iter()
+        .filter(|(_, body)| body.contains(&format!("\"event\":\"{event}\"")))
+        .count()
+}
+
+/// The leader's name, once every node is alive and one leads.
+fn leader(addr: SocketAddr, token: &str, nodes: usize) -> String {
+    wait_for("a leader among live nodes", 20, || {
+        let doc = get(addr, "/api/v1/cluster", token);
+        let list = doc["nodes"].as_array()?;
+        let live = list.iter().filter(|n| n["live"] == true).count();
+        let leaders: Vec<&str> = list
+            .iter()
+            .filter(|n| n["leader"] == true)
+            .filter_map(|n| n["name"].as_str())
+            .collect();
+        (live == nodes && leaders.len() == 1).then(|| leaders[0].to_owned())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_locations_agree_before_anyone_is_paged() {
+    let Some(db) = PgDb::create("cluster3").await else {
+        return;
+    };
+    let failing = Arc::new(Mutex::new(HashSet::new()));
+    let heard = Arc::new(Mutex::new(HashSet::new()));
+    let target = target(failing.clone(), heard.clone()).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let hook = receiver(seen.clone()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("stagegate.toml"), spec(target, hook)).expect("spec");
+    let viewer = token(dir.path(), Some(&db.url), "viewer", "vic");
+
+    let mut nodes: Vec<Node> = [("n1", "fra"), ("n2", "ams"), ("n3", "nyc")]
+        .iter()
+        .map(|(n, l)| start_node(dir.path(), &db.url, n, l, &[]))
+        .collect();
+    let any = nodes[0].server.addr;
+    leader(any, &viewer, 3);
+    wait_for("probes from every location", 20, || {
+        (heard.lock().expect("heard").len() >= 3).then_some(())
+    });
+    assert!(
+        heard.lock().expect("heard").is_superset(
+            &["fra", "ams", "nyc"]
+                .map(String::from)
+                .into_iter()
+                .collect()
+        )
+    );
+
+    // One location sees it down: its node votes down, nobody is paged.
+    failing.lock().expect("failing").insert("fra".to_owned());
+    wait_for("fra's down vote", 20, || {
+        let doc = get(any, "/api/v1/cluster", &viewer);
+        doc["votes"]
+            .as_array()?
+            .iter()
+            .any(|v| v["location"] == "fra" && v["status"] == "down")
+            .then_some(())
+    });
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let incidents = get(any, "/api/v1/incidents", &viewer);
+    assert_eq!(
+        incidents["incidents"].as_array().map(Vec::len),
+        Some(0),
+        "{incidents}"
+    );
+    assert_eq!(events(&seen, "incident.opened"), 0);
+
+    // Every location sees it down: one incident, one notification.
+    failing
+        .lock()
+        .expect("failing")
+        .extend(["ams".to_owned(), "nyc".to_owned()]);
+    wait_for("the incident", 20, || {
+        let doc = get(any, "/api/v1/incidents", &viewer);
+        (doc["incidents"].as_array()?.len() == 1).then_some(())
+    });
+    wait_for("the notification", 20, || {
+        (events(&seen, "incident.opened") >= 1).then_some(())
+    });
+    let incident = &get(any, "/api/v1/incidents", &viewer)["incidents"][0];
+    assert!(
+        incident["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("down from"),
+        "{incident}"
+    );
+
+    // The leader dies mid-incident; another takes over and sends the one
+    // resolve notification when the target recovers.
+    let dead = leader(any, &viewer, 3);
+    let i = nodes
+        .iter()
+        .position(|n| n.name == dead)
+        .expect("leader node");
+    let mut gone = nodes.remove(i);
+    gone.server.child.kill().expect("kill -9");
+    let _ = gone.server.child.wait();
+    let alive = nodes[0].server.addr;
+    failing.lock().expect("failing").clear();
+    wait_for("the resolve notification", 30, || {
+        (events(&seen, "incident.resolved") >= 1).then_some(())
+    });
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(events(&seen, "incident.opened"), 1, "no duplicate open");
+    assert_eq!(events(&seen, "incident.resolved"), 1, "exactly one resolve");
+    let new_leader = leader(alive, &viewer, 2);
+    assert_ne!(new_leader, dead);
+    let doc = get(alive, "/api/v1/cluster", &viewer);
+    let dead_row = doc["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .find(|n| n["name"] == dead.as_str())
+        .expect("dead node row");
+    assert_eq!(
+        (dead_row["live"].clone(), dead_row["leader"].clone()),
+        (false.into(), false.into()),
+        "{doc}"
+    );
+    drop(nodes);
+    db.drop_now().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_nodes_with_two_cut_off_still_decide_correctly() {
+    let Some(db) = PgDb::create("cluster5").await else {
+        return;
+    };
+    let failing = Arc::new(Mutex::new(HashSet::new()));
+    let heard = Arc::new(Mutex::new(HashSet::new()));
+    let target = target(failing.clone(), heard.clone()).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let hook = receiver(seen.clone()).await;
+    // Reference targets: one that answers, one that does not.
+    let reachable = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let reachable_addr = reachable.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = reachable.accept().await {
+            let _ = s
+                .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+                .await;
+        }
+    });
+    let unreachable = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("stagegate.toml"), spec(target, hook)).expect("spec");
+    let viewer = token(dir.path(), Some(&db.url), "viewer", "vic");
+    let ok_ref = format!("http://{reachable_addr}/");
+    let cut_ref = format!("http://{unreachable}/");
+    let nodes: Vec<Node> = [
+        ("n1", "fra", &ok_ref),
+        ("n2", "ams", &ok_ref),
+        ("n3", "nyc", &ok_ref),
+        ("n4", "sfo", &cut_ref),
+        ("n5", "sin", &cut_ref),
+    ]
+    .iter()
+    .map(|(n, l, r)| start_node(dir.path(), &db.url, n, l, &["--reference", r]))
+    .collect();
+    let any = nodes[0].server.addr;
+    leader(any, &viewer, 5);
+    wait_for("two nodes abstaining", 20, || {
+        let doc = get(any, "/api/v1/cluster", &viewer);
+        let abstaining: Vec<&str> = doc["nodes"]
+            .as_array()?
+            .iter()
+            .filter(|n| n["abstaining"] == true)
+            .filter_map(|n| n["name"].as_str())
+            .collect();
+        (abstaining == ["n4", "n5"]).then_some(())
+    });
+
+    // The cut-off nodes see everything down: they abstain, nobody is paged.
+    failing
+        .lock()
+        .expect("failing")
+        .extend(["sfo".to_owned(), "sin".to_owned()]);
+    wait_for("the cut-off nodes' down votes", 20, || {
+        let doc = get(any, "/api/v1/cluster", &viewer);
+        (doc["votes"]
+            .as_array()?
+            .iter()
+            .filter(|v| v["status"] == "down")
+            .count()
+            == 2)
+            .then_some(())
+    });
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(
+        get(any, "/api/v1/incidents", &viewer)["incidents"]
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+
+    // Two of the three voting locations see it down: a quorum.
+    failing
+        .lock()
+        .expect("failing")
+        .extend(["fra".to_owned(), "ams".to_owned()]);
+    wait_for("the incident", 20, || {
+        (get(any, "/api/v1/incidents", &viewer)["incidents"]
+            .as_array()?
+            .len()
+            == 1)
+            .then_some(())
+    });
+    wait_for("one notification", 20, || {
+        (events(&seen, "incident.opened") == 1).then_some(())
+    });
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert_eq!(events(&seen, "incident.opened"), 1);
+    drop(nodes);
+    db.drop_now().await;
+}
