@@ -166,6 +166,16 @@ async fn three_locations_agree_before_anyone_is_paged() {
             .any(|v| v["location"] == "fra" && v["status"] == "down")
             .then_some(())
     });
+    // The dashboard shows each location's vote.
+    let (status, page) = http(any, "GET", "/monitors/prod/web", Some(&viewer), "");
+    assert_eq!(status, 200);
+    assert!(page.contains("Votes by location"), "{page}");
+    assert!(
+        page.contains(
+            "<td>n1</td><td>fra</td><td><span class=\"down\">down</span></td><td>yes</td>"
+        ),
+        "{page}"
+    );
     std::thread::sleep(std::time::Duration::from_secs(2));
     let incidents = get(any, "/api/v1/incidents", &viewer);
     assert_eq!(

@@ -174,6 +174,18 @@ struct MonitorPage {
     month: String,
     chart: String,
     results: Vec<ResultRow>,
+    /// Cluster mode: each node's vote, and whether its vote counts now.
+    votes: Vec<VoteRow>,
+    cluster: bool,
+}
+
+struct VoteRow {
+    node: String,
+    location: String,
+    status: &'static str,
+    counts: &'static str,
+    since: String,
+    summary: String,
 }
 
 /// Evidence as (name, value) pairs, whatever JSON shape it was stored in.
@@ -226,6 +238,8 @@ pub async fn detail(
     let now = now_ms();
     let fetched = async {
         Ok::<_, stagegate_store::StoreError>((
+            state.store.votes(Some(&key)).await?,
+            state.store.nodes().await?,
             state.store.check_state(&key).await?,
             state.store.recent_results(&key, 100).await?,
             state.store.uptime(&key, now - DAY_MS).await?,
@@ -233,7 +247,7 @@ pub async fn detail(
             state.store.uptime(&key, now - 30 * DAY_MS).await?,
         ))
     };
-    let (st, recent, day, week, month) = match fetched.await {
+    let (votes, nodes, st, recent, day, week, month) = match fetched.await {
         Ok(x) => x,
         Err(e) => {
             tracing::error!(error = %e, "monitor: the store is unavailable");
@@ -267,6 +281,27 @@ pub async fn detail(
             evidence: evidence_pairs(&r.evidence),
         })
         .collect();
+    let window = crate::cluster::live_window(state.tick);
+    let votes = votes
+        .iter()
+        .map(|v| {
+            let node = nodes.iter().find(|n| n.name == v.node);
+            let counts = match node {
+                Some(n) if now - n.last_seen > window => "no: node not live",
+                Some(n) if n.abstaining => "no: node abstains",
+                Some(_) => "yes",
+                None => "no: unknown node",
+            };
+            VoteRow {
+                node: v.node.clone(),
+                location: v.location.clone(),
+                status: status_class(v.status),
+                counts,
+                since: super::utc(v.at),
+                summary: v.summary.clone(),
+            }
+        })
+        .collect();
     // The target as written: `${NAME}` references stay unresolved, so no
     // secret reaches the page.
     let target = check
@@ -292,6 +327,8 @@ pub async fn detail(
             month: percent(Some(&month)),
             chart: chart::latency(&points),
             results,
+            votes,
+            cluster: state.cluster,
         },
     )
 }
