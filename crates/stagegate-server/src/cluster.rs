@@ -127,15 +127,19 @@ pub struct Membership {
     pub references: Vec<String>,
 }
 
-/// Nodes not seen for this long are not live.
+/// Nodes not seen for this long are not live. Generous on purpose: a node
+/// that is merely slow to report must not shrink the quorum, or one
+/// location's view could decide alone.
 pub fn live_window(tick: Duration) -> Millis {
-    i64::try_from((tick * 3).max(Duration::from_secs(3)).as_millis()).unwrap_or(i64::MAX)
+    i64::try_from((tick * 3).max(Duration::from_secs(10)).as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Every tick: check this node's own connectivity, take or keep the
 /// leadership, report alive, and, as leader, decide.
 pub async fn run(state: Arc<AppState>, m: Membership) {
-    let mut ticker = tokio::time::interval(m.tick);
+    // Votes arrive through the store: the leader counts them at least every
+    // second, so the quorum adds at most a second to an incident.
+    let mut ticker = tokio::time::interval(m.tick.min(Duration::from_secs(1)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
