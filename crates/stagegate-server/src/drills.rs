@@ -106,6 +106,10 @@ pub(crate) async fn schedule(state: Arc<AppState>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        // In a cluster only the leader runs them, once.
+        if !state.leads() {
+            continue;
+        }
         let snapshot = state.snapshot();
         let facts = facts(state.store.as_ref(), &snapshot).await;
         let now = stagegate_store::now_ms() / 1000;

@@ -77,6 +77,14 @@ url = "http://{target}/health"
 interval = "300ms"
 failure_threshold = 1
 success_threshold = 1
+
+[[environments.prod.monitoring.checks]]
+name = "nightly"
+covers = "core"
+kind = "heartbeat"
+token = "cluster-ping-token"
+interval = "1h"
+success_threshold = 1
 "#
     )
 }
@@ -155,6 +163,38 @@ async fn three_locations_agree_before_anyone_is_paged() {
                 .collect()
         )
     );
+
+    // A heartbeat ping reaches any node; the leader judges it for all.
+    let first_leader = leader(any, &viewer, 3);
+    let follower = nodes
+        .iter()
+        .find(|n| n.name != first_leader)
+        .expect("a follower");
+    assert_eq!(
+        http(
+            follower.server.addr,
+            "POST",
+            "/ping/cluster-ping-token",
+            None,
+            ""
+        )
+        .0,
+        200
+    );
+    let elsewhere = nodes
+        .iter()
+        .find(|n| n.name != follower.name)
+        .expect("another node")
+        .server
+        .addr;
+    wait_for("the heartbeat judged up", 20, || {
+        let doc = get(elsewhere, "/api/v1/checks", &viewer);
+        doc["checks"]
+            .as_array()?
+            .iter()
+            .any(|c| c["name"] == "nightly" && c["status"] == "up")
+            .then_some(())
+    });
 
     // One location sees it down: its node votes down, nobody is paged.
     failing.lock().expect("failing").insert("fra".to_owned());
