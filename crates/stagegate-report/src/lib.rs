@@ -113,7 +113,7 @@ pub fn promotion_note(f: &Finding, from: Mode) -> Option<String> {
 /// the product's frameworks.
 pub fn controls_line(f: &Finding) -> Option<String> {
     let mut groups: Vec<(stagegate_spec::Framework, Vec<&str>)> = Vec::new();
-    for c in &f.controls {
+    for c in f.controls.iter() {
         match groups.iter_mut().find(|(fw, _)| *fw == c.framework) {
             Some((_, ids)) => ids.push(c.id),
             None => groups.push((c.framework, vec![c.id])),

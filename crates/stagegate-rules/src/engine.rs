@@ -64,10 +64,7 @@ pub fn evaluate_environment<'s>(
     #[cfg(feature = "rego")]
     if let Some(policies) = files.policies() {
         for (rule, outcome, controls) in policies.evaluate(&env.name.value, mode, as_of) {
-            let controls = controls
-                .into_iter()
-                .filter(|c| frameworks.contains(&c.framework))
-                .collect();
+            let controls = crate::frameworks::Controls::new(controls, &frameworks);
             findings.push(judge(&cx, rule, || outcome, controls));
         }
     }
@@ -84,7 +81,7 @@ fn judge(
     cx: &Ctx<'_>,
     rule: &'static crate::Rule,
     outcome: impl FnOnce() -> Outcome,
-    controls: Vec<crate::frameworks::ControlRef>,
+    controls: crate::frameworks::Controls,
 ) -> Finding {
     let (mode, env, spec, as_of) = (cx.mode, cx.env, cx.spec, cx.as_of);
     let Some(severity) = rule.applies.in_mode(mode) else {

@@ -71,7 +71,7 @@ pub struct Finding {
     /// What live probes observed, for live rules evaluated with evidence.
     pub evidence: Vec<crate::Observation>,
     /// Controls of the product's frameworks that this rule evidences.
-    pub controls: Vec<crate::frameworks::ControlRef>,
+    pub controls: crate::frameworks::Controls,
 }
 
 /// Counts of findings by status.

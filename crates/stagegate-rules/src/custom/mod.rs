@@ -44,7 +44,7 @@ struct Custom {
     rule: &'static Rule,
     /// `data.<package>.deny`.
     query: String,
-    controls: Vec<ControlRef>,
+    controls: &'static [ControlRef],
 }
 
 /// The loaded policies, ready to judge environments.
@@ -108,10 +108,11 @@ impl PolicySet {
                     continue;
                 }
             };
+            let (rule, controls) = intern(&meta, &source.path);
             rules.push(Custom {
-                rule: intern(&meta, &source.path),
+                rule,
                 query: format!("{package}.deny"),
-                controls: meta.controls,
+                controls,
             });
         }
         if !errors.is_empty() {
@@ -143,7 +144,7 @@ impl PolicySet {
         environment: &str,
         mode: Mode,
         as_of: Date,
-    ) -> Vec<(&'static Rule, Outcome, Vec<ControlRef>)> {
+    ) -> Vec<(&'static Rule, Outcome, &'static [ControlRef])> {
         let env_json = self
             .spec
             .get("environments")
@@ -169,7 +170,7 @@ impl PolicySet {
             .map(|c| {
                 let mut engine = self.engine.clone();
                 engine.set_input(input.clone());
-                (c.rule, self.judge(&mut engine, c), c.controls.clone())
+                (c.rule, self.judge(&mut engine, c), c.controls)
             })
             .collect()
     }
@@ -470,8 +471,9 @@ fn control(
 
 /// Custom rules live as long as the process: the same policy text loaded
 /// again (a spec reload) reuses its rule instead of leaking another.
-fn intern(meta: &Meta, path: &str) -> &'static Rule {
-    static RULES: OnceLock<Mutex<HashMap<String, &'static Rule>>> = OnceLock::new();
+fn intern(meta: &Meta, path: &str) -> (&'static Rule, &'static [ControlRef]) {
+    type Interned = (&'static Rule, &'static [ControlRef]);
+    static RULES: OnceLock<Mutex<HashMap<String, Interned>>> = OnceLock::new();
     let key = format!(
         "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{:?}\u{0}{:?}\u{0}{path}",
         meta.id,
@@ -486,8 +488,8 @@ fn intern(meta: &Meta, path: &str) -> &'static Rule {
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|p| p.into_inner());
-    if let Some(rule) = map.get(&key) {
-        return rule;
+    if let Some(interned) = map.get(&key) {
+        return *interned;
     }
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     let rule: &'static Rule = Box::leak(Box::new(Rule {
@@ -504,6 +506,7 @@ fn intern(meta: &Meta, path: &str) -> &'static Rule {
         live: false,
         check: |_| Outcome::Skip("custom rules are judged by their policy".to_owned()),
     }));
-    map.insert(key, rule);
-    rule
+    let controls: &'static [ControlRef] = Box::leak(meta.controls.clone().into_boxed_slice());
+    map.insert(key, (rule, controls));
+    (rule, controls)
 }

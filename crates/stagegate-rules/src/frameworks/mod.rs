@@ -73,6 +73,40 @@ pub struct ControlRef {
     pub strength: Strength,
 }
 
+fn bit(f: Framework) -> u16 {
+    let i = Framework::ALL.iter().position(|x| *x == f).unwrap_or(0);
+    1 << i
+}
+
+/// The controls a rule evidences among the product's frameworks: a view
+/// of the rule's static list, so a finding carries it without allocating.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Controls {
+    all: &'static [ControlRef],
+    mask: u16,
+}
+
+impl Controls {
+    /// `all` restricted to `frameworks`.
+    pub fn new(all: &'static [ControlRef], frameworks: &[Framework]) -> Controls {
+        Controls {
+            all,
+            mask: frameworks.iter().fold(0, |m, f| m | bit(*f)),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'static ControlRef> + use<> {
+        let mask = self.mask;
+        self.all
+            .iter()
+            .filter(move |c| mask & bit(c.framework) != 0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PackFile {
@@ -206,17 +240,9 @@ pub fn control_ids(framework: Framework) -> &'static [&'static str] {
 }
 
 /// The controls of the given frameworks that a rule evidences.
-pub fn controls_of(rule: &str, frameworks: &[Framework]) -> Vec<ControlRef> {
-    index()
-        .by_rule
-        .get(rule)
-        .map(|refs| {
-            refs.iter()
-                .filter(|r| frameworks.contains(&r.framework))
-                .copied()
-                .collect()
-        })
-        .unwrap_or_default()
+pub fn controls_of(rule: &str, frameworks: &[Framework]) -> Controls {
+    let all = index().by_rule.get(rule).map_or(&[][..], Vec::as_slice);
+    Controls::new(all, frameworks)
 }
 
 #[cfg(test)]
