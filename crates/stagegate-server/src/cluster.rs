@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use stagegate_probe::Subject;
-use stagegate_store::{CheckState, CheckStatus, Millis, NodeRecord, Outcome, Vote, now_ms};
+use stagegate_store::{CheckStatus, Millis, NodeRecord, Outcome, Vote, now_ms};
 
 use crate::AppState;
 use crate::snapshot::{Snapshot, check_key};
@@ -89,14 +89,9 @@ pub async fn observe_locally(
     summary: &str,
     thresholds: (u32, u32),
 ) {
-    let before = state.flap_state(key).unwrap_or(CheckState {
-        check: key.to_owned(),
-        status: CheckStatus::Unknown,
-        consecutive_failures: 0,
-        consecutive_successes: 0,
-        last_run_at: None,
-        next_run_at: None,
-    });
+    let before = state
+        .flap_state(key)
+        .unwrap_or_else(|| crate::lifecycle::unknown(key));
     let after = crate::lifecycle::next_state(before.clone(), outcome, thresholds);
     if after.status != before.status && after.status != CheckStatus::Unknown {
         let vote = Vote {

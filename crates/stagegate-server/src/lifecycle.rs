@@ -14,6 +14,18 @@ use crate::snapshot::{Snapshot, check_key};
 pub const DEFAULT_FAILURE_THRESHOLD: u32 = 3;
 pub const DEFAULT_SUCCESS_THRESHOLD: u32 = 2;
 
+/// A check nobody has judged yet.
+pub fn unknown(key: &str) -> CheckState {
+    CheckState {
+        check: key.to_owned(),
+        status: CheckStatus::Unknown,
+        consecutive_failures: 0,
+        consecutive_successes: 0,
+        last_run_at: None,
+        next_run_at: None,
+    }
+}
+
 /// What one observation changed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Change {
@@ -92,14 +104,7 @@ pub async fn observe(
 ) -> Result<Change, StoreError> {
     let key = check_key(environment, check);
     let stored = store.check_state(&key).await?;
-    let mut state = stored.clone().unwrap_or(CheckState {
-        check: key.clone(),
-        status: CheckStatus::Unknown,
-        consecutive_failures: 0,
-        consecutive_successes: 0,
-        last_run_at: None,
-        next_run_at: None,
-    });
+    let mut state = stored.clone().unwrap_or_else(|| unknown(&key));
     match outcome {
         // Counts stop at the threshold: past it they decide nothing, and a
         // steady state then needs no write at all.
@@ -203,14 +208,7 @@ pub async fn settle(
 ) -> Result<Change, StoreError> {
     let key = check_key(environment, check);
     let stored = store.check_state(&key).await?;
-    let mut state = stored.clone().unwrap_or(CheckState {
-        check: key.clone(),
-        status: CheckStatus::Unknown,
-        consecutive_failures: 0,
-        consecutive_successes: 0,
-        last_run_at: None,
-        next_run_at: None,
-    });
+    let mut state = stored.clone().unwrap_or_else(|| unknown(&key));
     let mut change = transition(
         store,
         snapshot,
