@@ -26,10 +26,9 @@ fn declared(cx: &Ctx<'_>, any: &[Framework]) -> Result<Vec<Framework>, Outcome> 
         .filter(|f| any.contains(f))
         .collect();
     if found.is_empty() {
-        let names: Vec<&str> = any.iter().map(|f| f.as_str()).collect();
         Err(skip(format!(
             "the product declares none of {} in `product.frameworks`",
-            list(&names)
+            names(any)
         )))
     } else {
         Ok(found)
@@ -553,8 +552,8 @@ pub(super) const TRANSIT: Rule = Rule {
                 c.url.as_ref().is_some_and(|u| {
                     u.raw()
                         .trim_start()
-                        .to_ascii_lowercase()
-                        .starts_with("http://")
+                        .get(..7)
+                        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
                 })
             })
             .map(|c| c.name.value.as_str())
