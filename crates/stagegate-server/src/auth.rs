@@ -77,6 +77,15 @@ pub fn rank(role: Role) -> u8 {
     }
 }
 
+/// The credentials of an `Authorization` header using the Bearer scheme.
+/// Scheme names are case-insensitive (RFC 9110, section 11.1), so `bearer`
+/// and `BEARER` are the same scheme.
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// Checks `Authorization: Bearer <token>` for at least `needed`.
 pub async fn authorize(
     store: &dyn Store,
@@ -84,8 +93,7 @@ pub async fn authorize(
     needed: Role,
 ) -> Result<TokenRecord, Denied> {
     let token = header
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(bearer_token)
         .ok_or(Denied::Unauthenticated)?;
     let prefix = token
         .rsplit_once('_')
@@ -105,4 +113,24 @@ pub async fn authorize(
         return Err(Denied::Forbidden);
     }
     Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for h in [
+            "Bearer sg_1_x",
+            "bearer sg_1_x",
+            "BEARER  sg_1_x ",
+            "bEaReR sg_1_x",
+        ] {
+            assert_eq!(bearer_token(h), Some("sg_1_x"), "{h:?}");
+        }
+        for h in ["Basic sg_1_x", "Bearer", "Bearer ", "Bearersg_1_x", ""] {
+            assert_eq!(bearer_token(h), None, "{h:?}");
+        }
+    }
 }

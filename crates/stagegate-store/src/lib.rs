@@ -50,6 +50,35 @@ pub enum StoreError {
     Corrupt { what: &'static str, value: String },
 }
 
+impl StoreError {
+    /// Whether trying again later may succeed: the database is unreachable,
+    /// starting, out of connections, or another session holds what this one
+    /// needs. A node starting beside others waits on these instead of
+    /// exiting; a bad URL, a failed migration or a newer schema stay fatal.
+    pub fn is_transient(&self) -> bool {
+        let sqlx = match self {
+            StoreError::Open { source, .. } | StoreError::Query(source) => source,
+            StoreError::Migration { source, .. } => source,
+            _ => return false,
+        };
+        match sqlx {
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+            sqlx::Error::Tls(_) => false,
+            sqlx::Error::Database(db) => {
+                // PostgreSQL: too_many_connections, cannot_connect_now,
+                // admin/crash shutdown, serialization and deadlock, lock not
+                // available. SQLite: SQLITE_BUSY and SQLITE_LOCKED.
+                matches!(
+                    db.code().as_deref(),
+                    Some("53300" | "57P01" | "57P02" | "57P03" | "40001" | "40P01" | "55P03")
+                        | Some("5" | "6" | "261" | "262" | "517")
+                )
+            }
+            _ => false,
+        }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Everything the server keeps. Every method is one transaction: a returned
@@ -175,5 +204,23 @@ pub async fn open(url: &str) -> Result<Box<dyn Store>> {
         Ok(Box::new(PostgresStore::open(url).await?))
     } else {
         Err(StoreError::Url(url.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    #[test]
+    fn waiting_helps_with_an_unreachable_store_only() {
+        let refused = StoreError::Open {
+            url: "postgres://x".into(),
+            source: sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into()),
+        };
+        assert!(refused.is_transient());
+        assert!(StoreError::Query(sqlx::Error::PoolTimedOut).is_transient());
+        assert!(!StoreError::Url("mysql://x".into()).is_transient());
+        assert!(!StoreError::TooNew { found: 9, known: 4 }.is_transient());
+        assert!(!StoreError::Query(sqlx::Error::RowNotFound).is_transient());
     }
 }

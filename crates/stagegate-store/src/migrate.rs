@@ -72,12 +72,15 @@ pub(crate) fn check_not_newer(applied: &[i64], known: &[Migration]) -> Result<()
 macro_rules! runner {
     ($name:ident, $db:ty, $lock:expr) => {
         pub(crate) async fn $name(pool: &sqlx::Pool<$db>, migrations: &[Migration]) -> Result<()> {
-            sqlx::raw_sql(LEDGER).execute(pool).await?;
             let mut tx = pool.begin().await?;
             if let Some(lock) = $lock {
-                // Several nodes may start at once: one migrates, the others wait.
+                // Several nodes may start at once: one migrates, the others
+                // wait. The lock comes first: even `CREATE TABLE IF NOT
+                // EXISTS` races on PostgreSQL's catalogue when two sessions
+                // run it at once.
                 sqlx::raw_sql(lock).execute(&mut *tx).await?;
             }
+            sqlx::raw_sql(LEDGER).execute(&mut *tx).await?;
             let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
                 .fetch_all(&mut *tx)
                 .await?;

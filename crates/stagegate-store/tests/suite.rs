@@ -760,3 +760,36 @@ async fn one_leader_on_postgres_and_a_successor_when_it_goes() {
     drop((b, c));
     db.drop_now().await;
 }
+
+/// Several nodes started together on an empty database: every one of them
+/// opens it (one migrates, the others wait for it), none fails on the
+/// catalogue race of concurrent `CREATE TABLE`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_nodes_migrate_a_fresh_postgres_database_at_once() {
+    for round in 0..4 {
+        let Some((db, url)) = PgDb::create(&format!("concurrent_migrate_{round}")).await else {
+            return;
+        };
+        let opens: Vec<_> = (0..6)
+            .map(|_| {
+                let url = url.clone();
+                tokio::spawn(async move { PostgresStore::open(&url).await.map(|_| ()) })
+            })
+            .collect();
+        for o in opens {
+            if let Err(e) = o.await.expect("join") {
+                let mut chain = vec![e.to_string()];
+                let mut src = std::error::Error::source(&e);
+                while let Some(s) = src {
+                    chain.push(s.to_string());
+                    src = s.source();
+                }
+                panic!(
+                    "round {round}: a node could not open the store: {}",
+                    chain.join(": ")
+                );
+            }
+        }
+        db.drop_now().await;
+    }
+}

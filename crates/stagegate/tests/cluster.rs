@@ -377,3 +377,59 @@ async fn five_nodes_with_two_cut_off_still_decide_correctly() {
     drop(nodes);
     db.drop_now().await;
 }
+
+/// A node started before its PostgreSQL is reachable waits for it instead
+/// of exiting, and serves once it answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_waits_for_a_store_that_is_not_up_yet() {
+    let Some(db) = PgDb::create("late_store").await else {
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let late = db
+        .url
+        .replace("127.0.0.1:5432", &format!("127.0.0.1:{port}"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("stagegate.toml"),
+        "[product]\nname = \"Late\"\n\n[environments.dev]\nmode = \"development\"\n",
+    )
+    .expect("spec");
+    let (mut child, log) = spawn_serve(dir.path(), Some(&late), &["--node", "n1"], &[]);
+    let says = |what: &str| {
+        log.lock()
+            .expect("log")
+            .iter()
+            .any(|l| l.contains(what))
+            .then_some(())
+    };
+    wait_for("the node to wait for its store", 30, || {
+        says("the store is not ready; trying again")
+    });
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the node exited instead of waiting: {:?}",
+        log.lock().expect("log")
+    );
+    // PostgreSQL "comes up" on that port: a proxy to the real one.
+    let l = TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = l.accept().await {
+            tokio::spawn(async move {
+                if let Ok(mut pg) = tokio::net::TcpStream::connect("127.0.0.1:5432").await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut pg).await;
+                }
+            });
+        }
+    });
+    wait_for("the node to serve once its store answers", 60, || {
+        says("listening on http://")
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    db.drop_now().await;
+}

@@ -35,18 +35,79 @@ fn store_url(args: &StoreArgs) -> Result<String, Failure> {
     ))
 }
 
+/// An error and its causes, on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut chain = vec![e.to_string()];
+    let mut src = e.source();
+    while let Some(s) = src {
+        chain.push(s.to_string());
+        src = s.source();
+    }
+    chain.join(": ")
+}
+
 async fn open_store(args: &StoreArgs) -> Result<Arc<dyn stagegate_store::Store>, Failure> {
     let url = store_url(args)?;
-    let store = stagegate_store::open(&url).await.map_err(|e| {
-        let mut chain = vec![e.to_string()];
-        let mut src = std::error::Error::source(&e);
-        while let Some(s) = src {
-            chain.push(s.to_string());
-            src = s.source();
-        }
-        Failure::Message(chain.join(": "))
-    })?;
+    let store = stagegate_store::open(&url)
+        .await
+        .map_err(|e| Failure::Message(chain(&e)))?;
     Ok(Arc::from(store))
+}
+
+/// Opens the store for a server, waiting while it is merely busy or not up
+/// yet (nodes of a cluster starting together, PostgreSQL restarting): a
+/// server that exits then would leave its location unwatched. Gives up at
+/// once on what waiting cannot fix, and when told to stop.
+async fn open_store_patiently(
+    args: &StoreArgs,
+) -> Result<Arc<dyn stagegate_store::Store>, Failure> {
+    let url = store_url(args)?;
+    let mut wait = std::time::Duration::from_millis(500);
+    loop {
+        match stagegate_store::open(&url).await {
+            Ok(store) => return Ok(Arc::from(store)),
+            Err(e) if e.is_transient() => {
+                tracing::warn!(
+                    error = %chain(&e),
+                    retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                    "the store is not ready; trying again"
+                );
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = terminated() => {
+                        return Err(Failure::Message(format!(
+                            "stopped while waiting for the store: {}",
+                            chain(&e)
+                        )));
+                    }
+                }
+                wait = (wait * 2).min(std::time::Duration::from_secs(30));
+            }
+            Err(e) => return Err(Failure::Message(chain(&e))),
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn terminated() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
 }
 
 /// Loads the spec and resolves what the server needs; problems come back
@@ -98,7 +159,7 @@ fn serve_on(rt: &tokio::runtime::Runtime, args: &ServeArgs) -> Result<Outcome, F
     let spec_path = args.spec.clone();
     let loader: Loader = Arc::new(move || snapshot(&spec_path).map_err(|(_, text)| text));
     rt.block_on(async {
-        let store = open_store(&args.store).await?;
+        let store = open_store_patiently(&args.store).await?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| Failure::Message(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -125,25 +186,7 @@ fn serve_on(rt: &tokio::runtime::Runtime, args: &ServeArgs) -> Result<Outcome, F
             watch: Some(args.spec.clone()),
         };
         let shutdown = async {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            {
-                let mut term =
-                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    {
-                        Ok(t) => t,
-                        Err(_) => {
-                            let _ = ctrl_c.await;
-                            return;
-                        }
-                    };
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            #[cfg(not(unix))]
-            let _ = ctrl_c.await;
+            terminated().await;
             tracing::info!("shutting down: finishing requests in flight");
         };
         stagegate_server::serve(listener, store, first, loader, opts, shutdown).await?;

@@ -50,6 +50,26 @@ pub fn start_env(
     extra: &[&str],
     envs: &[(&str, &str)],
 ) -> Server {
+    let (child, log) = spawn_serve(dir, db, extra, envs);
+    let addr = wait_for("serve to listen", 30, || {
+        log.lock()
+            .ok()?
+            .iter()
+            .find_map(|line| line.split("listening on http://").nth(1))
+            .and_then(|a| a.split_whitespace().next())
+            .and_then(|a| a.parse().ok())
+    });
+    Server { child, addr, log }
+}
+
+/// Spawns `stagegate serve` without waiting for it to listen; its stderr
+/// lines are collected as they come.
+pub fn spawn_serve(
+    dir: &std::path::Path,
+    db: Option<&str>,
+    extra: &[&str],
+    envs: &[(&str, &str)],
+) -> (Child, Arc<Mutex<Vec<String>>>) {
     let bin = assert_cmd::cargo::cargo_bin("stagegate");
     let mut child = Command::new(bin)
         .current_dir(dir)
@@ -70,31 +90,15 @@ pub fn start_env(
         .expect("spawn serve");
     let stderr = child.stderr.take().expect("stderr");
     let log = Arc::new(Mutex::new(Vec::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
     let sink = log.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(addr) = line.split("listening on http://").nth(1) {
-                let _ = tx.send(
-                    addr.split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned(),
-                );
-            }
             if let Ok(mut l) = sink.lock() {
                 l.push(line);
             }
         }
     });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(30))
-        .unwrap_or_else(|_| panic!("serve did not start: {:?}", log.lock().map(|l| l.clone())));
-    Server {
-        child,
-        addr: addr.parse().expect("addr"),
-        log,
-    }
+    (child, log)
 }
 
 pub fn token(dir: &std::path::Path, db: Option<&str>, role: &str, name: &str) -> String {
