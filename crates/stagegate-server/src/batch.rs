@@ -38,7 +38,7 @@ impl<T> Clone for GroupCommit<T> {
     }
 }
 
-impl<T: Send + 'static> GroupCommit<T> {
+impl<T: Clone + Send + 'static> GroupCommit<T> {
     /// Starts the writer; `write` stores a batch in one transaction. After
     /// the first item of a batch the writer waits `linger` for more: zero
     /// for callers that wait on the commit (pings), a fraction of a second
@@ -80,16 +80,44 @@ impl<T: Send + 'static> GroupCommit<T> {
                         Err(_) => break,
                     }
                 }
-                let result = if items.is_empty() {
+                let batch = std::mem::take(&mut items);
+                let result = if batch.is_empty() {
                     Ok(())
                 } else {
-                    write(std::mem::take(&mut items)).await
+                    write(batch.clone()).await
                 };
-                if let Err(e) = &result {
-                    tracing::error!(error = %e, items = waiting.len(), "a group commit failed");
+                // What a flush queued behind this batch hears: whether
+                // everything before it was written.
+                let mut flushed = Ok(());
+                match result {
+                    Ok(()) => {
+                        for done in waiting.drain(..) {
+                            let _ = done.send(Ok(()));
+                        }
+                    }
+                    // One bad item must not fail everyone else's: write
+                    // each alone, so only what is wrong with it fails.
+                    Err(e) if batch.len() > 1 => {
+                        tracing::warn!(error = %e, items = batch.len(), "a group commit failed; writing its items one by one");
+                        for (item, done) in batch.into_iter().zip(waiting.drain(..)) {
+                            let alone = write(vec![item]).await;
+                            if let Err(e) = &alone {
+                                tracing::error!(error = %e, "an item could not be written");
+                                flushed = alone.clone();
+                            }
+                            let _ = done.send(alone);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "an item could not be written");
+                        for done in waiting.drain(..) {
+                            let _ = done.send(Err(e.clone()));
+                        }
+                        flushed = Err(e);
+                    }
                 }
-                for done in waiting.drain(..).chain(flushes.drain(..)) {
-                    let _ = done.send(result.clone());
+                for done in flushes.drain(..) {
+                    let _ = done.send(flushed.clone());
                 }
             }
         });
@@ -137,6 +165,39 @@ mod tests {
     use std::time::Duration;
 
     use super::GroupCommit;
+
+    #[tokio::test]
+    async fn one_bad_item_fails_alone() {
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let sink = written.clone();
+        // A writer that refuses any batch holding a zero, like a database
+        // refusing a whole transaction over one row.
+        let (writer, _task) =
+            GroupCommit::spawn(Duration::from_millis(50), move |batch: Vec<u32>| {
+                let sink = sink.clone();
+                async move {
+                    if batch.contains(&0) {
+                        return Err("zero is not allowed".to_owned());
+                    }
+                    sink.lock().map_err(|e| e.to_string())?.extend(batch);
+                    Ok(())
+                }
+            });
+        let outcomes: Vec<_> = [1u32, 0, 2, 3]
+            .into_iter()
+            .map(|i| {
+                let w = writer.clone();
+                tokio::spawn(async move { (i, w.record(i).await) })
+            })
+            .collect();
+        for o in outcomes {
+            let (i, result) = o.await.expect("join");
+            assert_eq!(result.is_ok(), i != 0, "item {i}: {result:?}");
+        }
+        let mut all = written.lock().expect("lock").clone();
+        all.sort_unstable();
+        assert_eq!(all, [1, 2, 3]);
+    }
 
     #[tokio::test]
     async fn flush_writes_what_was_queued_without_waiting_out_the_linger() {

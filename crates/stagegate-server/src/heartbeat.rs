@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use stagegate_store::{Millis, PingKind, StoredPing};
 
-use crate::schedule::{describe, previous_run};
+use crate::schedule::{describe, next_run, previous_run};
 use crate::snapshot::{Heartbeat, Schedule};
 
 /// What the pings say now. `None` means "not yet known" (no ping since the
@@ -169,6 +169,46 @@ pub fn judge(h: &Heartbeat, pings: &[StoredPing], now: Millis, since: Millis) ->
         up: true,
         summary: format!("last successful ping {} ago", human(age)),
     })
+}
+
+/// The earliest time after `now` at which [`judge`] may say something else
+/// without a new ping: when the job becomes late, when a running job
+/// exceeds `max_duration`, when the next cron run falls due. `None` when
+/// only a ping can change the verdict. The server sleeps until this time
+/// instead of polling, so lateness is detected at its exact deadline.
+pub fn deadline(h: &Heartbeat, pings: &[StoredPing], now: Millis, since: Millis) -> Option<Millis> {
+    let mut events = pings.iter().filter(|p| p.ping.kind != PingKind::Log);
+    let last = events.clone().next();
+    if last.is_some_and(is_failure) {
+        return None;
+    }
+    let mut earliest: Option<Millis> = None;
+    let mut consider = |at: Millis| {
+        if at > now {
+            earliest = Some(earliest.map_or(at, |e| e.min(at)));
+        }
+    };
+    if let Some(last) = last
+        && last.ping.kind == PingKind::Start
+        && let Some(max) = h.max_duration.map(ms)
+    {
+        consider(last.ping.received_at + max + 1);
+    }
+    let success = events.find(|p| is_success(p));
+    match &h.schedule {
+        Schedule::Every(period) => {
+            let allowed = ms(*period) + ms(h.grace);
+            let base = success.map_or(since, |s| s.ping.received_at);
+            consider(base + allowed + 1);
+        }
+        Schedule::Cron { cron, tz } => {
+            let grace = ms(h.grace);
+            if let Some(next) = next_run(cron, tz, now - grace) {
+                consider(next + grace);
+            }
+        }
+    }
+    earliest
 }
 
 /// One run of a watched job, as its pings tell it.
@@ -406,6 +446,85 @@ mod tests {
         );
         // Watching began after it was due and nothing has arrived: unknown.
         assert_eq!(judge(&daily, &[], NOW, due + HOUR), None);
+    }
+
+    /// The verdict stays what it is until the deadline and may change at it;
+    /// checked on a grid of times for several histories.
+    #[test]
+    fn deadlines_are_exactly_when_the_verdict_can_change() {
+        let hourly = Heartbeat {
+            schedule: Schedule::Every(Duration::from_secs(3600)),
+            grace: Duration::from_secs(600),
+            min_duration: None,
+            max_duration: Some(Duration::from_secs(1800)),
+            ..hb()
+        };
+        let nightly = Heartbeat {
+            schedule: Schedule::Cron {
+                cron: stagegate_spec::Cron::parse("0 2 * * *").expect("cron"),
+                tz: jiff::tz::TimeZone::get("Europe/Berlin").expect("tz"),
+            },
+            grace: Duration::from_secs(900),
+            min_duration: None,
+            max_duration: None,
+            ..hb()
+        };
+        let histories = [
+            pings(&[(PingKind::Success, NOW - 10 * MIN, None, None)]),
+            pings(&[
+                (PingKind::Success, NOW - 2 * HOUR, None, None),
+                (PingKind::Start, NOW - 5 * MIN, None, None),
+            ]),
+            pings(&[
+                (PingKind::Success, NOW - 30 * MIN, None, None),
+                (PingKind::Log, NOW - MIN, None, None),
+            ]),
+            vec![],
+        ];
+        let since = NOW - 20 * MIN;
+        for h in [&hourly, &nightly] {
+            for p in &histories {
+                let v = judge(h, p, NOW, since);
+                let Some(d) = deadline(h, p, NOW, since) else {
+                    continue;
+                };
+                assert!(d > NOW);
+                let mut t = NOW;
+                while t < d {
+                    assert_eq!(
+                        judge(h, p, t, since).map(|v| v.up),
+                        v.as_ref().map(|v| v.up)
+                    );
+                    t += ((d - NOW) / 97).max(1);
+                }
+                assert_eq!(
+                    judge(h, p, d - 1, since).map(|v| v.up),
+                    v.as_ref().map(|v| v.up),
+                    "unchanged a millisecond before the deadline"
+                );
+                let at = judge(h, p, d, since);
+                assert!(
+                    at.as_ref().map(|v| v.up) != Some(true)
+                        || v.as_ref().map(|v| v.up) != Some(true),
+                    "an up verdict goes down at its deadline: {at:?}"
+                );
+            }
+        }
+        // Late by 10 minutes and 1 ms exactly.
+        let p = pings(&[(PingKind::Success, NOW - 10 * MIN, None, None)]);
+        assert_eq!(deadline(&hourly, &p, NOW, since), Some(NOW + 60 * MIN + 1));
+        // A failure stays until a ping changes it.
+        let failed = pings(&[(PingKind::Fail, NOW - MIN, None, None)]);
+        assert_eq!(deadline(&hourly, &failed, NOW, since), None);
+        // Still running: the job overruns max_duration first.
+        let running = pings(&[
+            (PingKind::Success, NOW - 10 * MIN, None, None),
+            (PingKind::Start, NOW - 5 * MIN, None, None),
+        ]);
+        assert_eq!(
+            deadline(&hourly, &running, NOW, since),
+            Some(NOW + 25 * MIN + 1)
+        );
     }
 
     #[test]

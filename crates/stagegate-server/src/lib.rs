@@ -10,14 +10,20 @@
 
 mod auth;
 mod batch;
+pub mod clock;
 pub mod cluster;
+mod conn;
+pub use conn::Limits;
 mod dashboard;
+mod dispatch;
 pub mod drill;
 mod drills;
 pub use drills::facts;
 mod email;
 mod heartbeat;
+mod judge;
 mod lifecycle;
+mod limit;
 mod metrics;
 mod openapi;
 mod outbox;
@@ -28,16 +34,16 @@ mod scheduler;
 mod snapshot;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
-use stagegate_store::{Millis, Store, now_ms};
+use stagegate_store::{Millis, Store};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use auth::{IssuedToken, create_token, sha256_hex};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use heartbeat::{Verdict, judge as judge_heartbeat};
 pub use lifecycle::{Change, next_state, observe};
 pub use metrics::Metrics;
@@ -58,6 +64,14 @@ pub struct AppState {
     pub node: String,
     pub location: String,
     pub started_at: Millis,
+    /// "Now" for every deadline the server keeps.
+    pub clock: Arc<dyn Clock>,
+    /// Wakes the heartbeat judge.
+    pub judge: judge::Wakeup,
+    /// Log bodies each heartbeat may send: a few at once, one a minute.
+    pub(crate) log_bodies: limit::Buckets,
+    /// Failed sign-ins per client address.
+    pub(crate) logins: limit::Backoff,
     pub metrics: Metrics,
     /// Heartbeat pings, group-committed.
     pub pings: batch::GroupCommit<stagegate_store::Ping>,
@@ -65,8 +79,10 @@ pub struct AppState {
     pub results: batch::GroupCommit<stagegate_store::NewResult>,
     /// The last flap state stored per check, so steady state needs no read.
     flap: std::sync::Mutex<std::collections::HashMap<String, stagegate_store::CheckState>>,
-    /// Wakes the delivery loop as soon as something was queued.
+    /// Wakes the delivery task as soon as something was queued.
     outbox_wake: tokio::sync::Notify,
+    /// Refreshes the metrics' view of checks and incidents at once.
+    board_wake: tokio::sync::Notify,
     /// The runtime the scheduling loop and its probes run on.
     probes: tokio::runtime::Handle,
     /// Environments whose restore drill is running now.
@@ -95,6 +111,7 @@ impl AppState {
     /// Delivers queued notifications now rather than at the next tick.
     pub fn wake_outbox(&self) {
         self.outbox_wake.notify_one();
+        self.board_wake.notify_one();
     }
 
     /// Whether the cached flap state of `check` stays as it is after
@@ -158,8 +175,10 @@ pub struct ServerOptions {
     pub location: String,
     /// How often heartbeats are judged and the outbox is drained.
     pub tick: Duration,
-    /// How long raw results are kept (rollups are kept for good).
+    /// How long raw results and pings are kept (rollups are kept for good).
     pub retention: Duration,
+    /// Pings kept per heartbeat beyond `retention`.
+    pub keep_pings: u32,
     /// Reminders while an incident stays open and unacknowledged.
     pub remind_every: Option<Duration>,
     /// The spec file, reloaded when it changes.
@@ -172,6 +191,10 @@ pub struct ServerOptions {
     /// URLs this node must reach to count itself connected (cluster mode);
     /// when none answers it abstains from voting.
     pub references: Vec<String>,
+    /// Where "now" comes from: the wall clock, or a test's.
+    pub clock: Arc<dyn Clock>,
+    /// Timeouts and connection limits of the HTTP side.
+    pub limits: Limits,
 }
 
 fn modified(path: &std::path::Path) -> Option<SystemTime> {
@@ -193,6 +216,7 @@ async fn reload(
             let snapshot = Arc::new(snapshot);
             state.replace(snapshot.clone());
             *tasks = scheduler::spawn_checks(state.clone(), snapshot.clone());
+            state.judge.everything();
             tracing::info!(
                 reason = why,
                 checks = snapshot.jobs.len(),
@@ -256,12 +280,17 @@ pub async fn serve(
         cx,
         node: opts.node.clone(),
         location: opts.location.clone(),
-        started_at: now_ms(),
+        started_at: opts.clock.now(),
+        clock: opts.clock.clone(),
+        judge: judge::Wakeup::default(),
+        log_bodies: limit::Buckets::new(10, 60_000),
+        logins: limit::Backoff::new(5, 15 * 60_000),
         metrics: Metrics::default(),
         pings: ping_writer,
         results: result_writer,
         flap: Default::default(),
         outbox_wake: tokio::sync::Notify::new(),
+        board_wake: tokio::sync::Notify::new(),
         drills_running: Default::default(),
         cluster: opts.cluster,
         tick: opts.tick,
@@ -271,12 +300,18 @@ pub async fn serve(
         probes: probe_thread.handle(),
     });
     let mut tasks = scheduler::spawn_checks(state.clone(), snapshot);
+    // Detection and delivery never share a task: a notifier that hangs
+    // cannot delay judging a heartbeat.
+    let judging = tokio::spawn(judge::run(state.clone()));
+    let delivering = tokio::spawn(dispatch::run(state.clone(), opts.tick));
+    let board = tokio::spawn(metrics::refresh(state.clone(), opts.tick));
     let background = scheduler::spawn_background(
         state.clone(),
         scheduler::Housekeeping {
             tick: opts.tick,
             retention: opts.retention,
             remind_every: opts.remind_every,
+            keep_pings: opts.keep_pings,
         },
     );
 
@@ -325,15 +360,13 @@ pub async fn serve(
         })
     };
 
-    let app = routes::router(state.clone());
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let app = routes::router(state.clone(), opts.limits.body_timeout);
+    let served = conn::serve(listener, app, opts.limits, shutdown).await;
     reloader.abort();
     background.abort();
+    judging.abort();
+    delivering.abort();
+    board.abort();
     if let Some(d) = drill_schedule {
         d.abort();
     }

@@ -1,12 +1,14 @@
 //! The server's own metrics in the Prometheus text exposition format:
 //! probe latency histograms, scheduler lag, outbox depth, pings, store
-//! errors. Check status and open incidents are read from the store when
-//! scraped, so every node reports the same truth.
+//! errors, check status and open incidents. A scrape reads memory only, so
+//! it answers at once while the store is down; check status and incidents
+//! are refreshed from the store every tick (every node of a cluster reports
+//! the same truth), and `stagegate_store_up` says when that last worked.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
@@ -25,6 +27,14 @@ pub struct Metrics {
     outbox_depth: AtomicU64,
     pings: AtomicU64,
     store_errors: AtomicU64,
+    /// Refusals by (what, reason): pings, sign-ins, API requests.
+    refused: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    /// Confirmed status per check key: up, down, or unknown (`None`).
+    checks: Mutex<BTreeMap<String, Option<bool>>>,
+    open_incidents: AtomicU64,
+    /// Whether the last refresh from the store worked, and when one last did.
+    store_up: AtomicBool,
+    store_seen_ms: AtomicI64,
 }
 
 fn escape(v: &str) -> String {
@@ -63,19 +73,65 @@ impl Metrics {
         self.pings.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A ping refused: `reason` is "rate" or "input".
+    pub fn ping_refused(&self, reason: &'static str) {
+        self.refuse("pings", reason);
+    }
+
+    /// A sign-in or API request refused: `reason` is "invalid", "revoked",
+    /// "expired" or "rate".
+    pub fn auth_refused(&self, reason: &'static str) {
+        self.refuse("auth", reason);
+    }
+
+    fn refuse(&self, what: &'static str, reason: &'static str) {
+        if let Ok(mut m) = self.refused.lock() {
+            *m.entry((what, reason)).or_default() += 1;
+        }
+    }
+
+    /// What the store said at `at`: every check's status and the open
+    /// incidents.
+    pub fn refreshed(&self, checks: BTreeMap<String, Option<bool>>, open: u64, at: i64) {
+        if let Ok(mut c) = self.checks.lock() {
+            *c = checks;
+        }
+        self.open_incidents.store(open, Ordering::Relaxed);
+        self.store_up.store(true, Ordering::Relaxed);
+        self.store_seen_ms.store(at, Ordering::Relaxed);
+    }
+
+    /// The store could not be read: the last values stay, marked stale.
+    pub fn store_down(&self) {
+        self.store_up.store(false, Ordering::Relaxed);
+        self.store_error();
+    }
+
+    /// Forgets the series of checks no longer in the spec.
+    pub fn retain_checks(&self, keep: &dyn Fn(&str) -> bool) {
+        if let Ok(mut c) = self.checks.lock() {
+            c.retain(|k, _| keep(k));
+        }
+        if let Ok(mut l) = self.latency.lock() {
+            l.retain(|k, _| keep(k));
+        }
+    }
+
     pub fn store_error(&self) {
         self.store_errors.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Renders everything; `up` is (check, 1/0/NaN) and `open_incidents` the count.
-    pub fn render(&self, up: &[(String, Option<bool>)], open_incidents: usize) -> String {
+    /// Renders everything, from memory.
+    pub fn render(&self) -> String {
+        let up = self.checks.lock().map(|c| c.clone()).unwrap_or_default();
+        let open_incidents = self.open_incidents.load(Ordering::Relaxed);
         let mut out = String::new();
         let _ = writeln!(
             out,
             "# HELP stagegate_check_up Whether a check is confirmed up (1), down (0); absent while unknown."
         );
         let _ = writeln!(out, "# TYPE stagegate_check_up gauge");
-        for (check, state) in up {
+        for (check, state) in &up {
             if let Some(up) = state {
                 let _ = writeln!(
                     out,
@@ -153,6 +209,48 @@ impl Metrics {
             "stagegate_pings_total {}",
             self.pings.load(Ordering::Relaxed)
         );
+        let refused = self.refused.lock().map(|m| m.clone()).unwrap_or_default();
+        for (what, help) in [
+            ("pings", "Heartbeat pings refused, by reason."),
+            ("auth", "Sign-ins and API requests refused, by reason."),
+        ] {
+            let _ = writeln!(out, "# HELP stagegate_{what}_refused_total {help}");
+            let _ = writeln!(out, "# TYPE stagegate_{what}_refused_total counter");
+            for ((w, reason), n) in &refused {
+                if *w == what {
+                    let _ = writeln!(
+                        out,
+                        "stagegate_{what}_refused_total{{reason=\"{reason}\"}} {n}"
+                    );
+                }
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP stagegate_store_up Whether the last read of check status and incidents from the store worked; when 0, those series are stale."
+        );
+        let _ = writeln!(out, "# TYPE stagegate_store_up gauge");
+        let _ = writeln!(
+            out,
+            "stagegate_store_up {}",
+            u8::from(self.store_up.load(Ordering::Relaxed))
+        );
+        let seen = self.store_seen_ms.load(Ordering::Relaxed);
+        if seen > 0 {
+            let _ = writeln!(
+                out,
+                "# HELP stagegate_store_last_success_timestamp_seconds When check status and incidents were last read from the store."
+            );
+            let _ = writeln!(
+                out,
+                "# TYPE stagegate_store_last_success_timestamp_seconds gauge"
+            );
+            let _ = writeln!(
+                out,
+                "stagegate_store_last_success_timestamp_seconds {}",
+                seen as f64 / 1000.0
+            );
+        }
         let _ = writeln!(
             out,
             "# HELP stagegate_store_errors_total Store operations that failed."
@@ -164,5 +262,58 @@ impl Metrics {
             self.store_errors.load(Ordering::Relaxed)
         );
         out
+    }
+}
+
+/// Keeps check status and open incidents in memory fresh: every `tick`,
+/// and at once when an incident changed. Runs until aborted.
+pub async fn refresh(state: std::sync::Arc<crate::AppState>, tick: Duration) {
+    /// A read that takes longer marks the store down rather than leaving
+    /// the metrics to wait for it.
+    const READ_WAIT: Duration = Duration::from_secs(2);
+    loop {
+        let snapshot = state.snapshot();
+        let keys = snapshot.check_keys();
+        let now = state.clock.now();
+        let read = async {
+            let states = state.store.check_states().await?;
+            let open = state.store.incidents(now, 10_000).await?;
+            Ok::<_, stagegate_store::StoreError>((states, open))
+        };
+        match tokio::time::timeout(READ_WAIT, read).await {
+            Ok(Ok((states, open))) => {
+                let checks = states
+                    .into_iter()
+                    .filter(|s| keys.contains(&s.check))
+                    .map(|s| {
+                        let up = match s.status {
+                            stagegate_store::CheckStatus::Up => Some(true),
+                            stagegate_store::CheckStatus::Down => Some(false),
+                            stagegate_store::CheckStatus::Unknown => None,
+                        };
+                        (s.check, up)
+                    })
+                    .collect();
+                let open = open.iter().filter(|i| i.resolved_at.is_none()).count();
+                state
+                    .metrics
+                    .refreshed(checks, u64::try_from(open).unwrap_or(u64::MAX), now);
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "cannot read check status for the metrics");
+                state.metrics.store_down();
+            }
+            Err(_) => {
+                tracing::error!(
+                    "the store did not answer within 2s; metrics keep their last values"
+                );
+                state.metrics.store_down();
+            }
+        }
+        state.metrics.retain_checks(&|k| keys.contains(k));
+        tokio::select! {
+            _ = tokio::time::sleep(tick) => {}
+            _ = state.board_wake.notified() => {}
+        }
     }
 }

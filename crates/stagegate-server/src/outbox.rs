@@ -1,20 +1,17 @@
-//! Delivers queued notifications at least once: claimed under a lease,
-//! marked delivered only after the receiver accepted them, retried with
-//! exponential backoff, and picked up again by anyone once a lease lapses
-//! (a crash mid-delivery loses nothing).
+//! What each notifier sends for a notification, and sending it. Claiming,
+//! retrying and recording outcomes is `dispatch`'s.
 
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, Method};
 use serde_json::{Value, json};
 use stagegate_spec::NotifierKind;
-use stagegate_store::{Notification, Store, now_ms};
+use stagegate_store::Notification;
 
 use crate::snapshot::{Notifier, Snapshot};
 
-const LEASE_MS: i64 = 60_000;
-const BATCH: u32 = 32;
-const TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one attempt may take, whatever the channel.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
 const PAGERDUTY: &str = "https://events.pagerduty.com/v2/enqueue";
 
 /// Delay before attempt `n + 1`: 5 s, 10 s, 20 s ... capped at one hour.
@@ -220,97 +217,43 @@ async fn send_email(
     mailer.send(to, &subject, body).await
 }
 
-/// Delivers one claimed notification and records the outcome.
-pub async fn deliver(
-    store: &dyn Store,
+/// Sends one notification through its notifier: `Ok` once the receiver
+/// accepted it, else why not.
+pub async fn send(
     snapshot: &Snapshot,
     cx: &stagegate_probe::Context,
     n: &Notification,
-) {
-    use tracing::Instrument;
-    let span = tracing::info_span!(
-        "deliver",
-        notification = n.id,
-        event = %n.event,
-        notifier = %n.notifier,
-        contact = %n.contact,
-        attempt = n.attempts,
-    );
-    attempt(store, snapshot, cx, n).instrument(span).await;
-}
-
-async fn attempt(
-    store: &dyn Store,
-    snapshot: &Snapshot,
-    cx: &stagegate_probe::Context,
-    n: &Notification,
-) {
-    let outcome = match snapshot.notifiers.get(&n.notifier) {
-        None => Err(format!(
+) -> Result<(), String> {
+    let Some(notifier) = snapshot.notifiers.get(&n.notifier) else {
+        return Err(format!(
             "notifier `{}` is no longer in the spec",
             n.notifier
+        ));
+    };
+    if notifier.kind == NotifierKind::Email {
+        return send_email(snapshot, n, notifier).await;
+    }
+    let out = request_for(n, notifier)?;
+    match stagegate_probe::request(
+        cx,
+        Method::POST,
+        &out.url,
+        out.headers,
+        Some(out.body.into()),
+        TIMEOUT,
+    )
+    .await
+    {
+        Ok((status, _)) if (200..300).contains(&status) => Ok(()),
+        Ok((status, body)) => Err(format!(
+            "HTTP {status}: {}",
+            String::from_utf8_lossy(&body)
+                .chars()
+                .take(200)
+                .collect::<String>()
         )),
-        Some(notifier) if notifier.kind == NotifierKind::Email => {
-            send_email(snapshot, n, notifier).await
-        }
-        Some(notifier) => match request_for(n, notifier) {
-            Err(e) => Err(e),
-            Ok(out) => {
-                match stagegate_probe::request(
-                    cx,
-                    Method::POST,
-                    &out.url,
-                    out.headers,
-                    Some(out.body.into()),
-                    TIMEOUT,
-                )
-                .await
-                {
-                    Ok((status, _)) if (200..300).contains(&status) => Ok(()),
-                    Ok((status, body)) => Err(format!(
-                        "HTTP {status}: {}",
-                        String::from_utf8_lossy(&body)
-                            .chars()
-                            .take(200)
-                            .collect::<String>()
-                    )),
-                    Err(e) => Err(e),
-                }
-            }
-        },
-    };
-    let now = now_ms();
-    let recorded = match outcome {
-        Ok(()) => store.delivered(n.id, now).await,
-        Err(error) => {
-            tracing::warn!(notification = n.id, notifier = %n.notifier, attempt = n.attempts, %error, "delivery failed");
-            let retry = now + i64::try_from(backoff(n.attempts).as_millis()).unwrap_or(i64::MAX);
-            store.failed(n.id, now, &error, retry).await
-        }
-    };
-    if let Err(e) = recorded {
-        // The lease lapses and the notification is retried: at least once.
-        tracing::error!(notification = n.id, error = %e, "cannot record a delivery outcome");
+        Err(e) => Err(e),
     }
-}
-
-/// Claims due notifications and delivers them; returns how many it handled.
-pub async fn drain_once(
-    store: &dyn Store,
-    snapshot: &Snapshot,
-    cx: &stagegate_probe::Context,
-) -> usize {
-    let claimed = match store.claim(now_ms(), LEASE_MS, BATCH).await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot claim notifications");
-            return 0;
-        }
-    };
-    for n in &claimed {
-        deliver(store, snapshot, cx, n).await;
-    }
-    claimed.len()
 }
 
 #[cfg(test)]

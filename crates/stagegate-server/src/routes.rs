@@ -25,11 +25,10 @@ use crate::snapshot::check_key;
 
 /// Healthchecks.io keeps the first 10 kB of a ping body; so do we.
 const PING_BODY_KEEP: usize = 10_000;
-/// Larger request bodies are refused with 413.
-const BODY_LIMIT: usize = 64 * 1024;
+use crate::conn::BODY_LIMIT;
 const DAY_MS: i64 = 86_400_000;
 
-pub fn router(state: Arc<AppState>) -> Router {
+pub fn router(state: Arc<AppState>, body_timeout: std::time::Duration) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -59,6 +58,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::dashboard::router())
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(axum::middleware::from_fn(traced))
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                crate::conn::read_body(body_timeout, request, next)
+            },
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
@@ -101,7 +105,7 @@ fn result_json(r: &stagegate_store::StoredResult) -> Value {
     v
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({ "error": message.into() }))).into_response()
 }
 
@@ -123,6 +127,7 @@ async fn require(
         .await
         .map_err(|d| match d {
             Denied::Unauthenticated => {
+                state.metrics.auth_refused("invalid");
                 let mut r = error(StatusCode::UNAUTHORIZED, "missing or invalid bearer token");
                 r.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
@@ -136,44 +141,32 @@ async fn require(
         })
 }
 
+/// How long `/healthz` waits for the store: a health check that hangs is
+/// as good as a failing one, and orchestrators give up after a second or
+/// two.
+const HEALTH_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    match state.store.health().await {
-        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
-        Err(e) => {
-            state.metrics.store_error();
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("store unavailable: {e}\n"),
-            )
-                .into_response()
-        }
-    }
+    let problem = match tokio::time::timeout(HEALTH_WAIT, state.store.health()).await {
+        Ok(Ok(())) => return (StatusCode::OK, "ok\n").into_response(),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no answer within {}s", HEALTH_WAIT.as_secs()),
+    };
+    state.metrics.store_error();
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("store unavailable: {problem}\n"),
+    )
+        .into_response()
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let states = state.store.check_states().await.unwrap_or_default();
-    let up: Vec<(String, Option<bool>)> = states
-        .into_iter()
-        .map(|s| {
-            let v = match s.status {
-                CheckStatus::Up => Some(true),
-                CheckStatus::Down => Some(false),
-                CheckStatus::Unknown => None,
-            };
-            (s.check, v)
-        })
-        .collect();
-    let open = state
-        .store
-        .incidents(now_ms(), 10_000)
-        .await
-        .map_or(0, |i| i.len());
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(&up, open),
+        state.metrics.render(),
     )
         .into_response()
 }
@@ -196,20 +189,44 @@ async fn record_ping(
     if snapshot.heartbeat(token).is_none() {
         return (StatusCode::NOT_FOUND, "not found\n").into_response();
     }
-    let kept = &body[..body.len().min(PING_BODY_KEEP)];
+    let run_id = match rid.filter(|r| !r.is_empty()).map(run_id).transpose() {
+        Ok(r) => r,
+        Err(message) => {
+            state.metrics.ping_refused("input");
+            return error(StatusCode::BAD_REQUEST, message);
+        }
+    };
+    // Log bodies are what fills a disk: a job may send a few at once and
+    // one a minute after that. Its other pings are never refused.
+    if kind == PingKind::Log
+        && let Err(wait_ms) = state.log_bodies.take(token, state.clock.now())
+    {
+        state.metrics.ping_refused("rate");
+        let mut r = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many log pings from this job; try again later",
+        );
+        let secs = (wait_ms + 999) / 1000;
+        if let Ok(v) = http::HeaderValue::from_str(&secs.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
+    }
     let ping = Ping {
         token: token.to_owned(),
         kind,
         exit_code,
-        run_id: rid.filter(|r| !r.is_empty()),
-        received_at: now_ms(),
+        run_id,
+        received_at: state.clock.now(),
         remote: Some(remote.ip().to_string()),
-        body: (!kept.is_empty()).then(|| String::from_utf8_lossy(kept).into_owned()),
+        body: ping_body(body),
     };
     // The ping is acknowledged only once it is committed.
     match state.pings.record(ping).await {
         Ok(()) => {
             state.metrics.ping();
+            // Judged now, not at some later tick.
+            state.judge.pinged(token);
             (StatusCode::OK, "OK\n").into_response()
         }
         Err(e) => {
@@ -218,6 +235,38 @@ async fn record_ping(
             error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable")
         }
     }
+}
+
+/// What is kept of a ping's body: its first 10 kB as text, with bytes no
+/// store can hold in text (NUL) shown as `␀`.
+fn ping_body(body: &[u8]) -> Option<String> {
+    let kept = &body[..body.len().min(PING_BODY_KEEP)];
+    if kept.is_empty() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(kept);
+    Some(if text.contains('\0') {
+        text.replace('\0', "\u{2400}")
+    } else {
+        text.into_owned()
+    })
+}
+
+/// A run id (`?rid=`) as Healthchecks.io clients send it: printable, at most
+/// 64 characters (a UUID is 36).
+fn run_id(rid: String) -> Result<String, String> {
+    if rid.chars().count() > 64 {
+        return Err(format!(
+            "`rid` is {} characters long; expected at most 64 (a UUID)",
+            rid.chars().count()
+        ));
+    }
+    if let Some(c) = rid.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "`rid` contains the control character {c:?}; expected printable text such as a UUID"
+        ));
+    }
+    Ok(rid)
 }
 
 async fn ping_success(

@@ -57,6 +57,49 @@ pub fn previous_run(cron: &Cron, tz: &TimeZone, at: Millis) -> Option<Millis> {
     None
 }
 
+/// The earliest time strictly after `at` (ms) that `cron` matches in `tz`,
+/// in ms: when a cron job is next due.
+pub fn next_run(cron: &Cron, tz: &TimeZone, at: Millis) -> Option<Millis> {
+    let ts = Timestamp::from_millisecond(at).ok()?;
+    let mut z = ts
+        .to_zoned_datetime(tz.clone())
+        .with()
+        .second(0)
+        .subsec_nanosecond(0)
+        .build()
+        .ok()?
+        .checked_add(1.minute())
+        .ok()?;
+    let limit = z.checked_add(HORIZON_DAYS.days()).ok()?;
+    while z < limit {
+        match matches(cron, &z) {
+            (true, true, true, true) => return Some(z.timestamp().as_millisecond()),
+            // Skip whole days, hours or minutes that cannot match.
+            (false, _, _, _) | (_, false, _, _) => {
+                z = z
+                    .checked_add(1.day())
+                    .ok()?
+                    .with()
+                    .hour(0)
+                    .minute(0)
+                    .build()
+                    .ok()?;
+            }
+            (_, _, false, _) => {
+                z = z
+                    .with()
+                    .minute(0)
+                    .build()
+                    .ok()?
+                    .checked_add(1.hour())
+                    .ok()?;
+            }
+            (_, _, _, false) => z = z.checked_add(1.minute()).ok()?,
+        }
+    }
+    None
+}
+
 /// A time in `tz`, for messages: "2026-11-26 02:00 Europe/Berlin".
 pub fn describe(at: Millis, tz: &TimeZone) -> String {
     match Timestamp::from_millisecond(at) {
@@ -114,6 +157,52 @@ mod tests {
         );
         let never = Cron::parse("0 0 30 2 *").expect("cron");
         assert_eq!(previous_run(&never, &utc, ms("2026-11-26T00:00:00Z")), None);
+    }
+
+    #[test]
+    fn finds_the_next_due_minute_in_a_zone() {
+        let daily = Cron::parse("0 2 * * *").expect("cron");
+        let utc = TimeZone::UTC;
+        assert_eq!(
+            next_run(&daily, &utc, ms("2026-11-26T01:59:59Z")),
+            Some(ms("2026-11-26T02:00:00Z"))
+        );
+        assert_eq!(
+            next_run(&daily, &utc, ms("2026-11-26T02:00:00Z")),
+            Some(ms("2026-11-27T02:00:00Z")),
+            "strictly after"
+        );
+        let berlin = TimeZone::get("Europe/Berlin").expect("tz");
+        assert_eq!(
+            next_run(&daily, &berlin, ms("2026-11-26T05:30:00Z")),
+            Some(ms("2026-11-27T01:00:00Z"))
+        );
+        // 2026-03-29 02:30 does not exist in Berlin (clocks jump 02:00 → 03:00).
+        let half_past_two = Cron::parse("30 2 * * *").expect("cron");
+        let after = next_run(&half_past_two, &berlin, ms("2026-03-28T12:00:00Z")).expect("run");
+        assert!(after > ms("2026-03-29T00:00:00Z"), "{after}");
+        let weekdays = Cron::parse("30 3 * * mon-fri").expect("cron");
+        // 2026-11-27 is a Friday: after its run, the next is Monday the 30th.
+        assert_eq!(
+            next_run(&weekdays, &utc, ms("2026-11-27T03:30:00Z")),
+            Some(ms("2026-11-30T03:30:00Z"))
+        );
+        let every_15 = Cron::parse("*/15 * * * *").expect("cron");
+        assert_eq!(
+            next_run(&every_15, &utc, ms("2026-11-26T10:07:12Z")),
+            Some(ms("2026-11-26T10:15:00Z"))
+        );
+        // Consistent with previous_run: the run before the next one is the
+        // latest one at or before the time asked about.
+        for t in ["2026-11-26T10:07:12Z", "2026-11-29T12:00:00Z"] {
+            let next = next_run(&weekdays, &utc, ms(t)).expect("next");
+            assert_eq!(
+                previous_run(&weekdays, &utc, next - 1),
+                previous_run(&weekdays, &utc, ms(t))
+            );
+        }
+        let never = Cron::parse("0 0 30 2 *").expect("cron");
+        assert_eq!(next_run(&never, &utc, ms("2026-11-26T00:00:00Z")), None);
     }
 }
 

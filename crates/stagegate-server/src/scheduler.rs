@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use stagegate_probe::{Job, ProbeStatus, Subject};
-use stagegate_store::{CheckStatus, NewResult, Outcome, now_ms};
+use stagegate_store::{NewResult, Outcome};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use crate::AppState;
 use crate::lifecycle::{DEFAULT_FAILURE_THRESHOLD, DEFAULT_SUCCESS_THRESHOLD, observe};
 use crate::snapshot::{Snapshot, check_key};
-use crate::{AppState, heartbeat, outbox};
 
 /// FNV-1a of the check key: a phase that is stable across restarts.
 fn phase(key: &str, interval: Duration) -> Duration {
@@ -76,8 +76,12 @@ async fn run_check(state: &AppState, snapshot: &Snapshot, job: &Job, s: &Schedul
 }
 
 async fn run_scheduled(state: &AppState, snapshot: &Snapshot, job: &Job, s: &Schedule) {
-    let started_at = now_ms();
-    let result = stagegate_probe::run_one(job, &state.cx, Duration::from_millis(250)).await;
+    let started_at = state.clock.now();
+    let mut result = stagegate_probe::run_one(job, &state.cx, Duration::from_millis(250)).await;
+    // What a probe says may quote its target: never with a secret in it.
+    if let std::borrow::Cow::Owned(shown) = snapshot.redact(&result.summary) {
+        result.summary = shown;
+    }
     if let Some(total) = result.timings.total {
         state.metrics.observe_latency(&s.key, total);
     }
@@ -107,7 +111,7 @@ async fn run_scheduled(state: &AppState, snapshot: &Snapshot, job: &Job, s: &Sch
             outcome,
             &result.summary,
             s.thresholds,
-            now_ms(),
+            state.clock.now(),
         )
         .await
         {
@@ -135,6 +139,7 @@ async fn run_scheduled(state: &AppState, snapshot: &Snapshot, job: &Job, s: &Sch
     // measured, as one JSON object.
     let evidence =
         serde_json::to_string(&Details(&stagegate_probe::details(&result))).unwrap_or_default();
+    let evidence = snapshot.redact(&evidence).into_owned();
     let record = NewResult {
         check: s.key.clone(),
         node: state.node.clone(),
@@ -333,82 +338,9 @@ async fn run_schedule(state: Arc<AppState>, snapshot: Arc<Snapshot>) {
     }
 }
 
-/// Judges every heartbeat from its pings; a change of verdict goes through
-/// flap control at once (grace already absorbed lateness).
-pub async fn judge_heartbeats(state: &AppState, snapshot: &Snapshot) {
-    let now = now_ms();
-    for h in &snapshot.heartbeats {
-        let pings = match state.store.pings(&h.token, 50).await {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(heartbeat = %h.key(), error = %e, "cannot read pings");
-                continue;
-            }
-        };
-        let Some(verdict) = heartbeat::judge(h, &pings, now, state.started_at) else {
-            continue;
-        };
-        let key = h.key();
-        let current = match state.store.check_state(&key).await {
-            Ok(s) => s.map_or(CheckStatus::Unknown, |s| s.status),
-            Err(e) => {
-                tracing::error!(heartbeat = %key, error = %e, "cannot read state");
-                continue;
-            }
-        };
-        let wanted = if verdict.up {
-            CheckStatus::Up
-        } else {
-            CheckStatus::Down
-        };
-        if current == wanted {
-            continue;
-        }
-        let outcome = if verdict.up {
-            Outcome::Pass
-        } else {
-            Outcome::Fail
-        };
-        let record = NewResult {
-            check: key.clone(),
-            node: state.node.clone(),
-            location: state.location.clone(),
-            started_at: now,
-            outcome,
-            latency_ms: None,
-            summary: verdict.summary.clone(),
-            evidence: "{}".to_owned(),
-        };
-        if let Err(e) = state.results.record(record).await {
-            tracing::error!(heartbeat = %key, error = %e, "cannot record a result");
-            continue;
-        }
-        match observe(
-            state.store.as_ref(),
-            snapshot,
-            &h.environment,
-            &h.check,
-            outcome,
-            &verdict.summary,
-            (1, 1),
-            now,
-        )
-        .await
-        {
-            Ok(change) if change.opened.is_some() || change.resolved.is_some() => {
-                state.wake_outbox()
-            }
-            Ok(_) => {}
-            Err(e) => {
-                tracing::error!(heartbeat = %key, error = %e, "cannot update the heartbeat's state")
-            }
-        }
-    }
-}
-
 /// Reminds about incidents still open (not acknowledged) every `every`.
 pub async fn remind(state: &AppState, snapshot: &Snapshot, every: Duration) {
-    let now = now_ms();
+    let now = state.clock.now();
     let every_ms = i64::try_from(every.as_millis()).unwrap_or(i64::MAX).max(1);
     let Ok(incidents) = state.store.incidents(now, 10_000).await else {
         return;
@@ -448,34 +380,47 @@ pub struct Housekeeping {
     pub retention: Duration,
     /// Reminders while an incident stays open; `None` for none.
     pub remind_every: Option<Duration>,
+    /// Pings kept per heartbeat beyond `retention`.
+    pub keep_pings: u32,
 }
 
-/// Heartbeat judging, reminders and outbox delivery every tick; pruning
-/// hourly.
+/// Reminders every tick, pings pruned every twelve ticks (a minute by
+/// default: a job's pings are what grows fastest), results and sessions
+/// hourly. Heartbeats (`judge`) and deliveries (`dispatch`) have tasks of
+/// their own.
 pub fn spawn_background(state: Arc<AppState>, h: Housekeeping) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(h.tick);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_prune: Option<Instant> = None;
+        let mut last_ping_prune: Option<Instant> = None;
         loop {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                // An incident changed: deliver now, not at the next tick.
-                _ = state.outbox_wake.notified() => {}
-            }
+            ticker.tick().await;
             let snapshot = state.snapshot();
-            // In a cluster only the leader judges heartbeats, reminds and
-            // delivers: each notification goes out once.
-            let leads = state.leads();
-            if leads {
-                judge_heartbeats(&state, &snapshot).await;
-                if let Some(every) = h.remind_every {
-                    remind(&state, &snapshot, every).await;
+            // In a cluster only the leader reminds: each reminder goes out
+            // once.
+            if state.leads()
+                && let Some(every) = h.remind_every
+            {
+                remind(&state, &snapshot, every).await;
+            }
+            if last_ping_prune.is_none_or(|t| t.elapsed() >= h.tick * 12) {
+                last_ping_prune = Some(Instant::now());
+                let before =
+                    state.clock.now() - i64::try_from(h.retention.as_millis()).unwrap_or(i64::MAX);
+                match state.store.prune_pings(before, h.keep_pings).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(pruned = n, "pings past retention removed"),
+                    Err(e) => {
+                        state.metrics.store_error();
+                        tracing::error!(error = %e, "pruning pings failed");
+                    }
                 }
             }
             if last_prune.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
                 last_prune = Some(Instant::now());
-                let before = now_ms() - i64::try_from(h.retention.as_millis()).unwrap_or(i64::MAX);
+                let before =
+                    state.clock.now() - i64::try_from(h.retention.as_millis()).unwrap_or(i64::MAX);
                 match state.store.prune_results(before).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(
@@ -484,12 +429,9 @@ pub fn spawn_background(state: Arc<AppState>, h: Housekeeping) -> JoinHandle<()>
                     ),
                     Err(e) => tracing::error!(error = %e, "pruning failed"),
                 }
-                if let Err(e) = state.store.prune_sessions(now_ms()).await {
+                if let Err(e) = state.store.prune_sessions(state.clock.now()).await {
                     tracing::error!(error = %e, "pruning expired sessions failed");
                 }
-            }
-            if leads {
-                while outbox::drain_once(state.store.as_ref(), &snapshot, &state.cx).await > 0 {}
             }
             if let Ok(depth) = state.store.outbox_depth().await {
                 state.metrics.outbox_depth(depth);

@@ -74,6 +74,8 @@ pub struct Snapshot {
     pub maintenance: HashMap<String, Vec<(stagegate_spec::Maintenance, jiff::tz::TimeZone)>>,
     /// Where the spec's relative paths (runbooks, CA files) start.
     pub base_dir: std::path::PathBuf,
+    /// The values of the variables resolved for this snapshot.
+    pub redactor: stagegate_spec::Redactor,
 }
 
 impl Snapshot {
@@ -86,6 +88,18 @@ impl Snapshot {
         env: EnvLookup<'_>,
         files: FileFacts,
     ) -> Result<Snapshot, Vec<Diagnostic>> {
+        // Every variable the server resolves is remembered, so its value
+        // can be hidden wherever it comes back (probe messages, delivery
+        // errors, logs).
+        let seen = std::cell::RefCell::new(stagegate_spec::Redactor::default());
+        let recording = |name: &str| {
+            let value = env(name);
+            if let Some(v) = &value {
+                seen.borrow_mut().record(name, v);
+            }
+            value
+        };
+        let env: EnvLookup<'_> = &recording;
         let mut diags = Vec::new();
         let opts = PlanOptions {
             env,
@@ -254,6 +268,7 @@ impl Snapshot {
         }
         if diags.is_empty() {
             Ok(Snapshot {
+                redactor: seen.into_inner(),
                 maintenance,
                 base_dir: base_dir.to_owned(),
                 spec,
@@ -275,6 +290,31 @@ impl Snapshot {
                 .iter()
                 .any(|(m, tz)| crate::schedule::in_window(m, tz, at))
         })
+    }
+
+    /// `text` as it may be shown: resolved secrets back to their
+    /// `${NAME}`, passwords written into URLs masked.
+    pub fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        let text = self.redactor.redact(text);
+        if !(text.contains("://") && text.contains('@')) {
+            return text;
+        }
+        let masked: Vec<_> = text.split(' ').map(stagegate_spec::mask_userinfo).collect();
+        std::borrow::Cow::Owned(masked.join(" "))
+    }
+
+    /// The store keys of every monitoring check, heartbeats included.
+    pub fn check_keys(&self) -> std::collections::HashSet<String> {
+        self.spec
+            .environments
+            .iter()
+            .flat_map(|e| {
+                e.monitoring
+                    .iter()
+                    .flat_map(|m| &m.checks)
+                    .map(|c| check_key(&e.name.value, &c.name.value))
+            })
+            .collect()
     }
 
     pub fn heartbeat(&self, token: &str) -> Option<&Heartbeat> {

@@ -139,13 +139,30 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn record_pings(&self, pings: &[Ping]) -> Result<()>;
     /// Newest first.
     async fn pings(&self, token: &str, limit: u32) -> Result<Vec<StoredPing>>;
+    /// Newest first, without log pings: what judging a heartbeat needs.
+    async fn run_pings(&self, token: &str, limit: u32) -> Result<Vec<StoredPing>>;
+    /// Deletes pings received before `before`, except each token's newest
+    /// `keep`; returns how many were deleted.
+    async fn prune_pings(&self, before: Millis, keep: u32) -> Result<u64>;
+    /// Tokens pinged since ping `after` (an id), each with its newest ping's
+    /// id: how a cluster's leader learns of pings other nodes received.
+    async fn pinged_since(&self, after: i64) -> Result<Vec<(String, i64)>>;
 
     // --- notification outbox ---------------------------------------------
     /// Queues a notification; `None` when one with the same dedup key exists.
     async fn enqueue(&self, n: &NewNotification, at: Millis) -> Result<Option<i64>>;
-    /// Claims up to `limit` due notifications for `lease_ms`; a claim that
-    /// lapses (the claimer died) makes them due again.
-    async fn claim(&self, now: Millis, lease_ms: i64, limit: u32) -> Result<Vec<Notification>>;
+    /// Claims up to `limit` due notifications for `lease_ms`, at most
+    /// `per_notifier` of any one notifier and none of the notifiers in
+    /// `skip` (those still busy); a claim that lapses (the claimer died)
+    /// makes them due again.
+    async fn claim(
+        &self,
+        now: Millis,
+        lease_ms: i64,
+        limit: u32,
+        per_notifier: u32,
+        skip: &[String],
+    ) -> Result<Vec<Notification>>;
     /// Records a successful delivery; the notification is never sent again.
     async fn delivered(&self, id: i64, at: Millis) -> Result<()>;
     /// Records a failed attempt and when to try again.

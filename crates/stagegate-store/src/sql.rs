@@ -156,8 +156,43 @@ macro_rules! outbox_columns {
 }
 
 macro_rules! store_impl {
-    ($store:ident, $db:ty, backend = $backend:literal, greatest = $greatest:literal, skip_locked = $skip_locked:literal) => {
+    ($store:ident, $db:ty, backend = $backend:literal, greatest = $greatest:literal, json_list = $json_list:literal) => {
         impl $store {
+            /// Newest first; without log pings when `runs_only` (a flood of
+            /// logs must not push a run's success out of the window).
+            async fn read_pings(&self, token: &str, limit: u32, runs_only: bool) -> Result<Vec<StoredPing>> {
+                let sql = if runs_only {
+                    "SELECT id, token, kind, exit_code, run_id, received_at, remote, body FROM pings \
+                     WHERE token = $1 AND kind <> 'log' ORDER BY received_at DESC, id DESC LIMIT $2"
+                } else {
+                    "SELECT id, token, kind, exit_code, run_id, received_at, remote, body FROM pings \
+                     WHERE token = $1 ORDER BY received_at DESC, id DESC LIMIT $2"
+                };
+                let rows = sqlx::query(sql)
+                .bind(token)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let exit_code: Option<i64> = row.try_get("exit_code")?;
+                        Ok(StoredPing {
+                            id: row.try_get("id")?,
+                            ping: Ping {
+                                token: row.try_get("token")?,
+                                kind: parse("ping kind", row.try_get("kind")?, PingKind::parse)?,
+                                exit_code: exit_code.map(|c| i32::try_from(c).unwrap_or(i32::MAX)),
+                                run_id: row.try_get("run_id")?,
+                                received_at: row.try_get("received_at")?,
+                                remote: row.try_get("remote")?,
+                                body: row.try_get("body")?,
+                            },
+                        })
+                    })
+                    .collect()
+            }
+
+
             fn incident_row(row: &<$db as sqlx::Database>::Row) -> Result<Incident> {
                 Ok(Incident {
                     id: row.try_get("id")?,
@@ -616,31 +651,34 @@ macro_rules! store_impl {
             }
 
             async fn pings(&self, token: &str, limit: u32) -> Result<Vec<StoredPing>> {
-                let rows = sqlx::query(
-                    "SELECT id, token, kind, exit_code, run_id, received_at, remote, body FROM pings \
-                     WHERE token = $1 ORDER BY received_at DESC, id DESC LIMIT $2",
+                self.read_pings(token, limit, false).await
+            }
+
+            async fn run_pings(&self, token: &str, limit: u32) -> Result<Vec<StoredPing>> {
+                self.read_pings(token, limit, true).await
+            }
+
+            async fn prune_pings(&self, before: Millis, keep: u32) -> Result<u64> {
+                let done = sqlx::query(
+                    "DELETE FROM pings WHERE received_at < $1 AND id NOT IN (\
+                     SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY token ORDER BY received_at DESC, id DESC) AS nth \
+                     FROM pings) ranked WHERE nth <= $2)",
                 )
-                .bind(token)
-                .bind(i64::from(limit))
+                .bind(before)
+                .bind(i64::from(keep))
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn pinged_since(&self, after: i64) -> Result<Vec<(String, i64)>> {
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT token, MAX(id) FROM pings WHERE id > $1 GROUP BY token",
+                )
+                .bind(after)
                 .fetch_all(&self.pool)
                 .await?;
-                rows.iter()
-                    .map(|row| {
-                        let exit_code: Option<i64> = row.try_get("exit_code")?;
-                        Ok(StoredPing {
-                            id: row.try_get("id")?,
-                            ping: Ping {
-                                token: row.try_get("token")?,
-                                kind: parse("ping kind", row.try_get("kind")?, PingKind::parse)?,
-                                exit_code: exit_code.map(|c| i32::try_from(c).unwrap_or(i32::MAX)),
-                                run_id: row.try_get("run_id")?,
-                                received_at: row.try_get("received_at")?,
-                                remote: row.try_get("remote")?,
-                                body: row.try_get("body")?,
-                            },
-                        })
-                    })
-                    .collect()
+                Ok(rows)
             }
 
             async fn enqueue(&self, n: &NewNotification, at: Millis) -> Result<Option<i64>> {
@@ -659,14 +697,32 @@ macro_rules! store_impl {
                 Ok(id)
             }
 
-            async fn claim(&self, now: Millis, lease_ms: i64, limit: u32) -> Result<Vec<Notification>> {
-                let rows = sqlx::query(concat!("UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (\
-                     SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= $2 \
-                     AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3 ", $skip_locked, ") \
+            async fn claim(
+                &self,
+                now: Millis,
+                lease_ms: i64,
+                limit: u32,
+                per_notifier: u32,
+                skip: &[String],
+            ) -> Result<Vec<Notification>> {
+                let skip = serde_json::to_string(skip).unwrap_or_else(|_| "[]".to_owned());
+                // The conditions are checked again on the row being updated:
+                // of two claimers racing for a row, the second finds it
+                // claimed and leaves it (PostgreSQL re-evaluates them on the
+                // newest row version; SQLite has one writer at a time).
+                let rows = sqlx::query(concat!(
+                    "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (\
+                     SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY notifier ORDER BY id) AS nth \
+                     FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= $2 \
+                     AND (claimed_until IS NULL OR claimed_until < $2) AND notifier NOT IN (", $json_list, ")) ranked \
+                     WHERE nth <= $4 ORDER BY id LIMIT $3) \
+                     AND delivered_at IS NULL AND (claimed_until IS NULL OR claimed_until < $2) \
                      RETURNING ", outbox_columns!()))
                 .bind(now + lease_ms)
                 .bind(now)
                 .bind(i64::from(limit))
+                .bind(i64::from(per_notifier.max(1)))
+                .bind(skip)
                 .fetch_all(&self.pool)
                 .await?;
                 let mut claimed: Vec<Notification> = rows.iter().map(Self::notification_row).collect::<Result<_>>()?;
@@ -970,12 +1026,12 @@ store_impl!(
     sqlx::Sqlite,
     backend = "sqlite",
     greatest = "MAX",
-    skip_locked = ""
+    json_list = "SELECT value FROM json_each($5)"
 );
 store_impl!(
     PostgresStore,
     sqlx::Postgres,
     backend = "postgres",
     greatest = "GREATEST",
-    skip_locked = "FOR UPDATE SKIP LOCKED"
+    json_list = "SELECT jsonb_array_elements_text(CAST($5 AS jsonb))"
 );

@@ -2,67 +2,10 @@
 //! machine's PostgreSQL (a fresh database per test, so tests run in
 //! parallel). Under STAGEGATE_STRICT_TESTS=1 an unreachable PostgreSQL fails.
 
-use std::str::FromStr;
-
 use sqlx::Connection;
 use stagegate_store::*;
 
-fn strict() -> bool {
-    std::env::var("STAGEGATE_STRICT_TESTS").as_deref() == Ok("1")
-}
-
-const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-/// A fresh PostgreSQL database, dropped when the test is done with it.
-struct PgDb {
-    name: String,
-}
-
-impl PgDb {
-    async fn create(test: &str) -> Option<(PgDb, String)> {
-        let opts = match sqlx::postgres::PgConnectOptions::from_str(ADMIN_URL) {
-            Ok(o) => o,
-            Err(e) => panic!("bad admin URL: {e}"),
-        };
-        let mut admin = match sqlx::PgConnection::connect_with(&opts).await {
-            Ok(c) => c,
-            Err(e) => {
-                let what = format!("PostgreSQL at {ADMIN_URL} is not reachable: {e}");
-                if strict() {
-                    panic!("{what}; STAGEGATE_STRICT_TESTS=1 forbids skipping");
-                }
-                eprintln!("\n!!! SKIPPED the PostgreSQL half of {test}: {what}\n");
-                return None;
-            }
-        };
-        let name = format!("stagegate_store_{test}_{}", std::process::id());
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut admin)
-        .await
-        .expect("drop old");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .expect("create database");
-        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-        Some((PgDb { name }, url))
-    }
-
-    async fn drop_now(self) {
-        if let Ok(opts) = sqlx::postgres::PgConnectOptions::from_str(ADMIN_URL)
-            && let Ok(mut admin) = sqlx::PgConnection::connect_with(&opts).await
-        {
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            )))
-            .execute(&mut admin)
-            .await;
-        }
-    }
-}
+use stagegate_test_support::PgDb;
 
 /// Runs `scenario` against SQLite and PostgreSQL.
 macro_rules! both {
@@ -74,8 +17,8 @@ macro_rules! both {
             let store = open(&url).await.expect("open sqlite");
             assert_eq!(store.backend(), "sqlite");
             $scenario(store.as_ref()).await;
-            if let Some((db, url)) = PgDb::create(stringify!($name)).await {
-                let store = open(&url).await.expect("open postgres");
+            if let Some(db) = PgDb::create(stringify!($name)).await {
+                let store = open(&db.url).await.expect("open postgres");
                 assert_eq!(store.backend(), "postgres");
                 $scenario(store.as_ref()).await;
                 drop(store);
@@ -338,8 +281,86 @@ async fn pings_are_kept(s: &dyn Store) {
         .collect();
     s.record_pings(&batch).await.expect("batch");
     assert_eq!(s.pings("batch", 100).await.expect("pings").len(), 50);
+    // Log pings never push a run out of the window judging looks at.
+    let before = s.pinged_since(0).await.expect("pinged");
+    let newest = before.iter().map(|(_, id)| *id).max().expect("some");
+    let logs: Vec<Ping> = (0..20)
+        .map(|i| ping(PingKind::Log, T0 + 2000 + i, Some("line")))
+        .collect();
+    s.record_pings(&logs).await.expect("logs");
+    let runs = s.run_pings("nightly", 2).await.expect("runs");
+    assert_eq!(
+        runs.iter().map(|p| p.ping.kind).collect::<Vec<_>>(),
+        [PingKind::Exit, PingKind::Start]
+    );
+    assert_eq!(
+        s.pings("nightly", 2).await.expect("pings")[0].ping.kind,
+        PingKind::Log
+    );
+    // Which tokens were pinged since a ping id: only `nightly`.
+    let since = s.pinged_since(newest).await.expect("pinged");
+    assert_eq!(since.len(), 1, "{since:?}");
+    assert_eq!(since[0].0, "nightly");
+    assert!(since[0].1 > newest);
+    assert!(s.pinged_since(since[0].1).await.expect("pinged").is_empty());
+    // Retention: older than the cut-off goes, except each token's newest 3.
+    let deleted = s.prune_pings(T0 + 2010, 3).await.expect("prune");
+    let left = |token: &'static str| async move { s.pings(token, 1000).await.expect("pings") };
+    let nightly = left("nightly").await;
+    assert_eq!(nightly.len(), 10, "the 10 logs from T0+2010 on stay");
+    assert!(nightly.iter().all(|p| p.ping.received_at >= T0 + 2010));
+    let batch = left("batch").await;
+    assert_eq!(
+        batch.iter().map(|p| p.ping.received_at).collect::<Vec<_>>(),
+        [T0 + 49, T0 + 48, T0 + 47],
+        "old, but the newest three of their token"
+    );
+    assert_eq!(deleted, 12 + 47);
 }
 both!(pings_are_kept_on_both, pings_are_kept);
+
+async fn claims_are_bounded_per_notifier(s: &dyn Store) {
+    for (i, notifier) in ["slow", "slow", "slow", "slow", "fast", "fast", "mail"]
+        .iter()
+        .enumerate()
+    {
+        s.enqueue(
+            &NewNotification {
+                notifier: (*notifier).into(),
+                ..note(&format!("n{i}"))
+            },
+            T0,
+        )
+        .await
+        .expect("enqueue");
+    }
+    let first = s.claim(T0, 60_000, 100, 2, &[]).await.expect("claim");
+    let by = |list: &[Notification], who: &str| list.iter().filter(|n| n.notifier == who).count();
+    assert_eq!(
+        (by(&first, "slow"), by(&first, "fast"), by(&first, "mail")),
+        (2, 2, 1),
+        "at most two of each notifier"
+    );
+    // `slow` is still busy: skipped although two of it are due.
+    let second = s
+        .claim(T0, 60_000, 100, 2, &["slow".to_owned()])
+        .await
+        .expect("claim");
+    assert!(second.is_empty(), "{second:?}");
+    let third = s.claim(T0, 60_000, 1, 2, &[]).await.expect("claim");
+    assert_eq!(
+        third
+            .iter()
+            .map(|n| n.notifier.as_str())
+            .collect::<Vec<_>>(),
+        ["slow"],
+        "the overall limit holds too"
+    );
+}
+both!(
+    claims_are_bounded_per_notifier_on_both,
+    claims_are_bounded_per_notifier
+);
 
 fn note(key: &str) -> NewNotification {
     NewNotification {
@@ -371,11 +392,11 @@ async fn outbox_delivers_at_least_once_and_never_twice(s: &dyn Store) {
     let b = s.enqueue(&mail, T0).await.expect("enqueue").expect("new");
     assert_eq!(s.outbox_depth().await.expect("depth"), 2);
 
-    let claimed = s.claim(T0, 60_000, 10).await.expect("claim");
+    let claimed = s.claim(T0, 60_000, 10, 100, &[]).await.expect("claim");
     assert_eq!(claimed.iter().map(|n| n.id).collect::<Vec<_>>(), [a, b]);
     assert_eq!(claimed[0].attempts, 1);
     assert!(
-        s.claim(T0 + 1000, 60_000, 10)
+        s.claim(T0 + 1000, 60_000, 10, 100, &[])
             .await
             .expect("claim")
             .is_empty(),
@@ -387,13 +408,16 @@ async fn outbox_delivers_at_least_once_and_never_twice(s: &dyn Store) {
         .await
         .expect("failed");
     assert!(
-        s.claim(T0 + 10_000, 60_000, 10)
+        s.claim(T0 + 10_000, 60_000, 10, 100, &[])
             .await
             .expect("claim")
             .is_empty(),
         "b waits for its retry time"
     );
-    let retried = s.claim(T0 + 30_000, 60_000, 10).await.expect("claim");
+    let retried = s
+        .claim(T0 + 30_000, 60_000, 10, 100, &[])
+        .await
+        .expect("claim");
     assert_eq!(
         retried
             .iter()
@@ -404,7 +428,7 @@ async fn outbox_delivers_at_least_once_and_never_twice(s: &dyn Store) {
     assert_eq!(retried[0].last_error.as_deref(), Some("HTTP 502"));
     // The claimer dies: after the lease lapses, b is due again.
     let again = s
-        .claim(T0 + 30_000 + 60_001, 60_000, 10)
+        .claim(T0 + 30_000 + 60_001, 60_000, 10, 100, &[])
         .await
         .expect("claim");
     assert_eq!(
@@ -413,7 +437,7 @@ async fn outbox_delivers_at_least_once_and_never_twice(s: &dyn Store) {
     );
     s.delivered(b, T0 + 100_000).await.expect("delivered");
     assert!(
-        s.claim(T0 + 10_000_000, 60_000, 10)
+        s.claim(T0 + 10_000_000, 60_000, 10, 100, &[])
             .await
             .expect("claim")
             .is_empty(),
@@ -638,10 +662,10 @@ async fn migrations_run_once_and_refuse_a_newer_schema() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_claimers_on_postgres_never_share_a_notification() {
-    let Some((db, url)) = PgDb::create("concurrent_claim").await else {
+    let Some(db) = PgDb::create("concurrent_claim").await else {
         return;
     };
-    let store = std::sync::Arc::new(PostgresStore::open(&url).await.expect("open"));
+    let store = std::sync::Arc::new(PostgresStore::open(&db.url).await.expect("open"));
     for i in 0..200 {
         store
             .enqueue(&note(&format!("n{i}")), T0)
@@ -654,7 +678,7 @@ async fn concurrent_claimers_on_postgres_never_share_a_notification() {
             tokio::spawn(async move {
                 let mut mine = Vec::new();
                 loop {
-                    let batch = store.claim(T0, 60_000, 7).await.expect("claim");
+                    let batch = store.claim(T0, 60_000, 7, 100, &[]).await.expect("claim");
                     if batch.is_empty() {
                         return mine;
                     }
@@ -732,9 +756,10 @@ both!(nodes_and_votes_on_both, nodes_and_votes);
 /// session ends, another takes over.
 #[tokio::test]
 async fn one_leader_on_postgres_and_a_successor_when_it_goes() {
-    let Some((db, url)) = PgDb::create("leader").await else {
+    let Some(db) = PgDb::create("leader").await else {
         return;
     };
+    let url = db.url.clone();
     let a = PostgresStore::open(&url).await.expect("open a");
     let b = PostgresStore::open(&url).await.expect("open b");
     let c = PostgresStore::open(&url).await.expect("open c");
@@ -767,9 +792,10 @@ async fn one_leader_on_postgres_and_a_successor_when_it_goes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_nodes_migrate_a_fresh_postgres_database_at_once() {
     for round in 0..4 {
-        let Some((db, url)) = PgDb::create(&format!("concurrent_migrate_{round}")).await else {
+        let Some(db) = PgDb::create(&format!("concurrent_migrate_{round}")).await else {
             return;
         };
+        let url = db.url.clone();
         let opens: Vec<_> = (0..6)
             .map(|_| {
                 let url = url.clone();

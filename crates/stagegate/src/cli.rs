@@ -41,7 +41,7 @@ pub enum Command {
     /// Write a commented starter stagegate.toml.
     Init(InitArgs),
     /// Run the server: monitors, heartbeats, incidents, notifications, API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run an environment's restore drill, time it against the RTO and record it.
     ///
     /// Exits 0 when the restore succeeded within the RTO, 1 when it failed or
@@ -353,9 +353,14 @@ pub struct ServeArgs {
     #[cfg(feature = "otlp")]
     #[arg(long, value_name = "URL", env = "STAGEGATE_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
-    /// How long raw results are kept; hourly and daily rollups stay for good.
+    /// How long raw results and heartbeat pings are kept; hourly and daily
+    /// rollups stay for good.
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_duration)]
     pub retention: stagegate_spec::Duration,
+    /// Pings kept per heartbeat however old they are (its latest runs and
+    /// logs stay visible after a long silence).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub keep_pings: u32,
     /// Remind the contacts while an incident stays open and unacknowledged
     /// ("0s" for no reminders).
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration_or_zero)]
@@ -364,9 +369,27 @@ pub struct ServeArgs {
     /// passed since the last), recording the results in the store.
     #[arg(long)]
     pub run_drills: bool,
-    /// How often heartbeats are judged and notifications delivered.
+    /// How often reminders are sent, retries picked up and cluster nodes
+    /// report; heartbeats are judged when pinged and at their deadlines.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, hide = true)]
     pub tick: stagegate_spec::Duration,
+    /// How long a client may take to send a request's headers; also how
+    /// long an idle kept-alive connection stays open.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: stagegate_spec::Duration,
+    /// How long a client may take to send a request's body.
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub body_timeout: stagegate_spec::Duration,
+    /// Client connections at once (capped below the open files limit).
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(2..))]
+    pub max_connections: u32,
+    /// Client connections at once from one address.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_client: u32,
+    /// How long a shutdown (SIGTERM, Ctrl-C) waits for requests in flight
+    /// before cutting them.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration_or_zero)]
+    pub shutdown_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

@@ -22,14 +22,11 @@ use serde_json::{Value, json};
 mod common;
 
 use common::root;
-use common::server::{start, token};
+use stagegate_test_support::{start, token};
 
 /// Under `STAGEGATE_STRICT_TESTS=1` a missing browser fails the test.
 fn unavailable(what: &str) {
-    if std::env::var("STAGEGATE_STRICT_TESTS").as_deref() == Ok("1") {
-        panic!("{what}; STAGEGATE_STRICT_TESTS=1 forbids skipping");
-    }
-    eprintln!("\n!!! SKIPPED: {what} (set STAGEGATE_STRICT_TESTS=1 to make this a failure)\n");
+    stagegate_test_support::skip("dashboard_in_a_real_browser", what);
 }
 
 fn axe_path() -> PathBuf {
@@ -331,30 +328,8 @@ fn decode_base64(s: &str) -> Vec<u8> {
     out
 }
 
-/// A target that answers 200 or 503 as the test decides.
-fn target(up: Arc<AtomicBool>) -> SocketAddr {
-    let l = StdListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        for mut s in l.incoming().map_while(Result::ok) {
-            let mut buf = [0u8; 2048];
-            let _ = s.read(&mut buf);
-            let status = if up.load(Ordering::SeqCst) {
-                "200 OK"
-            } else {
-                "503 Service Unavailable"
-            };
-            let _ = s.write_all(
-                format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-                    .as_bytes(),
-            );
-        }
-    });
-    addr
-}
-
-#[test]
-fn dashboard_in_a_real_browser() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_in_a_real_browser() {
     let axe_file = axe_path();
     for (what, present) in [
         (
@@ -378,7 +353,7 @@ fn dashboard_in_a_real_browser() {
     let axe = std::fs::read_to_string(&axe_file).expect("read axe");
 
     let up = Arc::new(AtomicBool::new(true));
-    let target = target(up.clone());
+    let target = stagegate_test_support::switchable_target(up.clone()).await;
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("runbooks")).expect("mkdir");
     std::fs::write(

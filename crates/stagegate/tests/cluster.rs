@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use common::server::*;
+use stagegate_test_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -373,7 +373,12 @@ async fn five_nodes_with_two_cut_off_still_decide_correctly() {
         (events(&seen, "incident.opened") == 1).then_some(())
     });
     std::thread::sleep(std::time::Duration::from_secs(1));
-    assert_eq!(events(&seen, "incident.opened"), 1);
+    assert_eq!(
+        events(&seen, "incident.opened"),
+        1,
+        "{:#?}",
+        seen.lock().expect("seen")
+    );
     drop(nodes);
     db.drop_now().await;
 }

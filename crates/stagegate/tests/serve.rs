@@ -11,39 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::server::*;
 use common::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use stagegate_test_support::*;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
-
-/// A target that answers 200 or 503 as the test decides.
-async fn target(up: Arc<AtomicBool>) -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = l.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            let up = up.load(Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buf = [0u8; 2048];
-                let _ = s.read(&mut buf).await;
-                let status = if up {
-                    "200 OK"
-                } else {
-                    "503 Service Unavailable"
-                };
-                let _ = s
-                    .write_all(
-                        format!(
-                            "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                        )
-                        .as_bytes(),
-                    )
-                    .await;
-            });
-        }
-    });
-    addr
-}
 
 fn hmac(secret: &str, body: &str) -> String {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
@@ -71,7 +42,7 @@ async fn incidents_notifications_pings_and_api_on_postgres() {
 async fn scenario(db: Option<&str>) {
     let db = db.map(str::to_owned);
     let up = Arc::new(AtomicBool::new(true));
-    let target = target(up.clone()).await;
+    let target = switchable_target(up.clone()).await;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let hook = receiver(seen.clone()).await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -318,7 +289,7 @@ grace = "1h"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_loses_nothing_acknowledged_and_repeats_nothing() {
     let up = Arc::new(AtomicBool::new(false));
-    let target = target(up.clone()).await;
+    let target = switchable_target(up.clone()).await;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let hook = receiver(seen.clone()).await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -456,7 +427,7 @@ interval = "1h"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn promotions_openapi_and_reminders() {
     let up = Arc::new(AtomicBool::new(false));
-    let target = target(up.clone()).await;
+    let target = switchable_target(up.clone()).await;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let hook = receiver(seen.clone()).await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -729,7 +700,7 @@ async fn reloads_a_changed_spec_and_keeps_the_old_one_when_broken() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn incidents_are_delivered_without_waiting_for_the_tick() {
     let up = Arc::new(AtomicBool::new(true));
-    let target = target(up.clone()).await;
+    let target = switchable_target(up.clone()).await;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let hook = receiver(seen.clone()).await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -891,7 +862,7 @@ async fn smtp_receiver(
 async fn email_over_starttls_and_never_in_the_clear() {
     let dir = tempfile::tempdir().expect("tempdir");
     let up = Arc::new(AtomicBool::new(true));
-    let target = target(up.clone()).await;
+    let target = switchable_target(up.clone()).await;
     let mails = Arc::new(Mutex::new(Vec::new()));
     let smtp = smtp_receiver(Some(smtp_tls(dir.path())), mails.clone()).await;
     let plain_mails = Arc::new(Mutex::new(Vec::new()));
@@ -1035,7 +1006,7 @@ fn bad_email_settings_are_spec_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn traces_reach_an_otlp_collector_and_are_flushed_on_sigterm() {
     let up = Arc::new(AtomicBool::new(true));
-    let target = target(up).await;
+    let target = switchable_target(up).await;
     let posts = Arc::new(Mutex::new(Vec::new()));
     let collector = receiver(posts.clone()).await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1099,56 +1070,6 @@ async fn traces_reach_an_otlp_collector_and_are_flushed_on_sigterm() {
 }
 
 /// One raw HTTP exchange: (status, lower-cased head, body).
-fn exchange(addr: SocketAddr, request: &str) -> (u16, String, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    s.write_all(request.as_bytes()).expect("write");
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_ascii_lowercase(), body.to_owned())
-}
-
-fn get_with(addr: SocketAddr, path: &str, extra: &str) -> (u16, String, String) {
-    exchange(
-        addr,
-        &format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\n{extra}connection: close\r\n\r\n"),
-    )
-}
-
-fn post_form(addr: SocketAddr, path: &str, extra: &str, form: &str) -> (u16, String, String) {
-    exchange(
-        addr,
-        &format!(
-            "POST {path} HTTP/1.1\r\nhost: {addr}\r\n{extra}content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{form}",
-            form.len()
-        ),
-    )
-}
-
-/// `name=value` of a Set-Cookie header in a lower-cased head.
-fn set_cookie(head: &str, name: &str) -> Option<String> {
-    head.lines()
-        .filter_map(|l| l.strip_prefix("set-cookie: "))
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .map(str::to_owned)
-}
-
-/// The value of a hidden `csrf` input.
-fn csrf_field(body: &str) -> String {
-    body.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("csrf field")
-        .to_owned()
-}
-
 /// The dashboard: redirected to sign in, a token exchanged for an
 /// HttpOnly SameSite=Strict session cookie behind an anti-forgery check,
 /// the overview with the environment on its rollout stage, sign-out that
@@ -1306,7 +1227,7 @@ fn dashboard_sign_in_overview_and_sign_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_monitors_show_status_uptime_chart_and_evidence() {
     let up = Arc::new(AtomicBool::new(true));
-    let target = target(up).await;
+    let target = switchable_target(up).await;
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("stagegate.toml"),
@@ -1354,7 +1275,7 @@ async fn dashboard_monitors_show_status_uptime_chart_and_evidence() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_incidents_acknowledge_and_resolve() {
     let up = Arc::new(AtomicBool::new(false));
-    let target = target(up).await;
+    let target = switchable_target(up).await;
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("stagegate.toml"),

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::{ConnectInfo, Form, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -245,6 +245,7 @@ struct LoginForm {
 
 async fn login(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(remote): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -252,8 +253,16 @@ async fn login(
     if expected.is_empty() || !same_secret(expected, &form.csrf) {
         return login_page(&headers, StatusCode::FORBIDDEN, Some(LoginError::Expired));
     }
+    // Guessing tokens from one address slows down: after five failures,
+    // each one doubles the wait (up to a quarter of an hour).
+    let client = remote.ip().to_string();
+    if let Err(wait_ms) = state.logins.check(&client, state.clock.now()) {
+        state.metrics.auth_refused("rate");
+        return too_many(&headers, wait_ms);
+    }
     match session::login(&state, &form.token).await {
         Ok(secret) => {
+            state.logins.succeeded(&client);
             let mut response = Redirect::to("/").into_response();
             let h = response.headers_mut();
             h.append(
@@ -266,6 +275,18 @@ async fn login(
             );
             response
         }
+        Err(LoginError::BadToken) => {
+            state.metrics.auth_refused("invalid");
+            let wait_ms = state.logins.failed(&client, state.clock.now());
+            if wait_ms > 0 {
+                tracing::warn!(client = %client, wait_ms, "repeated failed sign-ins");
+            }
+            login_page(
+                &headers,
+                StatusCode::UNAUTHORIZED,
+                Some(LoginError::BadToken),
+            )
+        }
         Err(e) => {
             let status = match e {
                 LoginError::Store => StatusCode::SERVICE_UNAVAILABLE,
@@ -274,6 +295,20 @@ async fn login(
             login_page(&headers, status, Some(e))
         }
     }
+}
+
+/// 429 with the form and how long to wait.
+fn too_many(headers: &HeaderMap, wait_ms: i64) -> Response {
+    let secs = (wait_ms + 999) / 1000;
+    let mut r = login_page(
+        headers,
+        StatusCode::TOO_MANY_REQUESTS,
+        Some(LoginError::TooMany(secs)),
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 #[derive(Debug, Deserialize)]

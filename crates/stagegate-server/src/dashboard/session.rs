@@ -98,6 +98,8 @@ pub enum LoginError {
     BadToken,
     Expired,
     Store,
+    /// Too many failures from this address: wait this many seconds.
+    TooMany(i64),
 }
 
 impl LoginError {
@@ -106,6 +108,9 @@ impl LoginError {
             LoginError::BadToken => "That token is not valid (or was revoked).",
             LoginError::Expired => "The form expired; it has been renewed. Paste the token again.",
             LoginError::Store => "The server cannot reach its store right now; try again.",
+            LoginError::TooMany(_) => {
+                "Too many failed sign-ins from your address. Wait a little, then try again."
+            }
         }
     }
 }

@@ -179,11 +179,20 @@ fn serve_on(rt: &tokio::runtime::Runtime, args: &ServeArgs) -> Result<Outcome, F
             location: args.location.clone(),
             tick: args.tick.get(),
             retention: args.retention.get(),
+            keep_pings: args.keep_pings,
             remind_every: (!args.remind_every.is_zero()).then_some(args.remind_every),
             run_drills: args.run_drills,
             cluster,
             references: args.reference.clone(),
             watch: Some(args.spec.clone()),
+            clock: Arc::new(stagegate_server::SystemClock),
+            limits: stagegate_server::Limits {
+                header_timeout: args.header_timeout.get(),
+                body_timeout: args.body_timeout.get(),
+                max_connections: args.max_connections as usize,
+                per_client: args.max_connections_per_client as usize,
+                shutdown_timeout: args.shutdown_timeout,
+            },
         };
         let shutdown = async {
             terminated().await;

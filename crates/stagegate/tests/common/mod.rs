@@ -1,8 +1,6 @@
 //! Helpers shared by the CLI tests.
 #![allow(dead_code)]
 
-pub mod server;
-
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

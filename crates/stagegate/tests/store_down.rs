@@ -1,0 +1,91 @@
+//! With its store unreachable the server still answers: `/healthz` says so
+//! at once, `/metrics` keeps every series with its last value and marks
+//! them stale, and the failure is counted.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use stagegate_test_support::*;
+
+const SPEC: &str = r#"[product]
+name = "Down"
+
+[environments.prod]
+mode = "staging"
+
+[environments.prod.monitoring]
+
+[[environments.prod.monitoring.checks]]
+name = "nightly"
+covers = "core"
+kind = "heartbeat"
+token = "nightly-token"
+interval = "1d"
+"#;
+
+fn value(metrics: &str, series: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_health_answer_while_the_store_hangs() {
+    let Some(db) = PgDb::create("store_down").await else {
+        return;
+    };
+    let paused: Switch = Arc::new(AtomicBool::new(false));
+    let proxy = pausable_proxy(
+        "127.0.0.1:0".parse().expect("addr"),
+        "127.0.0.1:5432".parse().expect("addr"),
+        paused.clone(),
+    )
+    .await;
+    let url = db.url.replace("127.0.0.1:5432", &proxy.to_string());
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("stagegate.toml"), SPEC).expect("spec");
+    let server = start_with(dir.path(), Some(&url), &["--tick", "200ms"]);
+    assert_eq!(
+        http(server.addr, "POST", "/ping/nightly-token/fail", None, "").0,
+        200
+    );
+    wait_for("the incident in the metrics", 30, || {
+        let (_, m) = http(server.addr, "GET", "/metrics", None, "");
+        (value(&m, "stagegate_incidents_open") == Some(1.0)
+            && value(&m, "stagegate_check_up{check=\"prod/nightly\"}") == Some(0.0))
+        .then_some(())
+    });
+
+    paused.store(true, Ordering::SeqCst);
+    let (status, body) = http(server.addr, "GET", "/healthz", None, "");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("no answer within 1s"), "{body}");
+    let m = wait_for("the metrics to mark the store down", 30, || {
+        let (status, m) = http(server.addr, "GET", "/metrics", None, "");
+        assert_eq!(status, 200);
+        (value(&m, "stagegate_store_up") == Some(0.0)).then_some(m)
+    });
+    assert_eq!(value(&m, "stagegate_incidents_open"), Some(1.0), "{m}");
+    assert_eq!(
+        value(&m, "stagegate_check_up{check=\"prod/nightly\"}"),
+        Some(0.0),
+        "the series stays, with its last value: {m}"
+    );
+    assert!(
+        value(&m, "stagegate_store_errors_total").is_some_and(|n| n >= 1.0),
+        "{m}"
+    );
+    assert!(
+        m.contains("stagegate_store_last_success_timestamp_seconds "),
+        "{m}"
+    );
+
+    paused.store(false, Ordering::SeqCst);
+    wait_for("the store back", 60, || {
+        let (_, m) = http(server.addr, "GET", "/metrics", None, "");
+        (value(&m, "stagegate_store_up") == Some(1.0)).then_some(())
+    });
+    assert_eq!(http(server.addr, "GET", "/healthz", None, "").0, 200);
+    drop(server);
+    db.drop_now().await;
+}
