@@ -135,6 +135,8 @@ async fn deliver(state: &AppState, snapshot: &Snapshot, n: &Notification) {
             state.metrics.store_error();
             tracing::error!(notification = n.id, error = %e, "cannot record a delivery outcome");
         }
+        // The outbox's depth in the metrics follows at once.
+        state.board_wake.notify_one();
     }
     .instrument(span)
     .await;

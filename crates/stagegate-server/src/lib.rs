@@ -82,7 +82,7 @@ pub struct AppState {
     /// Wakes the delivery task as soon as something was queued.
     outbox_wake: tokio::sync::Notify,
     /// Refreshes the metrics' view of checks and incidents at once.
-    board_wake: tokio::sync::Notify,
+    pub(crate) board_wake: tokio::sync::Notify,
     /// The runtime the scheduling loop and its probes run on.
     probes: tokio::runtime::Handle,
     /// Environments whose restore drill is running now.
@@ -191,6 +191,8 @@ pub struct ServerOptions {
     /// URLs this node must reach to count itself connected (cluster mode);
     /// when none answers it abstains from voting.
     pub references: Vec<String>,
+    /// The fewest locations that decide a check (cluster mode).
+    pub min_locations: Option<u32>,
     /// Where "now" comes from: the wall clock, or a test's.
     pub clock: Arc<dyn Clock>,
     /// Timeouts and connection limits of the HTTP side.
@@ -321,6 +323,7 @@ pub async fn serve(
             cluster::Membership {
                 tick: opts.tick,
                 references: opts.references.clone(),
+                min_locations: opts.min_locations,
             },
         ))
     });

@@ -278,10 +278,12 @@ pub async fn refresh(state: std::sync::Arc<crate::AppState>, tick: Duration) {
         let read = async {
             let states = state.store.check_states().await?;
             let open = state.store.incidents(now, 10_000).await?;
-            Ok::<_, stagegate_store::StoreError>((states, open))
+            let depth = state.store.outbox_depth().await?;
+            Ok::<_, stagegate_store::StoreError>((states, open, depth))
         };
         match tokio::time::timeout(READ_WAIT, read).await {
-            Ok(Ok((states, open))) => {
+            Ok(Ok((states, open, depth))) => {
+                state.metrics.outbox_depth(depth);
                 let checks = states
                     .into_iter()
                     .filter(|s| keys.contains(&s.check))

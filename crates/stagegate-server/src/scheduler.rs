@@ -433,9 +433,6 @@ pub fn spawn_background(state: Arc<AppState>, h: Housekeeping) -> JoinHandle<()>
                     tracing::error!(error = %e, "pruning expired sessions failed");
                 }
             }
-            if let Ok(depth) = state.store.outbox_depth().await {
-                state.metrics.outbox_depth(depth);
-            }
         }
     })
 }

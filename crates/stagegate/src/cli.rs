@@ -345,6 +345,11 @@ pub struct ServeArgs {
     /// (repeatable); when none answers, it abstains from voting.
     #[arg(long = "reference", value_name = "URL")]
     pub reference: Vec<String>,
+    /// Cluster mode: the fewest locations whose agreement decides a check
+    /// (default: a majority of the locations seen in the last day, at least
+    /// 2 once more than one was seen).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_locations: Option<u32>,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,

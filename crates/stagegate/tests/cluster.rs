@@ -117,6 +117,38 @@ fn events(seen: &Mutex<Vec<(String, String)>>, event: &str) -> usize {
         .count()
 }
 
+/// Waits until `node` (the leader) has been through its loop twice more:
+/// it has counted every vote cast before the call at least once.
+fn decided_since_now(addr: SocketAddr, token: &str, node: &str) {
+    let last_seen = || {
+        get(addr, "/api/v1/cluster", token)["nodes"]
+            .as_array()
+            .and_then(|l| l.iter().find(|n| n["name"] == node))
+            .and_then(|n| n["last_seen"].as_i64())
+    };
+    let mut seen = last_seen();
+    for _ in 0..2 {
+        seen = Some(wait_for("another pass of the leader", 30, || {
+            last_seen().filter(|now| Some(*now) != seen)
+        }));
+    }
+}
+
+/// The leader has counted every vote cast before the call and delivered
+/// everything that followed: nothing more will arrive from what happened
+/// so far.
+fn settled(addr: SocketAddr, token: &str, nodes: usize) {
+    let name = leader(addr, token, nodes);
+    decided_since_now(addr, token, &name);
+    wait_for("an empty outbox", 30, || {
+        let (_, m) = http(addr, "GET", "/metrics", None, "");
+        m.lines()
+            .any(|l| l == "stagegate_outbox_depth 0")
+            .then_some(())
+    });
+    decided_since_now(addr, token, &name);
+}
+
 /// The leader's name, once every node is alive and one leads.
 fn leader(addr: SocketAddr, token: &str, nodes: usize) -> String {
     wait_for("a leader among live nodes", 20, || {
@@ -216,7 +248,7 @@ async fn three_locations_agree_before_anyone_is_paged() {
         ),
         "{page}"
     );
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    settled(any, &viewer, 3);
     let incidents = get(any, "/api/v1/incidents", &viewer);
     assert_eq!(
         incidents["incidents"].as_array().map(Vec::len),
@@ -261,7 +293,7 @@ async fn three_locations_agree_before_anyone_is_paged() {
     wait_for("the resolve notification", 30, || {
         (events(&seen, "incident.resolved") >= 1).then_some(())
     });
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    settled(alive, &viewer, 2);
     assert_eq!(events(&seen, "incident.opened"), 1, "no duplicate open");
     assert_eq!(events(&seen, "incident.resolved"), 1, "exactly one resolve");
     let new_leader = leader(alive, &viewer, 2);
@@ -349,12 +381,13 @@ async fn five_nodes_with_two_cut_off_still_decide_correctly() {
             == 2)
             .then_some(())
     });
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    let leader_name = leader(any, &viewer, 5);
+    decided_since_now(any, &viewer, &leader_name);
+    let incidents = get(any, "/api/v1/incidents", &viewer);
     assert_eq!(
-        get(any, "/api/v1/incidents", &viewer)["incidents"]
-            .as_array()
-            .map(Vec::len),
-        Some(0)
+        incidents["incidents"].as_array().map(Vec::len),
+        Some(0),
+        "{incidents:#}"
     );
 
     // Two of the three voting locations see it down: a quorum.
@@ -372,7 +405,7 @@ async fn five_nodes_with_two_cut_off_still_decide_correctly() {
     wait_for("one notification", 20, || {
         (events(&seen, "incident.opened") == 1).then_some(())
     });
-    std::thread::sleep(std::time::Duration::from_secs(1));
+    settled(any, &viewer, 5);
     assert_eq!(
         events(&seen, "incident.opened"),
         1,
@@ -436,5 +469,74 @@ async fn a_node_waits_for_a_store_that_is_not_up_yet() {
     });
     let _ = child.kill();
     let _ = child.wait();
+    db.drop_now().await;
+}
+
+/// Two of three locations go dark: the survivor alone never pages on its
+/// own view, and everyone learns that monitoring is degraded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_live_location_of_three_pages_nobody_and_says_monitoring_is_degraded() {
+    let Some(db) = PgDb::create("cluster_dark").await else {
+        return;
+    };
+    let failing = Arc::new(Mutex::new(HashSet::new()));
+    let heard = Arc::new(Mutex::new(HashSet::new()));
+    let target = target(failing.clone(), heard.clone()).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let hook = receiver(seen.clone()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("stagegate.toml"), spec(target, hook)).expect("spec");
+    let viewer = token(dir.path(), Some(&db.url), "viewer", "vic");
+    let mut nodes: Vec<Node> = [("n1", "fra"), ("n2", "ams"), ("n3", "nyc")]
+        .iter()
+        .map(|(n, l)| start_node(dir.path(), &db.url, n, l, &[]))
+        .collect();
+    leader(nodes[0].server.addr, &viewer, 3);
+    // fra and ams go dark; nyc alone sees the target down.
+    let survivor = nodes.remove(2);
+    drop(nodes);
+    failing.lock().expect("failing").insert("nyc".to_owned());
+    let degraded = wait_for("the degraded-monitoring incident", 60, || {
+        get(survivor.server.addr, "/api/v1/incidents", &viewer)["incidents"]
+            .as_array()?
+            .iter()
+            .find(|i| i["check"] == "prod/@monitoring")
+            .cloned()
+    });
+    assert!(
+        degraded["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("monitoring degraded: 1 of 3 locations live")),
+        "{degraded}"
+    );
+    wait_for("the degraded notice delivered", 20, || {
+        seen.lock()
+            .expect("seen")
+            .iter()
+            .any(|(_, b)| b.contains("\"check\":\"@monitoring\""))
+            .then_some(())
+    });
+    // nyc's own down vote is in, and decides nothing.
+    wait_for("nyc's down vote", 20, || {
+        get(survivor.server.addr, "/api/v1/cluster", &viewer)["votes"]
+            .as_array()?
+            .iter()
+            .any(|v| v["node"] == "n3" && v["status"] == "down")
+            .then_some(())
+    });
+    decided_since_now(survivor.server.addr, &viewer, "n3");
+    let incidents = get(survivor.server.addr, "/api/v1/incidents", &viewer);
+    assert!(
+        !incidents["incidents"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|i| i["check"] == "prod/web")),
+        "{incidents}"
+    );
+    assert_eq!(
+        events(&seen, "incident.opened"),
+        1,
+        "only the degraded notice"
+    );
+    drop(survivor);
     db.drop_now().await;
 }

@@ -184,6 +184,7 @@ fn serve_on(rt: &tokio::runtime::Runtime, args: &ServeArgs) -> Result<Outcome, F
             run_drills: args.run_drills,
             cluster,
             references: args.reference.clone(),
+            min_locations: args.min_locations,
             watch: Some(args.spec.clone()),
             clock: Arc::new(stagegate_server::SystemClock),
             limits: stagegate_server::Limits {
