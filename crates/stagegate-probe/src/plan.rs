@@ -138,15 +138,17 @@ impl Planner<'_> {
         match c.kind.value {
             CheckKind::Http => {
                 let raw = self.resolve(c.url.as_ref()?)?;
+                // Messages quote the URL as written: `${NAME}` stays a name.
+                let written = stagegate_spec::mask_userinfo(c.url.as_ref()?.raw()).into_owned();
                 let url: Uri = match raw.parse() {
                     Ok(u) => u,
                     Err(e) => {
-                        self.error(format!("`{raw}` is not a valid URL: {e}"), url_span, "expected http://host[:port]/path or https://...");
+                        self.error(format!("`{written}` is not a valid URL: {e}"), url_span, "expected http://host[:port]/path or https://...");
                         return None;
                     }
                 };
                 if !matches!(url.scheme_str(), Some("http" | "https")) || url.host().is_none() {
-                    self.error(format!("`{raw}` is not an http or https URL"), url_span, "expected http://host[:port]/path or https://...");
+                    self.error(format!("`{written}` is not an http or https URL"), url_span, "expected http://host[:port]/path or https://...");
                     return None;
                 }
                 let method = match Method::from_bytes(c.method.as_deref().unwrap_or("GET").as_bytes()) {
@@ -253,7 +255,8 @@ impl Planner<'_> {
                 match RedisTarget::parse(&url, latency) {
                     Ok(t) => Some(Target::Redis(t)),
                     Err(e) => {
-                        self.error(format!("`{}` is not a Redis URL", mask_password(&url)), url_span, &e.to_string());
+                        let written = stagegate_spec::mask_userinfo(c.url.as_ref()?.raw()).into_owned();
+                        self.error(format!("`{written}` is not a Redis URL"), url_span, &e.to_string());
                         None
                     }
                 }

@@ -161,6 +161,18 @@ impl AppState {
         }
     }
 
+    /// Forgets what is cached about checks `snapshot` no longer has.
+    fn forget_removed(&self, snapshot: &Snapshot) {
+        let keep = snapshot.check_keys();
+        if let Ok(mut m) = self.flap.lock() {
+            m.retain(|k, _| keep.contains(k));
+        }
+        if let Ok(mut m) = self.settled.lock() {
+            m.retain(|k, _| keep.contains(k) || k.ends_with(cluster::DEGRADED_CHECK));
+        }
+        self.metrics.retain_checks(&|k| keep.contains(k));
+    }
+
     fn replace(&self, s: Arc<Snapshot>) {
         match self.snapshot.write() {
             Ok(mut slot) => *slot = s,
@@ -216,9 +228,27 @@ async fn reload(
                 t.abort();
             }
             let snapshot = Arc::new(snapshot);
+            let old = state.snapshot();
             state.replace(snapshot.clone());
             *tasks = scheduler::spawn_checks(state.clone(), snapshot.clone());
             state.judge.everything();
+            state.forget_removed(&snapshot);
+            match lifecycle::close_removed(state.store.as_ref(), &old, &snapshot, state.clock.now())
+                .await
+            {
+                Ok(closed) => {
+                    for i in &closed {
+                        tracing::info!(check = %i.check, incident = i.id, "incident closed: its check was removed from the spec");
+                    }
+                    if !closed.is_empty() {
+                        state.wake_outbox();
+                    }
+                }
+                Err(e) => {
+                    state.metrics.store_error();
+                    tracing::error!(error = %e, "cannot close the incidents of removed checks");
+                }
+            }
             tracing::info!(
                 reason = why,
                 checks = snapshot.jobs.len(),

@@ -339,3 +339,40 @@ pub async fn resolve_by_hand(
     }
     Ok(Some(resolved))
 }
+
+/// Closes the open incidents of checks that `new` no longer has, telling
+/// their contacts once (through `old`, which still knows who they are):
+/// an incident nobody can resolve would otherwise remind forever.
+pub async fn close_removed(
+    store: &dyn Store,
+    old: &Snapshot,
+    new: &Snapshot,
+    now: Millis,
+) -> Result<Vec<Incident>, StoreError> {
+    let keep = new.check_keys();
+    let mut closed = Vec::new();
+    for open in store.incidents(now, 10_000).await? {
+        let check = open.check.split_once('/').map_or("", |(_, c)| c);
+        if open.resolved_at.is_some()
+            || keep.contains(&open.check)
+            || check == crate::cluster::DEGRADED_CHECK
+        {
+            continue;
+        }
+        let Some(mut resolved) = store.resolve_incident(open.id, now).await? else {
+            continue;
+        };
+        resolved.message = format!("check removed from the spec (was: {})", open.message);
+        notify(
+            store,
+            old,
+            &resolved,
+            "incident.resolved",
+            "incident.resolved",
+            now,
+        )
+        .await?;
+        closed.push(resolved);
+    }
+    Ok(closed)
+}

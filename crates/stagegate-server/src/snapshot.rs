@@ -91,14 +91,8 @@ impl Snapshot {
         // Every variable the server resolves is remembered, so its value
         // can be hidden wherever it comes back (probe messages, delivery
         // errors, logs).
-        let seen = std::cell::RefCell::new(stagegate_spec::Redactor::default());
-        let recording = |name: &str| {
-            let value = env(name);
-            if let Some(v) = &value {
-                seen.borrow_mut().record(name, v);
-            }
-            value
-        };
+        let recorder = stagegate_spec::Recorder::new(env);
+        let recording = |name: &str| recorder.lookup(name);
         let env: EnvLookup<'_> = &recording;
         let mut diags = Vec::new();
         let opts = PlanOptions {
@@ -268,7 +262,7 @@ impl Snapshot {
         }
         if diags.is_empty() {
             Ok(Snapshot {
-                redactor: seen.into_inner(),
+                redactor: recorder.redactor(),
                 maintenance,
                 base_dir: base_dir.to_owned(),
                 spec,
@@ -295,12 +289,7 @@ impl Snapshot {
     /// `text` as it may be shown: resolved secrets back to their
     /// `${NAME}`, passwords written into URLs masked.
     pub fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
-        let text = self.redactor.redact(text);
-        if !(text.contains("://") && text.contains('@')) {
-            return text;
-        }
-        let masked: Vec<_> = text.split(' ').map(stagegate_spec::mask_userinfo).collect();
-        std::borrow::Cow::Owned(masked.join(" "))
+        self.redactor.show(text)
     }
 
     /// The store keys of every monitoring check, heartbeats included.

@@ -28,7 +28,7 @@ pub use duration::Duration;
 pub use interpolate::{Deferred, EnvLookup, InterpolateError};
 pub use load::{LoadOptions, load};
 pub use model::*;
-pub use redact::{Redactor, mask_userinfo};
+pub use redact::{Recorder, Redactor, mask_userinfo};
 pub use schema::json_schema;
 pub use source::{LineCol, SourceFile};
 pub use span::{Span, Spanned};

@@ -85,6 +85,55 @@ impl Redactor {
     }
 }
 
+impl Redactor {
+    /// `text` as it may be shown anywhere: remembered values back to their
+    /// `${NAME}`, and the password of any URL in it masked.
+    pub fn show<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let text = self.redact(text);
+        if !(text.contains("://") && text.contains('@')) {
+            return text;
+        }
+        let words: Vec<Cow<'_, str>> = text.split(' ').map(mask_userinfo).collect();
+        Cow::Owned(words.join(" "))
+    }
+}
+
+/// Looks variables up and remembers every value it hands out, so whatever
+/// used them can be shown with the values hidden again.
+pub struct Recorder<'a> {
+    env: crate::EnvLookup<'a>,
+    seen: std::cell::RefCell<Redactor>,
+}
+
+impl std::fmt::Debug for Recorder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder").finish_non_exhaustive()
+    }
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(env: crate::EnvLookup<'a>) -> Recorder<'a> {
+        Recorder {
+            env,
+            seen: Default::default(),
+        }
+    }
+
+    /// What `env` says of `name`, remembered.
+    pub fn lookup(&self, name: &str) -> Option<String> {
+        let value = (self.env)(name);
+        if let Some(v) = &value {
+            self.seen.borrow_mut().record(name, v);
+        }
+        value
+    }
+
+    /// Everything looked up so far.
+    pub fn redactor(&self) -> Redactor {
+        self.seen.borrow().clone()
+    }
+}
+
 /// `url` with the password of its userinfo (`user:password@`) shown as
 /// `***`; anything that is not such a URL is returned as it is.
 pub fn mask_userinfo(url: &str) -> Cow<'_, str> {
@@ -142,11 +191,35 @@ mod tests {
     }
 
     #[test]
+    fn a_recorder_remembers_what_it_handed_out() {
+        let env = |name: &str| (name == "HOOK").then(|| "T0/B0/secret-part".to_owned());
+        let rec = Recorder::new(&env);
+        assert_eq!(rec.lookup("HOOK").as_deref(), Some("T0/B0/secret-part"));
+        assert_eq!(rec.lookup("UNSET"), None);
+        assert_eq!(
+            rec.redactor()
+                .redact("POST https://x/T0/B0/secret-part failed"),
+            "POST https://x/${HOOK} failed"
+        );
+    }
+
+    #[test]
     fn the_longest_value_wins() {
         let mut r = Redactor::default();
         r.record("A", "abcd");
         r.record("B", "abcdefgh");
         assert_eq!(r.redact("x abcdefgh y abcd"), "x ${B} y ${A}");
+    }
+
+    #[test]
+    fn shown_text_hides_values_and_url_passwords() {
+        let mut r = Redactor::default();
+        r.record("TOKEN", "tok-123456");
+        assert_eq!(
+            r.show("GET https://u:pw@host/?t=tok-123456: refused"),
+            "GET https://u:***@host/?t=${TOKEN}: refused"
+        );
+        assert!(matches!(r.show("plain words"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -99,3 +99,50 @@ pub fn emit(source: &SourceFile, diags: &[Diagnostic], out: &mut dyn Write) -> i
         if n == 1 { "" } else { "s" }
     )
 }
+
+/// Rendered diagnostics as a log line may carry them: no terminal styles,
+/// every line cut at [`LOG_LINE`] characters, at most [`LOG_LINES`] lines (a
+/// spec of one 50 MB line must not become a 50 MB log record).
+pub fn for_log(rendered: &str) -> String {
+    let plain = anstream::adapter::strip_str(rendered).to_string();
+    let mut out = String::new();
+    let lines: Vec<&str> = plain.lines().collect();
+    for line in lines.iter().take(LOG_LINES) {
+        let n = line.chars().count();
+        if n > LOG_LINE {
+            out.extend(line.chars().take(LOG_LINE));
+            out.push_str(&format!("… ({} more characters)", n - LOG_LINE));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    if lines.len() > LOG_LINES {
+        out.push_str(&format!("… ({} more lines)\n", lines.len() - LOG_LINES));
+    }
+    out
+}
+
+/// The longest line [`for_log`] keeps, in characters.
+pub const LOG_LINE: usize = 240;
+/// The most lines [`for_log`] keeps.
+pub const LOG_LINES: usize = 200;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_text_is_plain_and_short() {
+        let long = format!("\u{1b}[31merror\u{1b}[0m: {}\n  | ok\n", "x".repeat(1000));
+        let out = for_log(&long);
+        assert!(!out.contains('\u{1b}'), "{out:?}");
+        assert!(out.starts_with("error: xxx"), "{out}");
+        assert!(out.contains("… (767 more characters)"), "{out}");
+        assert!(out.lines().all(|l| l.chars().count() < LOG_LINE + 40));
+        let many = "line\n".repeat(500);
+        let out = for_log(&many);
+        assert_eq!(out.lines().count(), LOG_LINES + 1);
+        assert!(out.ends_with("… (300 more lines)\n"), "{out}");
+    }
+}

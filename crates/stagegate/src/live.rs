@@ -13,8 +13,12 @@ use crate::load::Loaded;
 use crate::{Failure, diagnostics};
 
 pub fn gather(loaded: &Loaded, envs: &[&str], args: &LiveArgs) -> Result<LiveEvidence, Failure> {
+    // Whatever a probe says may quote a secret it was given: shown, it
+    // reads `${NAME}` again.
+    let recorder = stagegate_spec::Recorder::new(&process_env);
+    let lookup = |name: &str| recorder.lookup(name);
     let opts = PlanOptions {
-        env: &process_env,
+        env: &lookup,
         base_dir: &loaded.dir,
         default_timeout: args.live_timeout.get(),
         restic: "restic",
@@ -52,5 +56,16 @@ pub fn gather(loaded: &Loaded, envs: &[&str], args: &LiveArgs) -> Result<LiveEvi
         bar.finish_and_clear();
         Ok::<_, Failure>(results)
     })?;
+    let redactor = recorder.redactor();
+    let results: Vec<_> = results
+        .into_iter()
+        .map(|mut r| {
+            let shown = |text: &str| redactor.show(text).into_owned();
+            r.summary = shown(&r.summary);
+            r.errors = r.errors.iter().map(|e| shown(e)).collect();
+            r.facts = r.facts.iter().map(|(k, v)| (k.clone(), shown(v))).collect();
+            r
+        })
+        .collect();
     Ok(stagegate_probe::evidence(&jobs, &results))
 }

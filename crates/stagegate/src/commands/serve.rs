@@ -157,7 +157,8 @@ fn serve_on(rt: &tokio::runtime::Runtime, args: &ServeArgs) -> Result<Outcome, F
         }
     };
     let spec_path = args.spec.clone();
-    let loader: Loader = Arc::new(move || snapshot(&spec_path).map_err(|(_, text)| text));
+    let loader: Loader =
+        Arc::new(move || snapshot(&spec_path).map_err(|(_, text)| diagnostics::for_log(&text)));
     rt.block_on(async {
         let store = open_store_patiently(&args.store).await?;
         let listener = tokio::net::TcpListener::bind(args.listen)
