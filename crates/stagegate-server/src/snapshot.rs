@@ -76,6 +76,8 @@ pub struct Snapshot {
     pub base_dir: std::path::PathBuf,
     /// The values of the variables resolved for this snapshot.
     pub redactor: stagegate_spec::Redactor,
+    /// The folders evidence files may be read from.
+    pub evidence: stagegate_spec::EvidenceRoots,
 }
 
 impl Snapshot {
@@ -263,6 +265,7 @@ impl Snapshot {
         if diags.is_empty() {
             Ok(Snapshot {
                 redactor: recorder.redactor(),
+                evidence: stagegate_spec::EvidenceRoots::new(base_dir, &spec),
                 maintenance,
                 base_dir: base_dir.to_owned(),
                 spec,

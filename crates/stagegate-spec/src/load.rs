@@ -258,6 +258,7 @@ fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
     let pentest_max_age: Option<Duration> = t.opt(cx, "pentest_max_age");
     let accessibility_audit_max_age: Option<Duration> = t.opt(cx, "accessibility_audit_max_age");
     let policy_timeout: Option<Duration> = t.opt(cx, "policy_timeout");
+    let evidence_roots: Vec<Spanned<String>> = t.opt(cx, "evidence_roots").unwrap_or_default();
     let span = t.span;
     t.finish(cx);
     Some(Policy {
@@ -266,6 +267,7 @@ fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
         accessibility_audit_max_age: accessibility_audit_max_age
             .unwrap_or(defaults.accessibility_audit_max_age),
         policy_timeout: policy_timeout.unwrap_or(defaults.policy_timeout),
+        evidence_roots,
         span: Some(span),
     })
 }

@@ -261,6 +261,8 @@ pub struct Policy {
     pub accessibility_audit_max_age: Duration,
     /// How long one custom policy may take to judge one environment.
     pub policy_timeout: Duration,
+    /// Folders besides the spec's own that evidence files may live in.
+    pub evidence_roots: Vec<Spanned<String>>,
     pub span: Option<Span>,
 }
 
@@ -271,6 +273,7 @@ impl Default for Policy {
             pentest_max_age: Duration::from_secs(365 * 86_400),
             accessibility_audit_max_age: Duration::from_secs(365 * 86_400),
             policy_timeout: Duration::from_secs(2),
+            evidence_roots: Vec::new(),
             span: None,
         }
     }

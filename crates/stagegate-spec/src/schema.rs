@@ -272,6 +272,7 @@ pub fn json_schema() -> Value {
                 "pentest_max_age": duration("Maximum age of the latest pentest (default 365d)."),
                 "accessibility_audit_max_age": duration("Maximum age of the latest accessibility audit (default 365d)."),
                 "policy_timeout": duration("How long one custom Rego policy may take to judge one environment (default 2s)."),
+                "evidence_roots": strings("Folders besides the spec's own that evidence files (runbooks, agreement, reports, attestation evidence, policies) may live in, relative to the spec."),
             })),
             "contacts": {
                 "type": "object",

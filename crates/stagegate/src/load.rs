@@ -49,6 +49,16 @@ impl Loaded {
         match stagegate_spec::load(&source, &opts) {
             Ok(spec) => {
                 let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                // Evidence never comes from outside the spec's folders.
+                let escapes = stagegate_spec::EvidenceRoots::new(&dir, &spec).check(&spec);
+                if !escapes.is_empty() {
+                    let mut buf = Vec::new();
+                    let _ = diagnostics::emit(&source, &escapes, &mut buf);
+                    return Err((
+                        Failure::Reported,
+                        String::from_utf8_lossy(&buf).into_owned(),
+                    ));
+                }
                 #[cfg(feature = "rego")]
                 let policies = match crate::policies::load(&spec, source.text(), &dir) {
                     Ok(p) => p,
@@ -130,8 +140,14 @@ impl Loaded {
                 facts.insert_drill(entry.environment, entry.record);
             }
         }
+        let roots = stagegate_spec::EvidenceRoots::new(&self.dir, &self.spec);
         for path in FileFacts::referenced_paths(&self.spec) {
-            let (state, text) = file_state(&self.dir.join(path));
+            // Checked at load; read through where it really is.
+            let Ok(real) = roots.resolve(path) else {
+                facts.insert(path, FileState::Missing);
+                continue;
+            };
+            let (state, text) = file_state(&real);
             facts.insert(path, state);
             if let Some(text) = text {
                 facts.insert_text(path, text);

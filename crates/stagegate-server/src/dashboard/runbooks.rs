@@ -64,7 +64,10 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
                             path_segment(&env.name.value),
                             which.as_str()
                         ),
-                        readable: readable(&snapshot.base_dir.join(&path.value)),
+                        readable: snapshot
+                            .evidence
+                            .resolve(&path.value)
+                            .is_ok_and(|file| readable(&file)),
                     })
                     .collect(),
             })
@@ -113,7 +116,15 @@ pub async fn show(
             "Environment “{env_name}” names no “{which}” runbook."
         ));
     };
-    let file = snapshot.base_dir.join(&path.value);
+    // Checked again now: the file may have become a symlink since the spec
+    // was loaded.
+    let Ok(file) = snapshot.evidence.resolve(&path.value) else {
+        tracing::warn!(environment = %env_name, runbook = %which, path = %path.value, "refused a runbook that resolves outside the evidence folders");
+        return super::not_found(&format!(
+            "The runbook file {} is not inside the spec's folder.",
+            path.value
+        ));
+    };
     if !readable(&file) {
         return super::not_found(&format!(
             "The runbook file {} is missing, empty or larger than 1 MiB.",
