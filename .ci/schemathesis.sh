@@ -36,6 +36,19 @@ TOML
 cd "$work"
 admin=$("$bin" token create --role admin --name fuzz-admin --data-dir data 2>/dev/null)
 viewer=$("$bin" token create --role viewer --name fuzz-viewer --data-dir data 2>/dev/null)
+# A token for the fuzzer to revoke: DELETE /api/v1/tokens/{prefix} reaches a
+# real one, never the tokens the run itself uses.
+victim=$("$bin" token create --role viewer --name fuzz-victim --data-dir data 2>/dev/null)
+# Test data: every path parameter names something that exists, so no
+# operation is only exercised on 404s (those are the suites' business).
+cat > schemathesis.toml <<CONFIG
+[parameters]
+"path.env" = "dev"
+"path.id" = 1
+"path.framework" = "gdpr"
+"path.token" = "fuzz-token"
+"path.prefix" = "${victim%_*}"
+CONFIG
 "$bin" serve --listen 127.0.0.1:0 --data-dir data 2> serve.log &
 pid=$!
 for _ in $(seq 50); do
@@ -44,6 +57,8 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 [ -n "${addr:-}" ] || { cat serve.log; exit 1; }
+# Incident 1, for the operations on an incident.
+curl -fsS -X POST "$addr/ping/fuzz-token/fail" >/dev/null
 for token in "$admin" "$viewer"; do
   st run "$addr/api/v1/openapi.json" -H "Authorization: Bearer $token" \
      --checks all -n 100 --seed 1 --no-color

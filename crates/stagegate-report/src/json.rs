@@ -8,87 +8,96 @@ use stagegate_rules::{Severity, Status, Summary, Verdict};
 
 use crate::{Kind, Location, Report};
 
-#[derive(Serialize)]
-struct Doc<'a> {
-    version: u32,
-    product: &'a str,
-    as_of: String,
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportDoc<'a> {
+    pub version: u32,
+    pub product: &'a str,
+    pub as_of: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    plan: Option<Plan<'a>>,
-    environments: Vec<Env<'a>>,
+    pub plan: Option<ReportPlan<'a>>,
+    pub environments: Vec<ReportEnvironment<'a>>,
 }
 
-#[derive(Serialize)]
-struct Plan<'a> {
-    environment: &'a str,
-    from: &'a str,
-    to: &'a str,
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportPlan<'a> {
+    pub environment: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
 }
 
-#[derive(Serialize)]
-struct Env<'a> {
-    name: &'a str,
-    mode: &'a str,
-    verdict: Verdict,
-    summary: Summary,
-    findings: Vec<FindingDoc<'a>>,
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportEnvironment<'a> {
+    pub name: &'a str,
+    pub mode: &'a str,
+    pub verdict: Verdict,
+    pub summary: Summary,
+    pub findings: Vec<ReportFinding<'a>>,
 }
 
-#[derive(Serialize)]
-struct FindingDoc<'a> {
-    rule: &'a str,
-    status: Status,
-    severity: Severity,
-    message: &'a str,
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportFinding<'a> {
+    pub rule: &'a str,
+    pub status: Status,
+    pub severity: Severity,
+    pub message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<Location>,
-    title: &'a str,
+    pub location: Option<Location>,
+    pub title: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    waiver: Option<WaiverDoc<'a>>,
+    pub waiver: Option<ReportWaiver<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    evidence: Vec<EvidenceDoc<'a>>,
+    pub evidence: Vec<ReportEvidence<'a>>,
     /// Controls of the product's frameworks this rule evidences.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    controls: Vec<ControlDoc>,
+    pub controls: Vec<ReportControl>,
 }
 
-#[derive(Serialize)]
-struct ControlDoc {
-    framework: &'static str,
-    id: &'static str,
-    strength: &'static str,
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportControl {
+    pub framework: &'static str,
+    pub id: &'static str,
+    pub strength: &'static str,
 }
 
 /// What a live probe observed; `details` holds measured values, timings and
 /// the error chain.
-#[derive(Serialize)]
-struct EvidenceDoc<'a> {
-    subject: &'a str,
-    status: stagegate_rules::Observed,
-    summary: &'a str,
-    details: serde_json::Map<String, serde_json::Value>,
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportEvidence<'a> {
+    pub subject: &'a str,
+    pub status: stagegate_rules::Observed,
+    pub summary: &'a str,
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, String>))]
+    pub details: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Serialize)]
-struct WaiverDoc<'a> {
-    reason: &'a str,
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportWaiver<'a> {
+    pub reason: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    approved_by: Option<&'a str>,
-    expires: String,
-    expired: bool,
-    location: Location,
+    pub approved_by: Option<&'a str>,
+    pub expires: String,
+    pub expired: bool,
+    pub location: Location,
 }
 
-pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+/// The report as the JSON document of the contract (SPEC section 5).
+pub fn document<'a>(r: &'a Report<'a>) -> ReportDoc<'a> {
     let plan = match (r.kind, r.environments.first()) {
-        (Kind::Plan { from }, Some(env)) => Some(Plan {
+        (Kind::Plan { from }, Some(env)) => Some(ReportPlan {
             environment: env.name(),
             from: from.as_str(),
             to: env.mode.as_str(),
         }),
         _ => None,
     };
-    let doc = Doc {
+    ReportDoc {
         version: 1,
         product: r.product,
         as_of: r.as_of.to_string(),
@@ -96,7 +105,7 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         environments: r
             .environments
             .iter()
-            .map(|e| Env {
+            .map(|e| ReportEnvironment {
                 name: e.name(),
                 mode: e.mode.as_str(),
                 verdict: e.verdict(),
@@ -104,14 +113,14 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 findings: e
                     .findings
                     .iter()
-                    .map(|f| FindingDoc {
+                    .map(|f| ReportFinding {
                         rule: f.rule.id,
                         status: f.status,
                         severity: f.severity,
                         message: &f.message,
                         location: r.finding_location(f),
                         title: f.rule.title,
-                        waiver: f.waiver.as_ref().map(|w| WaiverDoc {
+                        waiver: f.waiver.as_ref().map(|w| ReportWaiver {
                             reason: &w.reason,
                             approved_by: w.approved_by.as_deref(),
                             expires: w.expires.to_string(),
@@ -121,7 +130,7 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                         evidence: f
                             .evidence
                             .iter()
-                            .map(|o| EvidenceDoc {
+                            .map(|o| ReportEvidence {
                                 subject: &o.subject,
                                 status: o.status,
                                 summary: &o.summary,
@@ -135,7 +144,7 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                         controls: f
                             .controls
                             .iter()
-                            .map(|c| ControlDoc {
+                            .map(|c| ReportControl {
                                 framework: c.framework.as_str(),
                                 id: c.id,
                                 strength: c.strength.as_str(),
@@ -145,7 +154,10 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                     .collect(),
             })
             .collect(),
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    }
+}
+
+pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(r))?;
     writeln!(out)
 }

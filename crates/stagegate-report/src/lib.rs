@@ -3,7 +3,7 @@
 //! text output carries ANSI styles that the caller strips when it must.
 
 mod compliance;
-mod json;
+pub mod json;
 mod junit;
 mod markdown;
 mod sarif;
@@ -11,6 +11,7 @@ mod text;
 
 use std::io::{self, Write};
 
+pub use compliance::json as compliance_json;
 pub use compliance::{ComplianceFormat, ComplianceReport};
 
 use stagegate_rules::{EnvironmentResult, Finding};
@@ -61,6 +62,7 @@ pub struct Options {
 
 /// A position in the spec file, 1-based.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Location {
     pub file: String,
     pub line: usize,

@@ -7,6 +7,7 @@ use stagegate_spec::Mode;
 use crate::context::Ctx;
 
 /// How strongly a requirement binds in a mode.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

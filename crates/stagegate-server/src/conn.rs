@@ -32,6 +32,8 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
+use crate::api::ApiError;
+
 /// How long connections may take and how many there may be.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -236,31 +238,29 @@ pub async fn read_body(
         Ok(Err(e)) => {
             let too_large = std::error::Error::source(&e)
                 .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-            return if too_large {
-                crate::routes::error(
+            let error = if too_large {
+                ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     format!("the request body is larger than {BODY_LIMIT} bytes"),
                 )
             } else {
-                crate::routes::error(
-                    StatusCode::BAD_REQUEST,
-                    "the request body could not be read",
-                )
+                ApiError::bad_request("the request body could not be read")
             };
+            return error.into_response();
         }
         Err(_) => {
-            let mut r = crate::routes::error(
+            return ApiError::new(
                 StatusCode::REQUEST_TIMEOUT,
                 format!(
                     "the request body did not arrive within {}s",
                     timeout.as_secs_f64()
                 ),
-            );
-            r.headers_mut().insert(
+            )
+            .with_header(
                 axum::http::header::CONNECTION,
                 axum::http::HeaderValue::from_static("close"),
-            );
-            return r.into_response();
+            )
+            .into_response();
         }
     };
     next.run(Request::from_parts(parts, Body::from(bytes)))

@@ -8,6 +8,7 @@
 
 #![recursion_limit = "256"]
 
+mod api;
 mod auth;
 mod batch;
 pub mod clock;
@@ -25,7 +26,6 @@ mod judge;
 mod lifecycle;
 mod limit;
 mod metrics;
-mod openapi;
 mod outbox;
 mod promote;
 mod routes;
@@ -47,7 +47,6 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use heartbeat::{Verdict, judge as judge_heartbeat};
 pub use lifecycle::{Change, next_state, observe};
 pub use metrics::Metrics;
-pub use openapi::document as openapi_document;
 pub use outbox::{Outgoing, backoff, request_for};
 pub use promote::{Refused, promote};
 pub use snapshot::{Heartbeat, Notifier, Snapshot, check_key};

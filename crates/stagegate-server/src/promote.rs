@@ -2,7 +2,6 @@
 //! the target mode is not blocked; the record keeps who, when, and the
 //! digest of the report the decision was made on.
 
-use serde_json::Value;
 use stagegate_report::{Format, Kind, Options, Report};
 use stagegate_rules::{Status, Verdict};
 use stagegate_spec::{Date, Mode};
@@ -30,7 +29,7 @@ pub async fn promote(
     environment: &str,
     to: Mode,
     by: &str,
-) -> Result<(Promotion, Value), Refused> {
+) -> Result<(Promotion, String), Refused> {
     let env = snapshot
         .spec
         .environment(environment)
@@ -73,6 +72,5 @@ pub async fn promote(
         )
         .await
         .map_err(Refused::Store)?;
-    let report_value = serde_json::from_str(&report_text).unwrap_or(Value::Null);
-    Ok((record, report_value))
+    Ok((record, report_text))
 }

@@ -177,12 +177,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn create_token(&self, t: &NewToken, at: Millis) -> Result<i64>;
     async fn token(&self, prefix: &str) -> Result<Option<TokenRecord>>;
     async fn tokens(&self) -> Result<Vec<TokenRecord>>;
+    /// Revokes the token; its sessions end with it. False when there is
+    /// no such token or it was revoked already.
     async fn revoke_token(&self, prefix: &str, at: Millis) -> Result<bool>;
+    /// Records that the token authorised a request at `at`.
+    async fn touch_token(&self, prefix: &str, at: Millis) -> Result<()>;
 
     // --- dashboard sessions --------------------------------------------------
     async fn create_session(&self, s: &NewSession, at: Millis) -> Result<()>;
     /// The session with this hash, if it has not expired by `now` and its
-    /// token is not revoked.
+    /// token is neither revoked nor expired.
     async fn session(&self, hash: &str, now: Millis) -> Result<Option<SessionRecord>>;
     async fn delete_session(&self, hash: &str) -> Result<bool>;
     /// Forgets sessions expired by `now`; returns how many.

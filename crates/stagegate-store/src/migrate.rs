@@ -31,6 +31,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "cluster",
         sql: include_str!("../migrations/sqlite/0004_cluster.sql"),
     },
+    Migration {
+        version: 5,
+        name: "token lifecycle",
+        sql: include_str!("../migrations/sqlite/0005_token_lifecycle.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -53,6 +58,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 4,
         name: "cluster",
         sql: include_str!("../migrations/postgres/0004_cluster.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "token lifecycle",
+        sql: include_str!("../migrations/postgres/0005_token_lifecycle.sql"),
     },
 ];
 

@@ -16,6 +16,7 @@ macro_rules! text_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "lowercase")]
         pub enum $name { $($variant),+ }
 
@@ -77,6 +78,7 @@ pub struct NewResult {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoredResult {
     pub id: i64,
     pub check: String,
@@ -91,6 +93,7 @@ pub struct StoredResult {
 
 /// Pass counts over a period, from the hourly rollups.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Uptime {
     pub total: u64,
     pub passed: u64,
@@ -107,6 +110,7 @@ impl Uptime {
 
 /// Flap-control state of a check, kept so a restart resumes where it was.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckState {
     pub check: String,
     pub status: CheckStatus,
@@ -117,6 +121,7 @@ pub struct CheckState {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Incident {
     pub id: i64,
     pub check: String,
@@ -131,6 +136,7 @@ pub struct Incident {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ping {
     pub token: String,
     pub kind: PingKind,
@@ -142,6 +148,7 @@ pub struct Ping {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoredPing {
     pub id: i64,
     #[serde(flatten)]
@@ -161,6 +168,7 @@ pub struct NewNotification {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     pub id: i64,
     pub dedup_key: String,
@@ -177,6 +185,7 @@ pub struct Notification {
 
 /// One delivery attempt, for the delivery log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Delivery {
     pub id: i64,
     pub outbox_id: i64,
@@ -196,9 +205,12 @@ pub struct NewToken {
     pub hash: String,
     pub role: Role,
     pub name: String,
+    /// When it stops working; `None` for never.
+    pub expires_at: Option<Millis>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenRecord {
     pub id: i64,
     pub prefix: String,
@@ -208,6 +220,17 @@ pub struct TokenRecord {
     pub name: String,
     pub created_at: Millis,
     pub revoked_at: Option<Millis>,
+    /// When it stops working; `None` for never.
+    pub expires_at: Option<Millis>,
+    /// When it last authorised a request (to the minute).
+    pub last_used_at: Option<Millis>,
+}
+
+impl TokenRecord {
+    /// Whether it may authorise a request at `now`.
+    pub fn is_valid(&self, now: Millis) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| e > now)
+    }
 }
 
 /// A dashboard session to store.
@@ -244,6 +267,7 @@ pub struct NewPromotion {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Promotion {
     pub id: i64,
     pub environment: String,
@@ -272,6 +296,7 @@ pub struct NewDrill {
 
 /// A recorded restore drill.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Drill {
     pub id: i64,
     pub environment: String,
@@ -285,6 +310,7 @@ pub struct Drill {
 
 /// A node of a cluster, as it last reported itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NodeRecord {
     pub name: String,
     pub location: String,
@@ -296,6 +322,7 @@ pub struct NodeRecord {
 
 /// A node's confirmed view of one check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Vote {
     pub check: String,
     pub node: String,

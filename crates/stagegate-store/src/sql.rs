@@ -233,6 +233,8 @@ macro_rules! store_impl {
                     name: row.try_get("name")?,
                     created_at: row.try_get("created_at")?,
                     revoked_at: row.try_get("revoked_at")?,
+                    expires_at: row.try_get("expires_at")?,
+                    last_used_at: row.try_get("last_used_at")?,
                 })
             }
 
@@ -806,13 +808,14 @@ macro_rules! store_impl {
 
             async fn create_token(&self, t: &NewToken, at: Millis) -> Result<i64> {
                 let id = sqlx::query_scalar(
-                    "INSERT INTO tokens (prefix, hash, role, name, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    "INSERT INTO tokens (prefix, hash, role, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                 )
                 .bind(&t.prefix)
                 .bind(&t.hash)
                 .bind(t.role.as_str())
                 .bind(&t.name)
                 .bind(at)
+                .bind(t.expires_at)
                 .fetch_one(&self.pool)
                 .await?;
                 Ok(id)
@@ -840,6 +843,15 @@ macro_rules! store_impl {
                 Ok(done.rows_affected() > 0)
             }
 
+            async fn touch_token(&self, prefix: &str, at: Millis) -> Result<()> {
+                sqlx::query("UPDATE tokens SET last_used_at = $2 WHERE prefix = $1")
+                    .bind(prefix)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
             async fn create_session(&self, s: &NewSession, at: Millis) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO sessions (hash, token_prefix, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
@@ -856,9 +868,10 @@ macro_rules! store_impl {
 
             async fn session(&self, hash: &str, now: Millis) -> Result<Option<SessionRecord>> {
                 let row = sqlx::query(
-                    "SELECT t.*, s.csrf, s.created_at AS session_created_at, s.expires_at \
+                    "SELECT t.*, s.csrf, s.created_at AS session_created_at, s.expires_at AS session_expires_at \
                      FROM sessions s JOIN tokens t ON t.prefix = s.token_prefix \
-                     WHERE s.hash = $1 AND s.expires_at > $2 AND t.revoked_at IS NULL",
+                     WHERE s.hash = $1 AND s.expires_at > $2 AND t.revoked_at IS NULL \
+                     AND (t.expires_at IS NULL OR t.expires_at > $2)",
                 )
                 .bind(hash)
                 .bind(now)
@@ -870,7 +883,7 @@ macro_rules! store_impl {
                             token: Self::token_row(row)?,
                             csrf: row.try_get("csrf")?,
                             created_at: row.try_get("session_created_at")?,
-                            expires_at: row.try_get("expires_at")?,
+                            expires_at: row.try_get("session_expires_at")?,
                         })
                     })
                     .transpose()

@@ -472,8 +472,21 @@ async fn tokens_and_promotions(s: &dyn Store) {
         hash: "f".repeat(64),
         role: Role::Operator,
         name: "ci".into(),
+        expires_at: Some(T0 + 1000),
     };
     s.create_token(&token, T0).await.expect("create");
+    let got = s.token("sg_abc123").await.expect("get").expect("exists");
+    assert_eq!((got.expires_at, got.last_used_at), (Some(T0 + 1000), None));
+    assert!(got.is_valid(T0 + 999) && !got.is_valid(T0 + 1000));
+    s.touch_token("sg_abc123", T0 + 5).await.expect("touch");
+    assert_eq!(
+        s.token("sg_abc123")
+            .await
+            .expect("get")
+            .expect("exists")
+            .last_used_at,
+        Some(T0 + 5)
+    );
     let got = s.token("sg_abc123").await.expect("get").expect("exists");
     assert_eq!(
         (got.role, got.hash.as_str(), got.revoked_at),
@@ -527,6 +540,7 @@ async fn sessions_follow_their_token(s: &dyn Store) {
                 hash: "e".repeat(64),
                 role: Role::Viewer,
                 name: name.into(),
+                expires_at: (name == "bob").then_some(T0 + 50),
             },
             T0,
         )
@@ -557,6 +571,11 @@ async fn sessions_follow_their_token(s: &dyn Store) {
     assert!(
         s.session("h1", T0 + 100).await.expect("read").is_none(),
         "expired"
+    );
+    assert!(s.session("h2", T0 + 49).await.expect("read").is_some());
+    assert!(
+        s.session("h2", T0 + 50).await.expect("read").is_none(),
+        "its token expired: the session ends with it"
     );
     assert!(s.session("nope", T0).await.expect("read").is_none());
     // Revoking the token ends its sessions.

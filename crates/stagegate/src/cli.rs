@@ -431,6 +431,23 @@ pub enum TokenCommand {
         /// A name to recognise it by (shown as who acknowledged an incident).
         #[arg(long, default_value = "api")]
         name: String,
+        /// Stop working after this long ("90d"); default: never.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        expires: Option<stagegate_spec::Duration>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List every token: prefix, name, role, created, last used, expiry,
+    /// revocation (never a secret).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a token by its prefix; its dashboard sessions end at once.
+    Revoke {
+        /// The token's prefix, as `token list` shows it (`sg_` and 8 hex digits).
+        #[arg(value_name = "PREFIX")]
+        prefix: String,
         #[command(flatten)]
         store: StoreArgs,
     },

@@ -482,7 +482,7 @@ failure_threshold = 1
             "/api/v1/environments",
             "/api/v1/incidents/{id}/acknowledge",
             "/api/v1/environments/{env}/promotions",
-            "/ping/{token}/start",
+            "/ping/{token}/{action}",
         ] {
             assert!(
                 doc["paths"].get(route).is_some(),

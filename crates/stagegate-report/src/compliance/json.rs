@@ -9,95 +9,104 @@ use stagegate_rules::{Observed, Severity, Status};
 use super::{ComplianceReport, attestation_state};
 use crate::Location;
 
-#[derive(Serialize)]
-struct Doc<'a> {
-    framework: &'static str,
-    version: &'a str,
-    name: &'a str,
-    source: &'a str,
-    url: &'a str,
-    pack: u32,
-    product: &'a str,
-    as_of: String,
-    declared: bool,
-    live: bool,
-    environments: Vec<Env<'a>>,
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComplianceDoc<'a> {
+    pub framework: &'static str,
+    pub version: &'a str,
+    pub name: &'a str,
+    pub source: &'a str,
+    pub url: &'a str,
+    pub pack: u32,
+    pub product: &'a str,
+    pub as_of: String,
+    pub declared: bool,
+    pub live: bool,
+    pub environments: Vec<ComplianceEnvironment<'a>>,
 }
 
-#[derive(Serialize)]
-struct Env<'a> {
-    name: &'a str,
-    mode: &'a str,
-    summary: Summary,
-    controls: Vec<Control<'a>>,
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComplianceEnvironment<'a> {
+    pub name: &'a str,
+    pub mode: &'a str,
+    pub summary: ComplianceSummary,
+    pub controls: Vec<ComplianceControl<'a>>,
 }
 
-#[derive(Serialize)]
-struct Summary {
-    met: usize,
-    not_met: usize,
-    waived: usize,
-    manual: usize,
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComplianceSummary {
+    pub met: usize,
+    pub not_met: usize,
+    pub waived: usize,
+    pub manual: usize,
 }
 
-#[derive(Serialize)]
-struct Control<'a> {
-    id: &'a str,
-    title: &'a str,
-    status: ControlStatus,
-    rules: Vec<&'a str>,
-    reason: &'a str,
-    evidence: Vec<Evidence<'a>>,
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComplianceControl<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub status: ControlStatus,
+    pub rules: Vec<&'a str>,
+    pub reason: &'a str,
+    pub evidence: Vec<ComplianceEvidence<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    attestation: Option<Attestation<'a>>,
+    pub attestation: Option<ComplianceAttestation<'a>>,
 }
 
-#[derive(Serialize)]
-struct Evidence<'a> {
-    rule: &'a str,
-    strength: &'static str,
-    status: Status,
-    severity: Severity,
-    message: &'a str,
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComplianceEvidence<'a> {
+    pub rule: &'a str,
+    pub strength: &'static str,
+    pub status: Status,
+    pub severity: Severity,
+    pub message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<Location>,
+    pub location: Option<Location>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    waiver: Option<Waiver<'a>>,
+    pub waiver: Option<ComplianceWaiver<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    live: Vec<Live<'a>>,
+    pub live: Vec<ComplianceLive<'a>>,
 }
 
-#[derive(Serialize)]
-struct Waiver<'a> {
-    reason: &'a str,
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComplianceWaiver<'a> {
+    pub reason: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    approved_by: Option<&'a str>,
-    expires: String,
-    expired: bool,
+    pub approved_by: Option<&'a str>,
+    pub expires: String,
+    pub expired: bool,
 }
 
-#[derive(Serialize)]
-struct Live<'a> {
-    subject: &'a str,
-    status: Observed,
-    summary: &'a str,
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComplianceLive<'a> {
+    pub subject: &'a str,
+    pub status: Observed,
+    pub summary: &'a str,
 }
 
-#[derive(Serialize)]
-struct Attestation<'a> {
-    by: &'a str,
-    date: String,
-    valid_until: String,
-    evidence: &'a str,
-    state: String,
-    counts: bool,
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComplianceAttestation<'a> {
+    pub by: &'a str,
+    pub date: String,
+    pub valid_until: String,
+    pub evidence: &'a str,
+    pub state: String,
+    pub counts: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<&'a str>,
-    location: Location,
+    pub note: Option<&'a str>,
+    pub location: Location,
 }
 
-pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let doc = Doc {
+/// The compliance report as its JSON document (SPEC section 7).
+pub fn document<'a>(r: &'a ComplianceReport<'a>) -> ComplianceDoc<'a> {
+    ComplianceDoc {
         framework: r.pack.framework.as_str(),
         version: &r.pack.version,
         name: &r.pack.name,
@@ -111,10 +120,10 @@ pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Resul
         environments: r
             .environments
             .iter()
-            .map(|e| Env {
+            .map(|e| ComplianceEnvironment {
                 name: e.environment.name(),
                 mode: e.environment.mode.as_str(),
-                summary: Summary {
+                summary: ComplianceSummary {
                     met: e.count(ControlStatus::Met),
                     not_met: e.count(ControlStatus::NotMet),
                     waived: e.count(ControlStatus::Waived),
@@ -123,7 +132,7 @@ pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Resul
                 controls: e
                     .controls
                     .iter()
-                    .map(|c| Control {
+                    .map(|c| ComplianceControl {
                         id: &c.control.id,
                         title: &c.control.title,
                         status: c.status,
@@ -134,14 +143,14 @@ pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Resul
                             .iter()
                             .map(|ev| {
                                 let f = ev.finding;
-                                Evidence {
+                                ComplianceEvidence {
                                     rule: f.rule.id,
                                     strength: ev.strength.as_str(),
                                     status: f.status,
                                     severity: f.severity,
                                     message: &f.message,
                                     location: f.span.map(|s| r.location(s)),
-                                    waiver: f.waiver.as_ref().map(|w| Waiver {
+                                    waiver: f.waiver.as_ref().map(|w| ComplianceWaiver {
                                         reason: &w.reason,
                                         approved_by: w.approved_by.as_deref(),
                                         expires: w.expires.to_string(),
@@ -150,7 +159,7 @@ pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Resul
                                     live: f
                                         .evidence
                                         .iter()
-                                        .map(|o| Live {
+                                        .map(|o| ComplianceLive {
                                             subject: &o.subject,
                                             status: o.status,
                                             summary: &o.summary,
@@ -159,21 +168,26 @@ pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Resul
                                 }
                             })
                             .collect(),
-                        attestation: c.attestation.as_ref().map(|(a, state)| Attestation {
-                            by: &a.by.value,
-                            date: a.date.value.to_string(),
-                            valid_until: a.valid_until.value.to_string(),
-                            evidence: &a.evidence.value,
-                            state: attestation_state(state),
-                            counts: state.counts(),
-                            note: a.note.as_deref(),
-                            location: r.location(a.span),
+                        attestation: c.attestation.as_ref().map(|(a, state)| {
+                            ComplianceAttestation {
+                                by: &a.by.value,
+                                date: a.date.value.to_string(),
+                                valid_until: a.valid_until.value.to_string(),
+                                evidence: &a.evidence.value,
+                                state: attestation_state(state),
+                                counts: state.counts(),
+                                note: a.note.as_deref(),
+                                location: r.location(a.span),
+                            }
                         }),
                     })
                     .collect(),
             })
             .collect(),
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    }
+}
+
+pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(r))?;
     writeln!(out)
 }

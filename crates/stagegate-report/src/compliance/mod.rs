@@ -4,7 +4,7 @@
 
 mod csv;
 mod html;
-mod json;
+pub mod json;
 mod markdown;
 mod text;
 

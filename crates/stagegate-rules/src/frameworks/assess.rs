@@ -13,6 +13,7 @@ use super::{Control, Pack, Strength};
 use crate::{EnvironmentResult, FileFacts, Finding, Status};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum ControlStatus {
     NotMet,

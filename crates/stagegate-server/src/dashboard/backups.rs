@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use stagegate_store::{CheckStatus, Millis, now_ms};
 
-use super::{html, signed_in};
+use super::html;
+use super::session::SignedIn;
 use crate::AppState;
 use crate::heartbeat::runs;
 
@@ -53,11 +54,7 @@ struct BackupsPage {
     sections: Vec<Section>,
 }
 
-pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let viewer = match signed_in(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub async fn page(State(state): State<Arc<AppState>>, SignedIn(viewer, _): SignedIn) -> Response {
     let snapshot = state.snapshot();
     let now = now_ms();
     let mut sections = Vec::new();

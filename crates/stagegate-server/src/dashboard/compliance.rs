@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use stagegate_rules::frameworks::{ControlStatus, FrameworkAssessment, assess, pack, packs};
 use stagegate_spec::{Date, Framework};
 
-use super::{html, signed_in};
+use super::html;
+use super::session::SignedIn;
 use crate::AppState;
 
 struct Counts {
@@ -79,11 +80,7 @@ struct FrameworkPage {
     environments: Vec<EnvSection>,
 }
 
-pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let viewer = match signed_in(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub async fn list(State(state): State<Arc<AppState>>, SignedIn(viewer, _): SignedIn) -> Response {
     let snapshot = state.snapshot();
     let files = crate::drills::facts(state.store.as_ref(), &snapshot).await;
     let evaluation =
@@ -131,13 +128,9 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
 
 pub async fn framework(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    SignedIn(viewer, _): SignedIn,
     Path(slug): Path<String>,
 ) -> Response {
-    let viewer = match signed_in(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let Some(p) = Framework::parse(&slug).and_then(pack) else {
         return super::not_found(&format!("There is no framework “{slug}”."));
     };

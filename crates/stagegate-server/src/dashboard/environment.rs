@@ -4,17 +4,19 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use stagegate_rules::{Area, EnvironmentResult, Finding, Status};
 use stagegate_spec::{Date, Mode};
 use stagegate_store::Role;
 
+use super::html;
 use super::overview::{achieved, title};
-use super::{html, signed_in};
+use super::session::{SignedForm, SignedIn};
 use crate::AppState;
+use crate::auth::extract::role;
 
 struct Item {
     id: &'static str,
@@ -141,14 +143,10 @@ pub struct Flash {
 
 pub async fn page(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    SignedIn(viewer, _): SignedIn,
     Path(name): Path<String>,
     Query(flash): Query<Flash>,
 ) -> Response {
-    let viewer = match signed_in(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let flash = flash
         .promoted
         .as_deref()
@@ -225,24 +223,17 @@ pub struct PromoteForm {
     to: String,
 }
 
+impl super::session::Posted for PromoteForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
+
 pub async fn promote(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
-    Form(form): Form<PromoteForm>,
+    SignedForm { viewer, form, .. }: SignedForm<PromoteForm, role::Operator>,
 ) -> Response {
-    let viewer = match signed_in(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if !viewer.csrf_ok(form.csrf.as_deref()) {
-        return super::forbidden(
-            "The form's anti-forgery token is missing or stale. Reload the page and try again.",
-        );
-    }
-    if !viewer.can(Role::Operator) {
-        return super::forbidden("Recording a promotion needs the operator role.");
-    }
     let Some(to) = Mode::parse(&form.to) else {
         return (
             StatusCode::BAD_REQUEST,

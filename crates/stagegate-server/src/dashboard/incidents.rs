@@ -4,14 +4,16 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use stagegate_store::{Role, now_ms};
 
-use super::{CsrfForm, html, signed_in};
+use super::session::{SignedForm, SignedIn};
+use super::{CsrfForm, html};
 use crate::AppState;
+use crate::auth::extract::role;
 
 struct Item {
     id: i64,
@@ -51,13 +53,9 @@ pub struct Flash {
 
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    SignedIn(viewer, _): SignedIn,
     Query(flash): Query<Flash>,
 ) -> Response {
-    let viewer = match signed_in(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let now = now_ms();
     let fetched = async {
         Ok::<_, stagegate_store::StoreError>((
@@ -161,26 +159,13 @@ pub async fn list(
 /// Acknowledge or resolve, as the form's action says.
 pub async fn act(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    SignedForm { viewer, .. }: SignedForm<CsrfForm, role::Operator>,
 ) -> Response {
-    let viewer = match signed_in(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if !viewer.csrf_ok(form.csrf.as_deref()) {
-        return super::forbidden(
-            "The form's anti-forgery token is missing or stale. Reload the page and try again.",
-        );
-    }
-    if !viewer.can(Role::Operator) {
-        return super::forbidden("Acknowledging and resolving incidents needs the operator role.");
-    }
     let Ok(id) = id.parse::<i64>() else {
         return super::not_found(&format!("There is no incident “{id}”."));
     };
-    let now = now_ms();
+    let now = state.clock.now();
     let done = match action.as_str() {
         "acknowledge" => state
             .store

@@ -26,7 +26,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{random_hex, same_secret, sha256_hex};
-use session::{COOKIE, LOGIN_COOKIE, LoginError, Viewer};
+use session::{COOKIE, LOGIN_COOKIE, LoginError, SignedForm, Viewer};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -123,7 +123,7 @@ fn not_found(message: &str) -> Response {
     )
 }
 
-fn forbidden(message: &str) -> Response {
+pub(crate) fn forbidden(message: &str) -> Response {
     html(
         StatusCode::FORBIDDEN,
         &Message {
@@ -195,13 +195,6 @@ impl Chrome {
             csrf: viewer.csrf.clone().unwrap_or_default(),
         }
     }
-}
-
-/// The viewer, or a redirect to the login form.
-async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Response> {
-    session::viewer(state, headers)
-        .await
-        .ok_or_else(|| Redirect::to("/login").into_response())
 }
 
 #[derive(Template)]
@@ -311,27 +304,23 @@ fn too_many(headers: &HeaderMap, wait_ms: i64) -> Response {
     r
 }
 
+/// A form with nothing but its anti-forgery token.
 #[derive(Debug, Deserialize)]
 pub(crate) struct CsrfForm {
     csrf: Option<String>,
 }
 
+impl session::Posted for CsrfForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
+
 async fn logout(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
+    _: SignedForm<CsrfForm>,
 ) -> Response {
-    let viewer = match signed_in(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if !viewer.csrf_ok(form.csrf.as_deref()) {
-        return (
-            StatusCode::FORBIDDEN,
-            "the form's anti-forgery token is missing or stale",
-        )
-            .into_response();
-    }
     if let Some(value) = session::cookie(&headers, COOKIE)
         && let Err(e) = state
             .store

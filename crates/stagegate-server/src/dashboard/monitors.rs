@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 use stagegate_store::{CheckStatus, Outcome, Uptime, now_ms};
 
 use super::chart::{self, Point};
-use super::{html, path_segment, signed_in};
+use super::session::SignedIn;
+use super::{html, path_segment};
 use crate::AppState;
 use crate::snapshot::check_key;
 
@@ -60,11 +61,7 @@ struct MonitorsPage {
     sections: Vec<Section>,
 }
 
-pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let viewer = match signed_in(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub async fn list(State(state): State<Arc<AppState>>, SignedIn(viewer, _): SignedIn) -> Response {
     let snapshot = state.snapshot();
     let now = now_ms();
     let fetched = async {
@@ -214,13 +211,9 @@ fn evidence_pairs(raw: &str) -> Vec<(String, String)> {
 
 pub async fn detail(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    SignedIn(viewer, _): SignedIn,
     Path((env_name, check_name)): Path<(String, String)>,
 ) -> Response {
-    let viewer = match signed_in(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let snapshot = state.snapshot();
     let Some((env, check)) = snapshot.spec.environment(&env_name).and_then(|e| {
         e.monitoring

@@ -7,13 +7,14 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use stagegate_rules::{EnvironmentResult, Verdict};
 use stagegate_spec::{Date, Environment, Mode};
 use stagegate_store::{CheckStatus, now_ms};
 
-use super::{html, signed_in};
+use super::html;
+use super::session::SignedIn;
 use crate::AppState;
 use crate::snapshot::{Snapshot, check_key};
 
@@ -53,11 +54,7 @@ struct Overview {
     columns: Vec<Column>,
 }
 
-pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let viewer = match signed_in(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub async fn page(State(state): State<Arc<AppState>>, SignedIn(viewer, _): SignedIn) -> Response {
     let snapshot = state.snapshot();
     let files = crate::drills::facts(state.store.as_ref(), &snapshot).await;
     let now = now_ms();

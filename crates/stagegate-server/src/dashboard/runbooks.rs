@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use stagegate_spec::Runbook;
 
-use super::{html, markdown, path_segment, signed_in};
+use super::session::SignedIn;
+use super::{html, markdown, path_segment};
 use crate::AppState;
 
 /// Larger files are not rendered: a runbook is a page, not a manual.
@@ -39,11 +40,7 @@ fn readable(path: &std::path::Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0 && m.len() <= MAX_BYTES)
 }
 
-pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let viewer = match signed_in(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub async fn list(State(state): State<Arc<AppState>>, SignedIn(viewer, _): SignedIn) -> Response {
     let snapshot = state.snapshot();
     let environments = snapshot
         .spec
@@ -98,13 +95,9 @@ struct RunbookPage {
 
 pub async fn show(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    SignedIn(viewer, _): SignedIn,
     Path((env_name, which)): Path<(String, String)>,
 ) -> Response {
-    let viewer = match signed_in(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let snapshot = state.snapshot();
     let found = Runbook::parse(&which).and_then(|which| {
         let env = snapshot.spec.environment(&env_name)?;

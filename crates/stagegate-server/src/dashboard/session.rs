@@ -2,14 +2,25 @@
 //! at the login form, or the token itself as `Authorization: Bearer`.
 //!
 //! The cookie is 256 random bits; the store keeps only its SHA-256, the
-//! token it came from (revoking the token ends the session) and the
-//! session's anti-forgery token, which every form posts back.
+//! token it came from (revoking or expiring the token ends the session) and
+//! the session's anti-forgery token, which every form posts back.
+//!
+//! Handlers take [`SignedIn`] (a page) or [`SignedForm`] (a form post, its
+//! anti-forgery token checked) and never look at cookies themselves.
 
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use axum::extract::{Form, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
-use stagegate_store::{NewSession, Role, TokenRecord, now_ms};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::de::DeserializeOwned;
+use stagegate_store::{NewSession, Role, TokenRecord};
 
 use crate::AppState;
-use crate::auth::{Denied, authorize, random_hex, same_secret, sha256_hex};
+use crate::auth::extract::{Need, role};
+use crate::auth::{Denied, authorize, check_token, random_hex, same_secret, sha256_hex};
 
 pub const COOKIE: &str = "sg_session";
 /// The double-submit cookie guarding the login form itself.
@@ -57,7 +68,7 @@ pub async fn viewer(state: &AppState, headers: &HeaderMap) -> Option<Viewer> {
     if let Some(value) = cookie(headers, COOKIE)
         && let Ok(Some(s)) = state
             .store
-            .session(&sha256_hex(value.as_bytes()), now_ms())
+            .session(&sha256_hex(value.as_bytes()), state.clock.now())
             .await
     {
         return Some(Viewer {
@@ -68,10 +79,76 @@ pub async fn viewer(state: &AppState, headers: &HeaderMap) -> Option<Viewer> {
     let auth = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    authorize(state.store.as_ref(), auth, Role::Viewer)
+    authorize(state, auth, Role::Viewer)
         .await
         .ok()
         .map(|token| Viewer { token, csrf: None })
+}
+
+/// A signed-in person with at least role `R` looking at a page. Not signed
+/// in: a redirect to the sign-in form; signed in with too little: 403.
+#[derive(Debug)]
+pub struct SignedIn<R = role::Viewer>(pub Viewer, pub PhantomData<fn() -> R>);
+
+impl<R: Need> FromRequestParts<Arc<AppState>> for SignedIn<R> {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let viewer = viewer(state, &parts.headers)
+            .await
+            .ok_or_else(|| Redirect::to("/login").into_response())?;
+        if !viewer.can(R::ROLE) {
+            state.metrics.auth_refused("role");
+            return Err(super::forbidden(&format!(
+                "This needs the {} role; you are signed in as {} ({}).",
+                R::ROLE,
+                viewer.token.name,
+                viewer.token.role
+            )));
+        }
+        Ok(SignedIn(viewer, PhantomData))
+    }
+}
+
+/// A form that carries the session's anti-forgery token.
+pub trait Posted: DeserializeOwned + Send {
+    fn csrf(&self) -> Option<&str>;
+}
+
+/// A form posted from the dashboard by a signed-in person with at least
+/// role `R`, its anti-forgery token checked: a forged or stale post is
+/// refused with 403 before the handler runs.
+#[derive(Debug)]
+pub struct SignedForm<T, R = role::Viewer> {
+    pub viewer: Viewer,
+    pub form: T,
+    role: PhantomData<fn() -> R>,
+}
+
+impl<T: Posted, R: Need> FromRequest<Arc<AppState>> for SignedForm<T, R> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let SignedIn(viewer, _) = SignedIn::<R>::from_request_parts(&mut parts, state).await?;
+        let Form(form) = Form::<T>::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if !viewer.csrf_ok(form.csrf()) {
+            state.metrics.auth_refused("csrf");
+            return Err(super::forbidden(
+                "The form's anti-forgery token is missing or stale. Reload the page and try again.",
+            ));
+        }
+        Ok(SignedForm {
+            viewer,
+            form,
+            role: PhantomData,
+        })
+    }
 }
 
 /// `Secure` when the browser reached us over TLS (a proxy in front says so).
@@ -117,18 +194,15 @@ impl LoginError {
 
 /// Exchanges an API token for a new session; returns the cookie value.
 pub async fn login(state: &AppState, token: &str) -> Result<String, LoginError> {
-    let record = authorize(
-        state.store.as_ref(),
-        Some(&format!("Bearer {}", token.trim())),
-        Role::Viewer,
-    )
-    .await
-    .map_err(|d| match d {
-        Denied::Unauthenticated | Denied::Forbidden => LoginError::BadToken,
-    })?;
+    let record = check_token(state, token, Role::Viewer)
+        .await
+        .map_err(|d| match d {
+            Denied::Unavailable => LoginError::Store,
+            Denied::Unauthenticated(_) | Denied::Forbidden(_) => LoginError::BadToken,
+        })?;
     let secret = random_hex(32).map_err(|_| LoginError::Store)?;
     let csrf = random_hex(16).map_err(|_| LoginError::Store)?;
-    let now = now_ms();
+    let now = state.clock.now();
     state
         .store
         .create_session(

@@ -207,26 +207,102 @@ fn serve_on(rt: &tokio::runtime::Runtime, args: &ServeArgs) -> Result<Outcome, F
 }
 
 pub fn token(command: &TokenCommand) -> Result<Outcome, Failure> {
-    match command {
-        TokenCommand::Create { role, name, store } => {
-            let rt = runtime()?;
-            rt.block_on(async {
+    let rt = runtime()?;
+    rt.block_on(async {
+        match command {
+            TokenCommand::Create {
+                role,
+                name,
+                expires,
+                store,
+            } => {
                 let store = open_store(store).await?;
-                let issued = stagegate_server::create_token(store.as_ref(), (*role).into(), name)
-                    .await
-                    .map_err(|e| Failure::Message(format!("cannot store the token: {e}")))?;
+                let expires_at = expires.as_ref().map(|d| {
+                    stagegate_store::now_ms()
+                        .saturating_add(i64::try_from(d.get().as_millis()).unwrap_or(i64::MAX))
+                });
+                let issued = stagegate_server::create_token(
+                    store.as_ref(),
+                    (*role).into(),
+                    name,
+                    expires_at,
+                )
+                .await
+                .map_err(|e| Failure::Message(format!("cannot store the token: {e}")))?;
                 let mut out = std::io::stdout().lock();
                 writeln!(out, "{}", issued.token)?;
+                let until = expires_at.map_or_else(
+                    || "does not expire".to_owned(),
+                    |at| format!("valid until {}", stagegate_probe::rfc3339(at / 1000)),
+                );
                 let _ = writeln!(
                     anstream::stderr(),
-                    "created {} token `{name}` ({}); it is shown only this once",
+                    "created {} token `{name}` ({}, {until}); it is shown only this once",
                     stagegate_store::Role::from(*role),
                     issued.prefix
                 );
                 Ok(Outcome::Ready)
-            })
+            }
+            TokenCommand::List { store } => {
+                let store = open_store(store).await?;
+                let tokens = store
+                    .tokens()
+                    .await
+                    .map_err(|e| Failure::Message(format!("cannot read the tokens: {e}")))?;
+                let now = stagegate_store::now_ms();
+                let when = |at: Option<i64>| {
+                    at.map_or_else(|| "-".to_owned(), |ms| stagegate_probe::rfc3339(ms / 1000))
+                };
+                let mut out = std::io::stdout().lock();
+                writeln!(
+                    out,
+                    "{:<12} {:<20} {:<9} {:<21} {:<21} {:<21} STATE",
+                    "PREFIX", "NAME", "ROLE", "CREATED", "LAST USED", "EXPIRES"
+                )?;
+                for t in &tokens {
+                    let state = if t.revoked_at.is_some() {
+                        format!("revoked {}", when(t.revoked_at))
+                    } else if !t.is_valid(now) {
+                        "expired".to_owned()
+                    } else {
+                        "active".to_owned()
+                    };
+                    writeln!(
+                        out,
+                        "{:<12} {:<20} {:<9} {:<21} {:<21} {:<21} {state}",
+                        t.prefix,
+                        t.name,
+                        t.role.as_str(),
+                        when(Some(t.created_at)),
+                        when(t.last_used_at),
+                        when(t.expires_at),
+                    )?;
+                }
+                Ok(Outcome::Ready)
+            }
+            TokenCommand::Revoke { prefix, store } => {
+                let store = open_store(store).await?;
+                let revoked = store
+                    .revoke_token(prefix, stagegate_store::now_ms())
+                    .await
+                    .map_err(|e| Failure::Message(format!("cannot revoke the token: {e}")))?;
+                if !revoked {
+                    let known = store.token(prefix).await.ok().flatten();
+                    return Err(Failure::Message(match known {
+                        Some(_) => format!("token {prefix} was revoked already"),
+                        None => format!(
+                            "no token with prefix `{prefix}`: `stagegate token list` shows them"
+                        ),
+                    }));
+                }
+                let _ = writeln!(
+                    anstream::stderr(),
+                    "revoked {prefix}; its dashboard sessions have ended"
+                );
+                Ok(Outcome::Ready)
+            }
         }
-    }
+    })
 }
 
 /// `promote`: locally against a store, or through a server's API.

@@ -1,6 +1,13 @@
 //! API tokens: 256 random bits, shown once, stored as a SHA-256 hash with a
 //! short public prefix to find it. Hashing per request is cheap, unlike a
 //! password KDF, and the secret's entropy makes brute force pointless.
+//! Tokens expire when created with an expiry and end at once when revoked,
+//! with every dashboard session made from them.
+//!
+//! Handlers never check credentials themselves: they take an extractor
+//! from [`extract`] that does.
+
+pub mod extract;
 
 use ring::rand::{SecureRandom, SystemRandom};
 use stagegate_store::{NewToken, Role, Store, TokenRecord};
@@ -38,11 +45,13 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     ring::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
 }
 
-/// Creates and stores a token; the returned secret is never stored.
+/// Creates and stores a token (valid until `expires_at`, if given); the
+/// returned secret is never stored.
 pub async fn create_token(
     store: &dyn Store,
     role: Role,
     name: &str,
+    expires_at: Option<stagegate_store::Millis>,
 ) -> Result<IssuedToken, stagegate_store::StoreError> {
     let prefix = format!("sg_{}", random_hex(4)?);
     let token = format!("{prefix}_{}", random_hex(32)?);
@@ -53,6 +62,7 @@ pub async fn create_token(
                 hash: sha256_hex(token.as_bytes()),
                 role,
                 name: name.to_owned(),
+                expires_at,
             },
             stagegate_store::now_ms(),
         )
@@ -63,10 +73,13 @@ pub async fn create_token(
 /// Why a request is not allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Denied {
-    /// No credentials, or wrong ones: 401.
-    Unauthenticated,
+    /// No credentials, or unusable ones (the reason: "invalid", "revoked",
+    /// "expired"): 401.
+    Unauthenticated(&'static str),
     /// Valid token, insufficient role: 403.
-    Forbidden,
+    Forbidden(Role),
+    /// The store could not say: 503.
+    Unavailable,
 }
 
 pub fn rank(role: Role) -> u8 {
@@ -86,31 +99,61 @@ pub fn bearer_token(header: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// How stale a token's `last_used_at` may get before it is written again:
+/// every request writing the store would cost more than it tells.
+const TOUCH_EVERY_MS: stagegate_store::Millis = 60_000;
+
 /// Checks `Authorization: Bearer <token>` for at least `needed`.
 pub async fn authorize(
-    store: &dyn Store,
+    state: &crate::AppState,
     header: Option<&str>,
     needed: Role,
 ) -> Result<TokenRecord, Denied> {
     let token = header
         .and_then(bearer_token)
-        .ok_or(Denied::Unauthenticated)?;
+        .ok_or(Denied::Unauthenticated("invalid"))?;
+    check_token(state, token, needed).await
+}
+
+/// Checks a token itself (from a header or the sign-in form).
+pub async fn check_token(
+    state: &crate::AppState,
+    token: &str,
+    needed: Role,
+) -> Result<TokenRecord, Denied> {
+    let token = token.trim();
     let prefix = token
         .rsplit_once('_')
         .map(|(p, _)| p)
-        .ok_or(Denied::Unauthenticated)?;
-    let record = store
-        .token(prefix)
-        .await
-        .ok()
-        .flatten()
-        .ok_or(Denied::Unauthenticated)?;
-    let same = same_secret(&sha256_hex(token.as_bytes()), &record.hash);
-    if !same || record.revoked_at.is_some() {
-        return Err(Denied::Unauthenticated);
+        .ok_or(Denied::Unauthenticated("invalid"))?;
+    let record = match state.store.token(prefix).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return Err(Denied::Unauthenticated("invalid")),
+        Err(e) => {
+            state.metrics.store_error();
+            tracing::error!(error = %e, "cannot read a token");
+            return Err(Denied::Unavailable);
+        }
+    };
+    if !same_secret(&sha256_hex(token.as_bytes()), &record.hash) {
+        return Err(Denied::Unauthenticated("invalid"));
+    }
+    let now = state.clock.now();
+    if record.revoked_at.is_some() {
+        return Err(Denied::Unauthenticated("revoked"));
+    }
+    if !record.is_valid(now) {
+        return Err(Denied::Unauthenticated("expired"));
     }
     if rank(record.role) < rank(needed) {
-        return Err(Denied::Forbidden);
+        return Err(Denied::Forbidden(needed));
+    }
+    if record
+        .last_used_at
+        .is_none_or(|at| now - at >= TOUCH_EVERY_MS)
+        && let Err(e) = state.store.touch_token(&record.prefix, now).await
+    {
+        tracing::warn!(error = %e, "cannot record when a token was used");
     }
     Ok(record)
 }

@@ -1,0 +1,113 @@
+//! Incidents: the list, and what an operator does to one.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Serialize;
+use stagegate_store::Incident;
+use utoipa::ToSchema;
+
+use super::{ApiError, ErrorBody, Refused};
+use crate::AppState;
+use crate::auth::extract::{Bearer, role};
+
+const WEEK_MS: i64 = 7 * 86_400_000;
+
+#[derive(Serialize, ToSchema)]
+pub struct IncidentList {
+    pub incidents: Vec<Incident>,
+}
+
+/// Open incidents and those resolved in the last seven days, newest first.
+///
+/// Needs the `viewer` role.
+#[utoipa::path(
+    operation_id = "list_incidents",
+    get,
+    path = "/api/v1/incidents",
+    tag = "incidents",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The incidents", body = IncidentList), Refused)
+)]
+pub async fn list(
+    _: Bearer<role::Viewer>,
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<IncidentList>, ApiError> {
+    let incidents = state
+        .store
+        .incidents(state.clock.now() - WEEK_MS, 500)
+        .await
+        .map_err(|e| ApiError::store(&state, &e))?;
+    Ok(Json(IncidentList { incidents }))
+}
+
+fn incident_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>().map_err(|_| {
+        ApiError::bad_request(format!("`id` must be an incident number, found {raw:?}"))
+    })
+}
+
+/// Acknowledge an open incident: reminders stop.
+///
+/// Needs the `operator` role.
+#[utoipa::path(
+    operation_id = "acknowledge_incident",
+    post,
+    path = "/api/v1/incidents/{id}/acknowledge",
+    tag = "incidents",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The incident number", minimum = 1)),
+    responses(
+        (status = 200, description = "The incident, acknowledged", body = Incident),
+        (status = 400, description = "`id` is not an incident number", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        Refused,
+    )
+)]
+pub async fn acknowledge(
+    who: Bearer<role::Operator>,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Incident>, ApiError> {
+    let id = incident_id(&id)?;
+    match state
+        .store
+        .acknowledge_incident(id, who.who(), state.clock.now())
+        .await
+    {
+        Ok(Some(i)) => Ok(Json(i)),
+        Ok(None) => Err(ApiError::not_found(format!("no incident {id}"))),
+        Err(e) => Err(ApiError::store(&state, &e)),
+    }
+}
+
+/// Resolve an incident by hand; its contacts are told.
+///
+/// Needs the `operator` role.
+#[utoipa::path(
+    operation_id = "resolve_incident",
+    post,
+    path = "/api/v1/incidents/{id}/resolve",
+    tag = "incidents",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The incident number", minimum = 1)),
+    responses(
+        (status = 200, description = "The incident, resolved", body = Incident),
+        (status = 400, description = "`id` is not an incident number", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        Refused,
+    )
+)]
+pub async fn resolve(
+    _: Bearer<role::Operator>,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Incident>, ApiError> {
+    let id = incident_id(&id)?;
+    match crate::lifecycle::resolve_by_hand(&state, id, state.clock.now()).await {
+        Ok(Some(i)) => Ok(Json(i)),
+        Ok(None) => Err(ApiError::not_found(format!("no incident {id}"))),
+        Err(e) => Err(ApiError::store(&state, &e)),
+    }
+}
