@@ -19,7 +19,7 @@ use stagegate_store::{Millis, Notification};
 use tokio::task::JoinSet;
 
 use crate::AppState;
-use crate::outbox::{TIMEOUT, backoff, send};
+use crate::notify::{Message, TIMEOUT};
 use crate::snapshot::Snapshot;
 
 /// Deliveries running at once, in all.
@@ -100,6 +100,30 @@ async fn claim(
     }
 }
 
+/// Delay before attempt `n + 1`: 5 s, 10 s, 20 s ... capped at one hour.
+pub fn backoff(attempts: u32) -> Duration {
+    let secs = 5u64.saturating_mul(1u64 << attempts.saturating_sub(1).min(20));
+    Duration::from_secs(secs.min(3600))
+}
+
+/// Sends `n` through its notifier's channel.
+async fn send(
+    snapshot: &Snapshot,
+    cx: &stagegate_probe::Context,
+    n: &Notification,
+) -> Result<(), String> {
+    let notifier = snapshot
+        .notifiers
+        .get(&n.notifier)
+        .ok_or_else(|| format!("notifier `{}` is no longer in the spec", n.notifier))?;
+    let email = snapshot
+        .spec
+        .contact(&n.contact)
+        .and_then(|c| c.email.as_deref());
+    let message = Message::new(n, email)?;
+    notifier.channel.send(&message, cx).await
+}
+
 /// Delivers one claimed notification and records the outcome.
 async fn deliver(state: &AppState, snapshot: &Snapshot, n: &Notification) {
     use tracing::Instrument;
@@ -140,4 +164,18 @@ async fn deliver(state: &AppState, snapshot: &Snapshot, n: &Notification) {
     }
     .instrument(span)
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let secs: Vec<u64> = (1..=12).map(|a| backoff(a).as_secs()).collect();
+        assert_eq!(
+            secs,
+            [5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600]
+        );
+    }
 }

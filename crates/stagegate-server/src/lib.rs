@@ -20,13 +20,12 @@ mod dispatch;
 pub mod drill;
 mod drills;
 pub use drills::facts;
-mod email;
 mod heartbeat;
 mod judge;
 mod lifecycle;
 mod limit;
 mod metrics;
-mod outbox;
+mod notify;
 mod promote;
 mod routes;
 mod schedule;
@@ -44,10 +43,10 @@ use tokio::task::JoinHandle;
 
 pub use auth::{IssuedToken, create_token, sha256_hex};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use dispatch::backoff;
 pub use heartbeat::{Verdict, judge as judge_heartbeat};
 pub use lifecycle::{Change, next_state, observe};
 pub use metrics::Metrics;
-pub use outbox::{Outgoing, backoff, request_for};
 pub use promote::{Refused, promote};
 pub use snapshot::{Heartbeat, Notifier, Snapshot, check_key};
 

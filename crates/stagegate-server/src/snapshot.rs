@@ -40,25 +40,13 @@ impl Heartbeat {
     }
 }
 
-/// A notifier with its secrets resolved.
-#[derive(Clone)]
+/// A notifier, ready to send: its channel holds its resolved settings
+/// (and never shows them).
+#[derive(Clone, Debug)]
 pub struct Notifier {
     pub id: String,
     pub kind: NotifierKind,
-    pub url: Option<String>,
-    pub secret: Option<String>,
-    pub routing_key: Option<String>,
-    /// The SMTP transport and sender of an email notifier.
-    pub mailer: Option<crate::email::Mailer>,
-}
-
-impl std::fmt::Debug for Notifier {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Notifier")
-            .field("id", &self.id)
-            .field("kind", &self.kind)
-            .finish_non_exhaustive()
-    }
+    pub channel: std::sync::Arc<dyn crate::notify::Channel>,
 }
 
 #[derive(Debug)]
@@ -177,6 +165,7 @@ impl Snapshot {
         }
         let mut notifiers = HashMap::new();
         for n in &spec.notifiers {
+            let before = diags.len();
             let mut resolve = |d: &Option<stagegate_spec::Deferred>| match d {
                 Some(d) => match d.resolve(env) {
                     Ok(v) => Some(v),
@@ -187,45 +176,39 @@ impl Snapshot {
                 },
                 None => None,
             };
-            let url = resolve(&n.url);
-            let secret = resolve(&n.secret);
-            let routing_key = resolve(&n.routing_key);
-            let smtp = resolve(&n.smtp);
-            let mailer = match (&n.smtp, smtp, &n.from) {
-                (Some(smtp_key), Some(smtp), Some(from)) => {
-                    let ca_file = n.ca_file.as_ref().map(|c| base_dir.join(&c.value));
-                    match crate::email::Mailer::new(&smtp, &from.value, ca_file.as_deref()) {
-                        Ok(m) => Some(m),
-                        Err(e) => {
-                            use crate::email::MailerError as E;
-                            let (span, expected) = match &e {
-                                E::Smtp(_) => (
-                                    smtp_key.span(),
-                                    "expected smtp://[user:password@]host[:port] (STARTTLS) or smtps://... (TLS)",
-                                ),
-                                E::From(_) => (
-                                    from.span,
-                                    "expected an address like `stagegate <alerts@example.com>`",
-                                ),
-                                E::CaFile { .. } => (
-                                    n.ca_file.as_ref().map_or(n.span, |c| c.span),
-                                    "expected a PEM file of CA certificates",
-                                ),
-                            };
-                            diags.push(Diagnostic::new(e.to_string(), span).note(expected));
-                            None
-                        }
+            let settings = crate::notify::Settings {
+                url: resolve(&n.url),
+                secret: resolve(&n.secret),
+                routing_key: resolve(&n.routing_key),
+                smtp: resolve(&n.smtp),
+                from: n.from.as_ref().map(|f| f.value.clone()),
+                ca_file: n.ca_file.as_ref().map(|c| base_dir.join(&c.value)),
+            };
+            if diags.len() > before {
+                // An unset variable is reported already.
+                continue;
+            }
+            let channel = match crate::notify::build(n.kind.value, settings) {
+                Ok(c) => c,
+                Err(invalid) => {
+                    let span = match invalid.setting {
+                        "url" => n.url.as_ref().map(|d| d.span()),
+                        "secret" => n.secret.as_ref().map(|d| d.span()),
+                        "routing_key" => n.routing_key.as_ref().map(|d| d.span()),
+                        "smtp" => n.smtp.as_ref().map(|d| d.span()),
+                        "from" => n.from.as_ref().map(|f| f.span),
+                        "ca_file" => n.ca_file.as_ref().map(|c| c.span),
+                        _ => None,
                     }
+                    .unwrap_or(n.span);
+                    diags.push(Diagnostic::new(invalid.problem, span).note(invalid.expected));
+                    continue;
                 }
-                _ => None,
             };
             let notifier = Notifier {
                 id: n.id.value.clone(),
                 kind: n.kind.value,
-                url,
-                secret,
-                routing_key,
-                mailer,
+                channel,
             };
             notifiers.insert(n.id.value.clone(), notifier);
         }

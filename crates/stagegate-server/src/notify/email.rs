@@ -1,4 +1,4 @@
-//! Email notifications over SMTP.
+//! Email notifications over SMTP, to the contact's address.
 //!
 //! The transport is built once per spec load, so a bad `smtp` URL, sender
 //! or CA file is a spec error at start-up or reload, not a delivery that
@@ -218,9 +218,127 @@ impl Mailer {
     }
 }
 
+/// The email channel: a plain-text message to the contact's address.
+#[derive(Debug)]
+pub struct Email {
+    mailer: Mailer,
+}
+
+impl Email {
+    pub fn new(s: super::Settings) -> Result<Email, super::Invalid> {
+        let smtp = s.smtp.ok_or(super::Invalid {
+            setting: "smtp",
+            problem: "an email notifier needs `smtp`".to_owned(),
+            expected: "expected smtp://[user:password@]host[:port] (STARTTLS) or smtps://... (TLS)",
+        })?;
+        let from = s.from.ok_or(super::Invalid {
+            setting: "from",
+            problem: "an email notifier needs `from`".to_owned(),
+            expected: "expected an address like `stagegate <alerts@example.com>`",
+        })?;
+        let mailer = Mailer::new(&smtp, &from, s.ca_file.as_deref()).map_err(|e| {
+            let (setting, expected) = match &e {
+                MailerError::Smtp(_) => (
+                    "smtp",
+                    "expected smtp://[user:password@]host[:port] (STARTTLS) or smtps://... (TLS)",
+                ),
+                MailerError::From(_) => (
+                    "from",
+                    "expected an address like `stagegate <alerts@example.com>`",
+                ),
+                MailerError::CaFile { .. } => ("ca_file", "expected a PEM file of CA certificates"),
+            };
+            super::Invalid {
+                setting,
+                problem: e.to_string(),
+                expected,
+            }
+        })?;
+        Ok(Email { mailer })
+    }
+}
+
+/// Subject and plain-text body of the email for a message.
+pub fn compose(m: &super::Message<'_>) -> (String, String) {
+    let f = &m.facts;
+    let resolved = m.resolved();
+    let subject = format!(
+        "[stagegate] {} {}/{}: {}",
+        if resolved { "Resolved:" } else { "Incident:" },
+        f.environment,
+        f.check,
+        f.message
+    );
+    let mut body = format!(
+        "{}\n\nEnvironment: {}\nCheck:       {}\n",
+        if resolved {
+            "The incident is resolved: the check passes again."
+        } else {
+            "A monitoring check is failing and an incident is open."
+        },
+        f.environment,
+        f.check,
+    );
+    if let Some(covers) = &f.covers {
+        body.push_str(&format!("Covers:      {covers}\n"));
+    }
+    body.push_str(&format!(
+        "Incident:    #{}\nStarted:     {}\n",
+        f.incident, f.started_at
+    ));
+    if resolved {
+        body.push_str(&format!(
+            "Resolved:    {}\n",
+            f.resolved_at.as_deref().unwrap_or_default()
+        ));
+    }
+    body.push_str(&format!(
+        "Message:     {}\n\n-- \nstagegate, event {}\n",
+        f.message, m.notification.dedup_key
+    ));
+    (subject, body)
+}
+
+#[async_trait::async_trait]
+impl super::Channel for Email {
+    async fn send(
+        &self,
+        m: &super::Message<'_>,
+        _cx: &stagegate_probe::Context,
+    ) -> Result<(), String> {
+        let to = m
+            .email
+            .ok_or_else(|| format!("contact `{}` has no email address", m.notification.contact))?;
+        let (subject, body) = compose(m);
+        self.mailer.send(to, &subject, body).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::notify::Message;
+    use crate::notify::tests::notification;
+
+    #[test]
+    fn an_email_says_what_happened_where() {
+        let n = notification("incident.opened");
+        let (subject, body) = compose(&Message::new(&n, None).expect("m"));
+        assert_eq!(subject, "[stagegate] Incident: prod/api: HTTP 503");
+        assert!(
+            body.contains("Environment: prod\nCheck:       api\n"),
+            "{body}"
+        );
+        assert!(body.contains("Incident:    #7\n"), "{body}");
+        assert!(!body.contains("Resolved:"), "{body}");
+        let n = notification("incident.resolved");
+        let (subject, body) = compose(&Message::new(&n, None).expect("m"));
+        assert!(
+            subject.starts_with("[stagegate] Resolved: prod/api"),
+            "{subject}"
+        );
+        assert!(body.contains("Resolved:"), "{body}");
+    }
 
     #[test]
     fn parses_smtp_urls() {
