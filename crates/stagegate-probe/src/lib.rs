@@ -11,6 +11,7 @@ mod connect;
 mod database;
 mod deadline;
 mod dns;
+pub mod drill;
 mod engine;
 mod evidence;
 mod http;

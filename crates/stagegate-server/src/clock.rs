@@ -12,6 +12,12 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use stagegate_store::{Millis, now_ms};
 use tokio::sync::watch;
 
+/// A moment as RFC 3339 UTC to the second: `2026-11-26T09:31:59Z`.
+pub fn rfc3339(ms: Millis) -> String {
+    jiff::Timestamp::from_second(ms.div_euclid(1000))
+        .map_or_else(|_| ms.to_string(), |t| t.to_string())
+}
+
 /// A boxed future that resolves when a clock reaches a time.
 pub type Sleep<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
@@ -119,6 +125,12 @@ mod tests {
             done(&mut clock.sleep_until(1_200)).await,
             "a past time is due at once"
         );
+    }
+
+    #[test]
+    fn moments_read_as_rfc3339_utc() {
+        assert_eq!(rfc3339(1_795_000_000_999), "2026-11-18T11:06:40Z");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
     }
 
     #[tokio::test]

@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use stagegate_probe::Subject;
-use stagegate_store::{CheckStatus, Millis, NodeRecord, Outcome, Vote, now_ms};
+use stagegate_store::{CheckStatus, Millis, NodeRecord, Outcome, Vote};
 
 use crate::AppState;
 use crate::snapshot::{Snapshot, check_key};
@@ -98,7 +98,7 @@ pub async fn observe_locally(
             location: location_of(&state.node, &state.location),
             status: after.status,
             summary: summary.to_owned(),
-            at: now_ms(),
+            at: state.clock.now(),
         };
         if let Err(e) = state.store.cast_vote(&vote).await {
             state.metrics.store_error();
@@ -186,7 +186,7 @@ pub async fn run(state: Arc<AppState>, m: Membership) {
         let me = NodeRecord {
             name: state.node.clone(),
             location: location_of(&state.node, &state.location),
-            last_seen: now_ms(),
+            last_seen: state.clock.now(),
             abstaining,
             leader,
         };
@@ -230,7 +230,7 @@ async fn decide(
     m: &Membership,
     short_since: &mut Option<Millis>,
 ) {
-    let now = now_ms();
+    let now = state.clock.now();
     let (nodes, votes) = match (state.store.nodes().await, state.store.votes(None).await) {
         (Ok(n), Ok(v)) => (n, v),
         (Err(e), _) | (_, Err(e)) => {

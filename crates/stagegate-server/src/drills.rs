@@ -5,11 +5,9 @@
 
 use std::sync::Arc;
 
-use stagegate_rules::{DrillRecord, FileFacts};
-use stagegate_store::{Drill, NewDrill};
+use stagegate_store::NewDrill;
 
 use crate::AppState;
-use crate::snapshot::Snapshot;
 
 /// Why a drill was not started.
 pub(crate) enum NotStarted {
@@ -54,7 +52,7 @@ pub(crate) fn start(state: &Arc<AppState>, env: &str) -> Result<(), NotStarted> 
                 .spec
                 .environment(&name)
                 .ok_or_else(|| "the environment left the spec".to_owned())?;
-            crate::drill::run(
+            stagegate_probe::drill::run(
                 &snap.spec,
                 environment,
                 &snap.base_dir,
@@ -78,7 +76,7 @@ pub(crate) fn start(state: &Arc<AppState>, env: &str) -> Result<(), NotStarted> 
             },
             Err(why) => NewDrill {
                 environment: env.clone(),
-                finished_at: stagegate_store::now_ms(),
+                finished_at: state.clock.now(),
                 seconds: 0.0,
                 ok: false,
                 message: format!("the drill could not start: {why}"),
@@ -111,8 +109,8 @@ pub(crate) async fn schedule(state: Arc<AppState>) {
             continue;
         }
         let snapshot = state.snapshot();
-        let facts = facts(state.store.as_ref(), &snapshot).await;
-        let now = stagegate_store::now_ms() / 1000;
+        let facts = crate::verdicts::facts(state.store.as_ref(), &snapshot).await;
+        let now = state.clock.now() / 1000;
         for env in &snapshot.spec.environments {
             let Some(drill) = env.backup.as_ref().and_then(|b| b.drill.as_ref()) else {
                 continue;
@@ -136,36 +134,4 @@ pub(crate) fn running(state: &AppState, env: &str) -> bool {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .contains(env)
-}
-
-/// The facts rules judge: the snapshot's, with the newest drill of each
-/// environment taken from the store when it is newer than the drill log's.
-pub async fn facts(store: &dyn stagegate_store::Store, snapshot: &Snapshot) -> FileFacts {
-    let mut facts = snapshot.files.clone();
-    match store.last_drills().await {
-        Ok(drills) => {
-            for d in drills {
-                let record = record(&d);
-                let newer = facts
-                    .last_drill(&d.environment)
-                    .is_none_or(|f| f.finished_at <= record.finished_at);
-                if newer {
-                    facts.insert_drill(d.environment.clone(), record);
-                }
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read restore drills; judging from the drill log only")
-        }
-    }
-    facts
-}
-
-fn record(d: &Drill) -> DrillRecord {
-    DrillRecord {
-        finished_at: d.finished_at.div_euclid(1000),
-        seconds: d.seconds,
-        ok: d.ok,
-        message: d.message.clone(),
-    }
 }

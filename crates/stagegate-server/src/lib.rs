@@ -17,9 +17,8 @@ mod conn;
 pub use conn::Limits;
 mod dashboard;
 mod dispatch;
-pub mod drill;
+
 mod drills;
-pub use drills::facts;
 mod heartbeat;
 mod judge;
 mod lifecycle;
@@ -31,6 +30,8 @@ mod routes;
 mod schedule;
 mod scheduler;
 mod snapshot;
+mod verdicts;
+pub use verdicts::{Now, facts};
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -230,7 +230,7 @@ pub async fn settle(
 }
 
 fn rfc3339(ms: Millis) -> String {
-    stagegate_probe::rfc3339(ms.div_euclid(1000))
+    crate::clock::rfc3339(ms)
 }
 
 /// Queues `event` for every contact the environment notifies, through each

@@ -4,11 +4,11 @@
 
 use stagegate_report::{Format, Kind, Options, Report};
 use stagegate_rules::{Status, Verdict};
-use stagegate_spec::{Date, Mode};
+use stagegate_spec::Mode;
 use stagegate_store::{NewPromotion, Promotion, Store, StoreError, now_ms};
 
 use crate::auth::sha256_hex;
-use crate::snapshot::Snapshot;
+use crate::verdicts::Now;
 
 #[derive(Debug)]
 pub enum Refused {
@@ -24,18 +24,18 @@ pub enum Refused {
 /// Evaluates `environment` in `to` and records the promotion if it is ready.
 pub async fn promote(
     store: &dyn Store,
-    snapshot: &Snapshot,
-    files: &stagegate_rules::FileFacts,
+    now: &Now,
     environment: &str,
     to: Mode,
     by: &str,
 ) -> Result<(Promotion, String), Refused> {
+    let snapshot = &now.snapshot;
     let env = snapshot
         .spec
         .environment(environment)
         .ok_or_else(|| Refused::UnknownEnvironment(environment.to_owned()))?;
-    let as_of = Date::today_utc();
-    let result = stagegate_rules::evaluate_environment(&snapshot.spec, env, to, as_of, files, None);
+    let as_of = now.as_of;
+    let result = now.environment(env, to);
     if result.verdict() == Verdict::Blocked {
         let failing = result
             .findings

@@ -42,14 +42,13 @@ pub async fn report(
                 stagegate_spec::Framework::NAMES.join(", ")
             ))
         })?;
-    let snapshot = state.snapshot();
-    let files = crate::drills::facts(state.store.as_ref(), &snapshot).await;
-    let as_of = stagegate_spec::Date::today_utc();
-    let evaluation = stagegate_rules::evaluate(&snapshot.spec, &[], as_of, &files, None);
+    let now = crate::verdicts::Now::gather(&state).await;
+    let (snapshot, as_of) = (&now.snapshot, now.as_of);
+    let evaluation = now.evaluate();
     let assessments: Vec<_> = evaluation
         .environments
         .iter()
-        .map(|r| stagegate_rules::frameworks::assess(pack, r, &snapshot.spec, as_of, &files))
+        .map(|r| stagegate_rules::frameworks::assess(pack, r, &snapshot.spec, as_of, &now.files))
         .collect();
     let report = stagegate_report::ComplianceReport {
         product: &snapshot.spec.product.name.value,

@@ -65,10 +65,9 @@ pub async fn report(
     _: Bearer<role::Viewer>,
     State(state): State<Arc<AppState>>,
 ) -> Result<Response, ApiError> {
-    let snapshot = state.snapshot();
-    let as_of = stagegate_spec::Date::today_utc();
-    let files = crate::drills::facts(state.store.as_ref(), &snapshot).await;
-    let evaluation = stagegate_rules::evaluate(&snapshot.spec, &[], as_of, &files, None);
+    let now = crate::verdicts::Now::gather(&state).await;
+    let snapshot = &now.snapshot;
+    let evaluation = now.evaluate();
     let states = state
         .store
         .check_states()
@@ -82,7 +81,7 @@ pub async fn report(
     let report = Report {
         kind: Kind::Check,
         product: &snapshot.spec.product.name.value,
-        as_of,
+        as_of: now.as_of,
         source: &snapshot.source,
         environments: &evaluation.environments,
     };

@@ -147,11 +147,8 @@ pub async fn promote(
             stagegate_spec::Mode::NAMES.join(", ")
         ))
     })?;
-    let snapshot = state.snapshot();
-    let files = crate::drills::facts(state.store.as_ref(), &snapshot).await;
-    match crate::promote::promote(state.store.as_ref(), &snapshot, &files, &env, to, who.who())
-        .await
-    {
+    let now = crate::verdicts::Now::gather(&state).await;
+    match crate::promote::promote(state.store.as_ref(), &now, &env, to, who.who()).await {
         Ok((promotion, report)) => {
             let report = serde_json::value::RawValue::from_string(report)
                 .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;

@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use stagegate_store::{CheckStatus, Millis, now_ms};
+use stagegate_store::{CheckStatus, Millis};
 
 use super::html;
 use super::session::SignedIn;
@@ -56,7 +56,7 @@ struct BackupsPage {
 
 pub async fn page(State(state): State<Arc<AppState>>, SignedIn(viewer, _): SignedIn) -> Response {
     let snapshot = state.snapshot();
-    let now = now_ms();
+    let now = state.clock.now();
     let mut sections = Vec::new();
     for env in &snapshot.spec.environments {
         let watchers: Vec<_> = snapshot

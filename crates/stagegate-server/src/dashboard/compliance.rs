@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use stagegate_rules::frameworks::{ControlStatus, FrameworkAssessment, assess, pack, packs};
-use stagegate_spec::{Date, Framework};
+use stagegate_spec::Framework;
 
 use super::html;
 use super::session::SignedIn;
@@ -81,10 +81,9 @@ struct FrameworkPage {
 }
 
 pub async fn list(State(state): State<Arc<AppState>>, SignedIn(viewer, _): SignedIn) -> Response {
-    let snapshot = state.snapshot();
-    let files = crate::drills::facts(state.store.as_ref(), &snapshot).await;
-    let evaluation =
-        stagegate_rules::evaluate(&snapshot.spec, &[], Date::today_utc(), &files, None);
+    let now = crate::verdicts::Now::gather(&state).await;
+    let (snapshot, files) = (&now.snapshot, &now.files);
+    let evaluation = now.evaluate();
     let as_of = evaluation.as_of;
     let declared_fw: Vec<Framework> = snapshot
         .spec
@@ -103,7 +102,7 @@ pub async fn list(State(state): State<Arc<AppState>>, SignedIn(viewer, _): Signe
             environments: evaluation
                 .environments
                 .iter()
-                .map(|r| Counts::of(&assess(p, r, &snapshot.spec, as_of, &files)))
+                .map(|r| Counts::of(&assess(p, r, &snapshot.spec, as_of, files)))
                 .collect(),
         })
         .collect();
@@ -134,16 +133,15 @@ pub async fn framework(
     let Some(p) = Framework::parse(&slug).and_then(pack) else {
         return super::not_found(&format!("There is no framework “{slug}”."));
     };
-    let snapshot = state.snapshot();
-    let files = crate::drills::facts(state.store.as_ref(), &snapshot).await;
-    let evaluation =
-        stagegate_rules::evaluate(&snapshot.spec, &[], Date::today_utc(), &files, None);
+    let now = crate::verdicts::Now::gather(&state).await;
+    let (snapshot, files) = (&now.snapshot, &now.files);
+    let evaluation = now.evaluate();
     let as_of = evaluation.as_of;
     let environments = evaluation
         .environments
         .iter()
         .map(|r| {
-            let a = assess(p, r, &snapshot.spec, as_of, &files);
+            let a = assess(p, r, &snapshot.spec, as_of, files);
             let row = |c: &stagegate_rules::frameworks::ControlAssessment<'_>| ControlRow {
                 id: c.control.id.clone(),
                 title: c.control.title.clone(),

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use stagegate_rules::{Area, EnvironmentResult, Finding, Status};
-use stagegate_spec::{Date, Mode};
+use stagegate_spec::Mode;
 use stagegate_store::Role;
 
 use super::html;
@@ -162,26 +162,18 @@ async fn render(
     status: StatusCode,
     flash: Option<String>,
 ) -> Response {
-    let snapshot = state.snapshot();
+    let now = crate::verdicts::Now::gather(state).await;
+    let snapshot = &now.snapshot;
     let Some(env) = snapshot.spec.environment(name) else {
         return super::not_found(&format!(
             "There is no environment named “{name}” in the spec."
         ));
     };
-    let files = crate::drills::facts(state.store.as_ref(), &snapshot).await;
-    let as_of = Date::today_utc();
-    let own = stagegate_rules::evaluate_environment(
-        &snapshot.spec,
-        env,
-        env.mode.value,
-        as_of,
-        &files,
-        None,
-    );
+    let own = now.environment(env, env.mode.value);
     let next = env.mode.value.next();
     let plan = next
         .map(|m| {
-            stagegate_rules::evaluate_environment(&snapshot.spec, env, m, as_of, &files, None)
+            now.environment(env, m)
                 .findings
                 .iter()
                 .filter(|f| f.status == Status::Fail)
@@ -206,7 +198,7 @@ async fn render(
             verdict: own.verdict().as_str(),
             fails: own.summary().fail,
             warns: own.summary().warn,
-            achieved: achieved(&snapshot, &files, env, &own, as_of).map(title),
+            achieved: achieved(&now, env, &own).map(title),
             flash,
             next: next.map(Mode::label),
             next_slug: next.map_or("", Mode::as_str),
@@ -241,18 +233,8 @@ pub async fn promote(
         )
             .into_response();
     };
-    let snapshot = state.snapshot();
-    let files = crate::drills::facts(state.store.as_ref(), &snapshot).await;
-    match crate::promote::promote(
-        state.store.as_ref(),
-        &snapshot,
-        &files,
-        &name,
-        to,
-        &viewer.token.name,
-    )
-    .await
-    {
+    let now = crate::verdicts::Now::gather(&state).await;
+    match crate::promote::promote(state.store.as_ref(), &now, &name, to, &viewer.token.name).await {
         Ok(_) => Redirect::to(&format!(
             "/environments/{}?promoted={}",
             super::path_segment(&name),

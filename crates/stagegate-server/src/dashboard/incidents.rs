@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use stagegate_store::{Role, now_ms};
+use stagegate_store::Role;
 
 use super::session::{SignedForm, SignedIn};
 use super::{CsrfForm, html};
@@ -56,7 +56,7 @@ pub async fn list(
     SignedIn(viewer, _): SignedIn,
     Query(flash): Query<Flash>,
 ) -> Response {
-    let now = now_ms();
+    let now = state.clock.now();
     let fetched = async {
         Ok::<_, stagegate_store::StoreError>((
             state.store.incidents(now - 7 * 86_400_000, 200).await?,

@@ -145,7 +145,7 @@ fn unavailable() -> Response {
 
 /// A moment as pages show it: `2026-11-26 09:31:59` (UTC).
 fn utc(ms: stagegate_store::Millis) -> String {
-    stagegate_probe::rfc3339(ms.div_euclid(1000))
+    crate::clock::rfc3339(ms)
         .replace('T', " ")
         .trim_end_matches('Z')
         .to_owned()

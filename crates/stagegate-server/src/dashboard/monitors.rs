@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
-use stagegate_store::{CheckStatus, Outcome, Uptime, now_ms};
+use stagegate_store::{CheckStatus, Outcome, Uptime};
 
 use super::chart::{self, Point};
 use super::session::SignedIn;
@@ -63,7 +63,7 @@ struct MonitorsPage {
 
 pub async fn list(State(state): State<Arc<AppState>>, SignedIn(viewer, _): SignedIn) -> Response {
     let snapshot = state.snapshot();
-    let now = now_ms();
+    let now = state.clock.now();
     let fetched = async {
         Ok::<_, stagegate_store::StoreError>((
             state.store.check_states().await?,
@@ -228,7 +228,7 @@ pub async fn detail(
         ));
     };
     let key = check_key(&env.name.value, &check.name.value);
-    let now = now_ms();
+    let now = state.clock.now();
     let fetched = async {
         Ok::<_, stagegate_store::StoreError>((
             state.store.votes(Some(&key)).await?,

@@ -10,13 +10,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use stagegate_rules::{EnvironmentResult, Verdict};
-use stagegate_spec::{Date, Environment, Mode};
-use stagegate_store::{CheckStatus, now_ms};
+use stagegate_spec::{Environment, Mode};
+use stagegate_store::CheckStatus;
 
 use super::html;
 use super::session::SignedIn;
 use crate::AppState;
-use crate::snapshot::{Snapshot, check_key};
+use crate::snapshot::check_key;
 
 const PATH: [Mode; 4] = [
     Mode::Development,
@@ -55,9 +55,9 @@ struct Overview {
 }
 
 pub async fn page(State(state): State<Arc<AppState>>, SignedIn(viewer, _): SignedIn) -> Response {
-    let snapshot = state.snapshot();
-    let files = crate::drills::facts(state.store.as_ref(), &snapshot).await;
-    let now = now_ms();
+    let verdicts = crate::verdicts::Now::gather(&state).await;
+    let snapshot = &verdicts.snapshot;
+    let now = state.clock.now();
     let (states, incidents) = match (
         state.store.check_states().await,
         state.store.incidents(now, 10_000).await,
@@ -76,7 +76,7 @@ pub async fn page(State(state): State<Arc<AppState>>, SignedIn(viewer, _): Signe
     for i in incidents.iter().filter(|i| i.resolved_at.is_none()) {
         *open.entry(i.environment.as_str()).or_default() += 1;
     }
-    let as_of = Date::today_utc();
+
     let mut columns: Vec<Column> = PATH
         .iter()
         .map(|m| Column {
@@ -85,15 +85,8 @@ pub async fn page(State(state): State<Arc<AppState>>, SignedIn(viewer, _): Signe
         })
         .collect();
     for env in &snapshot.spec.environments {
-        let own = stagegate_rules::evaluate_environment(
-            &snapshot.spec,
-            env,
-            env.mode.value,
-            as_of,
-            &files,
-            None,
-        );
-        let achieved = achieved(&snapshot, &files, env, &own, as_of).map(title);
+        let own = verdicts.environment(env, env.mode.value);
+        let achieved = achieved(&verdicts, env, &own).map(title);
         let checks = env.monitoring.iter().flat_map(|m| &m.checks);
         let mut card = Card {
             name: env.name.value.clone(),
@@ -161,18 +154,15 @@ pub async fn page(State(state): State<Arc<AppState>>, SignedIn(viewer, _): Signe
 /// The highest mode whose requirements all hold (`own` is the evaluation
 /// in the environment's own mode, already at hand).
 pub(super) fn achieved(
-    snapshot: &Snapshot,
-    files: &stagegate_rules::FileFacts,
+    now: &crate::verdicts::Now,
     env: &Environment,
     own: &EnvironmentResult<'_>,
-    as_of: Date,
 ) -> Option<Mode> {
     PATH.iter().rev().copied().find(|&m| {
         let verdict = if m == env.mode.value {
             own.verdict()
         } else {
-            stagegate_rules::evaluate_environment(&snapshot.spec, env, m, as_of, files, None)
-                .verdict()
+            now.environment(env, m).verdict()
         };
         verdict == Verdict::Ready
     })

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use stagegate_server::drill::{self, DrillError};
+use stagegate_probe::drill::{self, DrillError};
 use stagegate_spec::process_env;
 
 use crate::cli::DrillArgs;

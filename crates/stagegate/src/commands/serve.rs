@@ -322,10 +322,13 @@ pub fn promote(args: &PromoteArgs) -> Result<Outcome, Failure> {
         .unwrap_or_else(|| "unknown".to_owned());
     rt.block_on(async {
         let store = open_store(&args.store).await?;
-        let files = stagegate_server::facts(store.as_ref(), &snapshot).await;
-        match stagegate_server::promote(store.as_ref(), &snapshot, &files, &args.env, args.to, &by)
-            .await
-        {
+        let now = stagegate_server::Now::of(
+            store.as_ref(),
+            Arc::new(snapshot),
+            stagegate_spec::Date::today_utc(),
+        )
+        .await;
+        match stagegate_server::promote(store.as_ref(), &now, &args.env, args.to, &by).await {
             Ok((record, _)) => {
                 let mut out = std::io::stdout().lock();
                 writeln!(
