@@ -414,3 +414,11 @@ pub async fn serve(
     result_task.abort();
     served
 }
+
+/// Entry points for the fuzz targets in `fuzz/`: the server's input
+/// handling that takes bytes from anyone. Not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::api::pings::{action_of, kept_body, run_id};
+    pub use crate::dashboard::markdown::to_html as runbook_html;
+}

@@ -14,7 +14,7 @@ mod environments;
 mod error;
 mod health;
 mod incidents;
-mod pings;
+pub(crate) mod pings;
 mod promotions;
 mod tokens;
 

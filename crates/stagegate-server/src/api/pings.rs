@@ -92,16 +92,21 @@ pub async fn signal(
     Query(q): Query<RunId>,
     body: Bytes,
 ) -> Response {
-    let (kind, code) = match action.as_str() {
+    let Some((kind, code)) = action_of(&action) else {
+        return not_found();
+    };
+    record(&state, &token, kind, code, q.rid, remote, &body).await
+}
+
+/// What `/ping/{token}/{action}` signals: `start`, `fail`, `log` or an exit
+/// status 0-255.
+pub fn action_of(action: &str) -> Option<(PingKind, Option<i32>)> {
+    Some(match action {
         "start" => (PingKind::Start, None),
         "fail" => (PingKind::Fail, None),
         "log" => (PingKind::Log, None),
-        n => match n.parse::<u8>() {
-            Ok(code) => (PingKind::Exit, Some(i32::from(code))),
-            Err(_) => return not_found(),
-        },
-    };
-    record(&state, &token, kind, code, q.rid, remote, &body).await
+        n => (PingKind::Exit, Some(i32::from(n.parse::<u8>().ok()?))),
+    })
 }
 
 fn not_found() -> Response {
@@ -170,7 +175,7 @@ async fn record(
 
 /// What is kept of a ping's body: its first 10 kB as text, with bytes no
 /// store can hold in text (NUL) shown as `␀`.
-fn kept_body(body: &[u8]) -> Option<String> {
+pub fn kept_body(body: &[u8]) -> Option<String> {
     let kept = &body[..body.len().min(BODY_KEEP)];
     if kept.is_empty() {
         return None;
@@ -185,7 +190,7 @@ fn kept_body(body: &[u8]) -> Option<String> {
 
 /// A run id (`?rid=`) as Healthchecks.io clients send it: printable, at most
 /// 64 characters (a UUID is 36).
-fn run_id(rid: String) -> Result<String, String> {
+pub fn run_id(rid: String) -> Result<String, String> {
     let n = rid.chars().count();
     if n > 64 {
         return Err(format!(

@@ -8,7 +8,7 @@ mod chart;
 mod compliance;
 mod environment;
 mod incidents;
-mod markdown;
+pub(crate) mod markdown;
 mod monitors;
 mod overview;
 mod runbooks;
