@@ -8,19 +8,30 @@ use stagegate_store::*;
 use stagegate_test_support::PgDb;
 
 /// Runs `scenario` against SQLite and PostgreSQL.
+/// Runs `scenario` against SQLite and PostgreSQL, as two tests named by
+/// their backend: `SCENARIO::on_sqlite` and `SCENARIO::on_postgres`.
 macro_rules! both {
-    ($name:ident, $scenario:ident) => {
-        #[tokio::test]
-        async fn $name() {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let url = format!("sqlite://{}", dir.path().join("store.db").display());
-            let store = open(&url).await.expect("open sqlite");
-            assert_eq!(store.backend(), "sqlite");
-            $scenario(store.as_ref()).await;
-            if let Some(db) = PgDb::create(stringify!($name)).await {
+    ($scenario:ident) => {
+        mod $scenario {
+            use super::*;
+
+            #[tokio::test]
+            async fn on_sqlite() {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let url = format!("sqlite://{}", dir.path().join("store.db").display());
+                let store = open(&url).await.expect("open sqlite");
+                assert_eq!(store.backend(), "sqlite");
+                super::$scenario(store.as_ref()).await;
+            }
+
+            #[tokio::test]
+            async fn on_postgres() {
+                let Some(db) = PgDb::create(stringify!($scenario)).await else {
+                    return;
+                };
                 let store = open(&db.url).await.expect("open postgres");
                 assert_eq!(store.backend(), "postgres");
-                $scenario(store.as_ref()).await;
+                super::$scenario(store.as_ref()).await;
                 drop(store);
                 db.drop_now().await;
             }
@@ -99,10 +110,7 @@ async fn results_rollups_and_pruning(s: &dyn Store) {
     );
     assert_eq!(s.uptime("prod/api", T0).await.expect("uptime").total, 3);
 }
-both!(
-    results_rollups_and_pruning_on_both,
-    results_rollups_and_pruning
-);
+both!(results_rollups_and_pruning);
 
 async fn check_state_round_trip(s: &dyn Store) {
     assert_eq!(s.check_state("prod/api").await.expect("get"), None);
@@ -125,7 +133,7 @@ async fn check_state_round_trip(s: &dyn Store) {
     s.save_check_state(&state).await.expect("update");
     assert_eq!(s.check_states().await.expect("all"), vec![state]);
 }
-both!(check_state_round_trip_on_both, check_state_round_trip);
+both!(check_state_round_trip);
 
 /// A batch gives the same results and rollups as the same results one by one.
 async fn batches_match_single_writes(s: &dyn Store) {
@@ -171,10 +179,7 @@ async fn batches_match_single_writes(s: &dyn Store) {
     assert_eq!((even.total, even.passed), (20, 10));
     s.record_results(&[]).await.expect("empty batch");
 }
-both!(
-    batches_match_single_writes_on_both,
-    batches_match_single_writes
-);
+both!(batches_match_single_writes);
 
 async fn incident_lifecycle(s: &dyn Store) {
     let a = s
@@ -248,7 +253,7 @@ async fn incident_lifecycle(s: &dyn Store) {
         "resolved before `since` drops out"
     );
 }
-both!(incident_lifecycle_on_both, incident_lifecycle);
+both!(incident_lifecycle);
 
 async fn pings_are_kept(s: &dyn Store) {
     let ping = |kind, at, body: Option<&str>| Ping {
@@ -317,7 +322,7 @@ async fn pings_are_kept(s: &dyn Store) {
     );
     assert_eq!(deleted, 12 + 47);
 }
-both!(pings_are_kept_on_both, pings_are_kept);
+both!(pings_are_kept);
 
 async fn claims_are_bounded_per_notifier(s: &dyn Store) {
     for (i, notifier) in ["slow", "slow", "slow", "slow", "fast", "fast", "mail"]
@@ -357,10 +362,7 @@ async fn claims_are_bounded_per_notifier(s: &dyn Store) {
         "the overall limit holds too"
     );
 }
-both!(
-    claims_are_bounded_per_notifier_on_both,
-    claims_are_bounded_per_notifier
-);
+both!(claims_are_bounded_per_notifier);
 
 fn note(key: &str) -> NewNotification {
     NewNotification {
@@ -461,10 +463,7 @@ async fn outbox_delivers_at_least_once_and_never_twice(s: &dyn Store) {
         Some(T0 + 2000)
     );
 }
-both!(
-    outbox_delivers_at_least_once_and_never_twice_on_both,
-    outbox_delivers_at_least_once_and_never_twice
-);
+both!(outbox_delivers_at_least_once_and_never_twice);
 
 async fn tokens_and_promotions(s: &dyn Store) {
     let token = NewToken {
@@ -530,7 +529,7 @@ async fn tokens_and_promotions(s: &dyn Store) {
         (1, "production", "alice")
     );
 }
-both!(tokens_and_promotions_on_both, tokens_and_promotions);
+both!(tokens_and_promotions);
 
 async fn sessions_follow_their_token(s: &dyn Store) {
     for (prefix, name) in [("sg_s1", "alice"), ("sg_s2", "bob")] {
@@ -590,10 +589,7 @@ async fn sessions_follow_their_token(s: &dyn Store) {
         "h3 only"
     );
 }
-both!(
-    sessions_follow_their_token_on_both,
-    sessions_follow_their_token
-);
+both!(sessions_follow_their_token);
 
 async fn drills_are_kept_newest_first(s: &dyn Store) {
     let drill = |env: &str, at: i64, ok: bool| NewDrill {
@@ -635,10 +631,7 @@ async fn drills_are_kept_newest_first(s: &dyn Store) {
         [("beta", 2_000), ("production", 3_000)]
     );
 }
-both!(
-    drills_are_kept_newest_first_on_both,
-    drills_are_kept_newest_first
-);
+both!(drills_are_kept_newest_first);
 
 #[tokio::test]
 async fn migrations_run_once_and_refuse_a_newer_schema() {
@@ -769,7 +762,7 @@ async fn nodes_and_votes(s: &dyn Store) {
     assert!(s.votes(Some("prod/other")).await.expect("none").is_empty());
     assert!(s.try_lead().await.expect("lead"), "a lone store leads");
 }
-both!(nodes_and_votes_on_both, nodes_and_votes);
+both!(nodes_and_votes);
 
 /// Exactly one of several stores on one database leads; when the leader's
 /// session ends, another takes over.

@@ -16,6 +16,44 @@ use stagegate_test_support::*;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
+/// Waits until every queued notification was delivered (and recorded):
+/// nothing more will arrive from what happened so far.
+fn drained(addr: SocketAddr) {
+    wait_for("an empty outbox", 30, || {
+        let (_, m) = http(addr, "GET", "/metrics", None, "");
+        m.lines()
+            .any(|l| l == "stagegate_outbox_depth 0")
+            .then_some(())
+    });
+}
+
+/// Waits until `check` is confirmed up.
+fn check_up(addr: SocketAddr, token: &str, check: &str) {
+    wait_for("the check confirmed up", 30, || {
+        let (_, body) = http(addr, "GET", "/api/v1/checks", Some(token), "");
+        json_body(&body)["checks"]
+            .as_array()?
+            .iter()
+            .any(|c| c["name"] == check && c["status"] == "up")
+            .then_some(())
+    });
+}
+
+/// Rewrites a file so a watcher sees it changed, whatever the resolution
+/// of the file system's modification times.
+fn rewrite(path: &std::path::Path, text: &str) {
+    let before = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    std::fs::write(path, text).expect("rewrite");
+    if let Some(before) = before {
+        let later = before + Duration::from_secs(2);
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_modified(later))
+            .expect("set mtime");
+    }
+}
+
 fn hmac(secret: &str, body: &str) -> String {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
     ring::hmac::sign(&key, body.as_bytes())
@@ -257,7 +295,7 @@ grace = "1h"
                 .iter()
                 .all(|d| d["ok"] == true)
         );
-        std::thread::sleep(Duration::from_millis(600));
+        drained(addr);
         let opened = seen
             .lock()
             .expect("seen")
@@ -363,7 +401,10 @@ interval = "1h"
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(1500));
+        // Under load: a good number of pings acknowledged, more in flight.
+        wait_for("pings acknowledged under load", 30, || {
+            (acked.load(Ordering::SeqCst) >= 300).then_some(())
+        });
         let _ = Command::new("kill").args(["-KILL", &server.child.id().to_string()]).status();
         let _ = server.child.wait();
         stop.store(true, Ordering::SeqCst);
@@ -391,7 +432,7 @@ interval = "1h"
         wait_for("incident.resolved", 20, || {
             seen.lock().ok()?.iter().find(|(h, _)| h.contains("incident.resolved")).cloned()
         });
-        std::thread::sleep(Duration::from_millis(800));
+        drained(server.addr);
         let seen_after = seen.lock().expect("seen").iter().map(|(h, _)| h.clone()).collect::<Vec<_>>();
         drop(server);
         (acknowledged, stored, seen_after)
@@ -666,16 +707,13 @@ async fn reloads_a_changed_spec_and_keeps_the_old_one_when_broken() {
         let addr = server.addr;
         assert_eq!(http(addr, "GET", "/ping/first-token", None, "").0, 200);
         assert_eq!(http(addr, "GET", "/ping/second-token", None, "").0, 404);
-        // mtime resolution can be a second: make sure the change is visible.
-        std::thread::sleep(Duration::from_millis(1100));
-        std::fs::write(path.join("stagegate.toml"), spec("second-token")).expect("rewrite");
+        rewrite(&path.join("stagegate.toml"), &spec("second-token"));
         wait_for("the reload", 15, || {
             (http(addr, "GET", "/ping/second-token", None, "").0 == 200).then_some(())
         });
         assert_eq!(http(addr, "GET", "/ping/first-token", None, "").0, 404);
         // A broken spec is logged and ignored.
-        std::thread::sleep(Duration::from_millis(1100));
-        std::fs::write(path.join("stagegate.toml"), "[product]\nnmae = \"x\"\n").expect("break");
+        rewrite(&path.join("stagegate.toml"), "[product]\nnmae = \"x\"\n");
         wait_for("the rejection to be logged", 15, || {
             server
                 .log
@@ -714,8 +752,9 @@ async fn incidents_are_delivered_without_waiting_for_the_tick() {
     let path = dir.path().to_owned();
     tokio::task::spawn_blocking(move || {
         // Housekeeping every 60 s: only the wake-up can deliver in time.
-        let _server = start_with(&path, None, &["--tick", "60s"]);
-        std::thread::sleep(Duration::from_millis(1500));
+        let server = start_with(&path, None, &["--tick", "60s"]);
+        let viewer = token(&path, None, "viewer", "v");
+        check_up(server.addr, &viewer, "web");
         up.store(false, Ordering::SeqCst);
         let down_at = Instant::now();
         wait_for("incident.opened within seconds", 10, || {
@@ -911,7 +950,7 @@ success_threshold = 1
     tokio::task::spawn_blocking(move || {
         let server = start(&path, None);
         let viewer = token(&path, None, "viewer", "v");
-        std::thread::sleep(Duration::from_millis(1000));
+        check_up(server.addr, &viewer, "web");
         up.store(false, Ordering::SeqCst);
         let opened = wait_for("the incident email", 20, || {
             mails.lock().ok()?.first().cloned()
@@ -1362,6 +1401,7 @@ fn dashboard_backups_show_runs_and_freshness() {
         .0,
         200
     );
+    // The job runs for a second: its duration is what the page shows.
     std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(
         http(
