@@ -1,0 +1,156 @@
+//! The rollout spec as the rest of stagegate sees it: fully decoded, with
+//! defaults applied, cross-references checked, and spans kept for findings.
+
+use crate::{Date, Deferred, Duration, Span, Spanned};
+
+mod environment;
+mod kinds;
+mod monitoring;
+
+pub use environment::*;
+pub use kinds::*;
+pub use monitoring::*;
+
+/// A whole `stagegate.toml`.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub version: u32,
+    pub product: Product,
+    pub policy: Policy,
+    pub contacts: Vec<Contact>,
+    pub notifiers: Vec<Notifier>,
+    pub environments: Vec<Environment>,
+    pub waivers: Vec<Waiver>,
+    /// Manual controls attested by a person, with evidence and an expiry.
+    pub attestations: Vec<Attestation>,
+    /// Files and folders of custom Rego rules, relative to the spec file.
+    pub policies: Vec<Spanned<String>>,
+}
+
+impl Spec {
+    pub fn environment(&self, name: &str) -> Option<&Environment> {
+        self.environments.iter().find(|e| e.name.value == name)
+    }
+
+    pub fn contact(&self, id: &str) -> Option<&Contact> {
+        self.contacts.iter().find(|c| c.id.value == id)
+    }
+
+    pub fn notifier(&self, id: &str) -> Option<&Notifier> {
+        self.notifiers.iter().find(|n| n.id.value == id)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Product {
+    pub name: Spanned<String>,
+    pub owner: Option<String>,
+    pub supporting_party: Option<String>,
+    pub retains_user_data: bool,
+    /// Percent, e.g. 99.9.
+    pub availability_target: Option<Spanned<f64>>,
+    pub rpo: Option<Spanned<Duration>>,
+    pub rto: Option<Spanned<Duration>>,
+    pub regions: Vec<Spanned<String>>,
+    pub data_classes: Vec<Spanned<DataClass>>,
+    pub frameworks: Vec<Spanned<Framework>>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub cluster_required_at: f64,
+    pub pentest_max_age: Duration,
+    pub accessibility_audit_max_age: Duration,
+    /// How long one custom policy may take to judge one environment.
+    pub policy_timeout: Duration,
+    /// Folders besides the spec's own that evidence files may live in.
+    pub evidence_roots: Vec<Spanned<String>>,
+    pub span: Option<Span>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            cluster_required_at: 99.9,
+            pentest_max_age: Duration::from_secs(365 * 86_400),
+            accessibility_audit_max_age: Duration::from_secs(365 * 86_400),
+            policy_timeout: Duration::from_secs(2),
+            evidence_roots: Vec::new(),
+            span: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub id: Spanned<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub on_call: bool,
+    pub notify: Vec<Spanned<String>>,
+    pub span: Span,
+}
+
+impl Contact {
+    /// A contact is reachable when stagegate has a way to tell them.
+    pub fn reachable(&self) -> bool {
+        self.email.is_some() || !self.notify.is_empty()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    pub id: Spanned<String>,
+    pub kind: Spanned<NotifierKind>,
+    /// Webhook, Slack or PagerDuty events endpoint.
+    pub url: Option<Deferred>,
+    /// HMAC-SHA256 key for webhook signatures.
+    pub secret: Option<Deferred>,
+    /// PagerDuty Events v2 routing key.
+    pub routing_key: Option<Deferred>,
+    /// SMTP server URL for email (`smtp://user:pass@host:587`).
+    pub smtp: Option<Deferred>,
+    /// Sender address for email.
+    pub from: Option<Spanned<String>>,
+    /// PEM file of an extra CA the SMTP server's certificate is checked
+    /// against (a private mail relay), relative to the spec file.
+    pub ca_file: Option<Spanned<String>>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Waiver {
+    pub rule: Spanned<String>,
+    pub environment: Spanned<String>,
+    pub reason: String,
+    pub expires: Spanned<Date>,
+    pub approved_by: Option<String>,
+    pub span: Span,
+}
+
+/// A person's statement that a control no rule can judge holds.
+#[derive(Debug, Clone)]
+pub struct Attestation {
+    pub framework: Spanned<Framework>,
+    pub control: Spanned<String>,
+    /// The environment it is about; every environment when absent.
+    pub environment: Option<Spanned<String>>,
+    pub by: Spanned<String>,
+    pub date: Spanned<Date>,
+    /// The document that proves it, relative to the spec file.
+    pub evidence: Spanned<String>,
+    /// The last day it counts.
+    pub valid_until: Spanned<Date>,
+    pub note: Option<String>,
+    pub span: Span,
+}
+
+impl Attestation {
+    pub fn covers(&self, environment: &str) -> bool {
+        self.environment
+            .as_ref()
+            .is_none_or(|e| e.value == environment)
+    }
+}
