@@ -3,7 +3,8 @@
 use stagegate_rules::{FileFacts, rule_ids};
 use stagegate_server::{Snapshot, observe};
 use stagegate_spec::{LoadOptions, SourceFile, load};
-use stagegate_store::{CheckStatus, IncidentState, Outcome, SqliteStore, Store};
+use stagegate_store::prelude::*;
+use stagegate_store::{CheckStatus, IncidentState, Outcome, SqliteStore};
 
 fn snapshot(extra: &str) -> Snapshot {
     let text = format!(

@@ -4,7 +4,8 @@
 
 use std::time::Instant;
 
-use stagegate_store::{NewResult, Outcome, SqliteStore, Store};
+use stagegate_store::prelude::*;
+use stagegate_store::{NewResult, Outcome, SqliteStore};
 
 const RESULTS: usize = 1_000_000;
 const CHECKS: usize = 1_000;

@@ -81,17 +81,33 @@ impl StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Everything the server keeps. Every method is one transaction: a returned
-/// `Ok` means the change is committed.
+/// Everything the server keeps, one trait per concern. Every method is one
+/// transaction: a returned `Ok` means the change is committed.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Store:
+    Results
+    + FlapStates
+    + Incidents
+    + Pings
+    + Outbox
+    + Access
+    + Promotions
+    + Cluster
+    + Drills
+    + Send
+    + Sync
+    + std::fmt::Debug
+{
     /// Which backend, for logs and metrics: "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 
     /// Proves the store can be written (for `/healthz`).
     async fn health(&self) -> Result<()>;
+}
 
-    // --- results ---------------------------------------------------------
+/// Probe results and their hourly and daily rollups.
+#[async_trait]
+pub trait Results: Send + Sync {
     /// Records a result and folds it into the hourly and daily rollups.
     async fn record_result(&self, r: &NewResult) -> Result<i64>;
     /// Records several results and their rollups in one transaction.
@@ -106,13 +122,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Deletes raw results older than `before`; rollups stay. Returns how
     /// many were deleted.
     async fn prune_results(&self, before: Millis) -> Result<u64>;
+}
 
-    // --- flap control ----------------------------------------------------
+/// Flap-control state per check.
+#[async_trait]
+pub trait FlapStates: Send + Sync {
     async fn check_state(&self, check: &str) -> Result<Option<CheckState>>;
     async fn check_states(&self) -> Result<Vec<CheckState>>;
     async fn save_check_state(&self, s: &CheckState) -> Result<()>;
+}
 
-    // --- incidents -------------------------------------------------------
+/// Incidents: opened, acknowledged, resolved, reminded.
+#[async_trait]
+pub trait Incidents: Send + Sync {
     /// Opens an incident for `check`, or returns the one already open.
     async fn open_incident(
         &self,
@@ -132,8 +154,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn mark_reminded(&self, id: i64, at: Millis) -> Result<()>;
     /// Incidents not resolved, and those resolved since `since`; newest first.
     async fn incidents(&self, since: Millis, limit: u32) -> Result<Vec<Incident>>;
+}
 
-    // --- heartbeats ------------------------------------------------------
+/// Heartbeat pings.
+#[async_trait]
+pub trait Pings: Send + Sync {
     async fn record_ping(&self, p: &Ping) -> Result<i64>;
     /// Records several pings in one transaction (group commit): all or none.
     async fn record_pings(&self, pings: &[Ping]) -> Result<()>;
@@ -147,8 +172,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Tokens pinged since ping `after` (an id), each with its newest ping's
     /// id: how a cluster's leader learns of pings other nodes received.
     async fn pinged_since(&self, after: i64) -> Result<Vec<(String, i64)>>;
+}
 
-    // --- notification outbox ---------------------------------------------
+/// The notification outbox and its delivery log.
+#[async_trait]
+pub trait Outbox: Send + Sync {
     /// Queues a notification; `None` when one with the same dedup key exists.
     async fn enqueue(&self, n: &NewNotification, at: Millis) -> Result<Option<i64>>;
     /// Claims up to `limit` due notifications for `lease_ms`, at most
@@ -172,8 +200,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn deliveries(&self, limit: u32) -> Result<Vec<Delivery>>;
     /// Notifications not yet delivered.
     async fn outbox_depth(&self) -> Result<u64>;
+}
 
-    // --- API tokens --------------------------------------------------------
+/// API tokens and the dashboard sessions made from them.
+#[async_trait]
+pub trait Access: Send + Sync {
     async fn create_token(&self, t: &NewToken, at: Millis) -> Result<i64>;
     async fn token(&self, prefix: &str) -> Result<Option<TokenRecord>>;
     async fn tokens(&self) -> Result<Vec<TokenRecord>>;
@@ -182,8 +213,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn revoke_token(&self, prefix: &str, at: Millis) -> Result<bool>;
     /// Records that the token authorised a request at `at`.
     async fn touch_token(&self, prefix: &str, at: Millis) -> Result<()>;
-
-    // --- dashboard sessions --------------------------------------------------
     async fn create_session(&self, s: &NewSession, at: Millis) -> Result<()>;
     /// The session with this hash, if it has not expired by `now` and its
     /// token is neither revoked nor expired.
@@ -191,13 +220,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn delete_session(&self, hash: &str) -> Result<bool>;
     /// Forgets sessions expired by `now`; returns how many.
     async fn prune_sessions(&self, now: Millis) -> Result<u64>;
+}
 
-    // --- promotions --------------------------------------------------------
+/// Promotion records.
+#[async_trait]
+pub trait Promotions: Send + Sync {
     async fn record_promotion(&self, p: &NewPromotion, at: Millis) -> Result<Promotion>;
     /// Newest first; every environment when `None`.
     async fn promotions(&self, environment: Option<&str>) -> Result<Vec<Promotion>>;
+}
 
-    // --- cluster ---
+/// Cluster nodes, their votes and the leadership.
+#[async_trait]
+pub trait Cluster: Send + Sync {
     /// Records that `node` is alive now.
     async fn node_alive(&self, node: &NodeRecord) -> Result<()>;
     async fn nodes(&self) -> Result<Vec<NodeRecord>>;
@@ -207,13 +242,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Takes or keeps the leadership of the nodes sharing this store; true
     /// while this process holds it. A single-node store always leads.
     async fn try_lead(&self) -> Result<bool>;
+}
 
-    // --- restore drills ---
+/// Restore drills run under the server.
+#[async_trait]
+pub trait Drills: Send + Sync {
     async fn record_drill(&self, d: &NewDrill) -> Result<Drill>;
     /// Drills, newest first; of one environment when given.
     async fn drills(&self, environment: Option<&str>, limit: u32) -> Result<Vec<Drill>>;
     /// The newest drill of each environment.
     async fn last_drills(&self) -> Result<Vec<Drill>>;
+}
+
+/// Every trait of the store, for code that holds a concrete store rather
+/// than a `dyn Store`.
+pub mod prelude {
+    pub use crate::{
+        Access, Cluster, Drills, FlapStates, Incidents, Outbox, Pings, Promotions, Results, Store,
+    };
 }
 
 /// Opens (and migrates) the store a URL names: `sqlite://PATH` (created if

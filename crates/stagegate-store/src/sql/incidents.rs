@@ -1,0 +1,107 @@
+//! Incidents: opened, acknowledged, resolved, reminded.
+
+use async_trait::async_trait;
+
+use super::rows::from_row;
+use super::*;
+use crate::model::*;
+use crate::{Incidents, Result};
+
+// Columns as a macro: sqlx takes only static SQL, so queries are built
+// with `concat!`.
+macro_rules! incident_columns {
+    () => {
+        "id, check_key, environment, state, opened_at, acknowledged_at, acknowledged_by, resolved_at, message, last_reminder_at"
+    };
+}
+
+macro_rules! incidents_impl {
+    ($store:ident, $db:ty, greatest = $greatest:literal, json_list = $json_list:literal) => {
+        #[async_trait]
+        impl Incidents for $store {
+            async fn open_incident(&self, check: &str, environment: &str, message: &str, at: Millis) -> Result<Incident> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO incidents (check_key, environment, state, opened_at, message) VALUES ($1, $2, 'open', $3, $4) \
+                     ON CONFLICT (check_key) WHERE state <> 'resolved' DO NOTHING",
+                )
+                .bind(check)
+                .bind(environment)
+                .bind(at)
+                .bind(message)
+                .execute(&mut *tx)
+                .await?;
+                let row = sqlx::query(concat!("SELECT ", incident_columns!(), " FROM incidents WHERE check_key = $1 AND state <> 'resolved'"))
+                .bind(check)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                from_row::<Incident, _>(&row)
+            }
+            async fn open_incident_for(&self, check: &str) -> Result<Option<Incident>> {
+                let row = sqlx::query(concat!("SELECT ", incident_columns!(), " FROM incidents WHERE check_key = $1 AND state <> 'resolved'"))
+                .bind(check)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(from_row::<Incident, _>).transpose()
+            }
+            async fn incident(&self, id: i64) -> Result<Option<Incident>> {
+                let row = sqlx::query(concat!("SELECT ", incident_columns!(), " FROM incidents WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(from_row::<Incident, _>).transpose()
+            }
+            async fn acknowledge_incident(&self, id: i64, by: &str, at: Millis) -> Result<Option<Incident>> {
+                sqlx::query(
+                    "UPDATE incidents SET state = 'acknowledged', acknowledged_at = $2, acknowledged_by = $3 \
+                     WHERE id = $1 AND state = 'open'",
+                )
+                .bind(id)
+                .bind(at)
+                .bind(by)
+                .execute(&self.pool)
+                .await?;
+                self.incident(id).await
+            }
+            async fn resolve_incident(&self, id: i64, at: Millis) -> Result<Option<Incident>> {
+                sqlx::query("UPDATE incidents SET state = 'resolved', resolved_at = $2 WHERE id = $1 AND state <> 'resolved'")
+                    .bind(id)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                self.incident(id).await
+            }
+            async fn mark_reminded(&self, id: i64, at: Millis) -> Result<()> {
+                sqlx::query("UPDATE incidents SET last_reminder_at = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+            async fn incidents(&self, since: Millis, limit: u32) -> Result<Vec<Incident>> {
+                let rows = sqlx::query(concat!("SELECT ", incident_columns!(), " FROM incidents WHERE state <> 'resolved' OR resolved_at >= $1 \
+                     ORDER BY opened_at DESC, id DESC LIMIT $2"))
+                .bind(since)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(from_row::<Incident, _>).collect()
+            }
+        }
+    };
+}
+
+incidents_impl!(
+    SqliteStore,
+    sqlx::Sqlite,
+    greatest = "MAX",
+    json_list = "SELECT value FROM json_each($5)"
+);
+incidents_impl!(
+    PostgresStore,
+    sqlx::Postgres,
+    greatest = "GREATEST",
+    json_list = "SELECT jsonb_array_elements_text(CAST($5 AS jsonb))"
+);
