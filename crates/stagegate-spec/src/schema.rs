@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::load::{CHECK_COMMON, check_keys};
+use crate::decode::{CHECK_COMMON, check_keys};
 use crate::model::*;
 
 const DURATION_UNITS: &str = "nsec|ns|usec|us|msec|ms|seconds|second|sec|s|minutes|minute|min|m|hours|hour|hr|h|days|day|d|weeks|week|w|months|month|M|years|year|y";

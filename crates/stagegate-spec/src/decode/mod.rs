@@ -4,6 +4,12 @@
 //! run. So values are decoded by hand from `toml`'s spanned tree, and every
 //! problem becomes a [`Diagnostic`] collected in [`Cx`] while decoding goes on.
 
+mod environment;
+mod monitoring;
+
+pub(crate) use environment::decode_environment;
+pub(crate) use monitoring::{CHECK_COMMON, check_keys, decode_monitoring};
+
 use toml::de::{DeTable, DeValue};
 
 use crate::interpolate::{EnvLookup, expand};

@@ -1,0 +1,368 @@
+//! Decoding an environment's tables (mirrors `model/environment.rs`).
+
+use super::{Cx, Path, Table, Value, decode_monitoring};
+use crate::load::{decode_array_of_tables, sub};
+use crate::model::*;
+use crate::{Diagnostic, Spanned};
+
+pub(crate) fn decode_environment(
+    name: Spanned<&str>,
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &Path<'_>,
+) -> Option<Environment> {
+    let mut t = Table::new(v, cx, *path, "environment")?;
+    let mode = t.req(cx, "mode");
+    let audience = t.opt(cx, "audience");
+    let controlled_by = t.opt(cx, "controlled_by");
+    let description = t.opt(cx, "description");
+    let servers = match t.get("servers") {
+        Some(v) => decode_array_of_tables(v, cx, &Path::Key(path, "servers"), decode_server),
+        None => Some(Vec::new()),
+    };
+    let cluster = sub(&mut t, cx, "cluster", decode_cluster);
+    let backup = sub(&mut t, cx, "backup", decode_backup);
+    let monitoring = sub(&mut t, cx, "monitoring", decode_monitoring);
+    let observability = sub(&mut t, cx, "observability", decode_observability);
+    let security = sub(&mut t, cx, "security", decode_security);
+    let pentest = sub(&mut t, cx, "pentest", decode_pentest);
+    let accessibility_audit = sub(
+        &mut t,
+        cx,
+        "accessibility_audit",
+        decode_accessibility_audit,
+    );
+    let last_significant_change = t.opt(cx, "last_significant_change");
+    let operations = sub(&mut t, cx, "operations", decode_operations);
+    let runbooks = sub(&mut t, cx, "runbooks", decode_runbooks);
+    let maintenance = match t.get("maintenance") {
+        Some(v) => {
+            decode_array_of_tables(v, cx, &Path::Key(path, "maintenance"), decode_maintenance)
+        }
+        None => Some(Vec::new()),
+    };
+    // An environment declared only through sub-tables has no header of its
+    // own; its span is the key, which is where users look for it anyway.
+    let span = if t.span == name.span {
+        name.span
+    } else {
+        t.span
+    };
+    t.finish(cx);
+    Some(Environment {
+        name: name.map(str::to_owned),
+        mode: mode.unwrap_or_default(),
+        audience,
+        controlled_by,
+        description,
+        servers: servers.unwrap_or_default(),
+        cluster: cluster.unwrap_or_default(),
+        backup: backup.unwrap_or_default(),
+        monitoring: monitoring.unwrap_or_default(),
+        observability: observability.unwrap_or_default(),
+        security: security.unwrap_or_default(),
+        pentest: pentest.unwrap_or_default(),
+        accessibility_audit: accessibility_audit.unwrap_or_default(),
+        last_significant_change,
+        operations: operations.unwrap_or_default(),
+        runbooks: runbooks.unwrap_or_default(),
+        maintenance: maintenance.unwrap_or_default(),
+        span,
+    })
+}
+
+pub(crate) fn decode_server(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Server> {
+    let mut t = Table::new(v, cx, *path, "server")?;
+    let name = t.req(cx, "name");
+    let roles: Option<Vec<Spanned<Role>>> = match t.get("roles") {
+        Some(_) => t.opt(cx, "roles"),
+        None => Some(vec![Spanned::new(Role::Core, t.span)]),
+    };
+    let location = t.req(cx, "location");
+    let region = t.opt(cx, "region");
+    let host = t.opt(cx, "host");
+    let span = t.span;
+    t.finish(cx);
+    Some(Server {
+        name: name.unwrap_or_default(),
+        roles: roles.unwrap_or_default(),
+        location: location.unwrap_or_default(),
+        region,
+        host,
+        span,
+    })
+}
+
+pub(crate) fn decode_cluster(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Cluster> {
+    let mut t = Table::new(v, cx, *path, "cluster table")?;
+    let nodes = t.req(cx, "nodes");
+    let span = t.span;
+    t.finish(cx);
+    Some(Cluster {
+        nodes: nodes.unwrap_or_default(),
+        span,
+    })
+}
+
+pub(crate) fn decode_backup(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Backup> {
+    let mut t = Table::new(v, cx, *path, "backup table")?;
+    let location = t.req(cx, "location");
+    let interval = t.req(cx, "interval");
+    let encrypted = t.opt(cx, "encrypted");
+    let retention = t.opt(cx, "retention");
+    let covers = t.opt(cx, "covers");
+    let source = sub(&mut t, cx, "source", decode_backup_source);
+    let drill = sub(&mut t, cx, "drill", decode_drill);
+    let span = t.span;
+    if let Some(Some(d)) = &drill
+        && d.command.is_none()
+        && matches!(&source, Some(None))
+    {
+        cx.push(
+            Diagnostic::new("a restore drill needs something to restore", d.span)
+                .label("no `command`, and the backup has no `source`")
+                .note("expected `command = \"...\"` (a script that restores and verifies), or a `[...backup.source]` restic repository for the built-in restore"),
+        );
+    }
+    t.finish(cx);
+    Some(Backup {
+        location: location.unwrap_or_default(),
+        interval: interval.unwrap_or_default(),
+        encrypted,
+        retention,
+        covers,
+        source: source.unwrap_or_default(),
+        drill: drill.unwrap_or_default(),
+        span,
+    })
+}
+
+pub(crate) fn decode_drill(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Drill> {
+    let mut t = Table::new(v, cx, *path, "restore drill")?;
+    let every = t.req(cx, "every");
+    let command = t.opt(cx, "command");
+    let verify = t.opt(cx, "verify");
+    let timeout = t.opt(cx, "timeout");
+    let span = t.span;
+    if t.has("command")
+        && let Some(k) = t.key_span("verify")
+    {
+        cx.push(
+            Diagnostic::new("`verify` only follows the built-in restore", k)
+                .label("ignored: `command` performs the whole drill")
+                .note("expected either `command` alone, or `verify` alone with a backup `source`"),
+        );
+    }
+    t.finish(cx);
+    Some(Drill {
+        every: every.unwrap_or_default(),
+        command,
+        verify,
+        timeout,
+        span,
+    })
+}
+
+pub(crate) fn decode_backup_source(
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &Path<'_>,
+) -> Option<BackupSource> {
+    let mut t = Table::new(v, cx, *path, "backup source")?;
+    let kind = t.req(cx, "kind");
+    let repository = t.req(cx, "repository");
+    let password_env = t.req(cx, "password_env");
+    let grace = t.opt(cx, "grace");
+    let read_data_subset = t.opt(cx, "read_data_subset");
+    let span = t.span;
+    t.finish(cx);
+    Some(BackupSource {
+        kind: kind.unwrap_or_default(),
+        repository: repository.unwrap_or_default(),
+        password_env: password_env.unwrap_or_default(),
+        grace,
+        read_data_subset,
+        span,
+    })
+}
+
+pub(crate) fn decode_observability(
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &Path<'_>,
+) -> Option<Observability> {
+    let mut t = Table::new(v, cx, *path, "observability table")?;
+    let metrics = t.opt(cx, "metrics");
+    let logs = t.opt(cx, "logs");
+    let traces = t.opt(cx, "traces");
+    let log_retention = t.opt(cx, "log_retention");
+    let span = t.span;
+    t.finish(cx);
+    Some(Observability {
+        metrics,
+        logs,
+        traces,
+        log_retention,
+        span,
+    })
+}
+
+pub(crate) fn decode_security(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Security> {
+    let mut t = Table::new(v, cx, *path, "security table")?;
+    let firewall = t.opt(cx, "firewall");
+    let ops_vpn = t.opt(cx, "ops_vpn");
+    let site_to_site_vpn = t.opt(cx, "site_to_site_vpn");
+    let public_ports = t.opt(cx, "public_ports").unwrap_or_default();
+    let encryption_in_transit = t.opt(cx, "encryption_in_transit");
+    let span = t.span;
+    t.finish(cx);
+    Some(Security {
+        firewall,
+        ops_vpn,
+        site_to_site_vpn,
+        public_ports,
+        encryption_in_transit,
+        span,
+    })
+}
+
+pub(crate) fn decode_pentest(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Pentest> {
+    let mut t = Table::new(v, cx, *path, "pentest table")?;
+    let vendor = t.opt(cx, "vendor");
+    let external = t.opt(cx, "external");
+    let internal = t.opt(cx, "internal");
+    let date = t.req(cx, "date");
+    let report = t.opt(cx, "report");
+    let open_findings = sub(&mut t, cx, "open_findings", decode_open_findings);
+    let span = t.span;
+    t.finish(cx);
+    Some(Pentest {
+        vendor,
+        external,
+        internal,
+        date: date.unwrap_or_default(),
+        report,
+        open_findings: open_findings?.unwrap_or_default(),
+        span,
+    })
+}
+
+pub(crate) fn decode_open_findings(
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &Path<'_>,
+) -> Option<OpenFindings> {
+    let mut t = Table::new(v, cx, *path, "open findings table")?;
+    let critical = t.opt(cx, "critical");
+    let high = t.opt(cx, "high");
+    let medium = t.opt(cx, "medium");
+    let low = t.opt(cx, "low");
+    let span = t.span;
+    t.finish(cx);
+    Some(OpenFindings {
+        critical: critical.unwrap_or(0),
+        high: high.unwrap_or(0),
+        medium: medium.unwrap_or(0),
+        low: low.unwrap_or(0),
+        span: Some(span),
+    })
+}
+
+pub(crate) fn decode_operations(
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &Path<'_>,
+) -> Option<Operations> {
+    let mut t = Table::new(v, cx, *path, "operations table")?;
+    let log_monitoring = t.opt(cx, "log_monitoring");
+    let backup_monitoring = t.opt(cx, "backup_monitoring");
+    let security_updates = t.opt(cx, "security_updates");
+    let agreement = t.opt(cx, "agreement");
+    let log_review = t.opt(cx, "log_review");
+    let span = t.span;
+    t.finish(cx);
+    Some(Operations {
+        log_monitoring,
+        backup_monitoring,
+        security_updates,
+        agreement,
+        log_review,
+        span,
+    })
+}
+
+pub(crate) fn decode_accessibility_audit(
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &Path<'_>,
+) -> Option<AccessibilityAudit> {
+    let mut t = Table::new(v, cx, *path, "accessibility audit table")?;
+    let auditor = t.opt(cx, "auditor");
+    let standard = t.req(cx, "standard");
+    let date = t.req(cx, "date");
+    let report = t.opt(cx, "report");
+    let open_issues = t.opt(cx, "open_issues");
+    let span = t.span;
+    t.finish(cx);
+    Some(AccessibilityAudit {
+        auditor,
+        standard: standard.unwrap_or_default(),
+        date: date.unwrap_or_default(),
+        report,
+        open_issues,
+        span,
+    })
+}
+
+pub(crate) fn decode_runbooks(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Runbooks> {
+    let mut t = Table::new(v, cx, *path, "runbooks table")?;
+    let mut entries = Vec::new();
+    for which in Runbook::ALL {
+        let file: Option<Spanned<String>> = t.opt(cx, which.as_str());
+        if let Some(file) = file {
+            entries.push((*which, file));
+        }
+    }
+    let span = t.span;
+    t.finish(cx);
+    Some(Runbooks { entries, span })
+}
+
+pub(crate) fn decode_maintenance(
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &Path<'_>,
+) -> Option<Maintenance> {
+    let mut t = Table::new(v, cx, *path, "maintenance window")?;
+    let start: Option<Spanned<String>> = t.req(cx, "start");
+    let duration = t.req(cx, "duration");
+    let weekdays = t.opt(cx, "weekdays");
+    let timezone = t.opt(cx, "timezone");
+    let span = t.span;
+    t.finish(cx);
+    let start_minute = start.as_ref().and_then(|s| {
+        let parsed = s
+            .value
+            .split_once(':')
+            .and_then(|(h, m)| Some((h.parse::<u32>().ok()?, m.parse::<u32>().ok()?)))
+            .filter(|(h, m)| *h < 24 && *m < 60 && s.value.len() == 5);
+        if parsed.is_none() {
+            cx.push(
+                Diagnostic::new(
+                    format!("invalid start time for `{}`", Path::Key(path, "start")),
+                    s.span,
+                )
+                .label(format!("found \"{}\"", s.value))
+                .note("expected HH:MM on a 24-hour clock, e.g. \"02:30\""),
+            );
+        }
+        parsed.map(|(h, m)| h * 60 + m)
+    });
+    Some(Maintenance {
+        start_minute: start_minute.unwrap_or_default(),
+        duration: duration.unwrap_or_default(),
+        weekdays: weekdays.unwrap_or_default(),
+        timezone,
+        span,
+    })
+}
