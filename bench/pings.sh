@@ -9,8 +9,12 @@ cd "$(dirname "$0")/.."
 CONC=${CONC:-32}
 DURATION=${SECONDS_:-10}
 ADDR=127.0.0.1:18282
-cargo build --release -q -p stagegate --bin stagegate
-bin=$PWD/target/release/stagegate
+# BIN runs another build side by side (say, the last release) on the same
+# machine, for a ratio rather than a figure.
+if [ -z "${BIN:-}" ]; then
+  cargo build --release -q -p stagegate --bin stagegate
+fi
+bin=${BIN:-$PWD/target/release/stagegate}
 work=$(mktemp -d)
 trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 cat > "$work/stagegate.toml" <<'TOML'

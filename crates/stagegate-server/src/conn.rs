@@ -232,6 +232,14 @@ pub async fn read_body(
     request: Request<Body>,
     next: axum::middleware::Next,
 ) -> Response {
+    // Most requests (pings, pages, API reads) carry no body: nothing to
+    // wait for.
+    let headers = request.headers();
+    if !headers.contains_key(axum::http::header::CONTENT_LENGTH)
+        && !headers.contains_key(axum::http::header::TRANSFER_ENCODING)
+    {
+        return next.run(request).await;
+    }
     let (parts, body) = request.into_parts();
     let bytes = match tokio::time::timeout(timeout, axum::body::to_bytes(body, BODY_LIMIT)).await {
         Ok(Ok(b)) => b,

@@ -5,17 +5,20 @@
 //! once, and a late job is caught at last success + interval + grace (or
 //! its cron run + grace), not at the next tick.
 //!
-//! In a cluster only the leader judges; pings that other nodes received
-//! reach it through the store, which it asks for new ones four times a
-//! second.
+//! Each heartbeat's recent pings and status are kept in memory, read from
+//! the store once (at start, reload, or when leadership is taken): judging
+//! a ping costs no store round trip, so a flood of pings never queues
+//! behind the judge. In a cluster only the leader judges; pings that other
+//! nodes received reach it through the store, which it asks for new ones
+//! four times a second.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use stagegate_store::{CheckStatus, Millis, NewResult, Outcome};
+use stagegate_store::{CheckStatus, Millis, NewResult, Outcome, Ping, PingKind, StoredPing};
 use tokio::sync::{Notify, watch};
 
 use crate::AppState;
@@ -29,12 +32,17 @@ const WINDOW: u32 = 50;
 const RETRY_MS: Millis = 5_000;
 /// How often a cluster's leader asks the store for pings other nodes took.
 const CLUSTER_POLL: Duration = Duration::from_millis(250);
+/// Passes a flood of pings makes share: at most one this often, so judging
+/// costs the same whether a job pings once or a thousand times a second,
+/// and a ping is judged at most this much later.
+const BATCH: Duration = Duration::from_millis(10);
 
 /// How the rest of the server tells the judge there is work.
 #[derive(Debug)]
 pub struct Wakeup {
-    /// Tokens pinged since the judge last looked.
-    pending: std::sync::Mutex<HashSet<String>>,
+    /// Pings committed since the judge last looked, by token (at most
+    /// [`WINDOW`] each: judging looks at no more).
+    pending: std::sync::Mutex<HashMap<String, Vec<Ping>>>,
     /// Judge every heartbeat (start, reload, leadership taken).
     all: AtomicBool,
     notify: Notify,
@@ -55,10 +63,21 @@ impl Default for Wakeup {
 }
 
 impl Wakeup {
-    /// A ping for `token` was committed.
-    pub fn pinged(&self, token: &str) {
+    /// A ping was committed.
+    pub fn pinged(&self, ping: &Ping) {
+        if ping.kind == PingKind::Log {
+            // Logs change no verdict.
+            return;
+        }
         if let Ok(mut p) = self.pending.lock() {
-            p.insert(token.to_owned());
+            let list = p.entry(ping.token.clone()).or_default();
+            if list.len() >= WINDOW as usize {
+                list.remove(0);
+            }
+            list.push(Ping {
+                body: None,
+                ..ping.clone()
+            });
         }
         self.notify.notify_one();
     }
@@ -74,7 +93,7 @@ impl Wakeup {
         self.passes.subscribe()
     }
 
-    fn take(&self) -> (bool, HashSet<String>) {
+    fn take(&self) -> (bool, HashMap<String, Vec<Ping>>) {
         let all = self.all.swap(false, Ordering::SeqCst);
         let pending = self
             .pending
@@ -93,7 +112,14 @@ pub async fn run(state: Arc<AppState>) {
     let mut snapshot = state.snapshot();
     let mut led = false;
     let mut newest_ping: i64 = 0;
+    // What each heartbeat's judging needs, by index into the snapshot's.
+    let mut memory: HashMap<usize, Memory> = HashMap::new();
+    let mut last_pass: Option<tokio::time::Instant> = None;
     loop {
+        if let Some(wait) = last_pass.and_then(|t| BATCH.checked_sub(t.elapsed())) {
+            tokio::time::sleep(wait).await;
+        }
+        last_pass = Some(tokio::time::Instant::now());
         let current = state.snapshot();
         let leads = state.leads();
         let (mut all, pinged) = state.judge.take();
@@ -107,9 +133,18 @@ pub async fn run(state: Arc<AppState>) {
             if all {
                 heap.clear();
                 due.clear();
+                memory.clear();
                 todo.extend(0..snapshot.heartbeats.len());
             } else {
-                todo.extend(pinged.iter().filter_map(|t| index(&snapshot, t)));
+                for (token, pings) in pinged {
+                    let Some(i) = index(&snapshot, &token) else {
+                        continue;
+                    };
+                    if let Some(m) = memory.get_mut(&i) {
+                        m.add(pings);
+                    }
+                    todo.insert(i);
+                }
                 let now = state.clock.now();
                 while let Some(&Reverse((at, i))) = heap.peek() {
                     if at > now {
@@ -127,7 +162,11 @@ pub async fn run(state: Arc<AppState>) {
                     Ok(list) => {
                         for (token, id) in list {
                             newest_ping = newest_ping.max(id);
-                            todo.extend(index(&snapshot, &token));
+                            if let Some(i) = index(&snapshot, &token) {
+                                // Taken by another node: read again.
+                                memory.remove(&i);
+                                todo.insert(i);
+                            }
                         }
                     }
                     Err(e) => {
@@ -137,12 +176,21 @@ pub async fn run(state: Arc<AppState>) {
                 }
             }
             for i in todo {
-                if let Some(at) = judge_one(&state, &snapshot, i).await {
-                    due.insert(i, at);
-                    heap.push(Reverse((at, i)));
-                } else {
-                    due.remove(&i);
+                match judge_one(&state, &snapshot, i, &mut memory).await {
+                    Some(at) if due.get(&i) != Some(&at) => {
+                        due.insert(i, at);
+                        heap.push(Reverse((at, i)));
+                    }
+                    Some(_) => {}
+                    None => {
+                        due.remove(&i);
+                    }
                 }
+            }
+            // Every ping moves its heartbeat's deadline and leaves a stale
+            // entry behind: rebuild the heap before those pile up.
+            if heap.len() > 2 * due.len() + 64 {
+                heap = due.iter().map(|(i, at)| Reverse((*at, *i))).collect();
             }
         }
         state.judge.passes.send_modify(|n| *n += 1);
@@ -173,37 +221,82 @@ fn index(snapshot: &Snapshot, token: &str) -> Option<usize> {
     snapshot.heartbeats.iter().position(|h| h.token == token)
 }
 
+/// A heartbeat's recent pings (no logs, newest first) and confirmed status,
+/// as the judge last knew them.
+struct Memory {
+    pings: Vec<StoredPing>,
+    status: CheckStatus,
+    /// Ids for pings added here, after the store's newest.
+    next_id: i64,
+}
+
+impl Memory {
+    /// Adds pings committed since, keeping the store's order (newest first
+    /// by time, then by arrival) and at most [`WINDOW`].
+    fn add(&mut self, pings: Vec<Ping>) {
+        for ping in pings {
+            self.next_id += 1;
+            let stored = StoredPing {
+                id: self.next_id,
+                ping,
+            };
+            let at = self
+                .pings
+                .iter()
+                .position(|p| p.ping.received_at <= stored.ping.received_at)
+                .unwrap_or(self.pings.len());
+            self.pings.insert(at, stored);
+        }
+        self.pings.truncate(WINDOW as usize);
+    }
+}
+
 /// Judges heartbeat `i` now; returns when it must be judged again.
-async fn judge_one(state: &AppState, snapshot: &Snapshot, i: usize) -> Option<Millis> {
+async fn judge_one(
+    state: &AppState,
+    snapshot: &Snapshot,
+    i: usize,
+    memory: &mut HashMap<usize, Memory>,
+) -> Option<Millis> {
     let h = snapshot.heartbeats.get(i)?;
     let key = h.key();
     let now = state.clock.now();
-    let pings = match state.store.run_pings(&h.token, WINDOW).await {
-        Ok(p) => p,
-        Err(e) => {
-            state.metrics.store_error();
-            tracing::error!(heartbeat = %key, error = %e, "cannot read pings");
-            return Some(now + RETRY_MS);
+    if !memory.contains_key(&i) {
+        let read = async {
+            let pings = state.store.run_pings(&h.token, WINDOW).await?;
+            let status = state.store.check_state(&key).await?;
+            Ok::<_, stagegate_store::StoreError>((pings, status))
+        };
+        match read.await {
+            Ok((pings, status)) => {
+                let next_id = pings.iter().map(|p| p.id).max().unwrap_or(0);
+                memory.insert(
+                    i,
+                    Memory {
+                        pings,
+                        status: status.map_or(CheckStatus::Unknown, |s| s.status),
+                        next_id,
+                    },
+                );
+            }
+            Err(e) => {
+                state.metrics.store_error();
+                tracing::error!(heartbeat = %key, error = %e, "cannot read pings");
+                return Some(now + RETRY_MS);
+            }
         }
-    };
-    let next = heartbeat::deadline(h, &pings, now, state.started_at);
-    let Some(verdict) = heartbeat::judge(h, &pings, now, state.started_at) else {
+    }
+    let m = memory.get_mut(&i)?;
+    let next = heartbeat::deadline(h, &m.pings, now, state.started_at);
+    let Some(verdict) = heartbeat::judge(h, &m.pings, now, state.started_at) else {
         return next;
-    };
-    let current = match state.store.check_state(&key).await {
-        Ok(s) => s.map_or(CheckStatus::Unknown, |s| s.status),
-        Err(e) => {
-            state.metrics.store_error();
-            tracing::error!(heartbeat = %key, error = %e, "cannot read state");
-            return Some(now + RETRY_MS);
-        }
     };
     let (wanted, outcome) = if verdict.up {
         (CheckStatus::Up, Outcome::Pass)
     } else {
         (CheckStatus::Down, Outcome::Fail)
     };
-    if current == wanted {
+    if m.status == wanted {
         return next;
     }
     let record = NewResult {
@@ -234,6 +327,9 @@ async fn judge_one(state: &AppState, snapshot: &Snapshot, i: usize) -> Option<Mi
     .await
     {
         Ok(change) => {
+            if let Some(s) = &change.state {
+                m.status = s.status;
+            }
             if let Some(i) = &change.opened {
                 tracing::warn!(check = %key, incident = i.id, summary = %verdict.summary, "incident opened");
                 state.wake_outbox();
@@ -247,6 +343,8 @@ async fn judge_one(state: &AppState, snapshot: &Snapshot, i: usize) -> Option<Mi
         Err(e) => {
             state.metrics.store_error();
             tracing::error!(heartbeat = %key, error = %e, "cannot update the heartbeat's state");
+            // Read again next time: the store may have moved on.
+            memory.remove(&i);
             Some(now + RETRY_MS)
         }
     }

@@ -158,11 +158,11 @@ async fn record(
         body: kept_body(body),
     };
     // The ping is acknowledged only once it is committed.
-    match state.pings.record(ping).await {
+    match state.pings.record(ping.clone()).await {
         Ok(()) => {
             state.metrics.ping();
             // Judged now, not at some later tick.
-            state.judge.pinged(token);
+            state.judge.pinged(&ping);
             (StatusCode::OK, "OK\n").into_response()
         }
         Err(e) => {
