@@ -401,6 +401,9 @@ async fn settle(
         Ok(change) => {
             if let Some(s) = &change.state {
                 state.remember_shared(&key, s.status);
+                if check != DEGRADED_CHECK {
+                    state.metrics.set_check(&key, s.status);
+                }
             }
             if let Some(i) = change.opened {
                 tracing::warn!(check = %key, incident = i.id, %summary, "incident opened by quorum");

@@ -329,6 +329,7 @@ async fn judge_one(
         Ok(change) => {
             if let Some(s) = &change.state {
                 m.status = s.status;
+                state.metrics.set_check(&key, s.status);
             }
             if let Some(i) = &change.opened {
                 tracing::warn!(check = %key, incident = i.id, summary = %verdict.summary, "incident opened");

@@ -90,15 +90,34 @@ impl Metrics {
         }
     }
 
-    /// What the store said at `at`: every check's status and the open
-    /// incidents.
-    pub fn refreshed(&self, checks: BTreeMap<String, Option<bool>>, open: u64, at: i64) {
-        if let Ok(mut c) = self.checks.lock() {
+    /// What the store said at `at`: the open incidents, and every check's
+    /// status when it was read too.
+    pub fn refreshed(&self, checks: Option<BTreeMap<String, Option<bool>>>, open: u64, at: i64) {
+        if let Some(checks) = checks
+            && let Ok(mut c) = self.checks.lock()
+        {
             *c = checks;
         }
         self.open_incidents.store(open, Ordering::Relaxed);
         self.store_up.store(true, Ordering::Relaxed);
         self.store_seen_ms.store(at, Ordering::Relaxed);
+    }
+
+    /// One check's confirmed status changed here: shown at once, without
+    /// waiting for the next read of every check from the store.
+    pub fn set_check(&self, check: &str, status: stagegate_store::CheckStatus) {
+        let up = match status {
+            stagegate_store::CheckStatus::Up => Some(true),
+            stagegate_store::CheckStatus::Down => Some(false),
+            stagegate_store::CheckStatus::Unknown => None,
+        };
+        if let Ok(mut c) = self.checks.lock() {
+            if let Some(v) = c.get_mut(check) {
+                *v = up;
+            } else {
+                c.insert(check.to_owned(), up);
+            }
+        }
     }
 
     /// The store could not be read: the last values stay, marked stale.
@@ -265,18 +284,36 @@ impl Metrics {
     }
 }
 
-/// Keeps check status and open incidents in memory fresh: every `tick`,
-/// and at once when an incident changed. Runs until aborted.
+/// Keeps check status, open incidents and outbox depth in memory fresh.
+/// Status changes made on this node are set as they happen
+/// ([`Metrics::set_check`]). Every `tick` (and at once when an incident
+/// changed) this reads the open incidents and the outbox depth, which
+/// also tells whether the store answers; every check's status is read only
+/// every minute alone, every tick in a cluster (other nodes change things
+/// too), and when an incident changed: reading 10,000 checks is not free.
+/// Runs until aborted.
 pub async fn refresh(state: std::sync::Arc<crate::AppState>, tick: Duration) {
     /// A read that takes longer marks the store down rather than leaving
     /// the metrics to wait for it.
     const READ_WAIT: Duration = Duration::from_secs(2);
+    let every_check = if state.cluster {
+        tick
+    } else {
+        tick.max(Duration::from_secs(60))
+    };
+    let mut checks_read: Option<tokio::time::Instant> = None;
+    let mut woken = true;
     loop {
         let snapshot = state.snapshot();
-        let keys = snapshot.check_keys();
+        let keys = &snapshot.keys;
         let now = state.clock.now();
+        let all = woken || checks_read.is_none_or(|t| t.elapsed() >= every_check);
         let read = async {
-            let states = state.store.check_states().await?;
+            let states = if all {
+                Some(state.store.check_states().await?)
+            } else {
+                None
+            };
             let open = state.store.incidents(now, 10_000).await?;
             let depth = state.store.outbox_depth().await?;
             Ok::<_, stagegate_store::StoreError>((states, open, depth))
@@ -284,19 +321,22 @@ pub async fn refresh(state: std::sync::Arc<crate::AppState>, tick: Duration) {
         match tokio::time::timeout(READ_WAIT, read).await {
             Ok(Ok((states, open, depth))) => {
                 state.metrics.outbox_depth(depth);
-                let checks = states
-                    .into_iter()
-                    .filter(|s| keys.contains(&s.check))
-                    .map(|s| {
-                        let up = match s.status {
-                            stagegate_store::CheckStatus::Up => Some(true),
-                            stagegate_store::CheckStatus::Down => Some(false),
-                            stagegate_store::CheckStatus::Unknown => None,
-                        };
-                        (s.check, up)
-                    })
-                    .collect();
                 let open = open.iter().filter(|i| i.resolved_at.is_none()).count();
+                let checks = states.map(|states| {
+                    checks_read = Some(tokio::time::Instant::now());
+                    states
+                        .into_iter()
+                        .filter(|s| keys.contains(&s.check))
+                        .map(|s| {
+                            let up = match s.status {
+                                stagegate_store::CheckStatus::Up => Some(true),
+                                stagegate_store::CheckStatus::Down => Some(false),
+                                stagegate_store::CheckStatus::Unknown => None,
+                            };
+                            (s.check, up)
+                        })
+                        .collect()
+                });
                 state
                     .metrics
                     .refreshed(checks, u64::try_from(open).unwrap_or(u64::MAX), now);
@@ -312,10 +352,12 @@ pub async fn refresh(state: std::sync::Arc<crate::AppState>, tick: Duration) {
                 state.metrics.store_down();
             }
         }
-        state.metrics.retain_checks(&|k| keys.contains(k));
-        tokio::select! {
-            _ = tokio::time::sleep(tick) => {}
-            _ = state.board_wake.notified() => {}
+        if all {
+            state.metrics.retain_checks(&|k| keys.contains(k));
         }
+        woken = tokio::select! {
+            _ = tokio::time::sleep(tick) => false,
+            _ = state.board_wake.notified() => true,
+        };
     }
 }

@@ -66,6 +66,8 @@ pub struct Snapshot {
     pub redactor: stagegate_spec::Redactor,
     /// The folders evidence files may be read from.
     pub evidence: stagegate_spec::EvidenceRoots,
+    /// The store keys of every monitoring check, heartbeats included.
+    pub keys: std::collections::HashSet<String>,
 }
 
 impl Snapshot {
@@ -249,6 +251,7 @@ impl Snapshot {
             Ok(Snapshot {
                 redactor: recorder.redactor(),
                 evidence: stagegate_spec::EvidenceRoots::new(base_dir, &spec),
+                keys: keys_of(&spec),
                 maintenance,
                 base_dir: base_dir.to_owned(),
                 spec,
@@ -279,22 +282,25 @@ impl Snapshot {
     }
 
     /// The store keys of every monitoring check, heartbeats included.
-    pub fn check_keys(&self) -> std::collections::HashSet<String> {
-        self.spec
-            .environments
-            .iter()
-            .flat_map(|e| {
-                e.monitoring
-                    .iter()
-                    .flat_map(|m| &m.checks)
-                    .map(|c| check_key(&e.name.value, &c.name.value))
-            })
-            .collect()
+    pub fn check_keys(&self) -> &std::collections::HashSet<String> {
+        &self.keys
     }
 
     pub fn heartbeat(&self, token: &str) -> Option<&Heartbeat> {
         self.heartbeats.iter().find(|h| h.token == token)
     }
+}
+
+fn keys_of(spec: &Spec) -> std::collections::HashSet<String> {
+    spec.environments
+        .iter()
+        .flat_map(|e| {
+            e.monitoring
+                .iter()
+                .flat_map(|m| &m.checks)
+                .map(|c| check_key(&e.name.value, &c.name.value))
+        })
+        .collect()
 }
 
 /// `environment/check`: how the store names a check.
