@@ -261,7 +261,7 @@ async fn judge_one(
     let h = snapshot.heartbeats.get(i)?;
     let key = h.key();
     let now = state.clock.now();
-    if !memory.contains_key(&i) {
+    if let std::collections::hash_map::Entry::Vacant(slot) = memory.entry(i) {
         let read = async {
             let pings = state.store.run_pings(&h.token, WINDOW).await?;
             let status = state.store.check_state(&key).await?;
@@ -270,14 +270,11 @@ async fn judge_one(
         match read.await {
             Ok((pings, status)) => {
                 let next_id = pings.iter().map(|p| p.id).max().unwrap_or(0);
-                memory.insert(
-                    i,
-                    Memory {
-                        pings,
-                        status: status.map_or(CheckStatus::Unknown, |s| s.status),
-                        next_id,
-                    },
-                );
+                slot.insert(Memory {
+                    pings,
+                    status: status.map_or(CheckStatus::Unknown, |s| s.status),
+                    next_id,
+                });
             }
             Err(e) => {
                 state.metrics.store_error();
