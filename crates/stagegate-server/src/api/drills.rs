@@ -53,7 +53,7 @@ pub async fn of_environment(
     Path(env): Path<String>,
 ) -> Result<Json<DrillList>, ApiError> {
     if state.snapshot().spec.environment(&env).is_none() {
-        return Err(ApiError::not_found(format!("no environment `{env}`")));
+        return Err(ApiError::no_environment(&env));
     }
     let drills = state
         .store
@@ -97,9 +97,7 @@ pub async fn start(
                 results: format!("/api/v1/environments/{env}/drills"),
             }),
         )),
-        Err(NotStarted::UnknownEnvironment) => {
-            Err(ApiError::not_found(format!("no environment `{env}`")))
-        }
+        Err(NotStarted::UnknownEnvironment) => Err(ApiError::no_environment(&env)),
         Err(NotStarted::NotDeclared) => Err(ApiError::conflict(format!(
             "`{env}` declares no restore drill: expected `[environments.{env}.backup.drill]`"
         ))),

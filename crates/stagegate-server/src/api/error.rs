@@ -39,6 +39,11 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, message)
     }
 
+    /// `env` is not an environment of the spec.
+    pub fn no_environment(env: &str) -> ApiError {
+        ApiError::not_found(format!("no environment `{env}`"))
+    }
+
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, message)
     }

@@ -98,7 +98,7 @@ pub async fn of_environment(
     Path(env): Path<String>,
 ) -> Result<Json<PromotionList>, ApiError> {
     if state.snapshot().spec.environment(&env).is_none() {
-        return Err(ApiError::not_found(format!("no environment `{env}`")));
+        return Err(ApiError::no_environment(&env));
     }
     let promotions = state
         .store
@@ -154,9 +154,7 @@ pub async fn promote(
                 .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
             Ok((StatusCode::CREATED, Json(Promoted { promotion, report })).into_response())
         }
-        Err(NotPromoted::UnknownEnvironment(e)) => {
-            Err(ApiError::not_found(format!("no environment `{e}`")))
-        }
+        Err(NotPromoted::UnknownEnvironment(e)) => Err(ApiError::no_environment(&e)),
         Err(NotPromoted::Blocked { to, failing }) => Ok((
             StatusCode::CONFLICT,
             Json(Blocked {
