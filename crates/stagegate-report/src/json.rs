@@ -114,12 +114,12 @@ pub fn document<'a>(r: &'a Report<'a>) -> ReportDoc<'a> {
                     .findings
                     .iter()
                     .map(|f| ReportFinding {
-                        rule: f.rule.id,
+                        rule: f.rule.id(),
                         status: f.status,
                         severity: f.severity,
                         message: &f.message,
                         location: r.finding_location(f),
-                        title: f.rule.title,
+                        title: f.rule.title(),
                         waiver: f.waiver.as_ref().map(|w| ReportWaiver {
                             reason: &w.reason,
                             approved_by: w.approved_by.as_deref(),

@@ -73,8 +73,8 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             let _ = write!(
                 suites,
                 "    <testcase name=\"{}: {}\" classname=\"stagegate.{}\" file=\"{}\"{line_attr}",
-                f.rule.id,
-                esc(f.rule.title),
+                f.rule.id(),
+                esc(f.rule.title()),
                 esc(env.name()),
                 esc(r.source.name())
             );
@@ -106,7 +106,7 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                         f.severity.as_str(),
                         esc(&f.message),
                         esc(&at),
-                        esc(f.rule.remediation)
+                        esc(f.rule.remediation())
                     );
                 }
                 Status::Warn | Status::Waived => {

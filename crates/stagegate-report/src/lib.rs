@@ -98,7 +98,7 @@ impl Report<'_> {
 /// "recommended in soft launch, required in production". `None` when the rule
 /// weighs the same in both modes.
 pub fn promotion_note(f: &Finding, from: Mode) -> Option<String> {
-    match f.rule.applies.in_mode(from) {
+    match f.rule.applies().in_mode(from) {
         None => Some(format!("not required in {}", from.label())),
         Some(before) if before != f.severity => Some(format!(
             "{} in {}, {} now",

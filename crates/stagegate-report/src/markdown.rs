@@ -58,7 +58,7 @@ fn rows(r: &Report<'_>, findings: &[&Finding], out: &mut dyn Write) -> io::Resul
             ));
         }
         if matches!(f.status, Status::Fail | Status::Warn) {
-            message.push_str(&format!("<br>**Fix:** {}", cell(f.rule.remediation)));
+            message.push_str(&format!("<br>**Fix:** {}", cell(f.rule.remediation())));
         }
         if f.status != Status::Skip
             && let Some(controls) = crate::controls_line(f)
@@ -78,8 +78,8 @@ fn rows(r: &Report<'_>, findings: &[&Finding], out: &mut dyn Write) -> io::Resul
             out,
             "| {} | `{}` {} | {} | {} |",
             icon(f.status),
-            f.rule.id,
-            cell(f.rule.title),
+            f.rule.id(),
+            cell(f.rule.title()),
             message,
             loc
         )?;
@@ -168,7 +168,7 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 let in_area: Vec<&Finding> = open
                     .iter()
                     .copied()
-                    .filter(|f| f.rule.area == area)
+                    .filter(|f| f.rule.area() == area)
                     .collect();
                 if !in_area.is_empty() {
                     if !first {

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
-use stagegate_rules::{Area, Severity, Status, catalogue};
+use stagegate_rules::{Area, RuleRef, Severity, Status, catalogue};
 
 use crate::Report;
 
@@ -58,45 +58,45 @@ fn pascal(id: &str) -> String {
 }
 
 /// The built-in rules, then the custom rules the report's findings name.
-fn rule_list(r: &Report<'_>) -> Vec<&'static stagegate_rules::Rule> {
-    let mut list: Vec<&'static stagegate_rules::Rule> = catalogue().iter().collect();
+fn rule_list<'r>(r: &Report<'r>) -> Vec<RuleRef<'r>> {
+    let mut list: Vec<RuleRef<'r>> = catalogue().iter().map(RuleRef::Builtin).collect();
     for f in r.environments.iter().flat_map(|e| &e.findings) {
-        if !list.iter().any(|x| x.id == f.rule.id) {
+        if !list.iter().any(|x| x.id() == f.rule.id()) {
             list.push(f.rule);
         }
     }
     list
 }
 
-fn rules(list: &[&'static stagegate_rules::Rule]) -> Vec<Value> {
+fn rules(list: &[RuleRef<'_>]) -> Vec<Value> {
     list.iter()
         .map(|rule| {
             let quotes: String = rule
-                .guideline
+                .guideline()
                 .iter()
                 .map(|q| format!("> {q}\n>\n"))
                 .collect();
-            let example = if rule.example.is_empty() {
+            let example = if rule.example().is_empty() {
                 String::new()
             } else {
-                format!("\n\n```toml\n{}\n```", rule.example)
+                format!("\n\n```toml\n{}\n```", rule.example())
             };
             let markdown = format!(
                 "**{}**\n\nRequirement: {}\n\n{}\n{}\n\n**Fix:** {}{example}",
-                rule.title,
-                rule.requirement,
+                rule.title(),
+                rule.requirement(),
                 quotes.trim_end_matches(">\n"),
-                rule.rationale,
-                rule.remediation,
+                rule.rationale(),
+                rule.remediation(),
             );
             // `security` (the Security area) makes GitHub file results as security alerts.
-            let tags = vec!["rollout".to_owned(), rule.area.title().to_lowercase()];
-            let default_level = match rule.applies.nominal() {
+            let tags = vec!["rollout".to_owned(), rule.area().title().to_lowercase()];
+            let default_level = match rule.applies().nominal() {
                 Severity::Required => "error",
                 Severity::Recommended => "warning",
             };
             let mut properties = json!({ "tags": tags, "precision": "very-high" });
-            if rule.area == Area::Security {
+            if rule.area() == Area::Security {
                 properties["security-severity"] = json!(if default_level == "error" {
                     "8.0"
                 } else {
@@ -104,12 +104,12 @@ fn rules(list: &[&'static stagegate_rules::Rule]) -> Vec<Value> {
                 });
             }
             json!({
-                "id": rule.id,
-                "name": pascal(rule.id),
-                "shortDescription": { "text": rule.title },
-                "fullDescription": { "text": rule.requirement },
+                "id": rule.id(),
+                "name": pascal(rule.id()),
+                "shortDescription": { "text": rule.title() },
+                "fullDescription": { "text": rule.requirement() },
                 "help": {
-                    "text": format!("{}\n\nFix: {}", rule.rationale, rule.remediation),
+                    "text": format!("{}\n\nFix: {}", rule.rationale(), rule.remediation()),
                     "markdown": markdown,
                 },
                 "defaultConfiguration": { "level": default_level },
@@ -138,13 +138,13 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             .iter()
             .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Waived))
         {
-            let index = list.iter().position(|x| x.id == f.rule.id).unwrap_or(0);
+            let index = list.iter().position(|x| x.id() == f.rule.id()).unwrap_or(0);
             let (line, column) = f
                 .span
                 .map(|s| r.source.span_start(s))
                 .map_or((1, 1), |lc| (lc.line, lc.column));
             let mut result = json!({
-                "ruleId": f.rule.id,
+                "ruleId": f.rule.id(),
                 "ruleIndex": index,
                 "level": level(f.status),
                 "message": { "text": message(env.name(), env.mode.label(), f) },
@@ -159,7 +159,7 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                     },
                     "logicalLocations": [{ "name": env.name(), "kind": "module" }],
                 }],
-                "partialFingerprints": { "stagegate/v1": fingerprint(&[f.rule.id, env.name()]) },
+                "partialFingerprints": { "stagegate/v1": fingerprint(&[f.rule.id(), env.name()]) },
                 "properties": {
                     "environment": env.name(),
                     "mode": env.mode.as_str(),

@@ -138,8 +138,8 @@ fn finding(
         out,
         "  {} {} {}{change}",
         s.status(f.status),
-        s.bold(f.rule.id),
-        f.rule.title
+        s.bold(f.rule.id()),
+        f.rule.title()
     )?;
     writeln!(out, "         {}", f.message)?;
     if let Some(w) = &f.waiver
@@ -178,7 +178,7 @@ fn finding(
         }
     }
     if matches!(f.status, Status::Fail | Status::Warn) {
-        writeln!(out, "         {} {}", s.bold("fix:"), f.rule.remediation)?;
+        writeln!(out, "         {} {}", s.bold("fix:"), f.rule.remediation())?;
     }
     if f.status != Status::Skip
         && let Some(controls) = crate::controls_line(f)
@@ -233,14 +233,14 @@ fn plan(
             .findings
             .iter()
             .filter(|f| {
-                f.rule.area == area
+                f.rule.area() == area
                     && matches!(f.status, Status::Fail | Status::Warn | Status::Waived)
             })
             .collect();
         let held = env
             .findings
             .iter()
-            .filter(|f| f.rule.area == area && f.status == Status::Pass)
+            .filter(|f| f.rule.area() == area && f.status == Status::Pass)
             .count();
         writeln!(out)?;
         writeln!(out, "{}", s.bold(area.title()))?;

@@ -58,8 +58,6 @@ pub struct FileFacts {
     states: HashMap<String, FileState>,
     texts: HashMap<String, String>,
     drills: HashMap<String, DrillRecord>,
-    #[cfg(feature = "rego")]
-    policies: Option<std::sync::Arc<crate::custom::PolicySet>>,
 }
 
 impl FileFacts {
@@ -79,17 +77,6 @@ impl FileFacts {
     /// The text of a file, when it was small enough to keep.
     pub fn text(&self, path: &str) -> Option<&str> {
         self.texts.get(path).map(String::as_str)
-    }
-
-    /// The custom rules to judge alongside the catalogue.
-    #[cfg(feature = "rego")]
-    pub fn set_policies(&mut self, policies: std::sync::Arc<crate::custom::PolicySet>) {
-        self.policies = Some(policies);
-    }
-
-    #[cfg(feature = "rego")]
-    pub fn policies(&self) -> Option<&crate::custom::PolicySet> {
-        self.policies.as_deref()
     }
 
     /// Records the latest restore drill of an environment.

@@ -3,7 +3,9 @@
 use stagegate_spec::{Date, Environment, Mode, Spec, Waiver};
 
 use crate::context::Ctx;
-use crate::rule::Outcome;
+use crate::custom_rules::CustomRules;
+use crate::frameworks::Controls;
+use crate::rule::{Outcome, RuleRef};
 use crate::{
     EnvironmentResult, FileFacts, Finding, LiveEvidence, Severity, Status, WaiverState, catalogue,
 };
@@ -15,81 +17,111 @@ pub struct Evaluation<'s> {
     pub environments: Vec<EnvironmentResult<'s>>,
 }
 
-/// Evaluates `envs` (every environment when empty) in their own modes.
-pub fn evaluate<'s>(
+/// Judges a spec as of one date from facts gathered beforehand: every
+/// built-in rule, then the spec's custom rules, each weighed by its
+/// severity in the mode and waived where a waiver covers it.
+#[derive(Clone, Copy, Debug)]
+pub struct Evaluator<'s, 'f> {
     spec: &'s Spec,
-    envs: &[&str],
     as_of: Date,
-    files: &FileFacts,
-    live: Option<&LiveEvidence>,
-) -> Evaluation<'s> {
-    let environments = spec
-        .environments
-        .iter()
-        .filter(|e| envs.is_empty() || envs.contains(&e.name.value.as_str()))
-        .map(|e| evaluate_environment(spec, e, e.mode.value, as_of, files, live))
-        .collect();
-    Evaluation {
-        as_of,
-        environments,
-    }
+    files: &'f FileFacts,
+    live: Option<&'f LiveEvidence>,
+    custom: Option<&'s CustomRules>,
 }
 
-/// Evaluates one environment as if its mode were `mode` (what `plan` does).
-pub fn evaluate_environment<'s>(
-    spec: &'s Spec,
-    env: &'s Environment,
-    mode: Mode,
-    as_of: Date,
-    files: &FileFacts,
-    live: Option<&LiveEvidence>,
-) -> EnvironmentResult<'s> {
-    let cx = Ctx {
-        spec,
-        env,
-        mode,
-        as_of,
-        files,
-        live,
-    };
-    let frameworks: Vec<_> = spec.product.frameworks.iter().map(|f| f.value).collect();
-    #[cfg_attr(not(feature = "rego"), allow(unused_mut))]
-    let mut findings: Vec<Finding> = catalogue()
-        .iter()
-        .map(|rule| {
-            let controls = crate::frameworks::controls_of(rule.id, &frameworks);
-            judge(&cx, rule, || (rule.check)(&cx), controls)
-        })
-        .collect();
-    #[cfg(feature = "rego")]
-    if let Some(policies) = files.policies() {
-        for (rule, outcome, controls) in policies.evaluate(&env.name.value, mode, as_of) {
-            let controls = crate::frameworks::Controls::new(controls, &frameworks);
-            findings.push(judge(&cx, rule, || outcome, controls));
+impl<'s, 'f> Evaluator<'s, 'f> {
+    pub fn new(spec: &'s Spec, as_of: Date, files: &'f FileFacts) -> Self {
+        Evaluator {
+            spec,
+            as_of,
+            files,
+            live: None,
+            custom: None,
         }
     }
-    EnvironmentResult {
-        environment: env,
-        mode,
-        findings,
+
+    /// Probe observations, for the live rules.
+    pub fn live(self, live: Option<&'f LiveEvidence>) -> Self {
+        Evaluator { live, ..self }
+    }
+
+    /// The spec's custom rules, judged after the catalogue.
+    pub fn custom(self, custom: &'s CustomRules) -> Self {
+        Evaluator {
+            custom: Some(custom),
+            ..self
+        }
+    }
+
+    /// `envs` (every environment when empty), each in its own mode.
+    pub fn all(&self, envs: &[&str]) -> Evaluation<'s> {
+        let environments = self
+            .spec
+            .environments
+            .iter()
+            .filter(|e| envs.is_empty() || envs.contains(&e.name.value.as_str()))
+            .map(|e| self.environment(e, e.mode.value))
+            .collect();
+        Evaluation {
+            as_of: self.as_of,
+            environments,
+        }
+    }
+
+    /// One environment as if its mode were `mode` (what `plan` does).
+    pub fn environment(&self, env: &'s Environment, mode: Mode) -> EnvironmentResult<'s> {
+        let spec = self.spec;
+        let cx = Ctx {
+            spec,
+            env,
+            mode,
+            as_of: self.as_of,
+            files: self.files,
+            live: self.live,
+        };
+        let frameworks: Vec<_> = spec.product.frameworks.iter().map(|f| f.value).collect();
+        let mut findings: Vec<Finding<'s>> = catalogue()
+            .iter()
+            .map(|rule| {
+                let controls = crate::frameworks::controls_of(rule.id, &frameworks);
+                judge(&cx, RuleRef::Builtin(rule), || (rule.check)(&cx), controls)
+            })
+            .collect();
+        for (rule, outcome) in self
+            .custom
+            .map(|c| c.evaluate(&env.name.value, mode, self.as_of))
+            .unwrap_or_default()
+        {
+            let controls = match rule {
+                RuleRef::Custom(c) => Controls::new(&c.controls, &frameworks),
+                RuleRef::Builtin(b) => crate::frameworks::controls_of(b.id, &frameworks),
+            };
+            findings.push(judge(&cx, rule, || outcome, controls));
+        }
+        EnvironmentResult {
+            environment: env,
+            mode,
+            findings,
+        }
     }
 }
 
 /// One finding: the rule's outcome weighed by its severity in the mode,
 /// then waived if a waiver covers it.
-fn judge(
+fn judge<'r>(
     cx: &Ctx<'_>,
-    rule: &'static crate::Rule,
+    rule: RuleRef<'r>,
     outcome: impl FnOnce() -> Outcome,
-    controls: crate::frameworks::Controls,
-) -> Finding {
+    controls: Controls<'r>,
+) -> Finding<'r> {
     let (mode, env, spec, as_of) = (cx.mode, cx.env, cx.spec, cx.as_of);
-    let Some(severity) = rule.applies.in_mode(mode) else {
+    let applies = rule.applies();
+    let Some(severity) = applies.in_mode(mode) else {
         return Finding {
             rule,
             status: Status::Skip,
-            severity: rule.applies.nominal(),
-            message: not_in_mode(rule.applies.modes().iter().map(|(m, _)| *m), mode),
+            severity: applies.nominal(),
+            message: not_in_mode(applies.modes().iter().map(|(m, _)| *m), mode),
             span: None,
             waiver: None,
             evidence: Vec::new(),
@@ -170,8 +202,8 @@ fn matching_waiver<'a>(
     active.or_else(|| candidates.max_by_key(|w| w.expires.value))
 }
 
-fn apply_waiver(finding: &mut Finding, spec: &Spec, env: &Environment, as_of: Date) {
-    let Some(w) = matching_waiver(spec, env, finding.rule.id, as_of) else {
+fn apply_waiver(finding: &mut Finding<'_>, spec: &Spec, env: &Environment, as_of: Date) {
+    let Some(w) = matching_waiver(spec, env, finding.rule.id(), as_of) else {
         return;
     };
     // A waiver covers its expiry date: `expires = 2026-12-15` still waives on

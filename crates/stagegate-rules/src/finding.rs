@@ -3,7 +3,7 @@
 use serde::Serialize;
 use stagegate_spec::{Date, Environment, Mode, Span};
 
-use crate::{Rule, Severity};
+use crate::{RuleRef, Severity};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -61,8 +61,8 @@ pub struct WaiverState {
 }
 
 #[derive(Clone, Debug)]
-pub struct Finding {
-    pub rule: &'static Rule,
+pub struct Finding<'r> {
+    pub rule: RuleRef<'r>,
     pub status: Status,
     pub severity: Severity,
     /// The concrete facts, e.g. "backup location fra1 is also where db-1 runs".
@@ -73,7 +73,7 @@ pub struct Finding {
     /// What live probes observed, for live rules evaluated with evidence.
     pub evidence: Vec<crate::Observation>,
     /// Controls of the product's frameworks that this rule evidences.
-    pub controls: crate::frameworks::Controls,
+    pub controls: crate::frameworks::Controls<'r>,
 }
 
 /// Counts of findings by status.
@@ -93,7 +93,7 @@ pub struct EnvironmentResult<'s> {
     pub environment: &'s Environment,
     /// The mode evaluated (a `plan` target, or the environment's own).
     pub mode: Mode,
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Finding<'s>>,
 }
 
 impl EnvironmentResult<'_> {

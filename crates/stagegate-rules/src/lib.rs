@@ -7,6 +7,7 @@ mod catalogue;
 mod context;
 #[cfg(feature = "rego")]
 pub mod custom;
+mod custom_rules;
 mod engine;
 mod evidence;
 mod finding;
@@ -15,10 +16,11 @@ mod rule;
 
 pub use catalogue::{catalogue, find_rule, rule_ids};
 pub use context::{DrillRecord, FileFacts, FileState, TEMPLATE_MARKER};
-pub use engine::{Evaluation, evaluate, evaluate_environment};
+pub use custom_rules::CustomRules;
+pub use engine::{Evaluation, Evaluator};
 pub use evidence::{
     CertificateObservation, ExposureObservation, LiveEvidence, Observation, Observed,
     PresentedCertificate,
 };
 pub use finding::{EnvironmentResult, Finding, Status, Summary, Verdict, WaiverState};
-pub use rule::{Applies, Area, Rule, Severity};
+pub use rule::{Applies, Area, CustomRule, Rule, RuleRef, Severity};

@@ -191,3 +191,115 @@ pub(crate) enum Outcome {
         evidence: Vec<crate::Observation>,
     },
 }
+
+/// A rule the catalogue does not hold: a team's own, loaded at run time
+/// (a Rego policy) and owned by whatever loaded it, so a reload frees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomRule {
+    pub id: String,
+    pub title: String,
+    pub area: Area,
+    pub applies: Applies,
+    /// Where the rule comes from, e.g. `custom rule from policies/x.rego`.
+    pub condition: String,
+    pub rationale: String,
+    pub remediation: String,
+    /// Controls of any framework this rule evidences.
+    pub controls: Vec<crate::frameworks::ControlRef>,
+}
+
+/// The rule behind a finding: built in (lives as long as the program) or
+/// custom (lives as long as the policies that define it).
+#[derive(Clone, Copy, Debug)]
+pub enum RuleRef<'r> {
+    Builtin(&'static Rule),
+    Custom(&'r CustomRule),
+}
+
+impl<'r> RuleRef<'r> {
+    /// Stable public id, e.g. `SG-BACKUP-OFFSITE`.
+    pub fn id(self) -> &'r str {
+        match self {
+            RuleRef::Builtin(r) => r.id,
+            RuleRef::Custom(r) => &r.id,
+        }
+    }
+
+    pub fn title(self) -> &'r str {
+        match self {
+            RuleRef::Builtin(r) => r.title,
+            RuleRef::Custom(r) => &r.title,
+        }
+    }
+
+    pub fn area(self) -> Area {
+        match self {
+            RuleRef::Builtin(r) => r.area,
+            RuleRef::Custom(r) => r.area,
+        }
+    }
+
+    pub fn applies(self) -> Applies {
+        match self {
+            RuleRef::Builtin(r) => r.applies,
+            RuleRef::Custom(r) => r.applies,
+        }
+    }
+
+    /// A condition beyond the mode, if any.
+    pub fn condition(self) -> Option<&'r str> {
+        match self {
+            RuleRef::Builtin(r) => r.condition,
+            RuleRef::Custom(r) => Some(&r.condition),
+        }
+    }
+
+    /// The requirement; a custom rule's title states it.
+    pub fn requirement(self) -> &'r str {
+        match self {
+            RuleRef::Builtin(r) => r.requirement,
+            RuleRef::Custom(r) => &r.title,
+        }
+    }
+
+    /// Guideline sentences the rule enforces; none for custom rules.
+    pub fn guideline(self) -> &'static [&'static str] {
+        match self {
+            RuleRef::Builtin(r) => r.guideline,
+            RuleRef::Custom(_) => &[],
+        }
+    }
+
+    pub fn rationale(self) -> &'r str {
+        match self {
+            RuleRef::Builtin(r) => r.rationale,
+            RuleRef::Custom(r) => &r.rationale,
+        }
+    }
+
+    pub fn remediation(self) -> &'r str {
+        match self {
+            RuleRef::Builtin(r) => r.remediation,
+            RuleRef::Custom(r) => &r.remediation,
+        }
+    }
+
+    /// A spec fragment that satisfies the rule; empty for custom rules.
+    pub fn example(self) -> &'static str {
+        match self {
+            RuleRef::Builtin(r) => r.example,
+            RuleRef::Custom(_) => "",
+        }
+    }
+
+    /// Judged from live evidence rather than from the spec.
+    pub fn live(self) -> bool {
+        matches!(self, RuleRef::Builtin(r) if r.live)
+    }
+}
+
+impl PartialEq for RuleRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}

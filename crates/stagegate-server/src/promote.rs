@@ -41,7 +41,7 @@ pub async fn promote(
             .findings
             .iter()
             .filter(|f| f.status == Status::Fail)
-            .map(|f| (f.rule.id.to_owned(), f.message.clone()))
+            .map(|f| (f.rule.id().to_owned(), f.message.clone()))
             .collect();
         return Err(Refused::Blocked { to, failing });
     }

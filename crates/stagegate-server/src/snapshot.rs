@@ -54,6 +54,8 @@ pub struct Snapshot {
     pub spec: Spec,
     pub source: SourceFile,
     pub files: FileFacts,
+    /// The spec's custom rules, judged with the catalogue.
+    pub custom: stagegate_rules::CustomRules,
     /// Probe jobs of monitoring checks (heartbeats excluded).
     pub jobs: Vec<Job>,
     pub heartbeats: Vec<Heartbeat>,
@@ -257,6 +259,7 @@ impl Snapshot {
                 spec,
                 source,
                 files,
+                custom: Default::default(),
                 jobs,
                 heartbeats,
                 notifiers,
@@ -264,6 +267,11 @@ impl Snapshot {
         } else {
             Err(diags)
         }
+    }
+
+    /// The same snapshot judging `custom` rules too.
+    pub fn with_custom(self, custom: stagegate_rules::CustomRules) -> Snapshot {
+        Snapshot { custom, ..self }
     }
 
     /// Whether `environment` is in a maintenance window at `at`.

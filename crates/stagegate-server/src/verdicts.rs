@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use stagegate_rules::{DrillRecord, EnvironmentResult, Evaluation, FileFacts};
+use stagegate_rules::{DrillRecord, EnvironmentResult, Evaluation, Evaluator, FileFacts};
 use stagegate_spec::{Date, Environment, Mode};
 use stagegate_store::Drill;
 
@@ -40,21 +40,18 @@ impl Now {
         }
     }
 
+    fn evaluator(&self) -> Evaluator<'_, '_> {
+        Evaluator::new(&self.snapshot.spec, self.as_of, &self.files).custom(&self.snapshot.custom)
+    }
+
     /// Every environment in its own mode.
     pub fn evaluate(&self) -> Evaluation<'_> {
-        stagegate_rules::evaluate(&self.snapshot.spec, &[], self.as_of, &self.files, None)
+        self.evaluator().all(&[])
     }
 
     /// One environment as if it were in `mode`.
     pub fn environment<'a>(&'a self, env: &'a Environment, mode: Mode) -> EnvironmentResult<'a> {
-        stagegate_rules::evaluate_environment(
-            &self.snapshot.spec,
-            env,
-            mode,
-            self.as_of,
-            &self.files,
-            None,
-        )
+        self.evaluator().environment(env, mode)
     }
 }
 

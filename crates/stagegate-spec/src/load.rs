@@ -3,7 +3,7 @@
 
 use toml::de::{DeTable, DeValue};
 
-use crate::decode::{Cx, Decode, Path, Table, Value, decode_environment, span_of};
+use crate::decode::{Cx, Decode, Path, Table, Value, decode_environment, span_of, to_json};
 use crate::interpolate::EnvLookup;
 use crate::model::*;
 use crate::{Diagnostic, Duration, SourceFile, Span, Spanned};
@@ -146,6 +146,8 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
         None => Some(Vec::new()),
     };
     t.finish(cx);
+    let policies = policies.unwrap_or_default();
+    let document = (!policies.is_empty()).then(|| std::sync::Arc::new(to_json(root.get_ref())));
     Some(Spec {
         version,
         product: product.unwrap_or_default(),
@@ -155,7 +157,8 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
         environments: environments.unwrap_or_default(),
         waivers: waivers.unwrap_or_default(),
         attestations: attestations.unwrap_or_default(),
-        policies: policies.unwrap_or_default(),
+        policies,
+        document,
     })
 }
 

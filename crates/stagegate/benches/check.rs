@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use stagegate_report::{Format, Kind, Options, Report};
-use stagegate_rules::{FileFacts, FileState, evaluate, rule_ids};
+use stagegate_rules::{Evaluator, FileFacts, FileState, rule_ids};
 use stagegate_spec::{Date, LoadOptions, SourceFile, load};
 
 const ENVIRONMENTS: usize = 10_000;
@@ -148,12 +148,20 @@ fn main() {
     for p in FileFacts::referenced_paths(&spec) {
         facts.insert(p, FileState::Present);
     }
-    let eval = time(|| evaluate(&spec, &[], as_of, &facts, None).environments.len());
+    let eval = time(|| {
+        Evaluator::new(&spec, as_of, &facts)
+            .all(&[])
+            .environments
+            .len()
+    });
     let full = time(|| {
         let spec = load(&source, &opts).expect("valid");
-        evaluate(&spec, &[], as_of, &facts, None).environments.len()
+        Evaluator::new(&spec, as_of, &facts)
+            .all(&[])
+            .environments
+            .len()
     });
-    let evaluation = evaluate(&spec, &[], as_of, &facts, None);
+    let evaluation = Evaluator::new(&spec, as_of, &facts).all(&[]);
     let render = |format| {
         time(|| {
             let report = Report {

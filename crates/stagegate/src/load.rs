@@ -4,7 +4,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use stagegate_rules::{FileFacts, FileState, TEMPLATE_MARKER, rule_ids};
+use stagegate_rules::{CustomRules, Evaluator, FileFacts, FileState, TEMPLATE_MARKER, rule_ids};
+use stagegate_spec::Date;
 use stagegate_spec::{LoadOptions, SourceFile, Spec, process_env};
 
 use crate::{Failure, diagnostics};
@@ -16,8 +17,7 @@ pub struct Loaded {
     /// The spec file as given.
     pub path: PathBuf,
     /// The custom rules the spec names, compiled.
-    #[cfg(feature = "rego")]
-    pub policies: Option<std::sync::Arc<stagegate_rules::custom::PolicySet>>,
+    pub custom: CustomRules,
     pub source: SourceFile,
     pub dir: PathBuf,
 }
@@ -60,8 +60,8 @@ impl Loaded {
                     ));
                 }
                 #[cfg(feature = "rego")]
-                let policies = match crate::policies::load(&spec, source.text(), &dir) {
-                    Ok(p) => p,
+                let custom = match crate::policies::load(&spec, &dir) {
+                    Ok(p) => p.map(CustomRules::new).unwrap_or_default(),
                     Err(crate::policies::Problem::Spec(diags)) => {
                         let mut buf = Vec::new();
                         let _ = diagnostics::emit(&source, &diags, &mut buf);
@@ -76,6 +76,8 @@ impl Loaded {
                         return Err((Failure::Reported, rendered));
                     }
                 };
+                #[cfg(not(feature = "rego"))]
+                let custom = CustomRules::default();
                 #[cfg(not(feature = "rego"))]
                 if let Some(first) = spec.policies.first() {
                     let diag = stagegate_spec::Diagnostic::new(
@@ -96,8 +98,7 @@ impl Loaded {
                     source,
                     dir,
                     path: path.to_path_buf(),
-                    #[cfg(feature = "rego")]
-                    policies,
+                    custom,
                 })
             }
             Err(diags) => {
@@ -126,10 +127,6 @@ impl Loaded {
     /// log beside the spec.
     pub fn file_facts(&self) -> Result<FileFacts, Failure> {
         let mut facts = FileFacts::new();
-        #[cfg(feature = "rego")]
-        if let Some(p) = &self.policies {
-            facts.set_policies(p.clone());
-        }
         let log = crate::drill_log::read(&crate::drill_log::path_for(&self.path))
             .map_err(Failure::Message)?;
         for entry in log {
@@ -154,6 +151,11 @@ impl Loaded {
             }
         }
         Ok(facts)
+    }
+
+    /// Judges this spec as of `as_of` from `files`, custom rules included.
+    pub fn evaluator<'a>(&'a self, as_of: Date, files: &'a FileFacts) -> Evaluator<'a, 'a> {
+        Evaluator::new(&self.spec, as_of, files).custom(&self.custom)
     }
 
     /// Checks `--env` names, suggesting the closest one on a typo.

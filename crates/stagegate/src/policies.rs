@@ -17,10 +17,10 @@ pub enum Problem {
     Policies(Vec<String>),
 }
 
-pub fn load(spec: &Spec, text: &str, dir: &Path) -> Result<Option<Arc<PolicySet>>, Problem> {
-    if spec.policies.is_empty() {
+pub fn load(spec: &Spec, dir: &Path) -> Result<Option<Arc<PolicySet>>, Problem> {
+    let Some(document) = &spec.document else {
         return Ok(None);
-    }
+    };
     let mut files = Vec::new();
     let mut diags = Vec::new();
     for entry in &spec.policies {
@@ -63,7 +63,7 @@ pub fn load(spec: &Spec, text: &str, dir: &Path) -> Result<Option<Arc<PolicySet>
     }
     let set = PolicySet::load(
         &sources,
-        text,
+        document,
         &rule_ids(),
         spec.policy.policy_timeout.get(),
     )

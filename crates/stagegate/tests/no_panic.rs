@@ -5,7 +5,7 @@ mod common;
 
 use proptest::prelude::*;
 use stagegate_report::{Format, Kind, Options, Report};
-use stagegate_rules::{FileFacts, evaluate_environment, rule_ids};
+use stagegate_rules::{Evaluator, FileFacts, rule_ids};
 use stagegate_spec::{Date, LoadOptions, Mode, SourceFile, load};
 
 const SEEDS: &[&str] = &[
@@ -37,7 +37,7 @@ fn exercise_with(text: &str, env: &dyn Fn(&str) -> Option<String>) -> bool {
             let as_of = Date::from_ymd(2026, 11, 26).expect("date");
             for e in &spec.environments {
                 for mode in Mode::ALL {
-                    let result = evaluate_environment(&spec, e, *mode, as_of, &facts, None);
+                    let result = Evaluator::new(&spec, as_of, &facts).environment(e, *mode);
                     let results = [result];
                     let report = Report {
                         kind: Kind::Plan { from: e.mode.value },

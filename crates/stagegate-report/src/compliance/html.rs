@@ -76,7 +76,7 @@ fn evidence_cell(r: &ComplianceReport<'_>, c: &ControlAssessment<'_>) -> String 
                 .unwrap_or_default();
             html.push_str(&format!(
                 "<li><code>{}</code> <span class=\"muted\">{}</span> — {}: {}{at}",
-                esc(f.rule.id),
+                esc(f.rule.id()),
                 ev.strength.as_str(),
                 status_word(f.status),
                 esc(&f.message)

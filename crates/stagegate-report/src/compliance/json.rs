@@ -144,7 +144,7 @@ pub fn document<'a>(r: &'a ComplianceReport<'a>) -> ComplianceDoc<'a> {
                             .map(|ev| {
                                 let f = ev.finding;
                                 ComplianceEvidence {
-                                    rule: f.rule.id,
+                                    rule: f.rule.id(),
                                     strength: ev.strength.as_str(),
                                     status: f.status,
                                     severity: f.severity,

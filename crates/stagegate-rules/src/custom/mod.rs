@@ -9,9 +9,7 @@
 
 mod metadata;
 
-use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use regorus::utils::limits::ExecutionTimerConfig;
@@ -19,7 +17,7 @@ use serde_json::{Value as Json, json};
 use stagegate_spec::{Date, Framework, Mode};
 
 use crate::frameworks::{ControlRef, Strength, control_ids};
-use crate::rule::{Applies, Area, Outcome, Rule, Severity};
+use crate::rule::{Applies, Area, CustomRule, Outcome, RuleRef, Severity};
 use metadata::Node;
 
 /// One policy file as read from disk.
@@ -41,10 +39,9 @@ pub struct PolicyError {
 }
 
 struct Custom {
-    rule: &'static Rule,
+    rule: CustomRule,
     /// `data.<package>.deny`.
     query: String,
-    controls: &'static [ControlRef],
 }
 
 /// The loaded policies, ready to judge environments.
@@ -60,18 +57,19 @@ impl std::fmt::Debug for PolicySet {
         f.debug_struct("PolicySet")
             .field(
                 "rules",
-                &self.rules.iter().map(|c| c.rule.id).collect::<Vec<_>>(),
+                &self.rules.iter().map(|c| &c.rule.id).collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
     }
 }
 
 impl PolicySet {
-    /// Compiles the policies; `spec_toml` is the spec's text, given to them
-    /// as `input.spec`. Returns every problem found, each with its location.
+    /// Compiles the policies; `spec` is the spec as written (its
+    /// `document`), given to them as `input.spec`. Returns every problem
+    /// found, each with its location.
     pub fn load(
         sources: &[PolicySource],
-        spec_toml: &str,
+        spec: &Json,
         builtin_ids: &[&str],
         limit: Duration,
     ) -> Result<PolicySet, Vec<PolicyError>> {
@@ -108,33 +106,30 @@ impl PolicySet {
                     continue;
                 }
             };
-            let (rule, controls) = intern(&meta, &source.path);
             rules.push(Custom {
-                rule,
+                rule: meta.into_rule(),
                 query: format!("{package}.deny"),
-                controls,
             });
         }
         if !errors.is_empty() {
             return Err(errors);
         }
-        let spec = toml::from_str::<toml::Value>(spec_toml).map_or(Json::Null, |v| to_json(&v));
         Ok(PolicySet {
             rules,
             engine,
-            spec,
+            spec: spec.clone(),
             limit,
         })
     }
 
     /// The custom rules, in the order of their files.
-    pub fn rules(&self) -> impl Iterator<Item = &'static Rule> + '_ {
-        self.rules.iter().map(|c| c.rule)
+    pub fn rules(&self) -> impl Iterator<Item = &CustomRule> + '_ {
+        self.rules.iter().map(|c| &c.rule)
     }
 
     /// Rule ids, for validating waivers.
-    pub fn ids(&self) -> Vec<&'static str> {
-        self.rules().map(|r| r.id).collect()
+    pub fn ids(&self) -> Vec<&str> {
+        self.rules().map(|r| r.id.as_str()).collect()
     }
 
     /// Judges one environment in `mode`: each rule with its outcome and the
@@ -144,7 +139,7 @@ impl PolicySet {
         environment: &str,
         mode: Mode,
         as_of: Date,
-    ) -> Vec<(&'static Rule, Outcome, &'static [ControlRef])> {
+    ) -> Vec<(RuleRef<'_>, Outcome)> {
         let env_json = self
             .spec
             .get("environments")
@@ -170,7 +165,7 @@ impl PolicySet {
             .map(|c| {
                 let mut engine = self.engine.clone();
                 engine.set_input(input.clone());
-                (c.rule, self.judge(&mut engine, c), c.controls)
+                (RuleRef::Custom(&c.rule), self.judge(&mut engine, c))
             })
             .collect()
     }
@@ -250,20 +245,6 @@ fn compile_error(path: &str, text: &str) -> PolicyError {
     }
 }
 
-fn to_json(v: &toml::Value) -> Json {
-    match v {
-        toml::Value::String(s) => Json::String(s.clone()),
-        toml::Value::Integer(i) => Json::from(*i),
-        toml::Value::Float(f) => Json::from(*f),
-        toml::Value::Boolean(b) => Json::Bool(*b),
-        toml::Value::Datetime(d) => Json::String(d.to_string()),
-        toml::Value::Array(a) => Json::Array(a.iter().map(to_json).collect()),
-        toml::Value::Table(t) => {
-            Json::Object(t.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
-        }
-    }
-}
-
 /// What the METADATA block says.
 struct Meta {
     path: String,
@@ -278,6 +259,19 @@ struct Meta {
 }
 
 impl Meta {
+    fn into_rule(self) -> CustomRule {
+        CustomRule {
+            condition: format!("custom rule from {}", self.path),
+            id: self.id,
+            title: self.title,
+            area: self.area,
+            applies: self.applies,
+            rationale: self.description,
+            remediation: self.remediation,
+            controls: self.controls,
+        }
+    }
+
     fn error(&self, line: usize, message: String) -> PolicyError {
         PolicyError {
             file: self.path.clone(),
@@ -467,46 +461,4 @@ fn control(
         id,
         strength,
     })
-}
-
-/// Custom rules live as long as the process: the same policy text loaded
-/// again (a spec reload) reuses its rule instead of leaking another.
-fn intern(meta: &Meta, path: &str) -> (&'static Rule, &'static [ControlRef]) {
-    type Interned = (&'static Rule, &'static [ControlRef]);
-    static RULES: OnceLock<Mutex<HashMap<String, Interned>>> = OnceLock::new();
-    let key = format!(
-        "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{:?}\u{0}{:?}\u{0}{path}",
-        meta.id,
-        meta.title,
-        meta.description,
-        meta.remediation,
-        meta.area.title(),
-        meta.applies,
-        meta.controls
-    );
-    let mut map = RULES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    if let Some(interned) = map.get(&key) {
-        return *interned;
-    }
-    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-    let rule: &'static Rule = Box::leak(Box::new(Rule {
-        id: leak(meta.id.clone()),
-        title: leak(meta.title.clone()),
-        area: meta.area,
-        applies: meta.applies,
-        condition: Some(leak(format!("custom rule from {path}"))),
-        requirement: leak(meta.title.clone()),
-        guideline: &[],
-        rationale: leak(meta.description.clone()),
-        remediation: leak(meta.remediation.clone()),
-        example: "",
-        live: false,
-        check: |_| Outcome::Skip("custom rules are judged by their policy".to_owned()),
-    }));
-    let controls: &'static [ControlRef] = Box::leak(meta.controls.clone().into_boxed_slice());
-    map.insert(key, (rule, controls));
-    (rule, controls)
 }

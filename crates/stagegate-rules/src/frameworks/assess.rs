@@ -43,7 +43,7 @@ impl ControlStatus {
 /// A finding that bears on a control, and how strongly.
 #[derive(Clone, Copy, Debug)]
 pub struct Evidence<'r> {
-    pub finding: &'r Finding,
+    pub finding: &'r Finding<'r>,
     pub strength: Strength,
 }
 
@@ -75,10 +75,10 @@ pub struct ControlAssessment<'r> {
     pub attestation: Option<(&'r Attestation, AttestationState)>,
 }
 
-impl ControlAssessment<'_> {
+impl<'r> ControlAssessment<'r> {
     /// Ids of the rules mapped to the control (the pack's, then custom ones).
-    pub fn rules(&self) -> Vec<&'static str> {
-        self.evidence.iter().map(|e| e.finding.rule.id).collect()
+    pub fn rules(&self) -> Vec<&'r str> {
+        self.evidence.iter().map(|e| e.finding.rule.id()).collect()
     }
 }
 
@@ -131,7 +131,7 @@ fn assess_control<'r>(
             result
                 .findings
                 .iter()
-                .find(|f| f.rule.id == id)
+                .find(|f| f.rule.id() == id)
                 .map(|finding| Evidence {
                     finding,
                     strength: *strength,
@@ -146,7 +146,7 @@ fn assess_control<'r>(
             .find(|c| c.framework == pack.framework && c.id == control.id)
             && !evidence
                 .iter()
-                .any(|e| e.finding.rule.id == finding.rule.id)
+                .any(|e| e.finding.rule.id() == finding.rule.id())
         {
             evidence.push(Evidence {
                 finding,
@@ -162,7 +162,11 @@ fn assess_control<'r>(
     {
         (
             ControlStatus::NotMet,
-            format!("{} does not hold: {}", e.finding.rule.id, e.finding.message),
+            format!(
+                "{} does not hold: {}",
+                e.finding.rule.id(),
+                e.finding.message
+            ),
         )
     } else if let Some(e) = applicable().find(|e| e.finding.status == Status::Waived) {
         let w = e.finding.waiver.as_ref();
@@ -170,7 +174,7 @@ fn assess_control<'r>(
             ControlStatus::Waived,
             format!(
                 "{} is waived until {}{}",
-                e.finding.rule.id,
+                e.finding.rule.id(),
                 w.map_or_else(String::new, |w| w.expires.to_string()),
                 w.and_then(|w| w.approved_by.as_deref())
                     .map_or_else(String::new, |by| format!(", approved by {by}"))
@@ -179,7 +183,7 @@ fn assess_control<'r>(
     } else if let Some(e) = applicable().find(|e| e.strength == Strength::Full) {
         (
             ControlStatus::Met,
-            format!("{} holds: {}", e.finding.rule.id, e.finding.message),
+            format!("{} holds: {}", e.finding.rule.id(), e.finding.message),
         )
     } else if let Some((a, AttestationState::Valid)) = &attestation {
         (
@@ -211,7 +215,7 @@ fn manual_reason(
     let passing: Vec<&str> = evidence
         .iter()
         .filter(|e| e.finding.status == Status::Pass)
-        .map(|e| e.finding.rule.id)
+        .map(|e| e.finding.rule.id())
         .collect();
     let mut reason = if evidence.is_empty() {
         "no rule can judge this control; it needs an attestation".to_owned()

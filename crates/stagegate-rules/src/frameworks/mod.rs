@@ -81,21 +81,21 @@ fn bit(f: Framework) -> u16 {
 /// The controls a rule evidences among the product's frameworks: a view
 /// of the rule's static list, so a finding carries it without allocating.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Controls {
-    all: &'static [ControlRef],
+pub struct Controls<'r> {
+    all: &'r [ControlRef],
     mask: u16,
 }
 
-impl Controls {
+impl<'r> Controls<'r> {
     /// `all` restricted to `frameworks`.
-    pub fn new(all: &'static [ControlRef], frameworks: &[Framework]) -> Controls {
+    pub fn new(all: &'r [ControlRef], frameworks: &[Framework]) -> Controls<'r> {
         Controls {
             all,
             mask: frameworks.iter().fold(0, |m, f| m | bit(*f)),
         }
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &'static ControlRef> + use<> {
+    pub fn iter(&self) -> impl Iterator<Item = &'r ControlRef> + use<'r> {
         let mask = self.mask;
         self.all
             .iter()
@@ -240,7 +240,7 @@ pub fn control_ids(framework: Framework) -> &'static [&'static str] {
 }
 
 /// The controls of the given frameworks that a rule evidences.
-pub fn controls_of(rule: &str, frameworks: &[Framework]) -> Controls {
+pub fn controls_of(rule: &str, frameworks: &[Framework]) -> Controls<'static> {
     let all = index().by_rule.get(rule).map_or(&[][..], Vec::as_slice);
     Controls::new(all, frameworks)
 }

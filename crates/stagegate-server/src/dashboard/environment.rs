@@ -18,9 +18,9 @@ use super::session::{SignedForm, SignedIn};
 use crate::AppState;
 use crate::auth::extract::role;
 
-struct Item {
-    id: &'static str,
-    title: &'static str,
+struct Item<'r> {
+    id: &'r str,
+    title: &'r str,
     status: &'static str,
     status_label: &'static str,
     /// HTML: the text escaped, `code` spans as <code>.
@@ -31,11 +31,11 @@ struct Item {
     waiver: Option<String>,
 }
 
-impl Item {
-    fn new(f: &Finding) -> Item {
+impl<'r> Item<'r> {
+    fn new(f: &Finding<'r>) -> Item<'r> {
         Item {
-            id: f.rule.id,
-            title: f.rule.title,
+            id: f.rule.id(),
+            title: f.rule.title(),
             status: f.status.as_str(),
             status_label: match f.status {
                 Status::Fail => "blocking",
@@ -45,8 +45,8 @@ impl Item {
                 Status::Skip => "not applicable",
             },
             message: with_code(&f.message),
-            quote: f.rule.guideline.join(" "),
-            remediation: with_code(f.rule.remediation),
+            quote: f.rule.guideline().join(" "),
+            remediation: with_code(f.rule.remediation()),
             waiver: f.waiver.as_ref().map(|w| {
                 format!(
                     "Waived until {}{}: {}{}",
@@ -90,15 +90,15 @@ fn with_code(text: &str) -> String {
         .collect()
 }
 
-struct Group {
+struct Group<'r> {
     area: &'static str,
-    open: Vec<Item>,
-    passed: Vec<Item>,
+    open: Vec<Item<'r>>,
+    passed: Vec<Item<'r>>,
 }
 
 #[derive(Template)]
 #[template(path = "environment.html")]
-struct EnvironmentPage {
+struct EnvironmentPage<'r> {
     chrome: super::Chrome,
     name: String,
     promote_action: String,
@@ -110,16 +110,21 @@ struct EnvironmentPage {
     flash: Option<String>,
     next: Option<&'static str>,
     next_slug: &'static str,
-    plan: Vec<Item>,
+    plan: Vec<Item<'r>>,
     can_promote: bool,
-    groups: Vec<Group>,
+    groups: Vec<Group<'r>>,
 }
 
-fn groups(result: &EnvironmentResult<'_>) -> Vec<Group> {
+fn groups<'r>(result: &EnvironmentResult<'r>) -> Vec<Group<'r>> {
     Area::ALL
         .iter()
         .map(|&area| {
-            let of_area = || result.findings.iter().filter(move |f| f.rule.area == area);
+            let of_area = || {
+                result
+                    .findings
+                    .iter()
+                    .filter(move |f| f.rule.area() == area)
+            };
             Group {
                 area: area.title(),
                 open: of_area()

@@ -463,3 +463,28 @@ macro_rules! string_enum {
     };
 }
 pub(crate) use string_enum;
+
+/// A TOML value as JSON, as written (variables unresolved): what custom
+/// rules and JSONPath assertions read.
+pub(crate) fn to_json(v: &DeValue<'_>) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        DeValue::String(s) => J::String(s.to_string()),
+        DeValue::Integer(i) => {
+            i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).map_or(J::Null, J::from)
+        }
+        DeValue::Float(f) => f
+            .as_str()
+            .replace('_', "")
+            .parse::<f64>()
+            .map_or(J::Null, J::from),
+        DeValue::Boolean(b) => J::Bool(*b),
+        DeValue::Datetime(d) => J::String(d.to_string()),
+        DeValue::Array(a) => J::Array(a.iter().map(|x| to_json(x.get_ref())).collect()),
+        DeValue::Table(t) => J::Object(
+            t.iter()
+                .map(|(k, x)| (k.get_ref().to_string(), to_json(x.get_ref())))
+                .collect(),
+        ),
+    }
+}

@@ -2,7 +2,7 @@
 
 use toml::de::DeValue;
 
-use super::{Cx, Decode, Path, Table, Value};
+use super::{Cx, Decode, Path, Table, Value, to_json};
 use crate::load::{decode_array_of_tables, sub};
 use crate::model::*;
 use crate::{Diagnostic, Duration, Spanned};
@@ -335,21 +335,4 @@ pub(crate) fn decode_json_expect(
         out.push((key.value.to_owned(), to_json(value.get_ref())));
     }
     Some(out)
-}
-
-pub(crate) fn to_json(v: &DeValue<'_>) -> serde_json::Value {
-    use serde_json::Value as J;
-    match v {
-        DeValue::String(s) => J::String(s.to_string()),
-        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).map_or(J::Null, J::from),
-        DeValue::Float(f) => f.as_str().parse::<f64>().map_or(J::Null, J::from),
-        DeValue::Boolean(b) => J::Bool(*b),
-        DeValue::Datetime(d) => J::String(d.to_string()),
-        DeValue::Array(a) => J::Array(a.iter().map(|x| to_json(x.get_ref())).collect()),
-        DeValue::Table(t) => J::Object(
-            t.iter()
-                .map(|(k, x)| (k.get_ref().to_string(), to_json(x.get_ref())))
-                .collect(),
-        ),
-    }
 }

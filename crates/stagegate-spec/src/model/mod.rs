@@ -25,6 +25,9 @@ pub struct Spec {
     pub attestations: Vec<Attestation>,
     /// Files and folders of custom Rego rules, relative to the spec file.
     pub policies: Vec<Spanned<String>>,
+    /// The spec as written (TOML as JSON, variables unresolved), which is
+    /// what custom rules read; kept only when the spec names policies.
+    pub document: Option<std::sync::Arc<serde_json::Value>>,
 }
 
 impl Spec {

@@ -3,7 +3,7 @@
 use std::io::{BufWriter, Write};
 
 use stagegate_report::{Format, Kind, Options, Report};
-use stagegate_rules::{EnvironmentResult, Verdict, evaluate, evaluate_environment};
+use stagegate_rules::{EnvironmentResult, Verdict};
 use stagegate_spec::Date;
 
 use crate::cli::{CheckArgs, PlanArgs, ReportArgs};
@@ -20,13 +20,11 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, Failure> {
     } else {
         None
     };
-    let evaluation = evaluate(
-        &loaded.spec,
-        &envs,
-        as_of,
-        &loaded.file_facts()?,
-        live.as_ref(),
-    );
+    let files = loaded.file_facts()?;
+    let evaluation = loaded
+        .evaluator(as_of, &files)
+        .live(live.as_ref())
+        .all(&envs);
     emit(
         &loaded,
         Kind::Check,
@@ -54,7 +52,8 @@ pub fn plan(args: &PlanArgs) -> Result<Outcome, Failure> {
         })?,
     };
     let as_of = args.report.as_of.unwrap_or_else(Date::today_utc);
-    let result = evaluate_environment(&loaded.spec, env, to, as_of, &loaded.file_facts()?, None);
+    let files = loaded.file_facts()?;
+    let result = loaded.evaluator(as_of, &files).environment(env, to);
     emit(
         &loaded,
         Kind::Plan { from },

@@ -5,7 +5,6 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 
 use stagegate_report::{ComplianceFormat, ComplianceReport, Options};
-use stagegate_rules::evaluate;
 use stagegate_rules::frameworks::{assess, pack};
 use stagegate_spec::Date;
 
@@ -30,7 +29,10 @@ pub fn run(args: &ComplianceArgs) -> Result<Outcome, Failure> {
         None
     };
     let files = loaded.file_facts()?;
-    let evaluation = evaluate(&loaded.spec, &envs, as_of, &files, live.as_ref());
+    let evaluation = loaded
+        .evaluator(as_of, &files)
+        .live(live.as_ref())
+        .all(&envs);
     let assessments: Vec<_> = evaluation
         .environments
         .iter()

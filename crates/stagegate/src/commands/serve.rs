@@ -122,13 +122,19 @@ fn snapshot(path: &Path) -> Result<Snapshot, (Option<Failure>, String)> {
         (Some(f), text)
     })?;
     let Loaded {
-        spec, source, dir, ..
+        spec,
+        source,
+        dir,
+        custom,
+        ..
     } = loaded;
-    Snapshot::build(spec, source.clone(), &dir, &process_env, files).map_err(|diags| {
-        let mut buf = Vec::new();
-        let _ = diagnostics::emit(&source, &diags, &mut buf);
-        (None, String::from_utf8_lossy(&buf).into_owned())
-    })
+    Snapshot::build(spec, source.clone(), &dir, &process_env, files)
+        .map(|s| s.with_custom(custom))
+        .map_err(|diags| {
+            let mut buf = Vec::new();
+            let _ = diagnostics::emit(&source, &diags, &mut buf);
+            (None, String::from_utf8_lossy(&buf).into_owned())
+        })
 }
 
 pub fn serve(args: &ServeArgs) -> Result<Outcome, Failure> {

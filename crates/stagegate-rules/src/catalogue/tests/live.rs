@@ -15,17 +15,12 @@ fn obs(subject: &str, status: Observed, summary: &str) -> Observation {
     }
 }
 
-fn judge(toml: &str, live: &LiveEvidence, rule: &str) -> Finding {
-    let spec = parse(toml);
+fn judge(toml: &str, live: &LiveEvidence, rule: &str) -> Finding<'static> {
+    let spec = kept(parse(toml));
     let e = spec.environment("production").expect("env");
-    let result = evaluate_environment(
-        &spec,
-        e,
-        e.mode.value,
-        date("2026-06-01"),
-        &present(&spec),
-        Some(live),
-    );
+    let result = Evaluator::new(spec, date("2026-06-01"), &present(spec))
+        .live(Some(live))
+        .environment(e, e.mode.value);
     Run::of(rule, &result.findings)
 }
 
@@ -129,16 +124,11 @@ fn exposure_needs_declared_ports_somewhere_and_nothing_else() {
         "10.0.0.1: 5432 (PostgreSQL) answers but is not in public_ports"
     );
     // Staging is not scanned for exposure.
-    let spec = parse(READY);
+    let spec = kept(parse(READY));
     let e = spec.environment("production").expect("env");
-    let r = evaluate_environment(
-        &spec,
-        e,
-        Mode::Staging,
-        date("2026-06-01"),
-        &present(&spec),
-        Some(&exposed),
-    );
+    let r = Evaluator::new(spec, date("2026-06-01"), &present(spec))
+        .live(Some(&exposed))
+        .environment(e, Mode::Staging);
     assert_eq!(Run::of("SG-SEC-EXPOSURE", &r.findings).status, Status::Skip);
 }
 

@@ -4,8 +4,7 @@
 use stagegate_spec::{Date, LoadOptions, Mode, SourceFile, Spec, load};
 
 use crate::{
-    DrillRecord, FileFacts, FileState, Finding, Status, Verdict, catalogue, evaluate_environment,
-    rule_ids,
+    DrillRecord, Evaluator, FileFacts, FileState, Finding, Status, Verdict, catalogue, rule_ids,
 };
 
 /// A production environment that meets every v1 requirement.
@@ -127,6 +126,12 @@ pub(crate) fn date(s: &str) -> Date {
     s.parse().expect("test date")
 }
 
+/// A spec that lives as long as the test, so its findings can be returned
+/// from the helper that evaluated it.
+pub(crate) fn kept(spec: Spec) -> &'static Spec {
+    Box::leak(Box::new(spec))
+}
+
 pub(crate) fn parse(toml: &str) -> Spec {
     let ids = rule_ids();
     let opts = LoadOptions {
@@ -169,20 +174,20 @@ pub(crate) fn unix(d: Date) -> i64 {
 
 /// Findings of environment `env` in `mode` (its own mode when `None`).
 pub(crate) struct Run {
-    pub(crate) findings: Vec<Finding>,
+    pub(crate) findings: Vec<Finding<'static>>,
     pub(crate) verdict: Verdict,
 }
 
 impl Run {
-    fn of(rule: &str, findings: &[Finding]) -> Finding {
+    fn of(rule: &str, findings: &[Finding<'static>]) -> Finding<'static> {
         findings
             .iter()
-            .find(|f| f.rule.id == rule)
+            .find(|f| f.rule.id() == rule)
             .cloned()
             .unwrap_or_else(|| panic!("no finding for {rule}"))
     }
 
-    pub(crate) fn get(&self, rule: &str) -> Finding {
+    pub(crate) fn get(&self, rule: &str) -> Finding<'static> {
         Run::of(rule, &self.findings)
     }
 
@@ -198,10 +203,10 @@ pub(crate) fn run_with(
     as_of: &str,
     facts: impl Fn(&Spec) -> FileFacts,
 ) -> Run {
-    let spec = parse(toml);
+    let spec = kept(parse(toml));
     let e = spec.environment(env).expect("environment");
     let mode = mode.unwrap_or(e.mode.value);
-    let result = evaluate_environment(&spec, e, mode, date(as_of), &facts(&spec), None);
+    let result = Evaluator::new(spec, date(as_of), &facts(spec)).environment(e, mode);
     Run {
         verdict: result.verdict(),
         findings: result.findings,
@@ -233,7 +238,7 @@ fn the_ready_spec_is_ready_with_no_warnings() {
         .findings
         .iter()
         .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Waived))
-        .map(|f| (f.rule.id, f.message.clone()))
+        .map(|f| (f.rule.id(), f.message.clone()))
         .collect();
     assert!(bad.is_empty(), "{bad:#?}");
     assert_eq!(r.verdict, Verdict::Ready);
@@ -245,7 +250,7 @@ fn every_rule_gives_exactly_one_finding() {
     assert_eq!(r.findings.len(), catalogue().len());
     for rule in catalogue() {
         assert_eq!(
-            r.findings.iter().filter(|f| f.rule.id == rule.id).count(),
+            r.findings.iter().filter(|f| f.rule.id() == rule.id).count(),
             1,
             "{}",
             rule.id

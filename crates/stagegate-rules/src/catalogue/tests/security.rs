@@ -39,7 +39,7 @@ fn firewall_and_vpn_switches() {
     }
 }
 
-fn pentest_at(as_of: &str, spec: &str) -> Finding {
+fn pentest_at(as_of: &str, spec: &str) -> Finding<'static> {
     run_with(spec, "production", None, as_of, present).get("SG-SEC-PENTEST")
 }
 
