@@ -17,6 +17,7 @@ mod load;
 pub mod model;
 mod redact;
 mod schema;
+mod shape;
 mod source;
 mod span;
 pub mod suggest;

@@ -6,6 +6,7 @@ use toml::de::{DeTable, DeValue};
 use crate::decode::{Cx, Decode, Path, Table, Value, decode_environment, span_of, to_json};
 use crate::interpolate::EnvLookup;
 use crate::model::*;
+use crate::shape;
 use crate::{Diagnostic, Duration, SourceFile, Span, Spanned};
 
 /// What loading needs from its caller.
@@ -71,7 +72,7 @@ pub fn load(source: &SourceFile, opts: &LoadOptions<'_>) -> Result<Spec, Vec<Dia
 }
 
 fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
-    let mut t = Table::new(root, cx, Path::Root, "spec")?;
+    let mut t = Table::new(root, cx, Path::Root, &shape::SPEC)?;
     let version = match t.get("version") {
         Some(v) => {
             let n = u32::decode(v, cx, &Path::Key(&Path::Root, "version"));
@@ -86,7 +87,7 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
         }
         None => 1,
     };
-    let product = match t.get("product") {
+    let product = match t.get_required("product") {
         Some(v) => decode_product(v, cx),
         None => {
             missing_table(cx, "product", "[product]\nname = \"My Product\"");
@@ -98,7 +99,7 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
         .map_or(Some(Policy::default()), |v| decode_policy(v, cx));
     let contacts = decode_map(&mut t, cx, "contacts", "contacts table", decode_contact);
     let notifiers = decode_map(&mut t, cx, "notifiers", "notifiers table", decode_notifier);
-    let environments = match t.get("environments") {
+    let environments = match t.get_required("environments") {
         Some(_) => decode_map(
             &mut t,
             cx,
@@ -182,7 +183,7 @@ pub(crate) fn decode_map<T>(
         return Some(Vec::new());
     };
     let path = parent.child_path(key);
-    let t = Table::new(v, cx, path, what)?;
+    let t = Table::map(v, cx, path, what)?;
     let mut out = Vec::new();
     for (id, value) in t.entries() {
         let name = id.value;
@@ -209,7 +210,7 @@ pub(crate) fn decode_array_of_tables<T>(
 }
 
 fn decode_product(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Product> {
-    let mut t = Table::new(v, cx, Path::Key(&Path::Root, "product"), "[product] table")?;
+    let mut t = Table::new(v, cx, Path::Key(&Path::Root, "product"), &shape::PRODUCT)?;
     let name = t.req::<Spanned<String>>(cx, "name");
     let owner = t.opt(cx, "owner");
     let supporting_party = t.opt(cx, "supporting_party");
@@ -255,7 +256,7 @@ fn percent(t: &mut Table<'_, '_, '_>, cx: &mut Cx<'_>, key: &'static str) -> Opt
 }
 
 fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
-    let mut t = Table::new(v, cx, Path::Key(&Path::Root, "policy"), "[policy] table")?;
+    let mut t = Table::new(v, cx, Path::Key(&Path::Root, "policy"), &shape::POLICY)?;
     let defaults = Policy::default();
     let cluster_required_at = percent(&mut t, cx, "cluster_required_at").map(|s| s.value);
     let pentest_max_age: Option<Duration> = t.opt(cx, "pentest_max_age");
@@ -281,7 +282,7 @@ fn decode_contact(
     cx: &mut Cx<'_>,
     path: &Path<'_>,
 ) -> Option<Contact> {
-    let mut t = Table::new(v, cx, *path, "contact")?;
+    let mut t = Table::new(v, cx, *path, &shape::CONTACT)?;
     let name = t.opt(cx, "name");
     let email = t.opt(cx, "email");
     let phone = t.opt(cx, "phone");
@@ -306,7 +307,7 @@ fn decode_notifier(
     cx: &mut Cx<'_>,
     path: &Path<'_>,
 ) -> Option<Notifier> {
-    let mut t = Table::new(v, cx, *path, "notifier")?;
+    let mut t = Table::new(v, cx, *path, &shape::NOTIFIER)?;
     let kind: Option<Spanned<NotifierKind>> = t.req(cx, "type");
     let url = t.opt(cx, "url");
     let secret = t.opt(cx, "secret");
@@ -366,7 +367,7 @@ pub(crate) fn sub<T>(
 }
 
 fn decode_waiver(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Waiver> {
-    let mut t = Table::new(v, cx, *path, "waiver")?;
+    let mut t = Table::new(v, cx, *path, &shape::WAIVER)?;
     let rule = t.req(cx, "rule");
     let environment = t.req(cx, "environment");
     let reason = t.req(cx, "reason");
@@ -385,7 +386,7 @@ fn decode_waiver(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Waiv
 }
 
 fn decode_attestation(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Attestation> {
-    let mut t = Table::new(v, cx, *path, "attestation")?;
+    let mut t = Table::new(v, cx, *path, &shape::ATTESTATION)?;
     let framework = t.req(cx, "framework");
     let control = t.req(cx, "control");
     let environment = t.opt(cx, "environment");

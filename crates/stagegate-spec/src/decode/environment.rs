@@ -3,6 +3,7 @@
 use super::{Cx, Path, Table, Value, decode_monitoring};
 use crate::load::{decode_array_of_tables, sub};
 use crate::model::*;
+use crate::shape;
 use crate::{Diagnostic, Spanned};
 
 pub(crate) fn decode_environment(
@@ -11,7 +12,7 @@ pub(crate) fn decode_environment(
     cx: &mut Cx<'_>,
     path: &Path<'_>,
 ) -> Option<Environment> {
-    let mut t = Table::new(v, cx, *path, "environment")?;
+    let mut t = Table::new(v, cx, *path, &shape::ENVIRONMENT)?;
     let mode = t.req(cx, "mode");
     let audience = t.opt(cx, "audience");
     let controlled_by = t.opt(cx, "controlled_by");
@@ -72,7 +73,7 @@ pub(crate) fn decode_environment(
 }
 
 pub(crate) fn decode_server(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Server> {
-    let mut t = Table::new(v, cx, *path, "server")?;
+    let mut t = Table::new(v, cx, *path, &shape::SERVER)?;
     let name = t.req(cx, "name");
     let roles: Option<Vec<Spanned<Role>>> = match t.get("roles") {
         Some(_) => t.opt(cx, "roles"),
@@ -94,7 +95,7 @@ pub(crate) fn decode_server(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> 
 }
 
 pub(crate) fn decode_cluster(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Cluster> {
-    let mut t = Table::new(v, cx, *path, "cluster table")?;
+    let mut t = Table::new(v, cx, *path, &shape::CLUSTER)?;
     let nodes = t.req(cx, "nodes");
     let span = t.span;
     t.finish(cx);
@@ -105,7 +106,7 @@ pub(crate) fn decode_cluster(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) ->
 }
 
 pub(crate) fn decode_backup(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Backup> {
-    let mut t = Table::new(v, cx, *path, "backup table")?;
+    let mut t = Table::new(v, cx, *path, &shape::BACKUP)?;
     let location = t.req(cx, "location");
     let interval = t.req(cx, "interval");
     let encrypted = t.opt(cx, "encrypted");
@@ -138,7 +139,7 @@ pub(crate) fn decode_backup(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> 
 }
 
 pub(crate) fn decode_drill(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Drill> {
-    let mut t = Table::new(v, cx, *path, "restore drill")?;
+    let mut t = Table::new(v, cx, *path, &shape::DRILL)?;
     let every = t.req(cx, "every");
     let command = t.opt(cx, "command");
     let verify = t.opt(cx, "verify");
@@ -168,7 +169,7 @@ pub(crate) fn decode_backup_source(
     cx: &mut Cx<'_>,
     path: &Path<'_>,
 ) -> Option<BackupSource> {
-    let mut t = Table::new(v, cx, *path, "backup source")?;
+    let mut t = Table::new(v, cx, *path, &shape::BACKUP_SOURCE)?;
     let kind = t.req(cx, "kind");
     let repository = t.req(cx, "repository");
     let password_env = t.req(cx, "password_env");
@@ -191,7 +192,7 @@ pub(crate) fn decode_observability(
     cx: &mut Cx<'_>,
     path: &Path<'_>,
 ) -> Option<Observability> {
-    let mut t = Table::new(v, cx, *path, "observability table")?;
+    let mut t = Table::new(v, cx, *path, &shape::OBSERVABILITY)?;
     let metrics = t.opt(cx, "metrics");
     let logs = t.opt(cx, "logs");
     let traces = t.opt(cx, "traces");
@@ -208,7 +209,7 @@ pub(crate) fn decode_observability(
 }
 
 pub(crate) fn decode_security(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Security> {
-    let mut t = Table::new(v, cx, *path, "security table")?;
+    let mut t = Table::new(v, cx, *path, &shape::SECURITY)?;
     let firewall = t.opt(cx, "firewall");
     let ops_vpn = t.opt(cx, "ops_vpn");
     let site_to_site_vpn = t.opt(cx, "site_to_site_vpn");
@@ -227,7 +228,7 @@ pub(crate) fn decode_security(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -
 }
 
 pub(crate) fn decode_pentest(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Pentest> {
-    let mut t = Table::new(v, cx, *path, "pentest table")?;
+    let mut t = Table::new(v, cx, *path, &shape::PENTEST)?;
     let vendor = t.opt(cx, "vendor");
     let external = t.opt(cx, "external");
     let internal = t.opt(cx, "internal");
@@ -252,7 +253,7 @@ pub(crate) fn decode_open_findings(
     cx: &mut Cx<'_>,
     path: &Path<'_>,
 ) -> Option<OpenFindings> {
-    let mut t = Table::new(v, cx, *path, "open findings table")?;
+    let mut t = Table::new(v, cx, *path, &shape::OPEN_FINDINGS)?;
     let critical = t.opt(cx, "critical");
     let high = t.opt(cx, "high");
     let medium = t.opt(cx, "medium");
@@ -273,7 +274,7 @@ pub(crate) fn decode_operations(
     cx: &mut Cx<'_>,
     path: &Path<'_>,
 ) -> Option<Operations> {
-    let mut t = Table::new(v, cx, *path, "operations table")?;
+    let mut t = Table::new(v, cx, *path, &shape::OPERATIONS)?;
     let log_monitoring = t.opt(cx, "log_monitoring");
     let backup_monitoring = t.opt(cx, "backup_monitoring");
     let security_updates = t.opt(cx, "security_updates");
@@ -296,7 +297,7 @@ pub(crate) fn decode_accessibility_audit(
     cx: &mut Cx<'_>,
     path: &Path<'_>,
 ) -> Option<AccessibilityAudit> {
-    let mut t = Table::new(v, cx, *path, "accessibility audit table")?;
+    let mut t = Table::new(v, cx, *path, &shape::ACCESSIBILITY_AUDIT)?;
     let auditor = t.opt(cx, "auditor");
     let standard = t.req(cx, "standard");
     let date = t.req(cx, "date");
@@ -315,7 +316,7 @@ pub(crate) fn decode_accessibility_audit(
 }
 
 pub(crate) fn decode_runbooks(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Runbooks> {
-    let mut t = Table::new(v, cx, *path, "runbooks table")?;
+    let mut t = Table::new(v, cx, *path, &shape::RUNBOOKS)?;
     let mut entries = Vec::new();
     for which in Runbook::ALL {
         let file: Option<Spanned<String>> = t.opt(cx, which.as_str());
@@ -333,7 +334,7 @@ pub(crate) fn decode_maintenance(
     cx: &mut Cx<'_>,
     path: &Path<'_>,
 ) -> Option<Maintenance> {
-    let mut t = Table::new(v, cx, *path, "maintenance window")?;
+    let mut t = Table::new(v, cx, *path, &shape::MAINTENANCE)?;
     let start: Option<Spanned<String>> = t.req(cx, "start");
     let duration = t.req(cx, "duration");
     let weekdays = t.opt(cx, "weekdays");

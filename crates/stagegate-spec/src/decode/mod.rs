@@ -13,6 +13,7 @@ pub(crate) use monitoring::{CHECK_COMMON, check_keys, decode_monitoring};
 use toml::de::{DeTable, DeValue};
 
 use crate::interpolate::{EnvLookup, expand};
+use crate::shape::Shape;
 use crate::suggest::did_you_mean;
 use crate::{Date, Deferred, Diagnostic, Duration, Span, Spanned};
 
@@ -288,22 +289,54 @@ impl<T: Decode> Decode for Vec<T> {
     }
 }
 
-/// A TOML table being decoded: remembers which keys the decoder asked for so
-/// that every other key is reported as unknown, with a "did you mean".
+/// A TOML table being decoded through its [`Shape`]: a key outside the
+/// shape is reported as unknown, with a "did you mean".
 pub(crate) struct Table<'t, 'i, 'p> {
     table: &'t DeTable<'i>,
     pub span: Span,
     pub path: Path<'p>,
     what: &'static str,
-    known: Vec<&'static str>,
+    shape: &'static Shape,
+    /// Keys the decoder asked for and keys it required (bit i: the
+    /// shape's key i), checked against the shape when the table is done.
+    #[cfg(debug_assertions)]
+    asked: (u64, u64),
 }
+
+/// The shape of a table used as a map from ids to values: it has no keys of
+/// its own, and is read with `entries`.
+static MAP: Shape = Shape {
+    what: "table",
+    doc: "",
+    fields: crate::shape::Fields::Listed(&[]),
+};
 
 impl<'t, 'i, 'p> Table<'t, 'i, 'p> {
     pub fn new(
         v: &'t Value<'i>,
         cx: &mut Cx<'_>,
         path: Path<'p>,
+        shape: &'static Shape,
+    ) -> Option<Self> {
+        Self::of(v, cx, path, shape.what, shape)
+    }
+
+    /// A table of ids to values (`what` names it in messages).
+    pub fn map(
+        v: &'t Value<'i>,
+        cx: &mut Cx<'_>,
+        path: Path<'p>,
         what: &'static str,
+    ) -> Option<Self> {
+        Self::of(v, cx, path, what, &MAP)
+    }
+
+    fn of(
+        v: &'t Value<'i>,
+        cx: &mut Cx<'_>,
+        path: Path<'p>,
+        what: &'static str,
+        shape: &'static Shape,
     ) -> Option<Self> {
         match v.get_ref() {
             DeValue::Table(table) => Some(Table {
@@ -311,11 +344,31 @@ impl<'t, 'i, 'p> Table<'t, 'i, 'p> {
                 span: span_of(v),
                 path,
                 what,
-                known: Vec::with_capacity(32),
+                shape,
+                #[cfg(debug_assertions)]
+                asked: (0, 0),
             }),
             _ => {
                 cx.mismatch(v, &path, &format!("a table ({what})"));
                 None
+            }
+        }
+    }
+
+    /// Notes that the decoder reads `key` (and whether it requires it).
+    #[cfg_attr(not(debug_assertions), allow(unused_variables, clippy::unused_self))]
+    fn mark(&mut self, key: &str, required: bool) {
+        #[cfg(debug_assertions)]
+        {
+            let i = self.shape.index(key).unwrap_or_else(|| {
+                panic!(
+                    "the decoder reads `{key}`, which the shape of a {} does not list",
+                    self.what
+                )
+            });
+            self.asked.0 |= 1 << i;
+            if required {
+                self.asked.1 |= 1 << i;
             }
         }
     }
@@ -325,9 +378,15 @@ impl<'t, 'i, 'p> Table<'t, 'i, 'p> {
         Path::Key(&self.path, key)
     }
 
-    /// The raw value under `key`, marking the key as known.
+    /// The raw value under `key`.
     pub fn get(&mut self, key: &'static str) -> Option<&'t Value<'i>> {
-        self.known.push(key);
+        self.mark(key, false);
+        self.table.get(key)
+    }
+
+    /// The raw value under a required `key`; the caller reports its absence.
+    pub fn get_required(&mut self, key: &'static str) -> Option<&'t Value<'i>> {
+        self.mark(key, true);
         self.table.get(key)
     }
 
@@ -348,8 +407,8 @@ impl<'t, 'i, 'p> Table<'t, 'i, 'p> {
     /// Decodes `key`, reporting it as missing when absent. Returns `None`
     /// after reporting, so callers keep decoding siblings.
     pub fn req<T: Decode>(&mut self, cx: &mut Cx<'_>, key: &'static str) -> Option<T> {
+        self.mark(key, true);
         if !self.has(key) {
-            self.known.push(key);
             cx.push(
                 Diagnostic::new(
                     format!("missing required key `{key}` in {}", self.what),
@@ -360,7 +419,8 @@ impl<'t, 'i, 'p> Table<'t, 'i, 'p> {
             );
             return None;
         }
-        self.opt(cx, key)
+        let v = self.table.get(key)?;
+        T::decode(v, cx, &Path::Key(&self.path, key))
     }
 
     /// The entries of a table used as a map from ids to values.
@@ -370,14 +430,15 @@ impl<'t, 'i, 'p> Table<'t, 'i, 'p> {
             .map(|(k, v)| (Spanned::new(k.get_ref().as_ref(), span_of(k)), v))
     }
 
-    /// Reports every key that was never asked for.
+    /// Reports every key outside the table's shape.
     pub fn finish(self, cx: &mut Cx<'_>) {
+        #[cfg(debug_assertions)]
+        self.check_decoder();
         for (key, _) in self.table.iter() {
             let name: &str = key.get_ref();
-            if !self.known.contains(&name) {
-                let mut expected: Vec<&str> = self.known.clone();
+            if self.shape.index(name).is_none() {
+                let mut expected: Vec<&str> = self.shape.keys().collect();
                 expected.sort_unstable();
-                expected.dedup();
                 cx.push(
                     Diagnostic::new(
                         format!("unknown key `{name}` in {}", self.what),
@@ -388,6 +449,26 @@ impl<'t, 'i, 'p> Table<'t, 'i, 'p> {
                     .note(format!("expected one of: {}", expected.join(", "))),
                 );
             }
+        }
+    }
+
+    /// The decoder read every key of the shape, and required exactly the
+    /// shape's required keys: the schema says what the loader does.
+    #[cfg(debug_assertions)]
+    fn check_decoder(&self) {
+        for (i, key) in self.shape.keys().enumerate() {
+            let (asked, required) = (self.asked.0 >> i & 1 == 1, self.asked.1 >> i & 1 == 1);
+            assert!(
+                asked,
+                "the decoder of a {} never reads `{key}`, which its shape lists",
+                self.what
+            );
+            assert_eq!(
+                required,
+                self.shape.is_required(key),
+                "a {}'s `{key}`: the decoder and the shape disagree on whether it is required",
+                self.what
+            );
         }
     }
 }

@@ -5,6 +5,7 @@ use toml::de::DeValue;
 use super::{Cx, Decode, Path, Table, Value, to_json};
 use crate::load::{decode_array_of_tables, sub};
 use crate::model::*;
+use crate::shape;
 use crate::{Diagnostic, Duration, Spanned};
 
 pub(crate) fn decode_monitoring(
@@ -12,7 +13,7 @@ pub(crate) fn decode_monitoring(
     cx: &mut Cx<'_>,
     path: &Path<'_>,
 ) -> Option<Monitoring> {
-    let mut t = Table::new(v, cx, *path, "monitoring table")?;
+    let mut t = Table::new(v, cx, *path, &shape::MONITORING)?;
     let notify = t.opt(cx, "notify").unwrap_or_default();
     let checks = match t.get("checks") {
         Some(v) => decode_array_of_tables(v, cx, &Path::Key(path, "checks"), decode_check),
@@ -80,33 +81,8 @@ pub(crate) fn check_keys(kind: CheckKind) -> (&'static [&'static str], &'static 
     }
 }
 
-pub(crate) const ALL_CHECK_KEYS: &[&str] = &[
-    "url",
-    "method",
-    "headers",
-    "body",
-    "follow_redirects",
-    "insecure",
-    "ca_file",
-    "host",
-    "port",
-    "record",
-    "resolver",
-    "query",
-    "targets_up",
-    "token",
-    "cron",
-    "timezone",
-    "grace",
-    "min_duration",
-    "max_duration",
-    "repository",
-    "password_env",
-    "read_data_subset",
-];
-
 pub(crate) fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Check> {
-    let mut t = Table::new(v, cx, *path, "check")?;
+    let mut t = Table::new(v, cx, *path, &shape::CHECK)?;
     let name: Option<Spanned<String>> = t.req(cx, "name");
     let kind: Option<Spanned<CheckKind>> = t.req(cx, "kind");
     let covers = t
@@ -151,8 +127,8 @@ pub(crate) fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> O
 
     if let Some(kind) = &kind {
         let (allowed, required) = check_keys(kind.value);
-        for key in ALL_CHECK_KEYS {
-            if !allowed.contains(key)
+        for key in shape::CHECK.keys().filter(|k| !CHECK_COMMON.contains(k)) {
+            if !allowed.contains(&key)
                 && let Some(kv) = t.key_span(key)
             {
                 cx.push(
@@ -270,7 +246,7 @@ pub(crate) fn decode_headers(
     cx: &mut Cx<'_>,
     path: &Path<'_>,
 ) -> Option<Vec<(String, crate::Deferred)>> {
-    let t = Table::new(v, cx, *path, "headers table")?;
+    let t = Table::map(v, cx, *path, "headers table")?;
     let mut out = Vec::new();
     for (name, value) in t.entries() {
         if let Some(d) = crate::Deferred::decode(value, cx, &t.child_path(name.value)) {
@@ -281,7 +257,7 @@ pub(crate) fn decode_headers(
 }
 
 pub(crate) fn decode_expect(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Expect> {
-    let mut t = Table::new(v, cx, *path, "expect table")?;
+    let mut t = Table::new(v, cx, *path, &shape::EXPECT)?;
     let status = match t.get("status") {
         Some(sv) if matches!(sv.get_ref(), DeValue::Array(_)) => {
             Vec::<u16>::decode(sv, cx, &t.child_path("status"))
@@ -319,7 +295,7 @@ pub(crate) fn decode_json_expect(
     cx: &mut Cx<'_>,
     path: &Path<'_>,
 ) -> Option<Vec<(String, serde_json::Value)>> {
-    let t = Table::new(v, cx, *path, "json expectations")?;
+    let t = Table::map(v, cx, *path, "json expectations")?;
     let mut out = Vec::new();
     for (key, value) in t.entries() {
         if !key.value.starts_with('$') {
