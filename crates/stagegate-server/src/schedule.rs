@@ -19,83 +19,64 @@ fn matches(cron: &Cron, z: &Zoned) -> (bool, bool, bool, bool) {
 
 /// The latest time at or before `at` (ms) that `cron` matches in `tz`, in ms.
 pub fn previous_run(cron: &Cron, tz: &TimeZone, at: Millis) -> Option<Millis> {
-    let ts = Timestamp::from_millisecond(at).ok()?;
-    let mut z = ts
-        .to_zoned_datetime(tz.clone())
-        .with()
-        .second(0)
-        .subsec_nanosecond(0)
-        .build()
-        .ok()?;
-    let limit = z.checked_sub(HORIZON_DAYS.days()).ok()?;
-    while z > limit {
-        match matches(cron, &z) {
-            (true, true, true, true) => return Some(z.timestamp().as_millisecond()),
-            // Skip whole days, hours or minutes that cannot match.
-            (false, _, _, _) | (_, false, _, _) => {
-                z = z
-                    .with()
-                    .hour(23)
-                    .minute(59)
-                    .build()
-                    .ok()?
-                    .checked_sub(1.day())
-                    .ok()?;
-            }
-            (_, _, false, _) => {
-                z = z
-                    .with()
-                    .minute(59)
-                    .build()
-                    .ok()?
-                    .checked_sub(1.hour())
-                    .ok()?;
-            }
-            (_, _, _, false) => z = z.checked_sub(1.minute()).ok()?,
-        }
-    }
-    None
+    let start = minute_of(tz, at)?;
+    walk(cron, start, Direction::Back)
 }
 
 /// The earliest time strictly after `at` (ms) that `cron` matches in `tz`,
 /// in ms: when a cron job is next due.
 pub fn next_run(cron: &Cron, tz: &TimeZone, at: Millis) -> Option<Millis> {
-    let ts = Timestamp::from_millisecond(at).ok()?;
-    let mut z = ts
+    let start = minute_of(tz, at)?.checked_add(1.minute()).ok()?;
+    walk(cron, start, Direction::Forward)
+}
+
+/// The minute `at` falls in, in `tz`.
+fn minute_of(tz: &TimeZone, at: Millis) -> Option<Zoned> {
+    Timestamp::from_millisecond(at)
+        .ok()?
         .to_zoned_datetime(tz.clone())
         .with()
         .second(0)
         .subsec_nanosecond(0)
         .build()
-        .ok()?
-        .checked_add(1.minute())
-        .ok()?;
-    let limit = z.checked_add(HORIZON_DAYS.days()).ok()?;
-    while z < limit {
-        match matches(cron, &z) {
-            (true, true, true, true) => return Some(z.timestamp().as_millisecond()),
-            // Skip whole days, hours or minutes that cannot match.
-            (false, _, _, _) | (_, false, _, _) => {
-                z = z
-                    .checked_add(1.day())
-                    .ok()?
-                    .with()
-                    .hour(0)
-                    .minute(0)
-                    .build()
-                    .ok()?;
-            }
-            (_, _, false, _) => {
-                z = z
-                    .with()
-                    .minute(0)
-                    .build()
-                    .ok()?
-                    .checked_add(1.hour())
-                    .ok()?;
-            }
-            (_, _, _, false) => z = z.checked_add(1.minute()).ok()?,
+        .ok()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Forward,
+    Back,
+}
+
+/// The first minute from `z` on (or back) that `cron` matches, within
+/// the horizon; whole days and hours that cannot match are skipped.
+fn walk(cron: &Cron, mut z: Zoned, direction: Direction) -> Option<Millis> {
+    let forward = direction == Direction::Forward;
+    let limit = if forward {
+        z.checked_add(HORIZON_DAYS.days()).ok()?
+    } else {
+        z.checked_sub(HORIZON_DAYS.days()).ok()?
+    };
+    // Skipping a day or an hour lands on its first minute going forward,
+    // on its last going back.
+    let (edge_hour, edge_minute) = if forward { (0, 0) } else { (23, 59) };
+    let step = |z: Zoned, span: jiff::Span| {
+        if forward {
+            z.checked_add(span).ok()
+        } else {
+            z.checked_sub(span).ok()
         }
+    };
+    while if forward { z < limit } else { z > limit } {
+        z = match matches(cron, &z) {
+            (true, true, true, true) => return Some(z.timestamp().as_millisecond()),
+            (false, _, _, _) | (_, false, _, _) => {
+                let day = z.with().hour(edge_hour).minute(edge_minute).build().ok()?;
+                step(day, 1.day())?
+            }
+            (_, _, false, _) => step(z.with().minute(edge_minute).build().ok()?, 1.hour())?,
+            (_, _, _, false) => step(z, 1.minute())?,
+        };
     }
     None
 }

@@ -11,6 +11,7 @@
 pub mod http;
 pub mod pg;
 pub mod serve;
+pub mod spec;
 pub mod targets;
 
 pub use http::{
@@ -18,6 +19,7 @@ pub use http::{
 };
 pub use pg::PgDb;
 pub use serve::{Server, spawn_serve, start, start_env, start_with, store_args, token};
+pub use spec::{TestSpec, events};
 pub use targets::{Received, Switch, blackhole, pausable_proxy, receiver, switchable_target};
 
 use std::time::{Duration, Instant};

@@ -36,6 +36,16 @@ enum Who {
 }
 
 impl Who {
+    /// Every caller the table is tried with.
+    const ALL: [Who; 6] = [
+        Who::Nobody,
+        Who::Revoked,
+        Who::Expired,
+        Who::Viewer,
+        Who::Operator,
+        Who::Admin,
+    ];
+
     fn rank(self) -> Option<u8> {
         match self {
             Who::Viewer => Some(0),
@@ -161,14 +171,7 @@ fn every_route_answers_each_kind_of_caller_as_it_should() {
                 "{method} {path}: a role in the description exactly when it needs a token"
             );
             let target = concrete(path);
-            for who in [
-                Who::Nobody,
-                Who::Revoked,
-                Who::Expired,
-                Who::Viewer,
-                Who::Operator,
-                Who::Admin,
-            ] {
+            for who in Who::ALL {
                 let (status, head) =
                     request(addr, &method, &target, tokens.get(&who).map(String::as_str));
                 let expected: &[u16] = match (needs, who.rank()) {
@@ -216,14 +219,7 @@ fn every_route_answers_each_kind_of_caller_as_it_should() {
         "/compliance/gdpr",
     ];
     for page in pages {
-        for who in [
-            Who::Nobody,
-            Who::Revoked,
-            Who::Expired,
-            Who::Viewer,
-            Who::Operator,
-            Who::Admin,
-        ] {
+        for who in Who::ALL {
             let (status, head) = request(addr, "GET", page, tokens.get(&who).map(String::as_str));
             if who.rank().is_some() {
                 assert_eq!(status, 200, "GET {page} as {who:?}");
@@ -237,14 +233,7 @@ fn every_route_answers_each_kind_of_caller_as_it_should() {
         ("/environments/dev/promote", "to=staging"),
         ("/incidents/1/acknowledge", ""),
     ] {
-        for who in [
-            Who::Nobody,
-            Who::Revoked,
-            Who::Expired,
-            Who::Viewer,
-            Who::Operator,
-            Who::Admin,
-        ] {
+        for who in Who::ALL {
             let auth = tokens
                 .get(&who)
                 .map(|t| format!("authorization: Bearer {t}\r\n"))

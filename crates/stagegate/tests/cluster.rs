@@ -50,43 +50,57 @@ async fn target(
     addr
 }
 
-fn spec(target: SocketAddr, hook: SocketAddr) -> String {
-    format!(
-        r#"[product]
-name = "Cluster test"
+fn spec(target: SocketAddr, hook: SocketAddr) -> TestSpec {
+    TestSpec::new("Cluster test")
+        .webhook("hook", format!("http://{hook}/hook"))
+        .check(
+            "web",
+            "http",
+            &format!(
+                "url = \"http://{target}/health\"\ninterval = \"300ms\"\nfailure_threshold = 1\nsuccess_threshold = 1"
+            ),
+        )
+        .check(
+            "nightly",
+            "heartbeat",
+            "token = \"cluster-ping-token\"\ninterval = \"1h\"\nsuccess_threshold = 1",
+        )
+}
 
-[contacts.ops]
-email = "ops@example.com"
-notify = ["hook"]
+/// Three nodes in fra, ams and nyc on one fresh database, probing a target
+/// whose answer each location decides, and notifying a receiver.
+struct Fixture {
+    db: PgDb,
+    failing: Arc<Mutex<HashSet<String>>>,
+    heard: Arc<Mutex<HashSet<String>>>,
+    seen: Received,
+    dir: tempfile::TempDir,
+    viewer: String,
+    nodes: Vec<Node>,
+}
 
-[notifiers.hook]
-type = "webhook"
-url = "http://{hook}/hook"
-
-[environments.prod]
-mode = "staging"
-
-[environments.prod.monitoring]
-notify = ["ops"]
-
-[[environments.prod.monitoring.checks]]
-name = "web"
-covers = "core"
-kind = "http"
-url = "http://{target}/health"
-interval = "300ms"
-failure_threshold = 1
-success_threshold = 1
-
-[[environments.prod.monitoring.checks]]
-name = "nightly"
-covers = "core"
-kind = "heartbeat"
-token = "cluster-ping-token"
-interval = "1h"
-success_threshold = 1
-"#
-    )
+async fn three_nodes(database: &str) -> Option<Fixture> {
+    let db = PgDb::create(database).await?;
+    let failing = Arc::new(Mutex::new(HashSet::new()));
+    let heard = Arc::new(Mutex::new(HashSet::new()));
+    let target = target(failing.clone(), heard.clone()).await;
+    let seen: Received = Arc::new(Mutex::new(Vec::new()));
+    let hook = receiver(seen.clone()).await;
+    let dir = spec(target, hook).dir();
+    let viewer = token(dir.path(), Some(&db.url), "viewer", "vic");
+    let nodes = [("n1", "fra"), ("n2", "ams"), ("n3", "nyc")]
+        .iter()
+        .map(|(n, l)| start_node(dir.path(), &db.url, n, l, &[]))
+        .collect();
+    Some(Fixture {
+        db,
+        failing,
+        heard,
+        seen,
+        dir,
+        viewer,
+        nodes,
+    })
 }
 
 struct Node {
@@ -166,22 +180,18 @@ fn leader(addr: SocketAddr, token: &str, nodes: usize) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_locations_agree_before_anyone_is_paged() {
-    let Some(db) = PgDb::create("cluster3").await else {
+    let Some(Fixture {
+        db,
+        failing,
+        heard,
+        seen,
+        dir: _dir,
+        viewer,
+        mut nodes,
+    }) = three_nodes("cluster3").await
+    else {
         return;
     };
-    let failing = Arc::new(Mutex::new(HashSet::new()));
-    let heard = Arc::new(Mutex::new(HashSet::new()));
-    let target = target(failing.clone(), heard.clone()).await;
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let hook = receiver(seen.clone()).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("stagegate.toml"), spec(target, hook)).expect("spec");
-    let viewer = token(dir.path(), Some(&db.url), "viewer", "vic");
-
-    let mut nodes: Vec<Node> = [("n1", "fra"), ("n2", "ams"), ("n3", "nyc")]
-        .iter()
-        .map(|(n, l)| start_node(dir.path(), &db.url, n, l, &[]))
-        .collect();
     let any = nodes[0].server.addr;
     leader(any, &viewer, 3);
     wait_for("probes from every location", 20, || {
@@ -338,8 +348,7 @@ async fn five_nodes_with_two_cut_off_still_decide_correctly() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr")
     };
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("stagegate.toml"), spec(target, hook)).expect("spec");
+    let dir = spec(target, hook).dir();
     let viewer = token(dir.path(), Some(&db.url), "viewer", "vic");
     let ok_ref = format!("http://{reachable_addr}/");
     let cut_ref = format!("http://{unreachable}/");
@@ -476,21 +485,18 @@ async fn a_node_waits_for_a_store_that_is_not_up_yet() {
 /// own view, and everyone learns that monitoring is degraded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_live_location_of_three_pages_nobody_and_says_monitoring_is_degraded() {
-    let Some(db) = PgDb::create("cluster_dark").await else {
+    let Some(Fixture {
+        db,
+        failing,
+        heard: _,
+        seen,
+        dir: _dir,
+        viewer,
+        mut nodes,
+    }) = three_nodes("cluster_dark").await
+    else {
         return;
     };
-    let failing = Arc::new(Mutex::new(HashSet::new()));
-    let heard = Arc::new(Mutex::new(HashSet::new()));
-    let target = target(failing.clone(), heard.clone()).await;
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let hook = receiver(seen.clone()).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("stagegate.toml"), spec(target, hook)).expect("spec");
-    let viewer = token(dir.path(), Some(&db.url), "viewer", "vic");
-    let mut nodes: Vec<Node> = [("n1", "fra"), ("n2", "ams"), ("n3", "nyc")]
-        .iter()
-        .map(|(n, l)| start_node(dir.path(), &db.url, n, l, &[]))
-        .collect();
     leader(nodes[0].server.addr, &viewer, 3);
     // fra and ams go dark; nyc alone sees the target down.
     let survivor = nodes.remove(2);

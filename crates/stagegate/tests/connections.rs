@@ -11,26 +11,9 @@ use stagegate_test_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
-const SPEC: &str = r#"[product]
-name = "Conns"
-
-[environments.prod]
-mode = "staging"
-
-[environments.prod.monitoring]
-
-[[environments.prod.monitoring.checks]]
-name = "nightly"
-covers = "core"
-kind = "heartbeat"
-token = "nightly-token"
-interval = "1d"
-"#;
-
-fn dir_with(spec: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("stagegate.toml"), spec).expect("spec");
-    dir
+/// A staging environment with one daily heartbeat, `nightly`.
+fn nightly(product: &str) -> TestSpec {
+    TestSpec::new(product).heartbeat("nightly", "1d", "")
 }
 
 /// A connection from `from` (any 127.0.0.0/8 address) to `to`.
@@ -54,7 +37,7 @@ async fn until_closed(s: &mut TcpStream, limit: Duration) -> (String, Duration) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_sent_requests_and_idle_connections_are_cut_off() {
-    let dir = dir_with(SPEC);
+    let dir = nightly("Conns").dir();
     let server = start_with(
         dir.path(),
         None,
@@ -94,7 +77,7 @@ async fn half_sent_requests_and_idle_connections_are_cut_off() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_cannot_take_every_connection() {
-    let dir = dir_with(SPEC);
+    let dir = nightly("Conns").dir();
     let server = start_with(
         dir.path(),
         None,
@@ -143,33 +126,8 @@ async fn one_address_cannot_take_every_connection() {
 async fn a_flood_near_the_descriptor_limit_leaves_room_for_deliveries() {
     let seen: Received = Arc::new(Mutex::new(Vec::new()));
     let hook = receiver(seen.clone()).await;
-    let spec = format!(
-        r#"[product]
-name = "Flood"
-
-[contacts.ops]
-email = "ops@example.com"
-notify = ["hook"]
-
-[notifiers.hook]
-type = "webhook"
-url = "http://{hook}/hook"
-
-[environments.prod]
-mode = "staging"
-
-[environments.prod.monitoring]
-notify = ["ops"]
-
-[[environments.prod.monitoring.checks]]
-name = "nightly"
-covers = "core"
-kind = "heartbeat"
-token = "nightly-token"
-interval = "1d"
-"#
-    );
-    let dir = dir_with(&spec);
+    let spec = nightly("Flood").webhook("hook", format!("http://{hook}/hook"));
+    let dir = spec.dir();
     // The server under `ulimit -n 256`: 128 descriptors for connections.
     let bin = assert_cmd::cargo::cargo_bin("stagegate");
     let script = format!(
@@ -270,7 +228,7 @@ fn read_by_server(server: SocketAddr, client: SocketAddr) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_ends_within_its_deadline_whatever_clients_do() {
-    let dir = dir_with(SPEC);
+    let dir = nightly("Conns").dir();
     let mut server = start_with(
         dir.path(),
         None,

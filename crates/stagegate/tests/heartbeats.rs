@@ -36,47 +36,12 @@ fn ping(server: &Server, path: &str) {
     assert_eq!(status, 200, "{path}: {body}");
 }
 
-fn events(seen: &Mutex<Vec<(String, String)>>, event: &str, check: &str) -> usize {
-    seen.lock()
-        .expect("seen")
-        .iter()
-        .filter(|(_, body)| {
-            body.contains(&format!("\"event\":\"{event}\""))
-                && body.contains(&format!("\"check\":\"{check}\""))
-        })
-        .count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ping_is_judged_when_it_lands_and_lateness_at_its_deadline() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("stagegate.toml"),
-        r#"[product]
-name = "Beats"
-
-[environments.prod]
-mode = "staging"
-
-[environments.prod.monitoring]
-
-[[environments.prod.monitoring.checks]]
-name = "quick"
-covers = "core"
-kind = "heartbeat"
-token = "quick-token"
-interval = "2s"
-grace = "1s"
-
-[[environments.prod.monitoring.checks]]
-name = "nightly"
-covers = "core"
-kind = "heartbeat"
-token = "nightly-token"
-interval = "1d"
-"#,
-    )
-    .expect("spec");
+    let dir = TestSpec::new("Beats")
+        .heartbeat("quick", "2s", "grace = \"1s\"")
+        .heartbeat("nightly", "1d", "")
+        .dir();
     let viewer = token(dir.path(), None, "viewer", "vic");
     let server = start_with(dir.path(), None, &["--tick", "60s"]);
 
@@ -130,36 +95,14 @@ async fn a_notifier_that_never_answers_delays_nothing_else() {
     let (hole, held) = blackhole().await;
     let seen: Received = Arc::new(Mutex::new(Vec::new()));
     let hook = receiver(seen.clone()).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut spec = format!(
-        r#"[product]
-name = "Stuck"
-
-[contacts.ops]
-email = "ops@example.com"
-notify = ["stuck", "hook"]
-
-[notifiers.stuck]
-type = "webhook"
-url = "http://{hole}/hook"
-
-[notifiers.hook]
-type = "webhook"
-url = "http://{hook}/hook"
-
-[environments.prod]
-mode = "staging"
-
-[environments.prod.monitoring]
-notify = ["ops"]
-"#
-    );
-    for i in 0..7 {
-        spec.push_str(&format!(
-            "\n[[environments.prod.monitoring.checks]]\nname = \"job{i}\"\ncovers = \"core\"\nkind = \"heartbeat\"\ntoken = \"job{i}-token\"\ninterval = \"1d\"\n"
-        ));
-    }
-    std::fs::write(dir.path().join("stagegate.toml"), spec).expect("spec");
+    let dir = (0..7)
+        .fold(
+            TestSpec::new("Stuck")
+                .webhook("stuck", format!("http://{hole}/hook"))
+                .webhook("hook", format!("http://{hook}/hook")),
+            |spec, i| spec.heartbeat(&format!("job{i}"), "1d", ""),
+        )
+        .dir();
     let viewer = token(dir.path(), None, "viewer", "vic");
     let server = start_with(dir.path(), None, &["--tick", "60s"]);
 

@@ -6,26 +6,8 @@ use std::sync::Arc;
 use sqlx::Connection;
 use stagegate_test_support::*;
 
-const SPEC: &str = r#"[product]
-name = "Pings"
-
-[environments.prod]
-mode = "staging"
-
-[environments.prod.monitoring]
-
-[[environments.prod.monitoring.checks]]
-name = "nightly"
-covers = "core"
-kind = "heartbeat"
-token = "nightly-token"
-interval = "1d"
-"#;
-
 fn dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("stagegate.toml"), SPEC).expect("spec");
-    dir
+    TestSpec::new("Pings").heartbeat("nightly", "1d", "").dir()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,42 +7,13 @@ use std::sync::{Arc, Mutex};
 use stagegate_test_support::*;
 
 fn spec(hook: std::net::SocketAddr, checks: &[&str]) -> String {
-    let mut s = format!(
-        r#"[product]
-name = "Reload"
-
-[contacts.ops]
-email = "ops@example.com"
-notify = ["hook"]
-
-[notifiers.hook]
-type = "webhook"
-url = "http://{hook}/hook"
-
-[environments.prod]
-mode = "staging"
-
-[environments.prod.monitoring]
-notify = ["ops"]
-"#
-    );
-    for c in checks {
-        s.push_str(&format!(
-            "\n[[environments.prod.monitoring.checks]]\nname = \"{c}\"\ncovers = \"core\"\nkind = \"heartbeat\"\ntoken = \"{c}-token\"\ninterval = \"1d\"\n"
-        ));
-    }
-    s
-}
-
-fn count(seen: &Received, event: &str, check: &str) -> usize {
-    seen.lock()
-        .expect("seen")
+    checks
         .iter()
-        .filter(|(_, b)| {
-            b.contains(&format!("\"event\":\"{event}\""))
-                && b.contains(&format!("\"check\":\"{check}\""))
-        })
-        .count()
+        .fold(
+            TestSpec::new("Reload").webhook("hook", format!("http://{hook}/hook")),
+            |spec, c| spec.heartbeat(c, "1d", ""),
+        )
+        .toml()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,9 +39,9 @@ async fn a_removed_checks_incident_is_closed_once() {
         );
     }
     wait_for("both incidents and a reminder of the one to go", 30, || {
-        (count(&seen, "incident.opened", "gone") == 1
-            && count(&seen, "incident.opened", "kept") == 1
-            && count(&seen, "incident.reminder", "gone") >= 1)
+        (events(&seen, "incident.opened", "gone") == 1
+            && events(&seen, "incident.opened", "kept") == 1
+            && events(&seen, "incident.reminder", "gone") >= 1)
             .then_some(())
     });
 
@@ -88,15 +59,15 @@ async fn a_removed_checks_incident_is_closed_once() {
         resolved.contains("check removed from the spec"),
         "{resolved}"
     );
-    let reminded = count(&seen, "incident.reminder", "gone");
+    let reminded = events(&seen, "incident.reminder", "gone");
     // Two more reminders of the check that stays: reminders went round
     // twice, and none was about the removed one.
-    let kept = count(&seen, "incident.reminder", "kept");
+    let kept = events(&seen, "incident.reminder", "kept");
     wait_for("two more reminder rounds", 30, || {
-        (count(&seen, "incident.reminder", "kept") >= kept + 2).then_some(())
+        (events(&seen, "incident.reminder", "kept") >= kept + 2).then_some(())
     });
-    assert_eq!(count(&seen, "incident.reminder", "gone"), reminded);
-    assert_eq!(count(&seen, "incident.resolved", "gone"), 1);
+    assert_eq!(events(&seen, "incident.reminder", "gone"), reminded);
+    assert_eq!(events(&seen, "incident.resolved", "gone"), 1);
 
     let (_, incidents) = http(server.addr, "GET", "/api/v1/incidents", Some(&viewer), "");
     let doc = json_body(&incidents);

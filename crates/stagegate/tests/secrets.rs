@@ -22,45 +22,24 @@ fn closed_port() -> u16 {
 }
 
 fn spec(hook: std::net::SocketAddr, closed: u16) -> String {
-    format!(
-        r#"[product]
-name = "Secrets"
-
-[contacts.ops]
-email = "ops@example.com"
-notify = ["broken", "hook"]
-
-[notifiers.broken]
-type = "webhook"
-url = "http://127.0.0.1:{closed}/${{HOOK_PATH}}"
-
-[notifiers.hook]
-type = "webhook"
-url = "http://{hook}/hook"
-
-[environments.prod]
-mode = "staging"
-
-[environments.prod.monitoring]
-notify = ["ops"]
-
-[[environments.prod.monitoring.checks]]
-name = "api"
-covers = "core"
-kind = "http"
-url = "http://127.0.0.1:{closed}/health?token=${{CHECK_TOKEN}}"
-interval = "200ms"
-failure_threshold = 1
-
-[[environments.prod.monitoring.checks]]
-name = "db"
-covers = "core"
-kind = "postgres"
-url = "postgres://app:${{DB_PASSWORD}}@127.0.0.1:{closed}/shop"
-interval = "200ms"
-failure_threshold = 1
-"#
-    )
+    TestSpec::new("Secrets")
+        .webhook("broken", format!("http://127.0.0.1:{closed}/${{HOOK_PATH}}"))
+        .webhook("hook", format!("http://{hook}/hook"))
+        .check(
+            "api",
+            "http",
+            &format!(
+                "url = \"http://127.0.0.1:{closed}/health?token=${{CHECK_TOKEN}}\"\ninterval = \"200ms\"\nfailure_threshold = 1"
+            ),
+        )
+        .check(
+            "db",
+            "postgres",
+            &format!(
+                "url = \"postgres://app:${{DB_PASSWORD}}@127.0.0.1:{closed}/shop\"\ninterval = \"200ms\"\nfailure_threshold = 1"
+            ),
+        )
+        .toml()
 }
 
 fn assert_hidden(what: &str, text: &str) {

@@ -330,45 +330,21 @@ async fn kill_9_loses_nothing_acknowledged_and_repeats_nothing() {
     let target = switchable_target(up.clone()).await;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let hook = receiver(seen.clone()).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("stagegate.toml"),
-        format!(
-            r#"[product]
-name = "Crash"
-
-[contacts.ops]
-notify = ["hook"]
-
-[notifiers.hook]
-type = "webhook"
-url = "http://{hook}/hook"
-
-[environments.prod]
-mode = "staging"
-
-[environments.prod.monitoring]
-notify = ["ops"]
-
-[[environments.prod.monitoring.checks]]
-name = "web"
-covers = "core"
-kind = "http"
-url = "http://{target}/health"
-interval = "300ms"
-failure_threshold = 1
-success_threshold = 1
-
-[[environments.prod.monitoring.checks]]
-name = "nightly"
-covers = "backup"
-kind = "heartbeat"
-token = "crash-token"
-interval = "1h"
-"#
-        ),
-    )
-    .expect("write spec");
+    let dir = TestSpec::new("Crash")
+        .webhook("hook", format!("http://{hook}/hook"))
+        .check(
+            "web",
+            "http",
+            &format!(
+                "url = \"http://{target}/health\"\ninterval = \"300ms\"\nfailure_threshold = 1\nsuccess_threshold = 1"
+            ),
+        )
+        .check(
+            "nightly",
+            "heartbeat",
+            "covers = \"backup\"\ntoken = \"crash-token\"\ninterval = \"1h\"",
+        )
+        .dir();
     let path = dir.path().to_owned();
     let (acknowledged, stored, seen_after) = tokio::task::spawn_blocking(move || {
         let mut server = start(&path, None);

@@ -7,22 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use stagegate_test_support::*;
 
-const SPEC: &str = r#"[product]
-name = "Down"
-
-[environments.prod]
-mode = "staging"
-
-[environments.prod.monitoring]
-
-[[environments.prod.monitoring.checks]]
-name = "nightly"
-covers = "core"
-kind = "heartbeat"
-token = "nightly-token"
-interval = "1d"
-"#;
-
 fn value(metrics: &str, series: &str) -> Option<f64> {
     metrics
         .lines()
@@ -42,8 +26,7 @@ async fn metrics_and_health_answer_while_the_store_hangs() {
     )
     .await;
     let url = db.url.replace("127.0.0.1:5432", &proxy.to_string());
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("stagegate.toml"), SPEC).expect("spec");
+    let dir = TestSpec::new("Down").heartbeat("nightly", "1d", "").dir();
     let server = start_with(dir.path(), Some(&url), &["--tick", "200ms"]);
     assert_eq!(
         http(server.addr, "POST", "/ping/nightly-token/fail", None, "").0,
