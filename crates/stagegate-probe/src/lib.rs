@@ -44,7 +44,8 @@ pub use redis::RedisTarget;
 pub use restic::ResticTarget;
 pub use result::{Certificate, ProbeResult, ProbeStatus, Timings, format_ms};
 pub use tcp::TcpTarget;
-pub use tls::{TlsTarget, TlsTrust, rfc3339};
+pub use timestamp::rfc3339;
+pub use tls::{TlsTarget, TlsTrust};
 
 /// `stagegate/VERSION`, sent by every probe that speaks HTTP.
 pub const USER_AGENT: &str = concat!("stagegate/", env!("CARGO_PKG_VERSION"));

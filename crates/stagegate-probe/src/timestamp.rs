@@ -3,29 +3,15 @@
 /// Seconds since the epoch of `2026-11-26T03:00:01.5+01:00` (fractions and
 /// offsets honoured; `Z` is UTC).
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (date, rest) = s.split_once(['T', ' '])?;
-    let date: stagegate_spec::Date = date.parse().ok()?;
-    let epoch = stagegate_spec::Date::from_ymd(1970, 1, 1)?;
-    let days = date.days_since(epoch);
-    let (clock, offset) = match rest.find(['Z', 'z', '+', '-']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    let clock = clock.split('.').next()?;
-    let mut parts = clock.split(':');
-    let h: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let sec: i64 = parts.next().unwrap_or("0").parse().ok()?;
-    let offset_secs = match offset {
-        "" | "Z" | "z" => 0,
-        o => {
-            let sign = if o.starts_with('-') { -1 } else { 1 };
-            let (oh, om) = o[1..].split_once(':').unwrap_or((&o[1..], "0"));
-            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60)
-        }
-    };
-    Some(days * 86_400 + h * 3600 + m * 60 + sec - offset_secs)
+    s.trim()
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .map(jiff::Timestamp::as_second)
+}
+
+/// Seconds since the epoch as an RFC 3339 UTC timestamp.
+pub fn rfc3339(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs).map_or_else(|_| secs.to_string(), |t| t.to_string())
 }
 
 pub fn now_unix() -> i64 {

@@ -17,6 +17,8 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
+
+use crate::timestamp::rfc3339;
 use tokio_rustls::client::TlsStream;
 
 use crate::deadline::{Deadline, TimedOut};
@@ -259,20 +261,6 @@ fn inspect(
         verify_error,
         chain_length,
     })
-}
-
-/// Seconds since the epoch as an RFC 3339 UTC timestamp.
-pub fn rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let date = stagegate_spec::Date::from_ymd(1970, 1, 1).map(|d| d.add_days(days));
-    let date = date.map_or_else(|| "?".to_owned(), |d| d.to_string());
-    format!(
-        "{date}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 /// A `tls` check: the chain verifies for the host name and stays valid long

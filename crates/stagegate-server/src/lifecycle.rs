@@ -9,6 +9,7 @@ use stagegate_store::{
     CheckState, CheckStatus, Incident, Millis, NewNotification, Outcome, Store, StoreError,
 };
 
+use crate::clock::rfc3339;
 use crate::snapshot::{Snapshot, check_key};
 
 pub const DEFAULT_FAILURE_THRESHOLD: u32 = 3;
@@ -227,10 +228,6 @@ pub async fn settle(
     }
     change.state = Some(state);
     Ok(change)
-}
-
-fn rfc3339(ms: Millis) -> String {
-    crate::clock::rfc3339(ms)
 }
 
 /// Queues `event` for every contact the environment notifies, through each

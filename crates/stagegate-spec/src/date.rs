@@ -1,6 +1,6 @@
 //! Calendar dates (UTC, proleptic Gregorian) for pentest dates, waiver expiry
-//! and `--as-of`. Day arithmetic is all the rules need, so a full time crate
-//! is not pulled in.
+//! and `--as-of`: a count of days, which is all the rules compare, with the
+//! calendar itself left to jiff (the one the server keeps time with).
 
 use std::fmt;
 use std::str::FromStr;
@@ -17,11 +17,14 @@ pub struct DateError(pub String);
 
 impl Date {
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
-        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-            return None;
-        }
+        let date = jiff::civil::Date::new(
+            i16::try_from(year).ok()?,
+            i8::try_from(month).ok()?,
+            i8::try_from(day).ok()?,
+        )
+        .ok()?;
         Some(Date {
-            days: days_from_civil(i64::from(year), month, day),
+            days: date.duration_since(EPOCH).as_secs().div_euclid(86_400),
         })
     }
 
@@ -43,7 +46,17 @@ impl Date {
     }
 
     pub fn ymd(self) -> (i32, u32, u32) {
-        civil_from_days(self.days)
+        let date = jiff::SignedDuration::from_hours(self.days.saturating_mul(24));
+        match EPOCH.checked_add(date) {
+            Ok(d) => (
+                i32::from(d.year()),
+                u32::from(d.month().unsigned_abs()),
+                u32::from(d.day().unsigned_abs()),
+            ),
+            // Beyond jiff's range (years ±9999): the nearest end.
+            Err(_) if self.days < 0 => (-9999, 1, 1),
+            Err(_) => (9999, 12, 31),
+        }
     }
 
     /// Whole days from `earlier` to `self` (negative when `self` is earlier).
@@ -85,42 +98,7 @@ impl FromStr for Date {
     }
 }
 
-fn is_leap(y: i32) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i32, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if is_leap(y) => 29,
-        _ => 28,
-    }
-}
-
-// Howard Hinnant's civil-calendar algorithms.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i32, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (i32::try_from(y).unwrap_or(i32::MAX), m, d)
-}
+const EPOCH: jiff::civil::Date = jiff::civil::date(1970, 1, 1);
 
 #[cfg(test)]
 mod tests {
