@@ -42,8 +42,11 @@ counted() {
   for _ in $(seq 1 600); do curl -fsS "http://$ADDR/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
   eval "$load"
   kill -TERM "$pid"
-  wait "$pid" 2>/dev/null || true
+  # Not this shell's child: wait for callgrind to write its counts.
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
   awk '/^(summary|totals):/ { print $2; exit }' "$dir/cg.out"
+  # KEEP=DIR keeps the profiles, for callgrind_annotate.
+  if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "$dir/cg.out" "$KEEP/$(basename "$dir").cg.out"; fi
 }
 
 heartbeat_spec() {

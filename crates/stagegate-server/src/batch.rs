@@ -38,14 +38,14 @@ impl<T> Clone for GroupCommit<T> {
     }
 }
 
-impl<T: Clone + Send + 'static> GroupCommit<T> {
+impl<T: Clone + Send + Sync + 'static> GroupCommit<T> {
     /// Starts the writer; `write` stores a batch in one transaction. After
     /// the first item of a batch the writer waits `linger` for more: zero
     /// for callers that wait on the commit (pings), a fraction of a second
     /// where throughput matters more than latency (probe results).
     pub fn spawn<F, Fut>(linger: std::time::Duration, write: F) -> (GroupCommit<T>, JoinHandle<()>)
     where
-        F: Fn(Vec<T>) -> Fut + Send + 'static,
+        F: Fn(Arc<[T]>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), String>> + Send,
     {
         let (tx, mut rx) = mpsc::channel::<Msg<T>>(BATCH * 4);
@@ -80,7 +80,9 @@ impl<T: Clone + Send + 'static> GroupCommit<T> {
                         Err(_) => break,
                     }
                 }
-                let batch = std::mem::take(&mut items);
+                // Shared with the writer, so a batch is kept for writing
+                // item by item without copying it first.
+                let batch: Arc<[T]> = std::mem::take(&mut items).into();
                 let result = if batch.is_empty() {
                     Ok(())
                 } else {
@@ -99,8 +101,8 @@ impl<T: Clone + Send + 'static> GroupCommit<T> {
                     // each alone, so only what is wrong with it fails.
                     Err(e) if batch.len() > 1 => {
                         tracing::warn!(error = %e, items = batch.len(), "a group commit failed; writing its items one by one");
-                        for (item, done) in batch.into_iter().zip(waiting.drain(..)) {
-                            let alone = write(vec![item]).await;
+                        for (item, done) in batch.iter().zip(waiting.drain(..)) {
+                            let alone = write(Arc::from([item.clone()])).await;
                             if let Err(e) = &alone {
                                 tracing::error!(error = %e, "an item could not be written");
                                 flushed = alone.clone();
@@ -168,18 +170,18 @@ mod tests {
 
     #[tokio::test]
     async fn one_bad_item_fails_alone() {
-        let written = Arc::new(Mutex::new(Vec::new()));
+        let written = Arc::new(Mutex::new(Vec::<u32>::new()));
         let sink = written.clone();
         // A writer that refuses any batch holding a zero, like a database
         // refusing a whole transaction over one row.
         let (writer, _task) =
-            GroupCommit::spawn(Duration::from_millis(50), move |batch: Vec<u32>| {
+            GroupCommit::spawn(Duration::from_millis(50), move |batch: Arc<[u32]>| {
                 let sink = sink.clone();
                 async move {
                     if batch.contains(&0) {
                         return Err("zero is not allowed".to_owned());
                     }
-                    sink.lock().map_err(|e| e.to_string())?.extend(batch);
+                    sink.lock().map_err(|e| e.to_string())?.extend(batch.iter());
                     Ok(())
                 }
             });
@@ -204,10 +206,10 @@ mod tests {
         let written = Arc::new(Mutex::new(Vec::new()));
         let sink = written.clone();
         let (writer, _task) =
-            GroupCommit::spawn(Duration::from_secs(3600), move |batch: Vec<u32>| {
+            GroupCommit::spawn(Duration::from_secs(3600), move |batch: Arc<[u32]>| {
                 let sink = sink.clone();
                 async move {
-                    sink.lock().map_err(|e| e.to_string())?.push(batch);
+                    sink.lock().map_err(|e| e.to_string())?.push(batch.to_vec());
                     Ok(())
                 }
             });

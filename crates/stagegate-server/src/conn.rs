@@ -188,7 +188,13 @@ pub async fn serve(
             let service =
                 hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
                     req.extensions_mut().insert(ConnectInfo(remote));
-                    app.clone().oneshot(req.map(Body::new))
+                    let app = app.clone();
+                    async move {
+                        match read_body(limits.body_timeout, req.map(Body::new)).await {
+                            Ok(req) => app.oneshot(req).await,
+                            Err(refused) => Ok(refused),
+                        }
+                    }
                 });
             let conn = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
@@ -224,25 +230,24 @@ pub async fn serve(
 /// Largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// Reads the whole body before the handler runs: within `timeout` and at
-/// most [`BODY_LIMIT`] bytes, so a client that trickles a body or sends
-/// too much is answered (408, 413) instead of holding the request open.
-pub async fn read_body(
-    timeout: Duration,
-    request: Request<Body>,
-    next: axum::middleware::Next,
-) -> Response {
+/// Reads the whole body before the request is routed: within `timeout`
+/// and at most [`BODY_LIMIT`] bytes, so a client that trickles a body or
+/// sends too much is answered (408, 413) instead of holding the request
+/// open.
+async fn read_body(timeout: Duration, request: Request<Body>) -> Result<Request<Body>, Response> {
     // Most requests (pings, pages, API reads) carry no body: nothing to
     // wait for.
     let headers = request.headers();
-    if !headers.contains_key(axum::http::header::CONTENT_LENGTH)
-        && !headers.contains_key(axum::http::header::TRANSFER_ENCODING)
-    {
-        return next.run(request).await;
+    let empty = match headers.get(axum::http::header::CONTENT_LENGTH) {
+        Some(length) => length.as_bytes() == b"0",
+        None => !headers.contains_key(axum::http::header::TRANSFER_ENCODING),
+    };
+    if empty {
+        return Ok(request);
     }
     let (parts, body) = request.into_parts();
-    let bytes = match tokio::time::timeout(timeout, axum::body::to_bytes(body, BODY_LIMIT)).await {
-        Ok(Ok(b)) => b,
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, BODY_LIMIT)).await {
+        Ok(Ok(bytes)) => Ok(Request::from_parts(parts, Body::from(bytes))),
         Ok(Err(e)) => {
             let too_large = std::error::Error::source(&e)
                 .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
@@ -254,23 +259,19 @@ pub async fn read_body(
             } else {
                 ApiError::bad_request("the request body could not be read")
             };
-            return error.into_response();
+            Err(error.into_response())
         }
-        Err(_) => {
-            return ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "the request body did not arrive within {}s",
-                    timeout.as_secs_f64()
-                ),
-            )
-            .with_header(
-                axum::http::header::CONNECTION,
-                axum::http::HeaderValue::from_static("close"),
-            )
-            .into_response();
-        }
-    };
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {}s",
+                timeout.as_secs_f64()
+            ),
+        )
+        .with_header(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        )
+        .into_response()),
+    }
 }

@@ -64,7 +64,7 @@ impl Default for Wakeup {
 
 impl Wakeup {
     /// A ping was committed.
-    pub fn pinged(&self, ping: &Ping) {
+    pub fn pinged(&self, ping: Ping) {
         if ping.kind == PingKind::Log {
             // Logs change no verdict.
             return;
@@ -74,10 +74,7 @@ impl Wakeup {
             if list.len() >= WINDOW as usize {
                 list.remove(0);
             }
-            list.push(Ping {
-                body: None,
-                ..ping.clone()
-            });
+            list.push(Ping { body: None, ..ping });
         }
         self.notify.notify_one();
     }

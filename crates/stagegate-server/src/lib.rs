@@ -392,7 +392,7 @@ pub async fn serve(
         })
     };
 
-    let app = routes::router(state.clone(), opts.limits.body_timeout);
+    let app = routes::router(state.clone());
     let served = conn::serve(listener, app, opts.limits, shutdown).await;
     reloader.abort();
     background.abort();

@@ -1,7 +1,8 @@
 //! The whole HTTP side in one place: the API (its routes and OpenAPI
 //! document from `api`), the dashboard, and what wraps every request —
-//! a trace span named by route, the body read within its deadline and
-//! size, and the answer for anything else.
+//! a trace span named by route, a limit on the body's size (`conn` reads
+//! it within its deadline before routing), and the answer for anything
+//! else.
 
 use std::sync::Arc;
 
@@ -13,16 +14,11 @@ use crate::AppState;
 use crate::api::ApiError;
 use crate::conn::BODY_LIMIT;
 
-pub fn router(state: Arc<AppState>, body_timeout: std::time::Duration) -> Router {
+pub fn router(state: Arc<AppState>) -> Router {
     let (api, _document) = crate::api::routes();
     api.merge(crate::dashboard::router())
         .fallback(|| async { ApiError::not_found("no such endpoint").into_response() })
         .layer(axum::middleware::from_fn(traced))
-        .layer(axum::middleware::from_fn(
-            move |request: axum::extract::Request, next: axum::middleware::Next| {
-                crate::conn::read_body(body_timeout, request, next)
-            },
-        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
@@ -31,18 +27,21 @@ pub fn router(state: Arc<AppState>, body_timeout: std::time::Duration) -> Router
 /// ping tokens are secrets, and ids would split one route into many).
 async fn traced(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     use tracing::Instrument;
-    let route = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_owned();
-    let span = tracing::debug_span!(
-        "request",
-        otel.name = %format_args!("{} {route}", request.method()),
-        http.request.method = %request.method(),
-        http.route = %route,
-        http.response.status_code = tracing::field::Empty,
-    );
+    // Fields are formatted only when the span is enabled: a request costs
+    // nothing here otherwise.
+    let span = {
+        let route = request
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map_or("unmatched", |p| p.as_str());
+        tracing::debug_span!(
+            "request",
+            otel.name = %format_args!("{} {route}", request.method()),
+            http.request.method = %request.method(),
+            http.route = %route,
+            http.response.status_code = tracing::field::Empty,
+        )
+    };
     let response = next.run(request).instrument(span.clone()).await;
     span.record("http.response.status_code", response.status().as_u16());
     response

@@ -157,12 +157,23 @@ async fn record(
         remote: Some(remote.ip().to_string()),
         body: kept_body(body),
     };
+    // What the judge needs of it (logs change no verdict; bodies are not
+    // judged), copied before the ping goes to the writer.
+    let judged = (ping.kind != PingKind::Log).then(|| Ping {
+        token: ping.token.clone(),
+        run_id: ping.run_id.clone(),
+        remote: ping.remote.clone(),
+        body: None,
+        ..ping
+    });
     // The ping is acknowledged only once it is committed.
-    match state.pings.record(ping.clone()).await {
+    match state.pings.record(ping).await {
         Ok(()) => {
             state.metrics.ping();
             // Judged now, not at some later tick.
-            state.judge.pinged(&ping);
+            if let Some(judged) = judged {
+                state.judge.pinged(judged);
+            }
             (StatusCode::OK, "OK\n").into_response()
         }
         Err(e) => {
