@@ -232,6 +232,8 @@ async fn reload(
             *tasks = scheduler::spawn_checks(state.clone(), snapshot.clone());
             state.judge.everything();
             state.forget_removed(&snapshot);
+            // The metrics read every check's status again.
+            state.board_wake.notify_one();
             match lifecycle::close_removed(state.store.as_ref(), &old, &snapshot, state.clock.now())
                 .await
             {

@@ -288,26 +288,22 @@ impl Metrics {
 /// Status changes made on this node are set as they happen
 /// ([`Metrics::set_check`]). Every `tick` (and at once when an incident
 /// changed) this reads the open incidents and the outbox depth, which
-/// also tells whether the store answers; every check's status is read only
-/// every minute alone, every tick in a cluster (other nodes change things
-/// too), and when an incident changed: reading 10,000 checks is not free.
+/// also tells whether the store answers. Every check's status is read at
+/// the start, when an incident changed or the spec was reloaded, and in a
+/// cluster every tick (other nodes change things too); alone, nothing else
+/// changes it, and reading 10,000 checks is not free (in time, and in the
+/// memory the rows take while they are read).
 /// Runs until aborted.
 pub async fn refresh(state: std::sync::Arc<crate::AppState>, tick: Duration) {
     /// A read that takes longer marks the store down rather than leaving
     /// the metrics to wait for it.
     const READ_WAIT: Duration = Duration::from_secs(2);
-    let every_check = if state.cluster {
-        tick
-    } else {
-        tick.max(Duration::from_secs(60))
-    };
-    let mut checks_read: Option<tokio::time::Instant> = None;
     let mut woken = true;
     loop {
         let snapshot = state.snapshot();
         let keys = &snapshot.keys;
         let now = state.clock.now();
-        let all = woken || checks_read.is_none_or(|t| t.elapsed() >= every_check);
+        let all = woken || state.cluster;
         let read = async {
             let states = if all {
                 Some(state.store.check_states().await?)
@@ -323,7 +319,6 @@ pub async fn refresh(state: std::sync::Arc<crate::AppState>, tick: Duration) {
                 state.metrics.outbox_depth(depth);
                 let open = open.iter().filter(|i| i.resolved_at.is_none()).count();
                 let checks = states.map(|states| {
-                    checks_read = Some(tokio::time::Instant::now());
                     states
                         .into_iter()
                         .filter(|s| keys.contains(&s.check))
