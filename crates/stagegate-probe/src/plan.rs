@@ -66,6 +66,17 @@ impl Planner<'_> {
         }
     }
 
+    /// A URL: variables in its userinfo, path and query are percent-encoded.
+    fn resolve_url(&mut self, d: &Deferred) -> Option<String> {
+        match d.resolve_url(self.opts.env) {
+            Ok(v) => Some(v),
+            Err(diag) => {
+                self.diags.push(diag);
+                None
+            }
+        }
+    }
+
     fn resolve_opt(&mut self, d: Option<&Deferred>) -> Option<Option<String>> {
         match d {
             Some(d) => self.resolve(d).map(Some),
@@ -137,7 +148,7 @@ impl Planner<'_> {
         let url_span = c.url.as_ref().map_or(c.span, Deferred::span);
         match c.kind.value {
             CheckKind::Http => {
-                let raw = self.resolve(c.url.as_ref()?)?;
+                let raw = self.resolve_url(c.url.as_ref()?)?;
                 // Messages quote the URL as written: `${NAME}` stays a name.
                 let written = stagegate_spec::mask_userinfo(c.url.as_ref()?.raw()).into_owned();
                 let url: Uri = match raw.parse() {
@@ -242,7 +253,7 @@ impl Planner<'_> {
                 })))
             }
             CheckKind::Postgres | CheckKind::Mysql => {
-                let url = self.resolve(c.url.as_ref()?)?;
+                let url = self.resolve_url(c.url.as_ref()?)?;
                 Some(Target::Database(DatabaseTarget {
                     engine: if c.kind.value == CheckKind::Postgres { Engine::Postgres } else { Engine::Mysql },
                     shown: mask_password(&url),
@@ -251,7 +262,7 @@ impl Planner<'_> {
                 }))
             }
             CheckKind::Redis => {
-                let url = self.resolve(c.url.as_ref()?)?;
+                let url = self.resolve_url(c.url.as_ref()?)?;
                 match RedisTarget::parse(&url, latency) {
                     Ok(t) => Some(Target::Redis(t)),
                     Err(e) => {
@@ -284,7 +295,7 @@ impl Planner<'_> {
                 }))
             }
             CheckKind::Prometheus => {
-                let base = self.resolve(c.url.as_ref()?)?;
+                let base = self.resolve_url(c.url.as_ref()?)?;
                 let trust = self.trust(c.ca_file.as_deref(), c.span)?;
                 let check = match (c.query.as_ref(), c.targets_up) {
                     (Some(q), _) => PrometheusCheck::Query {

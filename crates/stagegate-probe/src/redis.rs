@@ -52,13 +52,15 @@ impl RedisTarget {
             Some((u, h)) => (Some(u), h),
             None => (None, authority),
         };
+        // Userinfo is percent-encoded in a URL (a variable's value always is).
+        let decode = |s: &str| stagegate_spec::percent_decode(s).ok_or(RedisUrlError::Shape);
         let (username, password) = match userinfo {
             Some(u) => match u.split_once(':') {
                 Some((user, pass)) => (
-                    (!user.is_empty()).then(|| user.to_owned()),
-                    Some(pass.to_owned()),
+                    (!user.is_empty()).then(|| decode(user)).transpose()?,
+                    Some(decode(pass)?),
                 ),
-                None => (None, Some(u.to_owned())),
+                None => (None, Some(decode(u)?)),
             },
             None => (None, None),
         };

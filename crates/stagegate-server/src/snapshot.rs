@@ -170,8 +170,12 @@ impl Snapshot {
         let mut notifiers = HashMap::new();
         for n in &spec.notifiers {
             let before = diags.len();
-            let mut resolve = |d: &Option<stagegate_spec::Deferred>| match d {
-                Some(d) => match d.resolve(env) {
+            let mut resolve = |d: &Option<stagegate_spec::Deferred>, url: bool| match d {
+                Some(d) => match if url {
+                    d.resolve_url(env)
+                } else {
+                    d.resolve(env)
+                } {
                     Ok(v) => Some(v),
                     Err(e) => {
                         diags.push(e);
@@ -181,10 +185,10 @@ impl Snapshot {
                 None => None,
             };
             let settings = crate::notify::Settings {
-                url: resolve(&n.url),
-                secret: resolve(&n.secret),
-                routing_key: resolve(&n.routing_key),
-                smtp: resolve(&n.smtp),
+                url: resolve(&n.url, true),
+                secret: resolve(&n.secret, false),
+                routing_key: resolve(&n.routing_key, false),
+                smtp: resolve(&n.smtp, true),
                 from: n.from.as_ref().map(|f| f.value.clone()),
                 ca_file: n.ca_file.as_ref().map(|c| base_dir.join(&c.value)),
             };

@@ -56,12 +56,54 @@ impl Deferred {
         expand(&self.raw, &mut |name| env(name))
             .map_err(|e| Diagnostic::new(e.to_string(), self.span).label("needed here"))
     }
+
+    /// Resolves a URL: see [`expand_url`].
+    pub fn resolve_url(&self, env: EnvLookup<'_>) -> Result<String, Diagnostic> {
+        expand_url(&self.raw, &mut |name| env(name))
+            .map_err(|e| Diagnostic::new(e.to_string(), self.span).label("needed here"))
+    }
+}
+
+/// Replaces `${NAME}` in a URL. A variable in the userinfo, path, query or
+/// fragment is one value: it is percent-encoded, so a secret holding `/`,
+/// `?`, `#` or `@` neither sends the request elsewhere nor comes back cut
+/// in two (and unrecognised) in a message. A variable in the scheme or the
+/// host is taken as written: it may hold a whole URL, or `host:port`.
+pub fn expand_url(
+    raw: &str,
+    lookup: &mut dyn FnMut(&str) -> Option<String>,
+) -> Result<String, InterpolateError> {
+    expand_each(raw, lookup, &|before, after| {
+        let Some((_, authority)) = before.split_once("://") else {
+            return false;
+        };
+        if authority.contains(['/', '?', '#']) {
+            return true;
+        }
+        // In the authority: the userinfo if an `@` is still to come.
+        !authority.contains('@')
+            && after
+                .split(['/', '?', '#'])
+                .next()
+                .is_some_and(|a| a.contains('@'))
+    })
 }
 
 /// Replaces `${NAME}` with `lookup(NAME)`; `$${` stands for a literal `${`.
 pub fn expand(
     raw: &str,
     lookup: &mut dyn FnMut(&str) -> Option<String>,
+) -> Result<String, InterpolateError> {
+    expand_each(raw, lookup, &|_, _| false)
+}
+
+/// Expands `raw`; `encode(before, after)` says whether the value of a
+/// variable goes in percent-encoded, given the text expanded before it and
+/// the text (unexpanded) after it.
+fn expand_each(
+    raw: &str,
+    lookup: &mut dyn FnMut(&str) -> Option<String>,
+    encode: &dyn Fn(&str, &str) -> bool,
 ) -> Result<String, InterpolateError> {
     if !raw.contains('$') {
         return Ok(raw.to_owned());
@@ -81,8 +123,12 @@ pub fn expand(
                 return Err(InterpolateError::BadName(name.to_owned()));
             }
             let value = lookup(name).ok_or_else(|| InterpolateError::Unset(name.to_owned()))?;
-            out.push_str(&value);
             rest = &inner[end + 1..];
+            if encode(&out, rest) {
+                out.push_str(&crate::redact::percent_encoded(&value));
+            } else {
+                out.push_str(&value);
+            }
         } else {
             out.push('$');
             rest = &after[1..];
@@ -120,5 +166,38 @@ mod tests {
             expand("${A-B}", &mut l),
             Err(InterpolateError::BadName("A-B".into()))
         );
+    }
+
+    #[test]
+    fn a_variable_in_a_urls_userinfo_path_or_query_is_one_value() {
+        let vars = |n: &str| match n {
+            "S" => Some("a/b?c#d@e".to_owned()),
+            "HOST" => Some("db.example:5432".to_owned()),
+            "BASE" => Some("https://x.example/api".to_owned()),
+            _ => None,
+        };
+        let mut l = |n: &str| vars(n);
+        let enc = "a%2Fb%3Fc%23d%40e";
+        for (raw, want) in [
+            ("http://u:${S}@h/x", format!("http://u:{enc}@h/x")),
+            ("http://${S}@h/x", format!("http://{enc}@h/x")),
+            ("http://h/hook/${S}", format!("http://h/hook/{enc}")),
+            (
+                "http://h/x?token=${S}&y=1",
+                format!("http://h/x?token={enc}&y=1"),
+            ),
+            ("http://h/#${S}", format!("http://h/#{enc}")),
+            (
+                "postgres://app:${S}@${HOST}/shop",
+                format!("postgres://app:{enc}@db.example:5432/shop"),
+            ),
+            (
+                "${BASE}/v1?k=${S}",
+                format!("https://x.example/api/v1?k={enc}"),
+            ),
+            ("${BASE}", "https://x.example/api".to_owned()),
+        ] {
+            assert_eq!(expand_url(raw, &mut l), Ok(want), "{raw}");
+        }
     }
 }

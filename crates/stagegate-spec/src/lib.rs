@@ -31,7 +31,7 @@ pub use evidence::{Escape, EvidenceRoots, evidence_files};
 pub use interpolate::{Deferred, EnvLookup, InterpolateError};
 pub use load::{LoadOptions, load};
 pub use model::*;
-pub use redact::{Recorder, Redactor, mask_userinfo};
+pub use redact::{Recorder, Redactor, mask_userinfo, percent_decode};
 pub use schema::json_schema;
 pub use source::{LineCol, SourceFile};
 pub use span::{Span, Spanned};

@@ -30,7 +30,7 @@ impl std::fmt::Debug for Redactor {
 
 /// Percent-encodes everything but RFC 3986's unreserved characters: how a
 /// value may appear once it went through a URL.
-fn percent_encoded(value: &str) -> String {
+pub(crate) fn percent_encoded(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -40,6 +40,28 @@ fn percent_encoded(value: &str) -> String {
         }
     }
     out
+}
+
+/// `%XX` escapes decoded (a `%` not followed by two hex digits stays);
+/// `None` when the result is not UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).ok()
 }
 
 impl Redactor {

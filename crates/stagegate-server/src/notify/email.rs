@@ -85,7 +85,8 @@ impl SmtpUrl {
             None => return Err("the URL has no host".to_owned()),
         };
         let decode = |s: &str| {
-            percent_decode(s).ok_or_else(|| "the user or password is not valid UTF-8".to_owned())
+            stagegate_spec::percent_decode(s)
+                .ok_or_else(|| "the user or password is not valid UTF-8".to_owned())
         };
         let credentials = if url.username().is_empty() {
             None
@@ -102,26 +103,6 @@ impl SmtpUrl {
             credentials,
         })
     }
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(b) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).ok()
 }
 
 /// A ready-to-use email channel: transport and sender.
