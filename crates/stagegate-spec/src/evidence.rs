@@ -24,6 +24,14 @@ pub struct Escape {
     pub resolved: PathBuf,
 }
 
+/// Why an evidence file could not be opened.
+#[derive(Debug)]
+pub enum OpenError {
+    /// It leads outside the evidence roots.
+    Outside(Escape),
+    Io(std::io::Error),
+}
+
 /// `path` with `.` and `..` taken away without asking the file system (for
 /// a file that does not exist yet).
 fn lexical(path: &Path) -> PathBuf {
@@ -94,6 +102,31 @@ impl EvidenceRoots {
             Ok(resolved)
         } else {
             Err(Escape { resolved })
+        }
+    }
+
+    /// Opens an evidence file for reading, then checks where the opened
+    /// file really is: a path swapped for a symlink between a check and a
+    /// read cannot lead outside the roots. (On Linux the open file's own
+    /// path is checked; elsewhere the path is resolved just before it is
+    /// opened.)
+    pub fn open(&self, path: &str) -> Result<std::fs::File, OpenError> {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let file = std::fs::File::open(self.base.join(path)).map_err(OpenError::Io)?;
+            let opened = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
+                .map_err(OpenError::Io)?;
+            if self.roots.iter().any(|r| opened.starts_with(r)) {
+                Ok(file)
+            } else {
+                Err(OpenError::Outside(Escape { resolved: opened }))
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let resolved = self.resolve(path).map_err(OpenError::Outside)?;
+            std::fs::File::open(resolved).map_err(OpenError::Io)
         }
     }
 
@@ -199,5 +232,49 @@ mod tests {
             roots: vec![real(&base), real(&dir.path().join("shared"))],
         };
         assert!(with_shared.resolve("../shared/policy.md").is_ok());
+    }
+
+    /// A file swapped back and forth for a symlink to a file outside, as
+    /// fast as it can be: whatever `open` hands out is never the outside
+    /// file (a check of the path before opening it lets some through).
+    #[test]
+    fn a_file_swapped_for_a_symlink_while_it_is_opened_never_leads_outside() {
+        use std::io::Read;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = dir.path().join("spec");
+        std::fs::create_dir_all(base.join("runbooks")).expect("mkdir");
+        std::fs::write(dir.path().join("outside.md"), "outside").expect("write");
+        std::fs::write(base.join("runbooks/failure.md"), "inside").expect("write");
+        let roots = EvidenceRoots {
+            base: real(&base),
+            roots: vec![real(&base)],
+        };
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let stop = stop.clone();
+            let (rb, outside) = (base.join("runbooks"), dir.path().join("outside.md"));
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = std::fs::remove_file(rb.join("link"));
+                    let _ = std::os::unix::fs::symlink(&outside, rb.join("link"));
+                    let _ = std::fs::rename(rb.join("link"), rb.join("failure.md"));
+                    let _ = std::fs::write(rb.join("tmp"), "inside");
+                    let _ = std::fs::rename(rb.join("tmp"), rb.join("failure.md"));
+                }
+            })
+        };
+        let mut read = 0;
+        for _ in 0..20_000 {
+            if let Ok(mut f) = roots.open("runbooks/failure.md") {
+                let mut text = String::new();
+                let _ = f.read_to_string(&mut text);
+                assert_ne!(text, "outside", "read the file outside after {read} reads");
+                read += 1;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().expect("join");
+        assert!(read > 0, "the file inside was never read");
     }
 }

@@ -27,7 +27,7 @@ pub use cron::{Cron, CronError};
 pub use date::{Date, DateError};
 pub use diagnostic::Diagnostic;
 pub use duration::Duration;
-pub use evidence::{Escape, EvidenceRoots, evidence_files};
+pub use evidence::{Escape, EvidenceRoots, OpenError, evidence_files};
 pub use interpolate::{Deferred, EnvLookup, InterpolateError};
 pub use load::{LoadOptions, load};
 pub use model::*;

@@ -109,27 +109,37 @@ pub async fn show(
             "Environment “{env_name}” names no “{which}” runbook."
         ));
     };
-    // Checked again now: the file may have become a symlink since the spec
-    // was loaded.
-    let Ok(file) = snapshot.evidence.resolve(&path.value) else {
-        tracing::warn!(environment = %env_name, runbook = %which, path = %path.value, "refused a runbook that resolves outside the evidence folders");
-        return super::not_found(&format!(
-            "The runbook file {} is not inside the spec's folder.",
-            path.value
-        ));
+    // Checked again now, on the file opened: it may have become a symlink
+    // since the spec was loaded, or become one while it is being read.
+    let file = match snapshot.evidence.open(&path.value) {
+        Ok(f) => f,
+        Err(stagegate_spec::OpenError::Outside(_)) => {
+            tracing::warn!(environment = %env_name, runbook = %which, path = %path.value, "refused a runbook that resolves outside the evidence folders");
+            return super::not_found(&format!(
+                "The runbook file {} is not inside the spec's folder.",
+                path.value
+            ));
+        }
+        Err(stagegate_spec::OpenError::Io(e)) => {
+            return super::not_found(&format!("Cannot read {}: {e}", path.value));
+        }
     };
-    if !readable(&file) {
+    let usable = file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() > 0 && m.len() <= MAX_BYTES);
+    if !usable {
         return super::not_found(&format!(
             "The runbook file {} is missing, empty or larger than 1 MiB.",
             path.value
         ));
     }
-    let text = match std::fs::read(&file) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) => {
-            return super::not_found(&format!("Cannot read {}: {e}", path.value));
-        }
-    };
+    let mut bytes = Vec::new();
+    if let Err(e) =
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_BYTES), &mut bytes)
+    {
+        return super::not_found(&format!("Cannot read {}: {e}", path.value));
+    }
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     html(
         StatusCode::OK,
         &RunbookPage {
