@@ -56,13 +56,17 @@ impl StoreError {
     /// needs. A node starting beside others waits on these instead of
     /// exiting; a bad URL, a failed migration or a newer schema stay fatal.
     pub fn is_transient(&self) -> bool {
-        let sqlx = match self {
-            StoreError::Open { source, .. } | StoreError::Query(source) => source,
-            StoreError::Migration { source, .. } => source,
+        let (sqlx, opening) = match self {
+            StoreError::Open { source, .. } => (source, true),
+            StoreError::Query(source) => (source, false),
+            StoreError::Migration { source, .. } => (source, false),
             _ => return false,
         };
         match sqlx {
             sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+            // A proxy with no server behind it (PgBouncer, HAProxy) accepts
+            // and hangs up, which reads as a garbled handshake.
+            sqlx::Error::Protocol(_) => opening,
             sqlx::Error::Tls(_) => false,
             sqlx::Error::Database(db) => {
                 // PostgreSQL: too_many_connections, cannot_connect_now,

@@ -72,3 +72,55 @@ async fn metrics_and_health_answer_while_the_store_hangs() {
     drop(server);
     db.drop_now().await;
 }
+
+/// A store that answers connections and hangs up at once (a PostgreSQL
+/// proxy with no server behind it): the node waits for it, and a SIGTERM
+/// while it waits stops it at once.
+#[test]
+fn a_store_that_hangs_up_is_waited_for_and_a_stop_is_heard_while_waiting() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    {
+        let accepted = accepted.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                accepted.fetch_add(1, Ordering::SeqCst);
+                drop(conn);
+            }
+        });
+    }
+    let dir = TestSpec::new("Proxy").heartbeat("nightly", "1d", "").dir();
+    let url = format!("postgres://postgres@{addr}/none");
+    let (mut child, log) = spawn_serve(dir.path(), Some(&url), &["--node", "n1"], &[]);
+    wait_for("two attempts, each answered by a hang-up", 60, || {
+        let retries = log
+            .lock()
+            .ok()?
+            .iter()
+            .filter(|l| l.contains("the store is not ready; trying again"))
+            .count();
+        (retries >= 2 && accepted.load(Ordering::SeqCst) >= 2).then_some(())
+    });
+    assert!(
+        child.try_wait().expect("try_wait").is_none(),
+        "the node gave up: {:?}",
+        log.lock().expect("log")
+    );
+    let pid = child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = wait_for("the node to stop", 10, || child.try_wait().ok().flatten());
+    assert!(
+        !status.success(),
+        "stopping while waiting is not a clean start"
+    );
+    let text = log.lock().expect("log").join("\n");
+    assert!(
+        text.contains("stopped while waiting for the store"),
+        "{text}"
+    );
+}

@@ -63,8 +63,21 @@ async fn open_store_patiently(
 ) -> Result<Arc<dyn stagegate_store::Store>, Failure> {
     let url = store_url(args)?;
     let mut wait = std::time::Duration::from_millis(500);
+    // One listener for the whole wait, opening included: a signal that
+    // arrives while no one listens would be swallowed.
+    let stop = terminated();
+    tokio::pin!(stop);
+    let stopped = |e: &stagegate_store::StoreError| {
+        Failure::Message(format!("stopped while waiting for the store: {}", chain(e)))
+    };
     loop {
-        match stagegate_store::open(&url).await {
+        let opened = tokio::select! {
+            opened = stagegate_store::open(&url) => opened,
+            _ = &mut stop => {
+                return Err(Failure::Message("stopped while waiting for the store".to_owned()));
+            }
+        };
+        match opened {
             Ok(store) => return Ok(Arc::from(store)),
             Err(e) if e.is_transient() => {
                 tracing::warn!(
@@ -74,12 +87,7 @@ async fn open_store_patiently(
                 );
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
-                    _ = terminated() => {
-                        return Err(Failure::Message(format!(
-                            "stopped while waiting for the store: {}",
-                            chain(&e)
-                        )));
-                    }
+                    _ = &mut stop => return Err(stopped(&e)),
                 }
                 wait = (wait * 2).min(std::time::Duration::from_secs(30));
             }
