@@ -108,3 +108,46 @@ async fn a_broken_spec_is_logged_plain_and_short() {
     assert!(longest < 1_000, "a log line of {longest} characters");
     assert!(log.contains("more characters)"), "{log}");
 }
+
+/// Text from outside (here a webhook's answer) cannot style the log or
+/// forge a line of it: control characters come out escaped and a second
+/// line is indented under its event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_text_cannot_forge_a_log_line() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let hook = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let body = "\u{1b}[31mred\n2026-01-01T00:00:00Z  INFO FORGED line";
+            let reply = format!(
+                "HTTP/1.1 500 Internal Server Error\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.write_all(reply.as_bytes()).await;
+        }
+    });
+    let dir = TestSpec::new("Forge")
+        .webhook("evil", format!("http://{hook}/hook"))
+        .heartbeat("job", "1d", "")
+        .dir();
+    let server = start(dir.path(), None);
+    assert_eq!(
+        http(server.addr, "POST", "/ping/job-token/fail", None, "").0,
+        200
+    );
+    wait_for("the failed delivery in the log", 30, || {
+        server.logged("delivery failed").then_some(())
+    });
+    let log = server.log_text();
+    assert!(log.contains("FORGED"), "the answer is logged: {log}");
+    assert!(!log.contains('\u{1b}'), "{log}");
+    assert!(
+        !log.lines().any(|l| l.starts_with("2026-01-01T00:00:00Z")),
+        "a forged line:\n{log}"
+    );
+}

@@ -37,15 +37,81 @@ fn fmt_layer<S>(format: LogFormat) -> Box<dyn Layer<S> + Send + Sync>
 where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
+    let ansi = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
     let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
         .with_target(false)
-        .with_ansi(
-            anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never,
-        );
+        .with_ansi(ansi);
     match format {
-        LogFormat::Text => layer.with_filter(LevelFilter::INFO).boxed(),
-        LogFormat::Json => layer.json().with_filter(LevelFilter::INFO).boxed(),
+        // A terminal shows styles; anything else (a file, journald) gets
+        // one event per line whatever the text logged says.
+        LogFormat::Text if ansi => layer
+            .with_writer(std::io::stderr)
+            .with_filter(LevelFilter::INFO)
+            .boxed(),
+        LogFormat::Text => layer
+            .with_writer(|| PlainLines)
+            .with_filter(LevelFilter::INFO)
+            .boxed(),
+        LogFormat::Json => layer
+            .json()
+            .with_writer(std::io::stderr)
+            .with_filter(LevelFilter::INFO)
+            .boxed(),
+    }
+}
+
+/// Stderr for plain text logs, where one line is one event as far as any
+/// reader can tell: control characters from untrusted text (a webhook's
+/// answer, a check's name, a ping's body) are shown escaped, so they can
+/// neither restyle a terminal nor start a forged line, and the further
+/// lines of a multi-line message are indented under the first.
+struct PlainLines;
+
+impl std::io::Write for PlainLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    /// The formatter writes each event whole, in one call.
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        std::io::stderr()
+            .lock()
+            .write_all(plain_lines(&String::from_utf8_lossy(buf)).as_bytes())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+fn plain_lines(event: &str) -> String {
+    let (body, end) = match event.strip_suffix('\n') {
+        Some(body) => (body, "\n"),
+        None => (event, ""),
+    };
+    let mut out = String::with_capacity(event.len() + 8);
+    for c in body.chars() {
+        match c {
+            '\n' => out.push_str("\n    "),
+            '\t' => out.push('\t'),
+            c if c.is_control() => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    out.push_str(end);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_event_stays_one_line_and_shows_no_control_characters() {
+        assert_eq!(
+            super::plain_lines("WARN failed error=\u{1b}[31mred\nFAKE INFO line\n"),
+            "WARN failed error=\\u{1b}[31mred\n    FAKE INFO line\n"
+        );
+        assert_eq!(super::plain_lines("INFO plain\n"), "INFO plain\n");
     }
 }
 
