@@ -141,6 +141,10 @@ fn hello_name() -> ClientId {
         .map_or_else(ClientId::default, ClientId::Domain)
 }
 
+/// How long one delivery attempt may take, from connecting to the last
+/// answer.
+const ATTEMPT: Duration = Duration::from_secs(10);
+
 impl Mailer {
     pub fn new(smtp: &str, from: &str, ca_file: Option<&Path>) -> Result<Mailer, MailerError> {
         let url = SmtpUrl::parse(smtp).map_err(MailerError::Smtp)?;
@@ -150,7 +154,7 @@ impl Mailer {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&url.host)
             .port(url.port)
             .hello_name(hello_name())
-            .timeout(Some(Duration::from_secs(10)));
+            .timeout(Some(ATTEMPT));
         if url.security != Security::None {
             let mut params = TlsParameters::builder(url.host.clone());
             if let Some(path) = ca_file {
@@ -191,11 +195,12 @@ impl Mailer {
             .header(ContentType::TEXT_PLAIN)
             .body(body)
             .map_err(|e| format!("cannot build the message: {e}"))?;
-        self.transport
-            .send(message)
-            .await
-            .map(drop)
-            .map_err(|e| format!("SMTP: {e}"))
+        // The transport's timeout covers each command, not a server that
+        // stalls mid-handshake: one attempt has ATTEMPT in all.
+        match tokio::time::timeout(ATTEMPT, self.transport.send(message)).await {
+            Ok(sent) => sent.map(drop).map_err(|e| format!("SMTP: {e}")),
+            Err(_) => Err(format!("SMTP: no answer within {}s", ATTEMPT.as_secs())),
+        }
     }
 }
 

@@ -122,16 +122,66 @@ pub fn build(kind: NotifierKind, s: Settings) -> Result<Arc<dyn Channel>, Invali
 
 /// The `url` setting, which a channel cannot do without.
 fn required_url(s: &Settings, channel: &str) -> Result<String, Invalid> {
-    s.url.clone().ok_or_else(|| Invalid {
+    let url = s.url.clone().ok_or_else(|| Invalid {
         setting: "url",
         problem: format!("a {channel} notifier needs a `url`"),
         expected: "expected the URL messages are posted to",
-    })
+    })?;
+    http_url(url, channel)
+}
+
+/// `url` if it is an http(s) URL with a host: a malformed one is a spec
+/// error when the server starts, not a failure at the first incident. The
+/// problem never quotes the URL (it may hold a secret).
+fn http_url(url: String, channel: &str) -> Result<String, Invalid> {
+    let invalid = |why: &str| Invalid {
+        setting: "url",
+        problem: format!("the {channel} notifier's `url` {why}"),
+        expected: "expected an http:// or https:// URL with a host, e.g. https://hooks.example.com/alerts",
+    };
+    let uri: axum::http::Uri = url.parse().map_err(|_| invalid("is not a valid URL"))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(invalid("is not an http:// or https:// URL"));
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(invalid("has no host"));
+    }
+    Ok(url)
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn a_malformed_notifier_url_is_refused_when_built() {
+        let settings = |url: &str| Settings {
+            url: Some(url.to_owned()),
+            ..Settings::default()
+        };
+        for bad in [
+            "htp:/x y/z",
+            "http://[::1/x",
+            "ftp://h/x",
+            "http:///x",
+            "hooks.example.com",
+        ] {
+            for kind in [
+                NotifierKind::Webhook,
+                NotifierKind::Slack,
+                NotifierKind::Ntfy,
+            ] {
+                let e = build(kind, settings(bad)).expect_err(bad);
+                assert_eq!(e.setting, "url", "{bad}");
+                assert!(
+                    !e.problem.contains(bad),
+                    "the problem quotes the URL: {}",
+                    e.problem
+                );
+            }
+        }
+        assert!(build(NotifierKind::Webhook, settings("https://h.example/x?y=1")).is_ok());
+    }
 
     /// A notification of `event` about prod/api, incident 7.
     pub fn notification(event: &str) -> Notification {

@@ -20,7 +20,10 @@ impl PagerDuty {
                 problem: "a PagerDuty notifier needs a `routing_key`".to_owned(),
                 expected: "expected the integration key of a PagerDuty service",
             })?,
-            url: s.url.unwrap_or_else(|| EVENTS_API.to_owned()),
+            url: match s.url {
+                Some(url) => super::http_url(url, "PagerDuty")?,
+                None => EVENTS_API.to_owned(),
+            },
         })
     }
 
