@@ -149,16 +149,27 @@ pub async fn serve(
         .keep_alive(true)
         .max_buf_size(64 * 1024);
     let builder = Arc::new(builder);
+    let open = crate::idle::Connections::default();
     tokio::pin!(shutdown);
     loop {
         // Wait for room before accepting: when full, clients queue in the
-        // backlog instead of costing a descriptor each.
-        let permit = tokio::select! {
-            p = total.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            _ = &mut shutdown => break,
+        // backlog instead of costing a descriptor each, and connections
+        // that have waited past the grace for a request are cut to make
+        // room for them.
+        let permit = loop {
+            tokio::select! {
+                p = total.clone().acquire_owned() => break p.ok(),
+                _ = tokio::time::sleep(crate::idle::GRACE / 4), if total.available_permits() == 0 => {
+                    let cut = open.cut_waiting(crate::idle::GRACE);
+                    if cut > 0 {
+                        tracing::debug!(connections = cut, "full: cut connections that sent no request");
+                    }
+                }
+                _ = &mut shutdown => break None,
+            }
+        };
+        let Some(permit) = permit else {
+            break;
         };
         let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -183,17 +194,24 @@ pub async fn serve(
         let app = app.clone();
         let builder = builder.clone();
         let mut stopping = stopping.clone();
+        let tracked = Arc::new(open.open());
         conns.spawn(async move {
             let _held = (permit, slot);
+            let cut = tracked.cut.clone();
             let service =
                 hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
                     req.extensions_mut().insert(ConnectInfo(remote));
                     let app = app.clone();
+                    let tracked = tracked.clone();
+                    tracked.busy();
                     async move {
-                        match read_body(limits.body_timeout, req.map(Body::new)).await {
+                        let answer = match read_body(limits.body_timeout, req.map(Body::new)).await
+                        {
                             Ok(req) => app.oneshot(req).await,
                             Err(refused) => Ok(refused),
-                        }
+                        };
+                        tracked.waiting();
+                        answer
                     }
                 });
             let conn = builder.serve_connection(TokioIo::new(stream), service);
@@ -203,6 +221,8 @@ pub async fn serve(
             };
             tokio::select! {
                 _ = conn.as_mut() => {}
+                // Full, and this one sent no request within the grace.
+                _ = cut.notified() => {}
                 _ = stop => {
                     conn.as_mut().graceful_shutdown();
                     let _ = conn.await;

@@ -14,6 +14,7 @@ mod batch;
 pub mod clock;
 pub mod cluster;
 mod conn;
+mod idle;
 pub use conn::Limits;
 mod dashboard;
 mod dispatch;

@@ -75,6 +75,42 @@ async fn half_sent_requests_and_idle_connections_are_cut_off() {
     assert_eq!(http(server.addr, "GET", "/healthz", None, "").0, 200);
 }
 
+/// Every connection taken by clients that send half a header, from many
+/// addresses: those that waited past the grace are cut for the next
+/// client, long before their header timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_addresses_cannot_keep_everyone_out_until_their_timeout() {
+    let dir = nightly("Conns").dir();
+    let server = start_with(
+        dir.path(),
+        None,
+        &["--header-timeout", "120s", "--max-connections", "16"],
+    );
+    let mut held = Vec::new();
+    for i in 0..16 {
+        let from = format!("127.0.1.{}", 2 + i % 4);
+        let mut s = connect_from(&from, server.addr).await.expect("connect");
+        s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n")
+            .await
+            .expect("write");
+        held.push(s);
+    }
+    let addr = server.addr;
+    let answered = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        (http(addr, "GET", "/healthz", None, "").0, started.elapsed())
+    });
+    let (status, took) = tokio::time::timeout(Duration::from_secs(30), answered)
+        .await
+        .expect("answered before the header timeout of the stalled clients")
+        .expect("join");
+    assert_eq!(status, 200);
+    eprintln!("a new client was served after {took:?} with every connection stalled");
+    // The stalled ones were cut, not answered.
+    let (reply, _) = until_closed(&mut held[0], Duration::from_secs(30)).await;
+    assert!(reply.is_empty(), "{reply}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_cannot_take_every_connection() {
     let dir = nightly("Conns").dir();
