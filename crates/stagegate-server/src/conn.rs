@@ -194,10 +194,11 @@ pub async fn serve(
         let app = app.clone();
         let builder = builder.clone();
         let mut stopping = stopping.clone();
-        let tracked = Arc::new(open.open());
-        conns.spawn(async move {
-            let _held = (permit, slot);
-            let cut = tracked.cut.clone();
+        let (tracked, forget) = open.open();
+        let id = forget.id();
+        let tracked = Arc::new(tracked);
+        let task = conns.spawn(async move {
+            let _held = (permit, slot, forget);
             let service =
                 hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
                     req.extensions_mut().insert(ConnectInfo(remote));
@@ -221,14 +222,14 @@ pub async fn serve(
             };
             tokio::select! {
                 _ = conn.as_mut() => {}
-                // Full, and this one sent no request within the grace.
-                _ = cut.notified() => {}
                 _ = stop => {
                     conn.as_mut().graceful_shutdown();
                     let _ = conn.await;
                 }
             }
         });
+        // Full, and this one sent no request within the grace: cut.
+        open.started(id, task);
     }
     drop(listener);
     let _ = stop.send(true);

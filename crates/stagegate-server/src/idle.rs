@@ -1,90 +1,135 @@
 //! Which client connections are waiting for a request, and since when: when
-//! every connection is taken, the ones that have waited longest are cut, so
-//! clients that open connections and send nothing (from as many addresses
-//! as they like) cannot keep everyone else out until their header timeout.
+//! every connection is taken, the ones that have waited past a grace are
+//! cut, so clients that open connections and send nothing (from as many
+//! addresses as they like) cannot keep everyone else out until their
+//! header timeout. A request costs two atomic stores here; the lock is
+//! taken once per connection and when cutting.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Notify;
+use tokio::task::AbortHandle;
 
 /// How long a connection may wait for a request before it can be cut when
 /// the server is full: a real client sends its headers long before.
 pub const GRACE: Duration = Duration::from_secs(2);
 
-#[derive(Debug, Default)]
-struct Open {
-    next: u64,
-    /// Per connection: since when it waits for a request (`None` while one
-    /// is being answered), and how to cut it.
-    conns: HashMap<u64, (Option<Instant>, Arc<Notify>)>,
+/// `since` of a connection whose request is being answered.
+const BUSY: u64 = u64::MAX;
+
+type Open = HashMap<u64, (Arc<AtomicU64>, Option<AbortHandle>)>;
+
+#[derive(Clone, Debug)]
+pub struct Connections {
+    epoch: Instant,
+    next: Arc<AtomicU64>,
+    open: Arc<Mutex<Open>>,
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct Connections(Arc<Mutex<Open>>);
+impl Default for Connections {
+    fn default() -> Self {
+        Connections {
+            epoch: Instant::now(),
+            next: Arc::default(),
+            open: Arc::default(),
+        }
+    }
+}
 
-/// One open connection; dropping it forgets the connection.
+/// One open connection, as its requests see it.
 #[derive(Debug)]
 pub struct Tracked {
+    since: Arc<AtomicU64>,
+    epoch: Instant,
+}
+
+/// Forgets its connection when dropped (the connection's task ended or was
+/// cut).
+#[derive(Debug)]
+pub struct Forget {
     id: u64,
     all: Connections,
-    pub cut: Arc<Notify>,
 }
 
 impl Connections {
-    /// A new connection, waiting for its first request.
-    pub fn open(&self) -> Tracked {
-        let cut = Arc::new(Notify::new());
-        let mut open = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        open.next += 1;
-        let id = open.next;
-        open.conns.insert(id, (Some(Instant::now()), cut.clone()));
-        Tracked {
-            id,
-            all: self.clone(),
-            cut,
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(BUSY - 1)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Open> {
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A new connection, waiting for its first request; `started` gives
+    /// the task that serves it.
+    pub fn open(&self) -> (Tracked, Forget) {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let since = Arc::new(AtomicU64::new(self.now()));
+        self.lock().insert(id, (since.clone(), None));
+        (
+            Tracked {
+                since,
+                epoch: self.epoch,
+            },
+            Forget {
+                id,
+                all: self.clone(),
+            },
+        )
+    }
+
+    /// The task serving connection `id`, for cutting it.
+    pub fn started(&self, id: u64, task: AbortHandle) {
+        if let Some(entry) = self.lock().get_mut(&id) {
+            entry.1 = Some(task);
         }
     }
 
     /// Cuts every connection that has waited for a request longer than
     /// `grace`; returns how many.
     pub fn cut_waiting(&self, grace: Duration) -> usize {
-        let open = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let now = self.now();
+        let grace = u64::try_from(grace.as_millis()).unwrap_or(BUSY);
+        let open = self.lock();
         let mut cut = 0;
-        for (since, notify) in open.conns.values() {
-            if since.is_some_and(|t| t.elapsed() >= grace) {
-                notify.notify_one();
+        for (since, task) in open.values() {
+            let since = since.load(Ordering::Relaxed);
+            if since != BUSY
+                && now.saturating_sub(since) >= grace
+                && let Some(task) = task
+            {
+                task.abort();
                 cut += 1;
             }
         }
         cut
-    }
-
-    fn set(&self, id: u64, since: Option<Instant>) {
-        let mut open = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = open.conns.get_mut(&id) {
-            c.0 = since;
-        }
     }
 }
 
 impl Tracked {
     /// A request arrived: not to be cut while it is answered.
     pub fn busy(&self) {
-        self.all.set(self.id, None);
+        self.since.store(BUSY, Ordering::Relaxed);
     }
 
     /// Answered: waiting for the next request from now on.
     pub fn waiting(&self) {
-        self.all.set(self.id, Some(Instant::now()));
+        let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(BUSY - 1);
+        self.since.store(now, Ordering::Relaxed);
     }
 }
 
-impl Drop for Tracked {
+impl Forget {
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Drop for Forget {
     fn drop(&mut self) {
-        let mut open = self.all.0.lock().unwrap_or_else(|p| p.into_inner());
-        open.conns.remove(&self.id);
+        self.all.lock().remove(&self.id);
     }
 }
 
@@ -92,18 +137,29 @@ impl Drop for Tracked {
 mod tests {
     use super::*;
 
-    #[test]
-    fn only_connections_waiting_past_the_grace_are_cut() {
+    #[tokio::test]
+    async fn only_connections_waiting_past_the_grace_are_cut() {
         let all = Connections::default();
-        let waiting = all.open();
-        let answering = all.open();
+        let serve = |all: &Connections| {
+            let (tracked, forget) = all.open();
+            let id = forget.id();
+            let task = tokio::spawn(async move {
+                let _forget = forget;
+                std::future::pending::<()>().await;
+            });
+            all.started(id, task.abort_handle());
+            (tracked, task)
+        };
+        let (waiting, first) = serve(&all);
+        let (answering, second) = serve(&all);
         answering.busy();
         assert_eq!(all.cut_waiting(Duration::from_secs(3600)), 0);
         assert_eq!(all.cut_waiting(Duration::ZERO), 1);
-        answering.waiting();
-        assert_eq!(all.cut_waiting(Duration::ZERO), 2);
+        assert!(first.await.expect_err("cut").is_cancelled());
         drop(waiting);
-        drop(answering);
-        assert_eq!(all.cut_waiting(Duration::ZERO), 0);
+        answering.waiting();
+        assert_eq!(all.cut_waiting(Duration::ZERO), 1);
+        assert!(second.await.expect_err("cut").is_cancelled());
+        assert!(all.lock().is_empty(), "a cut connection is forgotten");
     }
 }
