@@ -157,12 +157,12 @@ async fn record(
         remote: Some(remote.ip().to_string()),
         body: kept_body(body),
     };
-    // What the judge needs of it (logs change no verdict; bodies are not
-    // judged), copied before the ping goes to the writer.
+    // What the judge needs of it (logs change no verdict; bodies and
+    // addresses are not judged), copied before the ping goes to the writer.
     let judged = (ping.kind != PingKind::Log).then(|| Ping {
         token: ping.token.clone(),
         run_id: ping.run_id.clone(),
-        remote: ping.remote.clone(),
+        remote: None,
         body: None,
         ..ping
     });
