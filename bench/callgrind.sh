@@ -32,7 +32,9 @@ counted() {
   local dir=$1 load=$2
   (
     cd "$dir"
-    NO_COLOR=1 valgrind --tool=callgrind --callgrind-out-file=cg.out \
+    # One worker thread: the count then does not depend on how threads
+    # happened to interleave (it moves by 5% otherwise on a busy machine).
+    TOKIO_WORKER_THREADS=1 NO_COLOR=1 valgrind --tool=callgrind --callgrind-out-file=cg.out \
       "$bin" serve --listen "$ADDR" --data-dir data 2> serve.log &
     echo $! > pid
   )

@@ -197,9 +197,13 @@ pub(crate) async fn fetch(
             return Err(ProbeResult::fail(format!("{url} has no host")));
         };
         let port = url.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let authority = url
-            .authority()
-            .map_or_else(|| host.clone(), |a| a.to_string());
+        // The Host header names the host and port only: credentials in the
+        // URL go in an Authorization header, never in front of the host.
+        let authority = match url.port() {
+            Some(p) => format!("{host}:{}", p.as_str()),
+            None => host.clone(),
+        };
+        let credentials = url.authority().and_then(|a| basic_auth(a.as_str()));
         let connected = match connect(&cx.resolver, &host, port, deadline).await {
             Ok(c) => c,
             Err(e) => {
@@ -219,6 +223,14 @@ pub(crate) async fn fetch(
             .header(USER_AGENT, cx.user_agent.as_str());
         for (name, value) in &target.headers {
             builder = builder.header(name, value);
+        }
+        if let Some(credentials) = &credentials
+            && !target
+                .headers
+                .iter()
+                .any(|(n, _)| n == http::header::AUTHORIZATION)
+        {
+            builder = builder.header(http::header::AUTHORIZATION, credentials.as_str());
         }
         let body = Full::new(target.body.clone().unwrap_or_default());
         let request = match builder.body(body) {
@@ -420,5 +432,57 @@ pub async fn request(
     match fetch(&target, cx, &deadline).await {
         Ok(f) => Ok((f.response.status, f.response.body)),
         Err(r) => Err(r.summary),
+    }
+}
+
+/// `Basic ...` for the userinfo of `authority` (`user:password@host`),
+/// percent-decoded as a URL writes it.
+fn basic_auth(authority: &str) -> Option<String> {
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let pair = format!(
+        "{}:{}",
+        stagegate_spec::percent_decode(user)?,
+        stagegate_spec::percent_decode(password)?
+    );
+    Some(format!("Basic {}", base64(pair.as_bytes())))
+}
+
+/// Standard base64 with padding (RFC 4648), for Basic credentials.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod credentials {
+    #[test]
+    fn userinfo_becomes_basic_credentials() {
+        assert_eq!(
+            super::base64(b"Aladdin:open sesame"),
+            "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        assert_eq!(super::base64(b"ab"), "YWI=");
+        assert_eq!(
+            super::basic_auth("user:p%40ss@h:8080").as_deref(),
+            Some("Basic dXNlcjpwQHNz")
+        );
+        assert_eq!(super::basic_auth("h:8080"), None);
     }
 }

@@ -162,6 +162,10 @@ impl Planner<'_> {
                     self.error(format!("`{written}` is not an http or https URL"), url_span, "expected http://host[:port]/path or https://...");
                     return None;
                 }
+                if url.port().is_some() && url.port_u16().is_none() {
+                    self.error(format!("`{written}` has a port out of range"), url_span, "expected a port from 1 to 65535");
+                    return None;
+                }
                 let method = match Method::from_bytes(c.method.as_deref().unwrap_or("GET").as_bytes()) {
                     Ok(m) => m,
                     Err(_) => {

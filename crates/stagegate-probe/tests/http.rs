@@ -359,3 +359,44 @@ async fn tcp_open_and_closed() {
     assert_eq!(r.status, ProbeStatus::Fail);
     assert!(r.summary.contains("Connection refused"), "{}", r.summary);
 }
+
+/// `http://user:pass@host/` sends Basic credentials, and the Host header
+/// names the host alone: credentials never end up in a target's logs as
+/// part of a host name.
+#[tokio::test]
+async fn credentials_in_the_url_go_in_an_authorization_header() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.expect("accept");
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut buf).await.expect("read");
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        let _ = s
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            .await;
+        String::from_utf8_lossy(&head).to_ascii_lowercase()
+    });
+    let result = probe(target(
+        &format!("http://user:p%40ss@{addr}/x"),
+        default_trust(),
+    ))
+    .await;
+    assert_eq!(result.status, ProbeStatus::Pass, "{}", result.summary);
+    let head = seen.await.expect("join");
+    assert!(
+        head.contains("authorization: basic dxnlcjpwqhnz\r\n"),
+        "{head}"
+    );
+    assert!(head.contains(&format!("host: {addr}\r\n")), "{head}");
+    assert!(!head.contains("user:p"), "{head}");
+}

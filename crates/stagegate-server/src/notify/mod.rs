@@ -146,6 +146,9 @@ fn http_url(url: String, channel: &str) -> Result<String, Invalid> {
     if uri.host().is_none_or(str::is_empty) {
         return Err(invalid("has no host"));
     }
+    if uri.port().is_some() && uri.port_u16().is_none() {
+        return Err(invalid("has a port out of range"));
+    }
     Ok(url)
 }
 
