@@ -18,10 +18,9 @@ WHAT=${WHAT:-pings}
 ADDR=127.0.0.1:18484
 TARGET=127.0.0.1:18585
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 1; }
-if [ -z "${BIN:-}" ]; then
-  cargo build --release -q -p stagegate --bin stagegate
-fi
-bin=${BIN:-$PWD/target/release/stagegate}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bin=$(stagegate_bin)
 work=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
@@ -49,24 +48,6 @@ counted() {
   awk '/^(summary|totals):/ { print $2; exit }' "$dir/cg.out"
   # KEEP=DIR keeps the profiles, for callgrind_annotate.
   if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "$dir/cg.out" "$KEEP/$(basename "$dir").cg.out"; fi
-}
-
-heartbeat_spec() {
-  cat <<'TOML'
-[product]
-name = "callgrind bench"
-
-[environments.prod]
-mode = "staging"
-
-[environments.prod.monitoring]
-
-[[environments.prod.monitoring.checks]]
-name = "nightly"
-kind = "heartbeat"
-token = "bench-token"
-interval = "24h"
-TOML
 }
 
 case "$WHAT" in

@@ -9,29 +9,12 @@ cd "$(dirname "$0")/.."
 CONC=${CONC:-32}
 DURATION=${SECONDS_:-10}
 ADDR=127.0.0.1:18282
-# BIN runs another build side by side (say, the last release) on the same
-# machine, for a ratio rather than a figure.
-if [ -z "${BIN:-}" ]; then
-  cargo build --release -q -p stagegate --bin stagegate
-fi
-bin=${BIN:-$PWD/target/release/stagegate}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bin=$(stagegate_bin)
 work=$(mktemp -d)
 trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
-cat > "$work/stagegate.toml" <<'TOML'
-[product]
-name = "ping bench"
-
-[environments.prod]
-mode = "staging"
-
-[environments.prod.monitoring]
-
-[[environments.prod.monitoring.checks]]
-name = "nightly"
-kind = "heartbeat"
-token = "bench-token"
-interval = "24h"
-TOML
+heartbeat_spec > "$work/stagegate.toml"
 cd "$work"
 NO_COLOR=1 "$bin" serve --listen "$ADDR" --data-dir data 2> serve.log &
 pid=$!

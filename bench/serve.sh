@@ -11,13 +11,10 @@ WARMUP=${WARMUP:-40}
 MEASURE=${MEASURE:-60}
 TARGET=127.0.0.1:18181
 ADDR=127.0.0.1:18383
-# BIN runs another build side by side (say, the last release) on the same
-# machine, for a ratio rather than a figure.
 cargo build --release -q -p stagegate-probe --example bench_target
-if [ -z "${BIN:-}" ]; then
-  cargo build --release -q -p stagegate --bin stagegate
-fi
-bin=${BIN:-$PWD/target/release/stagegate}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bin=$(stagegate_bin)
 work=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
