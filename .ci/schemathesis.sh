@@ -7,9 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v st >/dev/null 2>&1 || pip install -q "schemathesis==4.32.5"
 cargo build -q --locked -p stagegate --bin stagegate
-bin=$PWD/target/debug/stagegate
+bin=${CARGO_TARGET_DIR:-$PWD/target}/debug/stagegate
 work=$(mktemp -d)
-trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# Only a server that was started: `kill 0` would stop this whole process group.
+trap '[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 cat > "$work/stagegate.toml" <<'TOML'
 [product]
 name = "api fuzz"

@@ -18,7 +18,8 @@ if [ -z "$BIN" ]; then
   BIN=$PWD/target/release/stagegate
 fi
 work=$(mktemp -d)
-trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# Only a server that was started: `kill 0` would stop this whole process group.
+trap '[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 cat > "$work/stagegate.toml" <<'TOML'
 [product]
 name = "heartbeat bench"

@@ -13,7 +13,8 @@ ADDR=127.0.0.1:18282
 . bench/lib.sh
 bin=$(stagegate_bin)
 work=$(mktemp -d)
-trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# Only a server that was started: `kill 0` would stop this whole process group.
+trap '[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 heartbeat_spec > "$work/stagegate.toml"
 cd "$work"
 NO_COLOR=1 "$bin" serve --listen "$ADDR" --data-dir data 2> serve.log &
