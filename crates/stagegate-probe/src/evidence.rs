@@ -10,9 +10,12 @@ use crate::job::{Job, Subject, Target};
 use crate::result::{ProbeResult, ProbeStatus, format_ms};
 
 /// One result as an observation: the summary, then measured facts, phase
-/// timings and the error chain as details.
-pub fn observation(subject: String, r: &ProbeResult) -> Observation {
+/// timings and the error chain as details; made from `source` at `at` (Unix
+/// seconds).
+pub fn observation(subject: String, source: String, at: i64, r: &ProbeResult) -> Observation {
     Observation {
+        source,
+        at,
         subject,
         status: match r.status {
             ProbeStatus::Pass => Observed::Pass,
@@ -57,12 +60,13 @@ pub fn details(r: &ProbeResult) -> Vec<(String, String)> {
     details
 }
 
-/// Gathers results (in job order) into the evidence the live rules read.
-pub fn evidence(jobs: &[Job], results: &[ProbeResult]) -> LiveEvidence {
+/// Gathers results (in job order), observed at `at` (Unix seconds), into the
+/// evidence the live rules read.
+pub fn evidence(jobs: &[Job], results: &[ProbeResult], at: i64) -> LiveEvidence {
     let mut live = LiveEvidence::new();
     for (job, r) in jobs.iter().zip(results) {
         let env = &job.environment;
-        let o = observation(job.subject.describe(), r);
+        let o = observation(job.subject.describe(), job.source.clone(), at, r);
         match &job.subject {
             Subject::Check { name, kind } => {
                 let tls = match (&job.target, kind) {
@@ -90,6 +94,8 @@ pub fn evidence(jobs: &[Job], results: &[ProbeResult]) -> LiveEvidence {
                             unreachable: r.certificate.is_none().then(|| r.summary.clone()),
                             min_days: valid_for
                                 .map(|d| i64::try_from(d.as_secs() / 86_400).unwrap_or(i64::MAX)),
+                            source: job.source.clone(),
+                            at,
                         },
                     );
                 }

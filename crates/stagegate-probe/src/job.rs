@@ -50,6 +50,9 @@ pub enum Target {
 pub struct Job {
     pub environment: String,
     pub subject: Subject,
+    /// Where it probes, as the spec writes it (variables unexpanded,
+    /// passwords masked): what evidence names as its source, never a secret.
+    pub source: String,
     pub target: Target,
     /// Deadline of one attempt.
     pub timeout: Duration,

@@ -24,7 +24,6 @@ mod redis;
 mod restic;
 mod result;
 mod tcp;
-mod timestamp;
 mod tls;
 
 pub use connect::Resolver;
@@ -43,8 +42,8 @@ pub use prometheus::{Component, PrometheusCheck, PrometheusTarget};
 pub use redis::RedisTarget;
 pub use restic::ResticTarget;
 pub use result::{Certificate, ProbeResult, ProbeStatus, Timings, format_ms};
+pub use stagegate_spec::rfc3339;
 pub use tcp::TcpTarget;
-pub use timestamp::rfc3339;
 pub use tls::{TlsTarget, TlsTrust};
 
 /// `stagegate/VERSION`, sent by every probe that speaks HTTP.

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, Method, Uri};
-use stagegate_spec::{Check, CheckKind, Deferred, Diagnostic, EnvLookup, Environment, Mode, Spec};
+use stagegate_spec::{
+    Check, CheckKind, Deferred, Diagnostic, EnvLookup, Environment, Mode, Spec, mask_userinfo,
+};
 
 use crate::database::{DatabaseTarget, Engine, mask_password};
 use crate::job::{Job, Subject, Target};
@@ -344,6 +346,25 @@ fn components(env: &Environment) -> Vec<Component> {
     out
 }
 
+/// Where a check probes, as the spec writes it: its URL (password masked,
+/// variables as `${NAME}`), else `host:port`, else its repository; a
+/// heartbeat is probed by whoever pings it.
+fn check_source(check: &Check) -> String {
+    if let Some(url) = &check.url {
+        return mask_userinfo(url.raw()).into_owned();
+    }
+    if let Some(host) = &check.host {
+        return match check.port {
+            Some(port) => format!("{}:{port}", host.raw()),
+            None => host.raw().to_owned(),
+        };
+    }
+    if let Some(repository) = &check.repository {
+        return mask_userinfo(repository.raw()).into_owned();
+    }
+    format!("{} check {}", check.kind.value, check.name.value)
+}
+
 /// The jobs that prove `envs` (every environment when empty) live.
 pub fn plan(
     spec: &Spec,
@@ -370,6 +391,7 @@ pub fn plan(
                         name: check.name.value.clone(),
                         kind: check.kind.value,
                     },
+                    source: check_source(check),
                     target,
                     timeout: check
                         .timeout
@@ -393,6 +415,7 @@ pub fn plan(
                 jobs.push(Job {
                     environment: name.clone(),
                     subject: Subject::BackupSource,
+                    source: mask_userinfo(source.repository.raw()).into_owned(),
                     target: Target::Restic(ResticTarget {
                         repository,
                         password,
@@ -425,6 +448,10 @@ pub fn plan(
                         server: server.name.value.clone(),
                         host: host.clone(),
                     },
+                    source: server
+                        .host
+                        .as_ref()
+                        .map_or_else(String::new, |h| h.raw().to_owned()),
                     target: Target::Ports(PortsTarget {
                         host,
                         public: public_ports(env),

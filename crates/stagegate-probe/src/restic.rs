@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use crate::deadline::Deadline;
 use crate::result::{ProbeResult, Timings, format_ms};
-use crate::timestamp::{age, now_unix, parse_rfc3339};
+use stagegate_spec::{age, now_unix, parse_rfc3339};
 
 #[derive(Clone)]
 pub struct ResticTarget {

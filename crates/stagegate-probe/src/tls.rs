@@ -18,7 +18,7 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use crate::timestamp::rfc3339;
+use stagegate_spec::rfc3339;
 use tokio_rustls::client::TlsStream;
 
 use crate::deadline::{Deadline, TimedOut};

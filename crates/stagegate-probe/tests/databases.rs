@@ -26,6 +26,7 @@ const PASSWORD: &str = "right-password";
 async fn run(target: Target, kind: CheckKind, timeout: Duration) -> stagegate_probe::ProbeResult {
     let job = Job {
         environment: "test".into(),
+        source: "127.0.0.1".into(),
         subject: Subject::Check {
             name: "db".into(),
             kind,

@@ -86,6 +86,7 @@ async fn lookup(
 ) -> stagegate_probe::ProbeResult {
     let job = Job {
         environment: "test".into(),
+        source: "127.0.0.1".into(),
         subject: Subject::Check {
             name: "dns".into(),
             kind: CheckKind::Dns,

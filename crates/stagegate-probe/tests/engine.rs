@@ -43,6 +43,7 @@ async fn at_most_concurrency_probes_are_in_flight() {
     let jobs: Vec<Job> = (0..12)
         .map(|i| Job {
             environment: "test".into(),
+            source: "127.0.0.1".into(),
             subject: Subject::Check {
                 name: format!("c{i}"),
                 kind: CheckKind::Http,

@@ -29,6 +29,7 @@ fn target(url: &str, trust: TlsTrust) -> HttpTarget {
 async fn probe(t: HttpTarget) -> stagegate_probe::ProbeResult {
     let job = Job {
         environment: "test".into(),
+        source: "127.0.0.1".into(),
         subject: Subject::Check {
             name: "t".into(),
             kind: CheckKind::Http,
@@ -157,6 +158,7 @@ async fn a_server_that_never_answers_times_out_naming_the_phase() {
     let addr = serve(None).await;
     let job = Job {
         environment: "test".into(),
+        source: "127.0.0.1".into(),
         subject: Subject::Check {
             name: "t".into(),
             kind: CheckKind::Http,
@@ -302,6 +304,7 @@ async fn tls_probe_checks_chain_and_expiry() {
     let run = |t: TlsTarget| async move {
         let job = Job {
             environment: "test".into(),
+            source: "127.0.0.1".into(),
             subject: Subject::Check {
                 name: "cert".into(),
                 kind: CheckKind::Tls,
@@ -342,6 +345,7 @@ async fn tcp_open_and_closed() {
     let run = |t: TcpTarget| async move {
         let job = Job {
             environment: "test".into(),
+            source: "127.0.0.1".into(),
             subject: Subject::Check {
                 name: "tcp".into(),
                 kind: CheckKind::Tcp,

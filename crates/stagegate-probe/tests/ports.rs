@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 async fn scan(host: &str, public: Vec<u16>, sensitive: Vec<u16>) -> stagegate_probe::ProbeResult {
     let job = Job {
         environment: "test".into(),
+        source: "127.0.0.1".into(),
         subject: Subject::Exposure {
             server: "db-1".into(),
             host: host.into(),

@@ -110,6 +110,7 @@ async fn start_prometheus(
 async fn run(t: PrometheusTarget) -> stagegate_probe::ProbeResult {
     let job = Job {
         environment: "test".into(),
+        source: "127.0.0.1".into(),
         subject: Subject::Check {
             name: "prom".into(),
             kind: CheckKind::Prometheus,

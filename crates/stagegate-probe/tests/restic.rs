@@ -66,6 +66,7 @@ fn target(repo: &Path, password: &str, max_age: Duration) -> ResticTarget {
 async fn probe(t: ResticTarget) -> stagegate_probe::ProbeResult {
     let job = Job {
         environment: "test".into(),
+        source: "127.0.0.1".into(),
         subject: Subject::BackupSource,
         target: Target::Restic(t),
         timeout: Duration::from_secs(60),

@@ -1,12 +1,13 @@
-//! The JSON report of the contract (SPEC section 5), plus additive fields:
-//! `title` and `waiver` per finding, `summary` per environment, and `plan`.
+//! The JSON report of the contract (SPEC sections 5 and 9), plus additive
+//! fields: `title` and `waiver` per finding, `summary` per environment, and
+//! `plan`.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
-use stagegate_rules::{Severity, Status, Summary, Verdict};
+use stagegate_rules::{Basis, Severity, Status, Summary, Verdict};
 
-use crate::{Kind, Location, Report};
+use crate::{Kind, Location, Provenance, Report};
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -14,6 +15,9 @@ pub struct ReportDoc<'a> {
     pub version: u32,
     pub product: &'a str,
     pub as_of: String,
+    /// When, by what and from which spec the report was made.
+    #[serde(flatten)]
+    pub provenance: &'a Provenance,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<ReportPlan<'a>>,
     pub environments: Vec<ReportEnvironment<'a>>,
@@ -44,6 +48,8 @@ pub struct ReportFinding<'a> {
     pub status: Status,
     pub severity: Severity,
     pub message: &'a str,
+    /// The strongest kind of evidence the verdict rests on.
+    pub basis: Basis,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
     pub title: &'a str,
@@ -64,16 +70,58 @@ pub struct ReportControl {
     pub strength: &'static str,
 }
 
-/// What a live probe observed; `details` holds measured values, timings and
-/// the error chain.
+/// One piece of evidence a finding cites: `basis`, `what`, `source`, `at`
+/// and `sha256` always; for an observation also what the probe saw
+/// (`subject`, `status`, `summary`, and `details` with measured values,
+/// timings and the error chain).
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportEvidence<'a> {
+    pub basis: Basis,
+    pub what: &'a str,
+    pub source: &'a str,
+    /// RFC 3339 UTC: when observed, or a document's last commit (else
+    /// modification) time.
+    pub at: Option<String>,
+    pub sha256: Option<&'a str>,
+    /// Observed longer ago than `policy.evidence_max_age`: it does not count.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub observation: Option<ReportObservation<'a>>,
+}
+
+/// What a probe (or the server) saw.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportObservation<'a> {
     pub subject: &'a str,
     pub status: stagegate_rules::Observed,
     pub summary: &'a str,
     #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, String>))]
     pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A finding's evidence in the report's shape.
+pub fn evidence(e: &stagegate_rules::Evidence) -> ReportEvidence<'_> {
+    ReportEvidence {
+        basis: e.basis,
+        what: &e.what,
+        source: &e.source,
+        at: e.at.map(stagegate_spec::rfc3339),
+        sha256: e.sha256.as_deref(),
+        stale: e.stale,
+        observation: e.observation.as_ref().map(|o| ReportObservation {
+            subject: &o.subject,
+            status: o.status,
+            summary: &o.summary,
+            details: o
+                .details
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect(),
+        }),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -84,6 +132,9 @@ pub struct ReportWaiver<'a> {
     pub approved_by: Option<&'a str>,
     pub expires: String,
     pub expired: bool,
+    /// Why it does not count in this mode, though unexpired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<&'a str>,
     pub location: Location,
 }
 
@@ -101,6 +152,7 @@ pub fn document<'a>(r: &'a Report<'a>) -> ReportDoc<'a> {
         version: 1,
         product: r.product,
         as_of: r.as_of.to_string(),
+        provenance: r.provenance,
         plan,
         environments: r
             .environments
@@ -118,6 +170,7 @@ pub fn document<'a>(r: &'a Report<'a>) -> ReportDoc<'a> {
                         status: f.status,
                         severity: f.severity,
                         message: &f.message,
+                        basis: f.basis,
                         location: r.finding_location(f),
                         title: f.rule.title(),
                         waiver: f.waiver.as_ref().map(|w| ReportWaiver {
@@ -125,22 +178,10 @@ pub fn document<'a>(r: &'a Report<'a>) -> ReportDoc<'a> {
                             approved_by: w.approved_by.as_deref(),
                             expires: w.expires.to_string(),
                             expired: w.expired,
+                            problem: w.problem.as_deref(),
                             location: r.location(w.span),
                         }),
-                        evidence: f
-                            .evidence
-                            .iter()
-                            .map(|o| ReportEvidence {
-                                subject: &o.subject,
-                                status: o.status,
-                                summary: &o.summary,
-                                details: o
-                                    .details
-                                    .iter()
-                                    .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-                                    .collect(),
-                            })
-                            .collect(),
+                        evidence: f.evidence.iter().map(evidence).collect(),
                         controls: f
                             .controls
                             .iter()

@@ -63,6 +63,25 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             "      <property name=\"spec\" value=\"{}\"/>",
             esc(r.source.name())
         );
+        let p = r.provenance;
+        for (name, value) in [
+            ("spec_sha256", p.spec.sha256.as_str()),
+            ("stagegate_version", p.stagegate_version.as_str()),
+            ("catalogue_revision", p.catalogue_revision.as_str()),
+            (
+                "generated_at",
+                stagegate_spec::rfc3339(p.generated_at).as_str(),
+            ),
+        ]
+        .into_iter()
+        .chain(p.spec.git_commit.as_deref().map(|c| ("git_commit", c)))
+        {
+            let _ = writeln!(
+                suites,
+                "      <property name=\"{name}\" value=\"{}\"/>",
+                esc(value)
+            );
+        }
         let _ = writeln!(suites, "    </properties>");
         for f in &env.findings {
             let loc = r.finding_location(f);
@@ -81,7 +100,17 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             let mut at = loc
                 .map(|l| format!("\nat {}:{}:{}", l.file, l.line, l.column))
                 .unwrap_or_default();
-            for o in &f.evidence {
+            at.push_str(&format!("\nbasis: {}", f.basis.as_str()));
+            for e in &f.evidence {
+                let Some(o) = &e.observation else {
+                    at.push_str(&format!(
+                        "\n- {} {}: {}",
+                        e.basis.as_str(),
+                        e.what,
+                        e.source
+                    ));
+                    continue;
+                };
                 at.push_str(&format!("\n- {}: {}", o.subject, o.summary));
                 for (k, v) in &o.details {
                     at.push_str(&format!("\n    {k}: {v}"));

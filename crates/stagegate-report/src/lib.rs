@@ -6,6 +6,7 @@ mod compliance;
 pub mod json;
 mod junit;
 mod markdown;
+mod provenance;
 mod sarif;
 mod text;
 
@@ -13,6 +14,7 @@ use std::io::{self, Write};
 
 pub use compliance::json as compliance_json;
 pub use compliance::{ComplianceFormat, ComplianceReport};
+pub use provenance::{Provenance, SpecIdentity};
 
 use stagegate_rules::{EnvironmentResult, Finding};
 use stagegate_spec::{Date, Mode, SourceFile, Span};
@@ -49,6 +51,7 @@ pub struct Report<'a> {
     pub as_of: Date,
     pub source: &'a SourceFile,
     pub environments: &'a [EnvironmentResult<'a>],
+    pub provenance: &'a Provenance,
 }
 
 /// Options that only some formats use.
@@ -77,6 +80,12 @@ impl Report<'_> {
             line: lc.line,
             column: lc.column,
         }
+    }
+
+    /// The instant findings were judged at: now, or the end of a back-dated
+    /// as-of day, so ages in a back-dated report count from that day.
+    pub fn judged_at(&self) -> i64 {
+        self.provenance.generated_at.min(self.as_of.end_unix_secs())
     }
 
     pub fn finding_location(&self, f: &Finding) -> Option<Location> {
@@ -133,6 +142,43 @@ pub fn controls_line(f: &Finding) -> Option<String> {
         })
         .collect();
     Some(parts.join("; "))
+}
+
+/// The basis of a finding in words, for text and Markdown beside its
+/// status: "declared", "document runbooks/failure.md", "observed 3h ago from
+/// fra-1@fra". `now` is when the report was made (ages count from it).
+pub fn basis_label(f: &Finding, now: i64) -> String {
+    use stagegate_rules::Basis;
+    let pieces: Vec<&stagegate_rules::Evidence> = f
+        .evidence
+        .iter()
+        .filter(|e| e.counts_as() == f.basis)
+        .collect();
+    let mut sources: Vec<&str> = pieces.iter().map(|e| e.source.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let from = match sources.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        many => format!("{} sources", many.len()),
+    };
+    match f.basis {
+        Basis::Observed => {
+            let mut label = "observed".to_owned();
+            let newest = pieces.iter().filter_map(|e| e.at).max();
+            match newest.map(|at| now.saturating_sub(at)) {
+                Some(age) if age < 60 => label.push_str(" just now"),
+                Some(age) => label.push_str(&format!(" {} ago", stagegate_spec::age(age))),
+                None => {}
+            }
+            if !from.is_empty() {
+                label.push_str(&format!(" from {from}"));
+            }
+            label
+        }
+        Basis::Document if !from.is_empty() => format!("document {from}"),
+        other => other.as_str().to_owned(),
+    }
 }
 
 /// "1 warning" / "2 warnings".

@@ -45,16 +45,23 @@ fn rows(r: &Report<'_>, findings: &[&Finding], out: &mut dyn Write) -> io::Resul
                 cell(&w.reason)
             ));
         }
-        for o in &f.evidence {
+        // Observations explain a verdict; documents and records are named by
+        // the basis beside the status (the JSON report lists each).
+        for (e, o) in f
+            .evidence
+            .iter()
+            .filter_map(|e| e.observation.as_ref().map(|o| (e, o)))
+        {
             let mark = match o.status {
                 stagegate_rules::Observed::Pass => "✅",
                 stagegate_rules::Observed::Fail => "❌",
                 stagegate_rules::Observed::Skip => "➖",
             };
             message.push_str(&format!(
-                "<br>{mark} {}: {}",
+                "<br>{mark} {}: {}{}",
                 cell(&o.subject),
-                cell(&o.summary)
+                cell(&o.summary),
+                if e.stale { " _(stale)_" } else { "" }
             ));
         }
         if matches!(f.status, Status::Fail | Status::Warn) {
@@ -74,10 +81,19 @@ fn rows(r: &Report<'_>, findings: &[&Finding], out: &mut dyn Write) -> io::Resul
             .finding_location(f)
             .map(|l| format!("`{}:{}`", l.file, l.line))
             .unwrap_or_default();
+        let status = if f.status == Status::Skip {
+            icon(f.status).to_owned()
+        } else {
+            format!(
+                "{} · {}",
+                icon(f.status),
+                cell(&crate::basis_label(f, r.judged_at()))
+            )
+        };
         writeln!(
             out,
             "| {} | `{}` {} | {} | {} |",
-            icon(f.status),
+            status,
             f.rule.id(),
             cell(f.rule.title()),
             message,
@@ -121,7 +137,12 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     writeln!(out)?;
-    writeln!(out, "_{} · as of {}_", r.source.name(), r.as_of)?;
+    writeln!(
+        out,
+        "_{} · {}_",
+        cell(r.source.name()),
+        cell(&r.provenance.dating(r.as_of))
+    )?;
     writeln!(out)?;
     writeln!(
         out,
@@ -202,5 +223,8 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "</details>")?;
         }
     }
+    writeln!(out)?;
+    writeln!(out, "---")?;
+    writeln!(out, "_{}_", cell(&r.provenance.footer(r.as_of)))?;
     Ok(())
 }

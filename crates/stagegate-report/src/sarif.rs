@@ -119,11 +119,19 @@ fn rules(list: &[RuleRef<'_>]) -> Vec<Value> {
         .collect()
 }
 
-/// The result message: environment, the facts, and what probes observed.
+/// The result message: environment, the facts, the basis and the evidence.
 fn message(env: &str, mode: &str, f: &stagegate_rules::Finding) -> String {
-    let mut text = format!("{env} ({mode}): {}", f.message);
-    for o in &f.evidence {
-        text.push_str(&format!("\n- {}: {}", o.subject, o.summary));
+    let mut text = format!("{env} ({mode}): {} [{}]", f.message, f.basis.as_str());
+    for e in &f.evidence {
+        match &e.observation {
+            Some(o) => text.push_str(&format!("\n- {}: {}", o.subject, o.summary)),
+            None => text.push_str(&format!(
+                "\n- {} {}: {}",
+                e.basis.as_str(),
+                e.what,
+                e.source
+            )),
+        }
     }
     text
 }
@@ -165,7 +173,8 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                     "mode": env.mode.as_str(),
                     "status": f.status.as_str(),
                     "severity": f.severity.as_str(),
-                    "evidence": f.evidence,
+                    "basis": f.basis,
+                    "evidence": f.evidence.iter().map(crate::json::evidence).collect::<Vec<_>>(),
                     "controls": f
                         .controls
                         .iter()
@@ -188,23 +197,49 @@ pub(crate) fn render(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             results.push(result);
         }
     }
+    let p = r.provenance;
+    let mut run_properties = json!({
+        "product": r.product,
+        "asOf": r.as_of.to_string(),
+        "generatedAt": stagegate_spec::rfc3339(p.generated_at),
+        "stagegateVersion": p.stagegate_version,
+        "catalogueRevision": p.catalogue_revision,
+        "spec": p.spec,
+    });
+    if r.as_of != stagegate_spec::Date::from_unix_secs(p.generated_at) {
+        run_properties["dating"] = json!(p.dating(r.as_of));
+    }
+    let mut run = json!({
+        "tool": { "driver": {
+            "name": "stagegate",
+            "version": p.stagegate_version,
+            "semanticVersion": p.stagegate_version,
+            "informationUri": INFO_URI,
+            "rules": rules(&list),
+        }},
+        "automationDetails": { "id": format!("stagegate/{}/", r.as_of) },
+        "artifacts": [{
+            "location": { "uri": uri },
+            "mimeType": "application/toml",
+            "hashes": { "sha-256": p.spec.sha256 },
+        }],
+        "results": results,
+        "invocations": [{
+            "executionSuccessful": true,
+            "endTimeUtc": stagegate_spec::rfc3339(p.generated_at),
+        }],
+        "properties": run_properties,
+    });
+    if let (Some(repository), Some(commit)) = (&p.spec.git_repository, &p.spec.git_commit) {
+        run["versionControlProvenance"] = json!([{
+            "repositoryUri": repository,
+            "revisionId": commit,
+        }]);
+    }
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "stagegate",
-                "version": env!("CARGO_PKG_VERSION"),
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": INFO_URI,
-                "rules": rules(&list),
-            }},
-            "automationDetails": { "id": format!("stagegate/{}/", r.as_of) },
-            "artifacts": [{ "location": { "uri": uri }, "mimeType": "application/toml" }],
-            "results": results,
-            "invocations": [{ "executionSuccessful": true }],
-            "properties": { "product": r.product, "asOf": r.as_of.to_string() },
-        }],
+        "runs": [run],
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)

@@ -72,7 +72,7 @@ fn check(r: &Report<'_>, s: &Styles, opts: Options, out: &mut dyn Write) -> io::
         out,
         "{} {}",
         s.bold(r.product),
-        s.dim(&format!("· as of {}", r.as_of))
+        s.dim(&format!("· {}", r.provenance.dating(r.as_of)))
     )?;
     for env in r.environments {
         writeln!(out)?;
@@ -134,9 +134,17 @@ fn finding(
             .unwrap_or_default(),
         _ => String::new(),
     };
+    let basis = if f.status == Status::Skip {
+        String::new()
+    } else {
+        format!(
+            " {}",
+            s.dim(&format!("· {}", crate::basis_label(f, r.judged_at())))
+        )
+    };
     writeln!(
         out,
-        "  {} {} {}{change}",
+        "  {} {} {}{basis}{change}",
         s.status(f.status),
         s.bold(f.rule.id()),
         f.rule.title()
@@ -163,13 +171,36 @@ fn finding(
             s.dim(&format!("--> {}:{}:{}", loc.file, loc.line, loc.column))
         )?;
     }
-    for o in &f.evidence {
+    for e in &f.evidence {
+        let Some(o) = &e.observation else {
+            // Documents and records are listed with --verbose (JSON always
+            // has them); the basis beside the status names them.
+            if !verbose {
+                continue;
+            }
+            let hash = e
+                .sha256
+                .as_deref()
+                .map(|h| format!(" (sha256 {})", &h[..h.len().min(12)]))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "         {}",
+                s.dim(&format!("▸ {}: {}{hash}", e.what, e.source))
+            )?;
+            continue;
+        };
         let mark = match o.status {
             Observed::Pass => s.paint(Style::new().fg_color(Some(AnsiColor::Green.into())), "✓"),
             Observed::Fail => s.paint(Style::new().fg_color(Some(AnsiColor::Red.into())), "✗"),
             Observed::Skip => s.dim("–"),
         };
-        writeln!(out, "         {mark} {}: {}", o.subject, o.summary)?;
+        let stale = if e.stale {
+            format!(" {}", s.dim("(stale: older than evidence_max_age)"))
+        } else {
+            String::new()
+        };
+        writeln!(out, "         {mark} {}: {}{stale}", o.subject, o.summary)?;
         if o.status == Observed::Fail || verbose {
             let details: Vec<String> = o.details.iter().map(|(k, v)| format!("{k}={v}")).collect();
             if !details.is_empty() {
@@ -206,7 +237,11 @@ fn plan(
             from.label(),
             env.mode.label()
         )),
-        s.dim(&format!("· {} · as of {}", r.product, r.as_of))
+        s.dim(&format!(
+            "· {} · {}",
+            r.product,
+            r.provenance.dating(r.as_of)
+        ))
     )?;
     writeln!(out)?;
     if sum.fail == 0 && sum.warn == 0 {
@@ -305,5 +340,6 @@ fn summary(r: &Report<'_>, s: &Styles, out: &mut dyn Write) -> io::Result<()> {
             sum.skip
         )?;
     }
+    writeln!(out, "{}", s.dim(&r.provenance.footer(r.as_of)))?;
     Ok(())
 }

@@ -1,9 +1,12 @@
 //! What a rule may look at: the spec, the environment, the as-of date and
 //! facts gathered beforehand (files), never I/O of its own.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use stagegate_spec::{Date, Environment, Mode, Spec};
+
+use crate::{Basis, Evidence};
 
 /// What a file the spec references turned out to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,14 +53,33 @@ pub struct DrillRecord {
     pub message: String,
 }
 
+/// What identifies a document as it was read: its hash and age.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentFacts {
+    /// SHA-256 of the content, lowercase hex.
+    pub sha256: String,
+    /// Unix seconds: the last commit that touched it, else its modification
+    /// time.
+    pub at: i64,
+}
+
+/// Where a drill record came from: the drill log (with the record's hash)
+/// or the server's store (`node@location`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordSource {
+    pub source: String,
+    pub sha256: Option<String>,
+}
+
 /// Facts gathered before evaluation, so rules never do I/O: the files a spec
-/// references (keyed by the path as written, with the text of small ones)
-/// and the recorded restore drills.
+/// references (keyed by the path as written, with the text of small ones and
+/// the hash of usable ones) and the recorded restore drills.
 #[derive(Clone, Debug, Default)]
 pub struct FileFacts {
     states: HashMap<String, FileState>,
     texts: HashMap<String, String>,
-    drills: HashMap<String, DrillRecord>,
+    documents: HashMap<String, DocumentFacts>,
+    drills: HashMap<String, (DrillRecord, RecordSource)>,
 }
 
 impl FileFacts {
@@ -79,14 +101,35 @@ impl FileFacts {
         self.texts.get(path).map(String::as_str)
     }
 
-    /// Records the latest restore drill of an environment.
-    pub fn insert_drill(&mut self, environment: impl Into<String>, record: DrillRecord) {
-        self.drills.insert(environment.into(), record);
+    /// Keeps the hash and age of a usable file, so findings can cite it.
+    pub fn insert_document(&mut self, path: impl Into<String>, facts: DocumentFacts) {
+        self.documents.insert(path.into(), facts);
+    }
+
+    /// The hash and age of a usable file.
+    pub fn document(&self, path: &str) -> Option<&DocumentFacts> {
+        self.documents.get(path)
+    }
+
+    /// Records the latest restore drill of an environment and where it is
+    /// recorded.
+    pub fn insert_drill(
+        &mut self,
+        environment: impl Into<String>,
+        record: DrillRecord,
+        from: RecordSource,
+    ) {
+        self.drills.insert(environment.into(), (record, from));
     }
 
     /// The latest restore drill of an environment.
     pub fn last_drill(&self, environment: &str) -> Option<&DrillRecord> {
-        self.drills.get(environment)
+        self.drills.get(environment).map(|(r, _)| r)
+    }
+
+    /// Where the latest restore drill of an environment is recorded.
+    pub fn drill_source(&self, environment: &str) -> Option<&RecordSource> {
+        self.drills.get(environment).map(|(_, s)| s)
     }
 
     /// An unknown path counts as missing: nothing unchecked ever passes.
@@ -132,4 +175,64 @@ pub(crate) struct Ctx<'a> {
     pub files: &'a FileFacts,
     /// Probe observations, when the check runs live.
     pub live: Option<&'a crate::LiveEvidence>,
+    /// The instant of evaluation (Unix seconds), for the age of observations.
+    pub now: i64,
+    /// Evidence the running rule has read so far; the engine takes it after
+    /// each rule, so a rule cites what it used simply by reading it here.
+    pub cited: RefCell<Vec<Evidence>>,
+}
+
+impl<'a> Ctx<'a> {
+    fn cite(&self, piece: Evidence) {
+        let mut cited = self.cited.borrow_mut();
+        if !cited
+            .iter()
+            .any(|c| c.basis == piece.basis && c.source == piece.source)
+        {
+            cited.push(piece);
+        }
+    }
+
+    /// A file the spec names, cited as a document when it is usable.
+    pub fn document(&self, what: &str, path: &str) -> FileState {
+        let state = self.files.state(path);
+        if state.is_usable()
+            && let Some(d) = self.files.document(path)
+        {
+            self.cite(Evidence {
+                basis: Basis::Document,
+                what: what.to_owned(),
+                source: path.to_owned(),
+                at: Some(d.at),
+                sha256: Some(d.sha256.clone()),
+                stale: false,
+                observation: None,
+            });
+        }
+        state
+    }
+
+    /// The text of a small file the spec names, cited as a document.
+    pub fn document_text(&self, what: &str, path: &str) -> Option<&'a str> {
+        self.document(what, path);
+        self.files.text(path)
+    }
+
+    /// The environment's latest restore drill, cited as observed.
+    pub fn last_drill(&self) -> Option<&'a DrillRecord> {
+        let env = &self.env.name.value;
+        let record = self.files.last_drill(env)?;
+        if let Some(from) = self.files.drill_source(env) {
+            self.cite(Evidence {
+                basis: Basis::Observed,
+                what: format!("restore drill of {env}"),
+                source: from.source.clone(),
+                at: Some(record.finished_at),
+                sha256: from.sha256.clone(),
+                stale: false,
+                observation: None,
+            });
+        }
+        Some(record)
+    }
 }

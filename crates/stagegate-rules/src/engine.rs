@@ -7,7 +7,8 @@ use crate::custom_rules::CustomRules;
 use crate::frameworks::Controls;
 use crate::rule::{Outcome, RuleRef};
 use crate::{
-    EnvironmentResult, FileFacts, Finding, LiveEvidence, Severity, Status, WaiverState, catalogue,
+    Basis, EnvironmentResult, Evidence, FileFacts, Finding, LiveEvidence, Severity, Status,
+    WaiverState, catalogue,
 };
 
 /// Findings for the evaluated environments, as of one date.
@@ -27,6 +28,7 @@ pub struct Evaluator<'s, 'f> {
     files: &'f FileFacts,
     live: Option<&'f LiveEvidence>,
     custom: Option<&'s CustomRules>,
+    now: i64,
 }
 
 impl<'s, 'f> Evaluator<'s, 'f> {
@@ -37,7 +39,14 @@ impl<'s, 'f> Evaluator<'s, 'f> {
             files,
             live: None,
             custom: None,
+            now: as_of.end_unix_secs(),
         }
+    }
+
+    /// The instant of evaluation, in Unix seconds, against which the age of
+    /// observations is judged (default: the end of the as-of day).
+    pub fn now(self, now: i64) -> Self {
+        Evaluator { now, ..self }
     }
 
     /// Probe observations, for the live rules.
@@ -78,13 +87,19 @@ impl<'s, 'f> Evaluator<'s, 'f> {
             as_of: self.as_of,
             files: self.files,
             live: self.live,
+            now: self.now,
+            cited: Default::default(),
         };
         let frameworks: Vec<_> = spec.product.frameworks.iter().map(|f| f.value).collect();
         let mut findings: Vec<Finding<'s>> = catalogue()
             .iter()
             .map(|rule| {
                 let controls = crate::frameworks::controls_of(rule.id, &frameworks);
-                judge(&cx, RuleRef::Builtin(rule), || (rule.check)(&cx), controls)
+                let mut finding =
+                    judge(&cx, RuleRef::Builtin(rule), || (rule.check)(&cx), controls);
+                finding.evidence.append(&mut cx.cited.take());
+                settle_basis(&mut finding);
+                finding
             })
             .collect();
         for (rule, outcome) in self
@@ -96,7 +111,9 @@ impl<'s, 'f> Evaluator<'s, 'f> {
                 RuleRef::Custom(c) => Controls::new(&c.controls, &frameworks),
                 RuleRef::Builtin(b) => crate::frameworks::controls_of(b.id, &frameworks),
             };
-            findings.push(judge(&cx, rule, || outcome, controls));
+            let mut finding = judge(&cx, rule, || outcome, controls);
+            settle_basis(&mut finding);
+            findings.push(finding);
         }
         EnvironmentResult {
             environment: env,
@@ -114,7 +131,7 @@ fn judge<'r>(
     outcome: impl FnOnce() -> Outcome,
     controls: Controls<'r>,
 ) -> Finding<'r> {
-    let (mode, env, spec, as_of) = (cx.mode, cx.env, cx.spec, cx.as_of);
+    let (mode, env, spec) = (cx.mode, cx.env, cx.spec);
     let applies = rule.applies();
     let Some(severity) = applies.in_mode(mode) else {
         return Finding {
@@ -125,6 +142,7 @@ fn judge<'r>(
             span: None,
             waiver: None,
             evidence: Vec::new(),
+            basis: Basis::None,
             controls,
         };
     };
@@ -147,8 +165,26 @@ fn judge<'r>(
             span,
             evidence,
         } => {
-            let status = if passed { Status::Pass } else { failed };
-            (status, message, span.or(Some(env.span)), evidence)
+            let mut evidence: Vec<Evidence> =
+                evidence.into_iter().map(Evidence::observed).collect();
+            let newest = age_observations(&mut evidence, cx.now, &spec.policy.evidence_max_age);
+            match newest {
+                // What was seen is too old to say anything about now.
+                Some(age) if passed && evidence.iter().all(|e| e.stale) => (
+                    failed,
+                    format!(
+                        "{message}, but the newest observation is {} old, older than evidence_max_age {}",
+                        stagegate_spec::age(age),
+                        spec.policy.evidence_max_age
+                    ),
+                    span.or(Some(env.span)),
+                    evidence,
+                ),
+                _ => {
+                    let status = if passed { Status::Pass } else { failed };
+                    (status, message, span.or(Some(env.span)), evidence)
+                }
+            }
         }
     };
     let mut finding = Finding {
@@ -159,10 +195,42 @@ fn judge<'r>(
         span,
         waiver: None,
         evidence,
+        basis: Basis::None,
         controls,
     };
-    apply_waiver(&mut finding, spec, env, as_of);
+    apply_waiver(&mut finding, cx);
     finding
+}
+
+/// Marks observations older than `max_age` at `now` stale; returns the age
+/// of the newest one, if any has a time. Records of events judged by their
+/// own period (restore drills, by `every`) are not observations here.
+fn age_observations(
+    evidence: &mut [Evidence],
+    now: i64,
+    max_age: &stagegate_spec::Duration,
+) -> Option<i64> {
+    let max_age = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+    let mut newest = None;
+    for e in evidence.iter_mut().filter(|e| e.observation.is_some()) {
+        if let Some(at) = e.at {
+            let age = now.saturating_sub(at);
+            e.stale = age > max_age;
+            newest = Some(newest.map_or(age, |n: i64| n.min(age)));
+        }
+    }
+    newest
+}
+
+/// Sets the finding's basis: the strongest evidence that still counts, else
+/// what the spec declares (nothing, for a skip).
+fn settle_basis(finding: &mut Finding<'_>) {
+    let fallback = if finding.status == Status::Skip {
+        Basis::None
+    } else {
+        Basis::Declared
+    };
+    finding.basis = crate::basis::strongest(&finding.evidence, fallback);
 }
 
 fn not_in_mode(applies: impl Iterator<Item = Mode>, mode: Mode) -> String {
@@ -202,18 +270,52 @@ fn matching_waiver<'a>(
     active.or_else(|| candidates.max_by_key(|w| w.expires.value))
 }
 
-fn apply_waiver(finding: &mut Finding<'_>, spec: &Spec, env: &Environment, as_of: Date) {
+/// Why a waiver does not count in `mode`, if it does not: in soft launch and
+/// production a waiver needs someone who approved it, and may run at most
+/// `policy.waiver_max_days` from the day it was granted (by default today:
+/// the loader fills in the day its line was committed).
+fn waiver_problem(w: &Waiver, mode: Mode, as_of: Date, spec: &Spec) -> Option<String> {
+    if !matches!(mode, Mode::SoftLaunch | Mode::Production) {
+        return None;
+    }
+    if w.approved_by.is_none() {
+        return Some(format!(
+            "the waiver names no `approved_by`, which {} requires",
+            mode.label()
+        ));
+    }
+    let granted = w.granted.as_ref().map_or(as_of, |g| g.value);
+    if granted > as_of {
+        return Some(format!(
+            "the waiver is granted on {granted}, after the as-of date {as_of}"
+        ));
+    }
+    let days = w.expires.value.days_since(granted);
+    let max = spec.policy.waiver_max_days;
+    (days > i64::from(max)).then(|| {
+        format!(
+            "the waiver runs {days} days, from {granted} to {}, longer than policy.waiver_max_days ({max}) allows in {}",
+            w.expires.value,
+            mode.label()
+        )
+    })
+}
+
+fn apply_waiver(finding: &mut Finding<'_>, cx: &Ctx<'_>) {
+    let (spec, env, as_of) = (cx.spec, cx.env, cx.as_of);
     let Some(w) = matching_waiver(spec, env, finding.rule.id(), as_of) else {
         return;
     };
     // A waiver covers its expiry date: `expires = 2026-12-15` still waives on
     // the 15th and lapses on the 16th.
     let expired = w.expires.value < as_of;
+    let problem = waiver_problem(w, cx.mode, as_of, spec);
     let state = WaiverState {
         reason: w.reason.clone(),
         approved_by: w.approved_by.clone(),
         expires: w.expires.value,
         expired,
+        problem: problem.clone(),
         span: w.span,
     };
     match finding.status {
@@ -221,6 +323,14 @@ fn apply_waiver(finding: &mut Finding<'_>, spec: &Spec, env: &Environment, as_of
             finding.message = format!(
                 "{}; the waiver expired on {}",
                 finding.message, w.expires.value
+            );
+            finding.waiver = Some(state);
+        }
+        Status::Fail | Status::Warn if problem.is_some() => {
+            finding.message = format!(
+                "{}; {}, so it does not waive",
+                finding.message,
+                problem.unwrap_or_default()
             );
             finding.waiver = Some(state);
         }

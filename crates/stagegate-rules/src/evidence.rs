@@ -24,6 +24,11 @@ pub struct Observation {
     pub summary: String,
     /// Measured values, phase timings and the error chain, in order.
     pub details: Vec<(String, String)>,
+    /// Where it was observed: the probe target with credentials masked, or
+    /// `node@location` for what a server saw.
+    pub source: String,
+    /// When, in Unix seconds.
+    pub at: i64,
 }
 
 /// The certificate an https or tls check saw.
@@ -36,6 +41,9 @@ pub struct CertificateObservation {
     pub unreachable: Option<String>,
     /// `expect.cert_valid_for` in whole days.
     pub min_days: Option<i64>,
+    /// Where and when the handshake was made, as for [`Observation`].
+    pub source: String,
+    pub at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -57,6 +57,9 @@ pub struct WaiverState {
     pub approved_by: Option<String>,
     pub expires: Date,
     pub expired: bool,
+    /// Why it does not count in this mode, though unexpired (no approver,
+    /// or longer than `policy.waiver_max_days`).
+    pub problem: Option<String>,
     pub span: Span,
 }
 
@@ -70,8 +73,13 @@ pub struct Finding<'r> {
     /// The table or key concerned; absent only when nothing in the spec fits.
     pub span: Option<Span>,
     pub waiver: Option<WaiverState>,
-    /// What live probes observed, for live rules evaluated with evidence.
-    pub evidence: Vec<crate::Observation>,
+    /// What the verdict rests on: observations, documents and records the
+    /// rule read, strongest kind in `basis`.
+    pub evidence: Vec<crate::Evidence>,
+    /// The strongest kind of evidence among `evidence` that still counts,
+    /// `declared` when the verdict comes from the spec's values alone, and
+    /// `none` for a skip.
+    pub basis: crate::Basis,
     /// Controls of the product's frameworks that this rule evidences.
     pub controls: crate::frameworks::Controls<'r>,
 }

@@ -3,6 +3,7 @@
 //! Rules judge evidence but never fetch it: file facts (and, later, live
 //! results) are gathered by the caller, so evaluation stays pure and fast.
 
+mod basis;
 mod catalogue;
 mod context;
 #[cfg(feature = "rego")]
@@ -14,8 +15,11 @@ mod finding;
 pub mod frameworks;
 mod rule;
 
-pub use catalogue::{catalogue, find_rule, rule_ids};
-pub use context::{DrillRecord, FileFacts, FileState, TEMPLATE_MARKER};
+pub use basis::{Basis, Evidence};
+pub use catalogue::{catalogue, catalogue_revision, find_rule, rule_ids};
+pub use context::{
+    DocumentFacts, DrillRecord, FileFacts, FileState, RecordSource, TEMPLATE_MARKER,
+};
 pub use custom_rules::CustomRules;
 pub use engine::{Evaluation, Evaluator};
 pub use evidence::{

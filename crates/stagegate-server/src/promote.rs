@@ -46,12 +46,14 @@ pub async fn promote(
         return Err(Refused::Blocked { to, failing });
     }
     let from = env.mode.value;
+    let provenance = snapshot.provenance(now_ms().div_euclid(1000));
     let report = Report {
         kind: Kind::Plan { from },
         product: &snapshot.spec.product.name.value,
         as_of,
         source: &snapshot.source,
         environments: std::slice::from_ref(&result),
+        provenance: &provenance,
     };
     let mut json = Vec::new();
     // Rendering into memory cannot fail.

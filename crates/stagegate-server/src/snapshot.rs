@@ -70,6 +70,9 @@ pub struct Snapshot {
     pub evidence: stagegate_spec::EvidenceRoots,
     /// The store keys of every monitoring check, heartbeats included.
     pub keys: std::collections::HashSet<String>,
+    /// The spec's path and hash (and git commit, when the loader knew it),
+    /// for the provenance of every report the server renders.
+    pub identity: stagegate_report::SpecIdentity,
 }
 
 impl Snapshot {
@@ -255,6 +258,7 @@ impl Snapshot {
         }
         if diags.is_empty() {
             Ok(Snapshot {
+                identity: stagegate_report::SpecIdentity::of(&source),
                 redactor: recorder.redactor(),
                 evidence: stagegate_spec::EvidenceRoots::new(base_dir, &spec),
                 keys: keys_of(&spec),
@@ -276,6 +280,16 @@ impl Snapshot {
     /// The same snapshot judging `custom` rules too.
     pub fn with_custom(self, custom: stagegate_rules::CustomRules) -> Snapshot {
         Snapshot { custom, ..self }
+    }
+
+    /// The same snapshot with what the loader knew of the spec (git).
+    pub fn with_identity(self, identity: stagegate_report::SpecIdentity) -> Snapshot {
+        Snapshot { identity, ..self }
+    }
+
+    /// Where a report rendered now from this snapshot comes from.
+    pub fn provenance(&self, generated_at: i64) -> stagegate_report::Provenance {
+        stagegate_report::Provenance::new(self.identity.clone(), generated_at)
     }
 
     /// Whether `environment` is in a maintenance window at `at`.

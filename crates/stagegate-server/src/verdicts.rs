@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use stagegate_rules::{DrillRecord, EnvironmentResult, Evaluation, Evaluator, FileFacts};
+use stagegate_rules::{
+    DrillRecord, EnvironmentResult, Evaluation, Evaluator, FileFacts, RecordSource,
+};
 use stagegate_spec::{Date, Environment, Mode};
 use stagegate_store::Drill;
 
@@ -67,7 +69,19 @@ pub async fn facts(store: &dyn stagegate_store::Store, snapshot: &Snapshot) -> F
                     .last_drill(&d.environment)
                     .is_none_or(|f| f.finished_at <= record.finished_at);
                 if newer {
-                    facts.insert_drill(d.environment.clone(), record);
+                    // The record's identity: its store id and content.
+                    let sha256 = stagegate_spec::sha256_hex(
+                        format!(
+                            "{}\n{}\n{}\n{}\n{}\n{}\n{}",
+                            d.id, d.environment, d.finished_at, d.seconds, d.ok, d.method, d.node
+                        )
+                        .as_bytes(),
+                    );
+                    let from = RecordSource {
+                        source: format!("drill #{} by {}", d.id, d.node),
+                        sha256: Some(sha256),
+                    };
+                    facts.insert_drill(d.environment.clone(), record, from);
                 }
             }
         }

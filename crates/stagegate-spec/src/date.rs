@@ -64,6 +64,17 @@ impl Date {
         self.days - earlier.days
     }
 
+    /// The first second of the day, in Unix seconds.
+    pub fn start_unix_secs(self) -> i64 {
+        self.days.saturating_mul(86_400)
+    }
+
+    /// The last second of the day, in Unix seconds: "as of this date" means
+    /// as of its end.
+    pub fn end_unix_secs(self) -> i64 {
+        self.start_unix_secs().saturating_add(86_399)
+    }
+
     pub fn add_days(self, days: i64) -> Date {
         Date {
             days: self.days + days,

@@ -10,6 +10,7 @@ mod cron;
 mod date;
 mod decode;
 mod diagnostic;
+mod digest;
 mod duration;
 mod evidence;
 mod interpolate;
@@ -21,11 +22,13 @@ mod shape;
 mod source;
 mod span;
 pub mod suggest;
+mod time;
 mod validate;
 
 pub use cron::{Cron, CronError};
 pub use date::{Date, DateError};
 pub use diagnostic::Diagnostic;
+pub use digest::{Sha256Hasher, canonical_json, sha256_hex};
 pub use duration::Duration;
 pub use evidence::{Escape, EvidenceRoots, OpenError, evidence_files};
 pub use interpolate::{Deferred, EnvLookup, InterpolateError};
@@ -35,6 +38,7 @@ pub use redact::{Recorder, Redactor, mask_userinfo, percent_decode};
 pub use schema::json_schema;
 pub use source::{LineCol, SourceFile};
 pub use span::{Span, Spanned};
+pub use time::{age, now_unix, parse_rfc3339, rfc3339};
 
 /// The variables of the process environment, for [`LoadOptions::env`].
 pub fn process_env(name: &str) -> Option<String> {

@@ -3,7 +3,9 @@
 
 use toml::de::{DeTable, DeValue};
 
-use crate::decode::{Cx, Decode, Path, Table, Value, decode_environment, span_of, to_json};
+use crate::decode::{
+    Cx, Decode, Path, Table, Value, decode_environment, positive, span_of, to_json,
+};
 use crate::interpolate::EnvLookup;
 use crate::model::*;
 use crate::shape;
@@ -263,6 +265,9 @@ fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
     let accessibility_audit_max_age: Option<Duration> = t.opt(cx, "accessibility_audit_max_age");
     let policy_timeout: Option<Duration> = t.opt(cx, "policy_timeout");
     let evidence_roots: Vec<Spanned<String>> = t.opt(cx, "evidence_roots").unwrap_or_default();
+    let evidence_max_age: Option<Duration> = t.opt(cx, "evidence_max_age");
+    let waiver_max_days = positive(&mut t, cx, "waiver_max_days");
+    let attestation_max_days = positive(&mut t, cx, "attestation_max_days");
     let span = t.span;
     t.finish(cx);
     Some(Policy {
@@ -272,6 +277,9 @@ fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
             .unwrap_or(defaults.accessibility_audit_max_age),
         policy_timeout: policy_timeout.unwrap_or(defaults.policy_timeout),
         evidence_roots,
+        evidence_max_age: evidence_max_age.unwrap_or(defaults.evidence_max_age),
+        waiver_max_days: waiver_max_days.unwrap_or(defaults.waiver_max_days),
+        attestation_max_days: attestation_max_days.unwrap_or(defaults.attestation_max_days),
         span: Some(span),
     })
 }
@@ -373,14 +381,26 @@ fn decode_waiver(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Waiv
     let reason = t.req(cx, "reason");
     let expires = t.req(cx, "expires");
     let approved_by = t.opt(cx, "approved_by");
+    let granted: Option<Spanned<crate::Date>> = t.opt(cx, "granted");
     let span = t.span;
     t.finish(cx);
+    let expires: Option<Spanned<crate::Date>> = expires;
+    if let (Some(g), Some(e)) = (&granted, &expires)
+        && e.value < g.value
+    {
+        cx.push(
+            Diagnostic::new("waiver expires before it was granted", e.span)
+                .label(format!("expires {} is before granted {}", e.value, g.value))
+                .note("expected `expires` on or after `granted`"),
+        );
+    }
     Some(Waiver {
         rule: rule.unwrap_or_default(),
         environment: environment.unwrap_or_default(),
         reason: reason.unwrap_or_default(),
         expires: expires.unwrap_or_default(),
         approved_by,
+        granted,
         span,
     })
 }

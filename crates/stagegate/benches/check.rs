@@ -162,6 +162,10 @@ fn main() {
             .len()
     });
     let evaluation = Evaluator::new(&spec, as_of, &facts).all(&[]);
+    let provenance = stagegate_report::Provenance::new(
+        stagegate_report::SpecIdentity::of(&source),
+        as_of.start_unix_secs(),
+    );
     let render = |format| {
         time(|| {
             let report = Report {
@@ -170,6 +174,7 @@ fn main() {
                 as_of,
                 source: &source,
                 environments: &evaluation.environments,
+                provenance: &provenance,
             };
             let mut sink = Vec::with_capacity(64 << 20);
             report

@@ -67,5 +67,9 @@ pub fn gather(loaded: &Loaded, envs: &[&str], args: &LiveArgs) -> Result<LiveEvi
             r
         })
         .collect();
-    Ok(stagegate_probe::evidence(&jobs, &results))
+    Ok(stagegate_probe::evidence(
+        &jobs,
+        &results,
+        stagegate_spec::now_unix(),
+    ))
 }

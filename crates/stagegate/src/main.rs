@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod diagnostics;
 mod drill_log;
+mod git;
 mod live;
 mod load;
 #[cfg(feature = "rego")]

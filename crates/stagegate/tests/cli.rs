@@ -370,7 +370,17 @@ fn markdown_is_a_pull_request_comment() {
 #[test]
 fn text_ends_with_a_summary_line_per_environment() {
     let out = run(&["check", BETA, "--as-of", AS_OF]);
-    let tail: Vec<&str> = out.stdout.lines().rev().take(3).collect();
+    let mut lines = out.stdout.lines().rev();
+    // The footer says what made the report, from which spec, and when.
+    let footer = lines.next().expect("footer");
+    assert!(
+        footer.starts_with("stagegate ")
+            && footer.contains(" · catalogue ")
+            && footer.contains("examples/startup-beta/stagegate.toml (sha256 ")
+            && footer.contains(" · as of 2026-11-26, generated "),
+        "{footer}"
+    );
+    let tail: Vec<&str> = lines.take(3).collect();
     assert_eq!(
         tail,
         [
@@ -483,9 +493,12 @@ fn plan_groups_changes_by_area() {
         .lines()
         .filter(|l| !l.starts_with(' ') && !l.is_empty())
         .collect();
-    assert_eq!(
-        headings[0],
-        "Plan: promote pilot from soft launch to production · CareNote · as of 2026-11-26"
+    assert!(
+        headings[0].starts_with(
+            "Plan: promote pilot from soft launch to production · CareNote · as of 2026-11-26, generated "
+        ),
+        "{}",
+        headings[0]
     );
     assert_eq!(
         &headings[2..8],

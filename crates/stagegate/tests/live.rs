@@ -374,3 +374,116 @@ fn live_options_need_live() {
     let out = run(&["check", SHOP, "--live", "--live-timeout", "soon"]);
     assert_eq!(out.code, 2);
 }
+
+/// A transit-encryption control rests on what the spec declares until a
+/// probe sees the certificate: `declared` from the file alone, `met` on the
+/// observed handshake, and every finding says which.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compliance_is_declared_until_observed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = Pki::new();
+    std::fs::copy(&pki.ca_file, dir.path().join("ca.pem")).expect("ca");
+    let https = serve(Some(pki.server_config(Cert::Valid))).await;
+    let spec = format!(
+        r#"[product]
+name = "Cards"
+frameworks = ["pci-dss"]
+data_classes = ["payment-card"]
+
+[contacts.ops]
+email = "ops@example.com"
+on_call = true
+
+[environments.production]
+mode = "production"
+audience = "public"
+
+[[environments.production.servers]]
+name = "app-1"
+roles = ["core"]
+location = "here"
+
+[environments.production.security]
+encryption_in_transit = true
+
+[environments.production.monitoring]
+notify = ["ops"]
+
+[[environments.production.monitoring.checks]]
+name = "web"
+covers = "core"
+kind = "http"
+url = "https://localhost:{port}/ok"
+ca_file = "ca.pem"
+"#,
+        port = https.port(),
+    );
+    std::fs::write(dir.path().join("stagegate.toml"), spec).expect("write");
+    let path = dir.path().to_owned();
+    let report = move |live: bool| {
+        let path = path.clone();
+        move || {
+            let mut cmd = stagegate();
+            cmd.current_dir(&path)
+                .args(["report", "--framework", "pci-dss", "-f", "json"]);
+            if live {
+                cmd.arg("--live");
+            }
+            let out = cmd.output().expect("run");
+            let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+            doc
+        }
+    };
+    let control = |doc: &serde_json::Value, id: &str| {
+        doc["environments"][0]["controls"]
+            .as_array()
+            .expect("controls")
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no control {id}"))
+    };
+
+    let declared = tokio::task::spawn_blocking(report(false))
+        .await
+        .expect("join");
+    let c = control(&declared, "4.2.1");
+    assert_eq!(
+        (&c["status"], &c["basis"]),
+        (&"declared".into(), &"declared".into()),
+        "{c}"
+    );
+    assert!(declared["environments"][0]["summary"]["declared"].as_u64() > Some(0));
+
+    let observed = tokio::task::spawn_blocking(report(true))
+        .await
+        .expect("join");
+    let c = control(&observed, "4.2.1");
+    assert_eq!(
+        (&c["status"], &c["basis"]),
+        (&"met".into(), &"observed".into()),
+        "{c}"
+    );
+    let tls = c["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .find(|e| e["rule"] == "SG-SEC-TLS")
+        .expect("SG-SEC-TLS");
+    assert_eq!(tls["basis"], "observed");
+    let cited = &tls["cited"][0];
+    assert_eq!(
+        cited["source"],
+        format!("https://localhost:{}/ok", https.port())
+    );
+    assert!(
+        cited["at"].as_str().is_some_and(|at| at.ends_with('Z')),
+        "{cited}"
+    );
+    // The report says where it comes from.
+    assert_eq!(observed["spec"]["path"], "stagegate.toml");
+    assert_eq!(observed["spec"]["sha256"].as_str().map(str::len), Some(64));
+    assert!(observed["generated_at"].as_str().is_some());
+    assert!(observed["catalogue_revision"].as_str().is_some());
+}

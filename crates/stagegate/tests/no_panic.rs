@@ -35,6 +35,10 @@ fn exercise_with(text: &str, env: &dyn Fn(&str) -> Option<String>) -> bool {
         Ok(spec) => {
             let facts = FileFacts::new();
             let as_of = Date::from_ymd(2026, 11, 26).expect("date");
+            let provenance = stagegate_report::Provenance::new(
+                stagegate_report::SpecIdentity::of(&source),
+                as_of.start_unix_secs(),
+            );
             for e in &spec.environments {
                 for mode in Mode::ALL {
                     let result = Evaluator::new(&spec, as_of, &facts).environment(e, *mode);
@@ -45,6 +49,7 @@ fn exercise_with(text: &str, env: &dyn Fn(&str) -> Option<String>) -> bool {
                         as_of,
                         source: &source,
                         environments: &results,
+                        provenance: &provenance,
                     };
                     for format in [
                         Format::Text,

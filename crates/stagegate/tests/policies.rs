@@ -198,7 +198,7 @@ fn custom_rules_are_judged_like_built_in_ones() {
 
     // A waiver may name a custom rule.
     let waived = format!(
-        "{SPEC}\n[[waivers]]\nrule = \"ACME-DB-REPLICA\"\nenvironment = \"production\"\nreason = \"Replica ordered\"\nexpires = 2026-12-31\n"
+        "{SPEC}\n[[waivers]]\nrule = \"ACME-DB-REPLICA\"\nenvironment = \"production\"\nreason = \"Replica ordered\"\nexpires = 2026-12-31\napproved_by = \"cto@example.com\"\n"
     );
     std::fs::write(dir.path().join("stagegate.toml"), waived).expect("spec");
     let (_, doc) = json(&["check", &spec, "-f", "json", "--as-of", AS_OF]);

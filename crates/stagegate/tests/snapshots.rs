@@ -7,7 +7,37 @@ use common::*;
 fn report(args: &[&str]) -> String {
     let mut argv = args.to_vec();
     argv.extend(["--as-of", AS_OF]);
-    run(&argv).stdout
+    stable(&run(&argv).stdout)
+}
+
+/// The report with what changes from run to run and commit to commit (the
+/// time it was made, the spec's and catalogue's hashes) replaced by
+/// placeholders, and the git commit (absent outside a work tree) left out;
+/// everything else is compared as it is.
+fn stable(text: &str) -> String {
+    let mut out = text.replace(", with uncommitted changes", "");
+    for (marker, len, placeholder) in [
+        ("generated ", 20, "generated [generated]"),
+        (" at commit ", 12, ""),
+        ("catalogue ", 12, "catalogue [revision]"),
+        (
+            "stagegate.toml (sha256 ",
+            12,
+            "stagegate.toml (sha256 [spec sha256]",
+        ),
+    ] {
+        let mut rest = out.as_str();
+        let mut next = String::with_capacity(out.len());
+        while let Some(i) = rest.find(marker) {
+            let start = i + marker.len();
+            next.push_str(&rest[..i]);
+            next.push_str(placeholder);
+            rest = &rest[(start + len).min(rest.len())..];
+        }
+        next.push_str(rest);
+        out = next;
+    }
+    out
 }
 
 #[test]

@@ -28,6 +28,7 @@ pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Resul
         "attested_by",
         "attestation_valid_until",
         "attestation_evidence",
+        "basis",
     ];
     write!(out, "{}\r\n", header.join(","))?;
     for e in r.environments {
@@ -55,6 +56,7 @@ pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Resul
                 by,
                 until,
                 evidence,
+                c.basis.as_str().to_owned(),
             ];
             let fields: Vec<String> = row.iter().map(|f| field(f)).collect();
             write!(out, "{}\r\n", fields.join(","))?;

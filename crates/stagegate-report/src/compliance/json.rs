@@ -4,10 +4,11 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 use stagegate_rules::frameworks::ControlStatus;
-use stagegate_rules::{Observed, Severity, Status};
+use stagegate_rules::{Basis, Observed, Severity, Status};
 
 use super::{ComplianceReport, attestation_state};
-use crate::Location;
+use crate::json::{ReportEvidence, evidence};
+use crate::{Location, Provenance};
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -20,6 +21,9 @@ pub struct ComplianceDoc<'a> {
     pub pack: u32,
     pub product: &'a str,
     pub as_of: String,
+    /// When, by what and from which spec the report was made.
+    #[serde(flatten)]
+    pub provenance: &'a Provenance,
     pub declared: bool,
     pub live: bool,
     pub environments: Vec<ComplianceEnvironment<'a>>,
@@ -38,6 +42,8 @@ pub struct ComplianceEnvironment<'a> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComplianceSummary {
     pub met: usize,
+    /// Passing only on what the spec declares.
+    pub declared: usize,
     pub not_met: usize,
     pub waived: usize,
     pub manual: usize,
@@ -49,6 +55,8 @@ pub struct ComplianceControl<'a> {
     pub id: &'a str,
     pub title: &'a str,
     pub status: ControlStatus,
+    /// What the status rests on.
+    pub basis: Basis,
     pub rules: Vec<&'a str>,
     pub reason: &'a str,
     pub evidence: Vec<ComplianceEvidence<'a>>,
@@ -64,12 +72,17 @@ pub struct ComplianceEvidence<'a> {
     pub status: Status,
     pub severity: Severity,
     pub message: &'a str,
+    /// The strongest kind of evidence the finding rests on.
+    pub basis: Basis,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waiver: Option<ComplianceWaiver<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub live: Vec<ComplianceLive<'a>>,
+    /// Everything the finding cites, as in `check` (SPEC section 9).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cited: Vec<ReportEvidence<'a>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -97,6 +110,9 @@ pub struct ComplianceAttestation<'a> {
     pub date: String,
     pub valid_until: String,
     pub evidence: &'a str,
+    /// SHA-256 of the evidence file as read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<&'a str>,
     pub state: String,
     pub counts: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -115,6 +131,7 @@ pub fn document<'a>(r: &'a ComplianceReport<'a>) -> ComplianceDoc<'a> {
         pack: r.pack.pack,
         product: r.product,
         as_of: r.as_of.to_string(),
+        provenance: r.provenance,
         declared: r.declared,
         live: r.live,
         environments: r
@@ -125,6 +142,7 @@ pub fn document<'a>(r: &'a ComplianceReport<'a>) -> ComplianceDoc<'a> {
                 mode: e.environment.mode.as_str(),
                 summary: ComplianceSummary {
                     met: e.count(ControlStatus::Met),
+                    declared: e.count(ControlStatus::Declared),
                     not_met: e.count(ControlStatus::NotMet),
                     waived: e.count(ControlStatus::Waived),
                     manual: e.count(ControlStatus::Manual),
@@ -136,6 +154,7 @@ pub fn document<'a>(r: &'a ComplianceReport<'a>) -> ComplianceDoc<'a> {
                         id: &c.control.id,
                         title: &c.control.title,
                         status: c.status,
+                        basis: c.basis,
                         rules: c.rules(),
                         reason: &c.reason,
                         evidence: c
@@ -149,6 +168,7 @@ pub fn document<'a>(r: &'a ComplianceReport<'a>) -> ComplianceDoc<'a> {
                                     status: f.status,
                                     severity: f.severity,
                                     message: &f.message,
+                                    basis: f.basis,
                                     location: f.span.map(|s| r.location(s)),
                                     waiver: f.waiver.as_ref().map(|w| ComplianceWaiver {
                                         reason: &w.reason,
@@ -159,12 +179,14 @@ pub fn document<'a>(r: &'a ComplianceReport<'a>) -> ComplianceDoc<'a> {
                                     live: f
                                         .evidence
                                         .iter()
+                                        .filter_map(|e| e.observation.as_ref())
                                         .map(|o| ComplianceLive {
                                             subject: &o.subject,
                                             status: o.status,
                                             summary: &o.summary,
                                         })
                                         .collect(),
+                                    cited: f.evidence.iter().map(evidence).collect(),
                                 }
                             })
                             .collect(),
@@ -174,6 +196,10 @@ pub fn document<'a>(r: &'a ComplianceReport<'a>) -> ComplianceDoc<'a> {
                                 date: a.date.value.to_string(),
                                 valid_until: a.valid_until.value.to_string(),
                                 evidence: &a.evidence.value,
+                                sha256: r
+                                    .files
+                                    .document(&a.evidence.value)
+                                    .map(|d| d.sha256.as_str()),
                                 state: attestation_state(state),
                                 counts: state.counts(),
                                 note: a.note.as_deref(),

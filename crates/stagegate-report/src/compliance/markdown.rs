@@ -11,6 +11,7 @@ use crate::markdown::cell;
 fn icon(status: ControlStatus) -> &'static str {
     match status {
         ControlStatus::Met => "✅ met",
+        ControlStatus::Declared => "🗒️ declared",
         ControlStatus::NotMet => "❌ not met",
         ControlStatus::Waived => "🔕 waived",
         ControlStatus::Manual => "📝 manual",
@@ -34,10 +35,11 @@ fn table(controls: &[&ControlAssessment<'_>], out: &mut dyn Write) -> io::Result
         }
         writeln!(
             out,
-            "| **{}** {} | {} | {} |",
+            "| **{}** {} | {} · {} | {} |",
             cell(&c.control.id),
             cell(&c.control.title),
             icon(c.status),
+            c.basis.as_str(),
             evidence
         )?;
     }
@@ -53,7 +55,12 @@ pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Resul
         cell(&r.pack.version)
     )?;
     writeln!(out)?;
-    writeln!(out, "As of {} · source: {}", r.as_of, cell(&r.pack.source))?;
+    writeln!(
+        out,
+        "{} · source: {}",
+        cell(&r.provenance.dating(r.as_of)),
+        cell(&r.pack.source)
+    )?;
     if let Some(note) = r.undeclared_note() {
         writeln!(out)?;
         writeln!(out, "> **Note:** {}", cell(&note))?;
@@ -61,16 +68,17 @@ pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Resul
     writeln!(out)?;
     writeln!(
         out,
-        "| Environment | Mode | Met | Not met | Waived | Manual |"
+        "| Environment | Mode | Met | Declared only | Not met | Waived | Manual |"
     )?;
-    writeln!(out, "| --- | --- | --: | --: | --: | --: |")?;
+    writeln!(out, "| --- | --- | --: | --: | --: | --: | --: |")?;
     for e in r.environments {
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             cell(e.environment.name()),
             e.environment.mode.label(),
             e.count(ControlStatus::Met),
+            e.count(ControlStatus::Declared),
             e.count(ControlStatus::NotMet),
             e.count(ControlStatus::Waived),
             e.count(ControlStatus::Manual)
@@ -108,5 +116,8 @@ pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Resul
             writeln!(out, "</details>")?;
         }
     }
+    writeln!(out)?;
+    writeln!(out, "---")?;
+    writeln!(out, "_{}_", cell(&r.provenance.footer(r.as_of)))?;
     Ok(())
 }

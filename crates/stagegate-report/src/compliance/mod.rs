@@ -38,6 +38,9 @@ pub struct ComplianceReport<'a> {
     /// Whether live probes ran (`--live`).
     pub live: bool,
     pub environments: &'a [FrameworkAssessment<'a>],
+    pub provenance: &'a crate::Provenance,
+    /// The facts gathered for the evaluation, for document hashes.
+    pub files: &'a stagegate_rules::FileFacts,
 }
 
 impl ComplianceReport<'_> {
@@ -90,5 +93,8 @@ pub(crate) fn attestation_state(state: &AttestationState) -> String {
         AttestationState::Expired => "expired".to_owned(),
         AttestationState::NotYet => "not yet valid".to_owned(),
         AttestationState::EvidenceUnusable(p) => format!("does not count: {p}"),
+        AttestationState::TooLong(days, max) => format!(
+            "does not count: runs {days} days, longer than policy.attestation_max_days ({max})"
+        ),
     }
 }

@@ -26,6 +26,7 @@ impl Paint {
             ControlStatus::NotMet => ("NOT MET", AnsiColor::Red),
             ControlStatus::Waived => ("WAIVED ", AnsiColor::Magenta),
             ControlStatus::Met => ("met    ", AnsiColor::Green),
+            ControlStatus::Declared => ("DECLRD ", AnsiColor::Yellow),
             ControlStatus::Manual => ("manual ", AnsiColor::BrightBlack),
         };
         self.style(Style::new().fg_color(Some(color.into())).bold(), label)
@@ -44,8 +45,11 @@ pub(super) fn render(
     let p = Paint(opts.styled);
     writeln!(
         out,
-        "{} · {} {} · as of {}",
-        r.product, r.pack.name, r.pack.version, r.as_of
+        "{} · {} {} · {}",
+        r.product,
+        r.pack.name,
+        r.pack.version,
+        r.provenance.dating(r.as_of)
     )?;
     writeln!(out, "{}", p.dim(&format!("source: {}", r.pack.source)))?;
     if let Some(note) = r.undeclared_note() {
@@ -69,6 +73,7 @@ pub(super) fn render(
         for status in [
             ControlStatus::NotMet,
             ControlStatus::Waived,
+            ControlStatus::Declared,
             ControlStatus::Met,
             ControlStatus::Manual,
         ] {
@@ -90,10 +95,11 @@ pub(super) fn render(
             for c in controls {
                 writeln!(
                     out,
-                    "  {} {} {}",
+                    "  {} {} {} {}",
                     p.status(c.status),
                     p.style(Style::new().bold(), &c.control.id),
-                    c.control.title
+                    c.control.title,
+                    p.dim(&format!("· {}", c.basis.as_str()))
                 )?;
                 writeln!(out, "          {}", c.reason)?;
                 if let Some((a, state)) = &c.attestation {
@@ -118,8 +124,9 @@ pub(super) fn render(
             p.style(
                 Style::new().bold(),
                 &format!(
-                    "{} met, {} not met, {} waived, {} manual of {} controls",
+                    "{} met, {} declared only, {} not met, {} waived, {} manual of {} controls",
                     e.count(ControlStatus::Met),
+                    e.count(ControlStatus::Declared),
                     e.count(ControlStatus::NotMet),
                     e.count(ControlStatus::Waived),
                     e.count(ControlStatus::Manual),
@@ -128,5 +135,7 @@ pub(super) fn render(
             )
         )?;
     }
+    writeln!(out)?;
+    writeln!(out, "{}", p.dim(&r.provenance.footer(r.as_of)))?;
     Ok(())
 }

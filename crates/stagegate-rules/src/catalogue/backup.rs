@@ -247,7 +247,7 @@ pub(super) const COVERAGE: Rule = Rule {
 /// Why a declared drill does not count now, if it does not.
 pub(super) fn drill_problem(cx: &Ctx<'_>, drill: &Drill) -> Option<String> {
     let env = &cx.env.name.value;
-    let Some(last) = cx.files.last_drill(env) else {
+    let Some(last) = cx.last_drill() else {
         return Some(format!(
             "it has never run: run `stagegate drill {env}` (at least every {})",
             drill.every.value
@@ -318,7 +318,7 @@ pub(super) const DRILL: Rule = Rule {
             match drill_problem(cx, drill) {
                 Some(p) => fail(format!("restore drill: {p}"), drill.span),
                 None => {
-                    let last = cx.files.last_drill(&cx.env.name.value);
+                    let last = cx.last_drill();
                     let took = last.map(|l| humanize(l.seconds)).unwrap_or_default();
                     let when = last
                         .map(|l| Date::from_unix_secs(l.finished_at).to_string())

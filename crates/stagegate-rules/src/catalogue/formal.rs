@@ -80,7 +80,7 @@ pub(super) const GDPR_BREACH: Rule = Rule {
         if let Some(p) = runbook_problem(cx, runbooks, Runbook::SecurityBreach) {
             return fail(format!("no usable security breach runbook: {p}"), path.span);
         }
-        let Some(text) = cx.files.text(&path.value) else {
+        let Some(text) = cx.document_text("runbook security-breach", &path.value) else {
             return fail(
                 format!(
                     "{} could not be read as text (over 64 KiB or not UTF-8)",
@@ -172,6 +172,10 @@ fn pci_pentest(cx: &Ctx<'_>, internal: bool) -> Outcome {
             change.value, p.date.value
         ));
         span = change.span;
+    }
+    // The report the dates and scope come from, when it is there.
+    if let Some(report) = &p.report {
+        cx.document("pentest report", &report.value);
     }
     if problems.is_empty() {
         let after = cx
@@ -380,7 +384,10 @@ pub(super) const A11Y_AUDIT: Rule = Rule {
         match &a.report {
             None => problems.push("the audit names no `report`".to_owned()),
             Some(r) => {
-                if let Some(p) = cx.files.state(&r.value).problem(&r.value) {
+                if let Some(p) = cx
+                    .document("accessibility audit report", &r.value)
+                    .problem(&r.value)
+                {
                     problems.push(format!("report {p}"));
                     span = r.span;
                 }

@@ -332,7 +332,14 @@ fn with_record(record: Option<DrillRecord>) -> impl Fn(&Spec) -> FileFacts {
             "Notify the supervisory authority within 72 hours.".to_owned(),
         );
         if let Some(r) = record.clone() {
-            f.insert_drill("production", r);
+            f.insert_drill(
+                "production",
+                r,
+                crate::RecordSource {
+                    source: "stagegate.drills.jsonl".to_owned(),
+                    sha256: None,
+                },
+            );
         }
         f
     }

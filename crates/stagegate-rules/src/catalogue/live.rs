@@ -302,6 +302,8 @@ fn tls(cx: &Ctx<'_>) -> Outcome {
             status,
             summary,
             details,
+            source: c.source.clone(),
+            at: c.at,
         });
     }
     let span = cx.env.monitoring.as_ref().map(|m| m.span);

@@ -76,6 +76,32 @@ pub fn rule_ids() -> Vec<&'static str> {
     RULES.iter().map(|r| r.id).collect()
 }
 
+/// A fingerprint of what the catalogue requires: every rule's id, modes,
+/// condition and requirement, and every framework pack's controls and
+/// mappings. Reports carry it, so two reports can be compared knowing
+/// whether the same rules judged them. The first 12 hex digits of a SHA-256.
+pub fn catalogue_revision() -> &'static str {
+    static REVISION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    REVISION.get_or_init(|| {
+        use std::fmt::Write;
+        let mut text = String::new();
+        for r in RULES {
+            let _ = writeln!(
+                text,
+                "{}\t{:?}\t{:?}\t{}\t{}",
+                r.id, r.applies, r.condition, r.requirement, r.live
+            );
+        }
+        for p in crate::frameworks::packs() {
+            let _ = writeln!(text, "{}\t{}\t{}", p.framework.as_str(), p.version, p.pack);
+            for c in &p.controls {
+                let _ = writeln!(text, "{}\t{:?}", c.id, c.evidence);
+            }
+        }
+        stagegate_spec::sha256_hex(text.as_bytes())[..12].to_owned()
+    })
+}
+
 fn pass(message: impl Into<String>, span: impl Into<Option<Span>>) -> Outcome {
     Outcome::Pass(message.into(), span.into())
 }

@@ -70,8 +70,7 @@ pub(super) fn runbook_problem(
     match runbooks.and_then(|r| r.get(which)) {
         None => Some(format!("{which} (not declared)")),
         Some(path) => cx
-            .files
-            .state(&path.value)
+            .document(&format!("runbook {which}"), &path.value)
             .problem(&path.value)
             .map(|p| format!("{which} ({p})")),
     }
@@ -173,7 +172,10 @@ pub(super) const AGREEMENT: Rule = Rule {
                 "no support agreement is declared (`operations.agreement`)",
                 cx.env.operations.as_ref().map_or(cx.env.span, |o| o.span),
             ),
-            Some(path) => match cx.files.state(&path.value).problem(&path.value) {
+            Some(path) => match cx
+                .document("support agreement", &path.value)
+                .problem(&path.value)
+            {
                 None => pass(format!("support agreement {}", path.value), path.span),
                 Some(p) => fail(format!("support agreement unusable: {p}"), path.span),
             },

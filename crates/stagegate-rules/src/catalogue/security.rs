@@ -194,6 +194,11 @@ pub(super) const PENTEST: Rule = Rule {
             problems.push(format!("{} finding{plural} still open", list(&open)));
             span = f.span.unwrap_or(span);
         }
+        // The report, when named and present, is what the dates and counts
+        // above were copied from: cite it.
+        if let Some(report) = &p.report {
+            cx.document("pentest report", &report.value);
+        }
         if problems.is_empty() {
             pass(
                 format!(

@@ -2,15 +2,17 @@
 //! the spec's attestations.
 //!
 //! A control is only ever `met` on positive proof: a passing rule that fully
-//! evidences it (and nothing mapped to it failing), or a valid attestation
-//! with its evidence file. Everything else is `not-met`, `waived` or
-//! `manual`, so an auditor never reads "met" where nobody looked.
+//! evidences it on observed or document evidence (and nothing mapped to it
+//! failing), or a valid attestation with its evidence file. A full-strength
+//! pass that rests only on what the spec declares is `declared`; everything
+//! else is `not-met`, `waived` or `manual`, so an auditor never reads "met"
+//! where nobody looked.
 
 use serde::Serialize;
-use stagegate_spec::{Attestation, Date, Spec};
+use stagegate_spec::{Attestation, Date, Mode, Spec};
 
 use super::{Control, Pack, Strength};
-use crate::{EnvironmentResult, FileFacts, Finding, Status};
+use crate::{Basis, EnvironmentResult, FileFacts, Finding, Status};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -19,12 +21,16 @@ pub enum ControlStatus {
     NotMet,
     Waived,
     Manual,
+    /// Every full-strength rule passes, but only on what the spec says:
+    /// nothing stagegate saw or read shows it.
+    Declared,
     Met,
 }
 
 impl ControlStatus {
-    pub const ALL: [ControlStatus; 4] = [
+    pub const ALL: [ControlStatus; 5] = [
         ControlStatus::Met,
+        ControlStatus::Declared,
         ControlStatus::NotMet,
         ControlStatus::Waived,
         ControlStatus::Manual,
@@ -33,6 +39,7 @@ impl ControlStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             ControlStatus::Met => "met",
+            ControlStatus::Declared => "declared",
             ControlStatus::NotMet => "not-met",
             ControlStatus::Waived => "waived",
             ControlStatus::Manual => "manual",
@@ -57,6 +64,9 @@ pub enum AttestationState {
     NotYet,
     /// The evidence file is missing or empty; the message says which.
     EvidenceUnusable(String),
+    /// In soft launch or production, it runs longer than
+    /// `policy.attestation_max_days`: (days it runs, the maximum).
+    TooLong(i64, u32),
 }
 
 impl AttestationState {
@@ -69,6 +79,9 @@ impl AttestationState {
 pub struct ControlAssessment<'r> {
     pub control: &'static Control,
     pub status: ControlStatus,
+    /// What the status rests on: the deciding finding's basis, `attested`
+    /// for an attestation, `none` for a manual control.
+    pub basis: Basis,
     /// Why the control has this status, in one sentence.
     pub reason: String,
     pub evidence: Vec<Evidence<'r>>,
@@ -154,14 +167,18 @@ fn assess_control<'r>(
             });
         }
     }
-    let attestation = attestation_for(pack, control, result.name(), spec, as_of, files);
+    let attestation = attestation_for(pack, control, result, spec, as_of, files);
     let applicable = || evidence.iter().filter(|e| e.finding.status != Status::Skip);
 
-    let (status, reason) = if let Some(e) =
+    let full_pass = || {
+        applicable().filter(|e| e.strength == Strength::Full && e.finding.status == Status::Pass)
+    };
+    let (status, basis, reason) = if let Some(e) =
         applicable().find(|e| matches!(e.finding.status, Status::Fail | Status::Warn))
     {
         (
             ControlStatus::NotMet,
+            e.finding.basis,
             format!(
                 "{} does not hold: {}",
                 e.finding.rule.id(),
@@ -172,6 +189,7 @@ fn assess_control<'r>(
         let w = e.finding.waiver.as_ref();
         (
             ControlStatus::Waived,
+            e.finding.basis,
             format!(
                 "{} is waived until {}{}",
                 e.finding.rule.id(),
@@ -180,28 +198,49 @@ fn assess_control<'r>(
                     .map_or_else(String::new, |by| format!(", approved by {by}"))
             ),
         )
-    } else if let Some(e) = applicable().find(|e| e.strength == Strength::Full) {
+    } else if let Some(e) = full_pass().max_by_key(|e| e.finding.basis)
+        && e.finding.basis.is_evidence()
+    {
         (
             ControlStatus::Met,
-            format!("{} holds: {}", e.finding.rule.id(), e.finding.message),
+            e.finding.basis,
+            format!(
+                "{} holds on {} evidence: {}",
+                e.finding.rule.id(),
+                e.finding.basis.as_str(),
+                e.finding.message
+            ),
         )
     } else if let Some((a, AttestationState::Valid)) = &attestation {
         (
             ControlStatus::Met,
+            Basis::Attested,
             format!(
                 "attested by {} on {}, valid until {}",
                 a.by.value, a.date.value, a.valid_until.value
             ),
         )
+    } else if let Some(e) = full_pass().next() {
+        (
+            ControlStatus::Declared,
+            Basis::Declared,
+            format!(
+                "{} holds only as declared in the spec ({}); nothing stagegate observed or read shows it: run it live, serve it, or attest it",
+                e.finding.rule.id(),
+                e.finding.message
+            ),
+        )
     } else {
         (
             ControlStatus::Manual,
+            Basis::None,
             manual_reason(&evidence, attestation.as_ref()),
         )
     };
     ControlAssessment {
         control,
         status,
+        basis,
         reason,
         evidence,
         attestation,
@@ -235,6 +274,9 @@ fn manual_reason(
             AttestationState::Expired => format!("expired on {}", a.valid_until.value),
             AttestationState::NotYet => format!("is dated {}, after the as-of date", a.date.value),
             AttestationState::EvidenceUnusable(p) => format!("does not count: {p}"),
+            AttestationState::TooLong(days, max) => {
+                format!("runs {days} days, longer than policy.attestation_max_days ({max})")
+            }
         };
         reason.push_str(&format!("; the attestation by {} {why}", a.by.value));
     }
@@ -247,11 +289,14 @@ fn manual_reason(
 fn attestation_for<'r>(
     pack: &Pack,
     control: &Control,
-    environment: &str,
+    result: &EnvironmentResult<'_>,
     spec: &'r Spec,
     as_of: Date,
     files: &FileFacts,
 ) -> Option<(&'r Attestation, AttestationState)> {
+    let environment = result.name();
+    let limited = matches!(result.mode, Mode::SoftLaunch | Mode::Production);
+    let max = spec.policy.attestation_max_days;
     let judged = spec
         .attestations
         .iter()
@@ -265,6 +310,8 @@ fn attestation_for<'r>(
                 AttestationState::NotYet
             } else if a.valid_until.value < as_of {
                 AttestationState::Expired
+            } else if limited && a.valid_until.value.days_since(a.date.value) > i64::from(max) {
+                AttestationState::TooLong(a.valid_until.value.days_since(a.date.value), max)
             } else if let Some(p) = files.state(&a.evidence.value).problem(&a.evidence.value) {
                 AttestationState::EvidenceUnusable(p)
             } else {

@@ -50,7 +50,10 @@ pub async fn report(
         .iter()
         .map(|r| stagegate_rules::frameworks::assess(pack, r, &snapshot.spec, as_of, &now.files))
         .collect();
+    let provenance = snapshot.provenance(state.clock.now().div_euclid(1000));
     let report = stagegate_report::ComplianceReport {
+        provenance: &provenance,
+        files: &now.files,
         product: &snapshot.spec.product.name.value,
         as_of,
         source: &snapshot.source,

@@ -23,6 +23,8 @@ pub struct EnvironmentsReport<'a> {
     pub version: u32,
     pub product: &'a str,
     pub as_of: String,
+    #[serde(flatten)]
+    pub provenance: &'a stagegate_report::Provenance,
     pub environments: Vec<LiveEnvironment<'a>>,
 }
 
@@ -78,12 +80,14 @@ pub async fn report(
         .incidents(state.clock.now(), 10_000)
         .await
         .map_err(|e| ApiError::store(&state, &e))?;
+    let provenance = snapshot.provenance(state.clock.now().div_euclid(1000));
     let report = Report {
         kind: Kind::Check,
         product: &snapshot.spec.product.name.value,
         as_of: now.as_of,
         source: &snapshot.source,
         environments: &evaluation.environments,
+        provenance: &provenance,
     };
     let doc = document(&report);
     let environments = doc
@@ -124,6 +128,7 @@ pub async fn report(
         version: doc.version,
         product: doc.product,
         as_of: doc.as_of,
+        provenance: doc.provenance,
         environments,
     };
     // Serialised here: the report borrows from values local to this call.

@@ -19,6 +19,7 @@ struct Counts {
     environment: String,
     mode: &'static str,
     met: usize,
+    declared: usize,
     not_met: usize,
     waived: usize,
     manual: usize,
@@ -30,6 +31,7 @@ impl Counts {
             environment: a.environment.name().to_owned(),
             mode: a.environment.mode.label(),
             met: a.count(ControlStatus::Met),
+            declared: a.count(ControlStatus::Declared),
             not_met: a.count(ControlStatus::NotMet),
             waived: a.count(ControlStatus::Waived),
             manual: a.count(ControlStatus::Manual),
@@ -57,6 +59,8 @@ struct ControlRow {
     id: String,
     title: String,
     status: &'static str,
+    /// What the status rests on (observed, document, attested, declared).
+    basis: &'static str,
     reason: String,
     rules: String,
 }
@@ -146,6 +150,7 @@ pub async fn framework(
                 id: c.control.id.clone(),
                 title: c.control.title.clone(),
                 status: c.status.as_str(),
+                basis: c.basis.as_str(),
                 reason: c.reason.clone(),
                 rules: c.rules().join(", "),
             };

@@ -29,11 +29,15 @@ struct Item<'r> {
     /// HTML, as `message`.
     remediation: String,
     waiver: Option<String>,
+    /// What the verdict rests on: "declared", "observed 3h ago from …".
+    basis: String,
 }
 
 impl<'r> Item<'r> {
-    fn new(f: &Finding<'r>) -> Item<'r> {
+    /// `now`: Unix seconds, for the age of observations.
+    fn new(f: &Finding<'r>, now: i64) -> Item<'r> {
         Item {
+            basis: stagegate_report::basis_label(f, now),
             id: f.rule.id(),
             title: f.rule.title(),
             status: f.status.as_str(),
@@ -115,7 +119,7 @@ struct EnvironmentPage<'r> {
     groups: Vec<Group<'r>>,
 }
 
-fn groups<'r>(result: &EnvironmentResult<'r>) -> Vec<Group<'r>> {
+fn groups<'r>(result: &EnvironmentResult<'r>, now: i64) -> Vec<Group<'r>> {
     Area::ALL
         .iter()
         .map(|&area| {
@@ -129,11 +133,11 @@ fn groups<'r>(result: &EnvironmentResult<'r>) -> Vec<Group<'r>> {
                 area: area.title(),
                 open: of_area()
                     .filter(|f| f.status.is_open())
-                    .map(Item::new)
+                    .map(|f| Item::new(f, now))
                     .collect(),
                 passed: of_area()
                     .filter(|f| f.status == Status::Pass)
-                    .map(Item::new)
+                    .map(|f| Item::new(f, now))
                     .collect(),
             }
         })
@@ -168,6 +172,7 @@ async fn render(
     flash: Option<String>,
 ) -> Response {
     let now = crate::verdicts::Now::gather(state).await;
+    let unix_now = state.clock.now().div_euclid(1000);
     let snapshot = &now.snapshot;
     let Some(env) = snapshot.spec.environment(name) else {
         return super::not_found(&format!(
@@ -182,7 +187,7 @@ async fn render(
                 .findings
                 .iter()
                 .filter(|f| f.status == Status::Fail)
-                .map(Item::new)
+                .map(|f| Item::new(f, unix_now))
                 .collect()
         })
         .unwrap_or_default();
@@ -209,7 +214,7 @@ async fn render(
             next_slug: next.map_or("", Mode::as_str),
             plan,
             can_promote: viewer.can(Role::Operator),
-            groups: groups(&own),
+            groups: groups(&own, unix_now),
         },
     )
 }

@@ -8,7 +8,7 @@ mod environment;
 mod monitoring;
 
 pub(crate) use environment::decode_environment;
-pub(crate) use monitoring::{CHECK_COMMON, check_keys, decode_monitoring};
+pub(crate) use monitoring::{CHECK_COMMON, check_keys, decode_monitoring, positive};
 
 use toml::de::{DeTable, DeValue};
 

@@ -69,6 +69,14 @@ pub struct Policy {
     pub policy_timeout: Duration,
     /// Folders besides the spec's own that evidence files may live in.
     pub evidence_roots: Vec<Spanned<String>>,
+    /// Observations older than this do not count as observed.
+    pub evidence_max_age: Duration,
+    /// In soft launch and production, the longest a waiver may run from its
+    /// `granted` date.
+    pub waiver_max_days: u32,
+    /// In soft launch and production, the longest an attestation may run
+    /// from its `date`.
+    pub attestation_max_days: u32,
     pub span: Option<Span>,
 }
 
@@ -80,6 +88,9 @@ impl Default for Policy {
             accessibility_audit_max_age: Duration::from_secs(365 * 86_400),
             policy_timeout: Duration::from_secs(2),
             evidence_roots: Vec::new(),
+            evidence_max_age: Duration::from_secs(7 * 86_400),
+            waiver_max_days: 90,
+            attestation_max_days: 365,
             span: None,
         }
     }
@@ -130,6 +141,9 @@ pub struct Waiver {
     pub reason: String,
     pub expires: Spanned<Date>,
     pub approved_by: Option<String>,
+    /// When it was granted: as written, or (filled in by the loader) when
+    /// its line was last committed.
+    pub granted: Option<Spanned<Date>>,
     pub span: Span,
 }
 

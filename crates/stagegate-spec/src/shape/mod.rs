@@ -239,6 +239,21 @@ pub(crate) static POLICY: Shape = shape(
             Ty::Strings,
             "Folders besides the spec's own that evidence files (runbooks, agreement, reports, attestation evidence, policies) may live in, relative to the spec.",
         ),
+        opt(
+            "evidence_max_age",
+            Ty::Duration,
+            "Observations older than this do not count as observed (default 7d).",
+        ),
+        opt(
+            "waiver_max_days",
+            POSITIVE,
+            "In soft launch and production, the longest a waiver may run from its `granted` date, in days (default 90).",
+        ),
+        opt(
+            "attestation_max_days",
+            POSITIVE,
+            "In soft launch and production, the longest an attestation may run from its `date`, in days (default 365).",
+        ),
     ],
 );
 
@@ -305,6 +320,11 @@ pub(crate) static WAIVER: Shape = shape(
         req("reason", Ty::Str, "Why the gap is accepted."),
         req("expires", Ty::Date, "Last day the waiver applies."),
         opt("approved_by", Ty::Str, "Who approved it."),
+        opt(
+            "granted",
+            Ty::Date,
+            "When it was granted (default: when its line was last committed, else today); in soft launch and production it may run at most `policy.waiver_max_days` from then.",
+        ),
     ],
 );
 

@@ -70,12 +70,14 @@ fn emit(
     environments: &[EnvironmentResult<'_>],
     args: &ReportArgs,
 ) -> Result<Outcome, Failure> {
+    let provenance = loaded.provenance();
     let report = Report {
         kind,
         product: &loaded.spec.product.name.value,
         as_of,
         source: &loaded.source,
         environments,
+        provenance: &provenance,
     };
     let format = Format::from(args.format);
     let opts = Options {

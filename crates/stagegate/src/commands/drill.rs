@@ -62,16 +62,16 @@ pub fn run(args: &DrillArgs) -> Result<Outcome, Failure> {
         let log = drill_log::path_for(&loaded.path);
         drill_log::append(
             &log,
-            &Entry {
-                environment: args.env.clone(),
-                record: stagegate_rules::DrillRecord {
+            &Entry::new(
+                args.env.clone(),
+                stagegate_rules::DrillRecord {
                     finished_at: run.finished_at,
                     seconds: run.seconds,
                     ok: run.ok,
                     message: run.message.clone(),
                 },
-                method: run.method.to_owned(),
-            },
+                run.method.to_owned(),
+            ),
         )
         .map_err(|e| {
             Failure::Message(format!("cannot record the drill in {}: {e}", log.display()))

@@ -38,7 +38,10 @@ pub fn run(args: &ComplianceArgs) -> Result<Outcome, Failure> {
         .iter()
         .map(|result| assess(pack, result, &loaded.spec, as_of, &files))
         .collect();
+    let provenance = loaded.provenance();
     let report = ComplianceReport {
+        provenance: &provenance,
+        files: &files,
         product: &loaded.spec.product.name.value,
         as_of,
         source: &loaded.source,

@@ -129,6 +129,7 @@ fn snapshot(path: &Path) -> Result<Snapshot, (Option<Failure>, String)> {
         };
         (Some(f), text)
     })?;
+    let identity = loaded.provenance().spec;
     let Loaded {
         spec,
         source,
@@ -137,7 +138,7 @@ fn snapshot(path: &Path) -> Result<Snapshot, (Option<Failure>, String)> {
         ..
     } = loaded;
     Snapshot::build(spec, source.clone(), &dir, &process_env, files)
-        .map(|s| s.with_custom(custom))
+        .map(|s| s.with_custom(custom).with_identity(identity))
         .map_err(|diags| {
             let mut buf = Vec::new();
             let _ = diagnostics::emit(&source, &diags, &mut buf);

@@ -12,8 +12,13 @@ fn obs(subject: &str, status: Observed, summary: &str) -> Observation {
         status,
         summary: summary.into(),
         details: vec![],
+        source: "https://shop.example.com/healthz".into(),
+        at: OBSERVED_AT,
     }
 }
+
+/// When the test probes ran: 06:00 UTC on the as-of date, 2026-06-01.
+const OBSERVED_AT: i64 = 1_780_293_600;
 
 fn judge(toml: &str, live: &LiveEvidence, rule: &str) -> Finding<'static> {
     let spec = kept(parse(toml));
@@ -149,6 +154,8 @@ fn tls_judges_every_presented_certificate() {
         }),
         unreachable: None,
         min_days: Some(14),
+        source: "shop.example.com:443".into(),
+        at: OBSERVED_AT,
     };
     let mut live = LiveEvidence::new();
     live.add_certificate("production", cert(30, None));

@@ -4,7 +4,8 @@
 use stagegate_spec::{Date, LoadOptions, Mode, SourceFile, Spec, load};
 
 use crate::{
-    DrillRecord, Evaluator, FileFacts, FileState, Finding, Status, Verdict, catalogue, rule_ids,
+    DocumentFacts, DrillRecord, Evaluator, FileFacts, FileState, Finding, RecordSource, Status,
+    Verdict, catalogue, rule_ids,
 };
 
 /// A production environment that meets every v1 requirement.
@@ -151,6 +152,13 @@ pub(crate) fn present(spec: &Spec) -> FileFacts {
     let mut facts = FileFacts::new();
     for p in FileFacts::referenced_paths(spec) {
         facts.insert(p, FileState::Present);
+        facts.insert_document(
+            p,
+            DocumentFacts {
+                sha256: fake_sha(p),
+                at: unix(date("2026-04-01")),
+            },
+        );
     }
     facts.insert_text(
         "rb/security-breach.md",
@@ -164,8 +172,18 @@ pub(crate) fn present(spec: &Spec) -> FileFacts {
             ok: true,
             message: "restored and verified".to_owned(),
         },
+        RecordSource {
+            source: "stagegate.drills.jsonl".to_owned(),
+            sha256: Some(fake_sha("drill")),
+        },
     );
     facts
+}
+
+/// A stand-in SHA-256 (64 hex digits) derived from `seed`, so tests can tell
+/// which document a citation names.
+pub(crate) fn fake_sha(seed: &str) -> String {
+    stagegate_spec::sha256_hex(seed.as_bytes())
 }
 
 pub(crate) fn unix(d: Date) -> i64 {
@@ -318,6 +336,7 @@ fn live_rules_skip_in_a_static_check() {
 }
 
 mod backup;
+mod basis;
 mod cluster;
 mod environment;
 mod infrastructure;

@@ -65,7 +65,7 @@ fn waiver_for_another_environment_does_not_apply() {
 #[test]
 fn a_later_active_waiver_wins_over_an_expired_one() {
     let spec = format!(
-        "{}\n[[waivers]]\nrule = \"SG-BACKUP-RPO\"\nenvironment = \"production\"\nreason = \"extended\"\nexpires = 2026-07-01\n",
+        "{}\n[[waivers]]\nrule = \"SG-BACKUP-RPO\"\nenvironment = \"production\"\nreason = \"extended\"\nexpires = 2026-07-01\napproved_by = \"cto@example.com\"\n",
         waived("2026-05-01")
     );
     let f = run(&spec).get("SG-BACKUP-RPO");
@@ -90,7 +90,7 @@ fn a_waiver_for_a_passing_rule_is_reported_as_unneeded() {
 #[test]
 fn a_waiver_also_silences_a_warning() {
     let spec = format!(
-        "{}\n[[waivers]]\nrule = \"SG-OBS-PLATFORM\"\nenvironment = \"production\"\nreason = \"r\"\nexpires = 2027-01-01\n",
+        "{}\n[[waivers]]\nrule = \"SG-OBS-PLATFORM\"\nenvironment = \"production\"\nreason = \"r\"\nexpires = 2026-08-01\napproved_by = \"cto@example.com\"\n",
         edit(
             "[environments.production.observability]\nmetrics = \"http://prometheus:9090\"\n",
             ""
@@ -115,4 +115,92 @@ fn skipped_rules_say_where_they_apply() {
     let f = run(READY).get("SG-ENV-DEV-INTERNAL");
     assert_eq!(f.status, Status::Skip);
     assert_eq!(f.message, "applies in development only, not in production");
+}
+
+/// READY with SG-BACKUP-RPO failing and a waiver for it with `extra` keys.
+fn waiver_with(extra: &str, expires: &str) -> String {
+    format!(
+        "{}\n[[waivers]]\nrule = \"SG-BACKUP-RPO\"\nenvironment = \"production\"\nreason = \"r\"\nexpires = {expires}\n{extra}",
+        edit(
+            "interval = \"1h\"\nencrypted",
+            "interval = \"6h\"\nencrypted"
+        )
+    )
+}
+
+#[test]
+fn in_production_a_waiver_without_an_approver_does_not_waive() {
+    let f = run(&waiver_with("", "2026-07-01")).get("SG-BACKUP-RPO");
+    assert_eq!(f.status, Status::Fail);
+    assert!(
+        f.message.ends_with(
+            "the waiver names no `approved_by`, which production requires, so it does not waive"
+        ),
+        "{}",
+        f.message
+    );
+    let w = f.waiver.expect("the waiver is reported");
+    assert!(w.problem.is_some() && !w.expired);
+}
+
+#[test]
+fn a_waiver_may_run_waiver_max_days_from_its_grant_and_not_a_day_longer() {
+    let by = "approved_by = \"cto@example.com\"\n";
+    // Granted 2026-05-01: 90 days later is 2026-07-30.
+    let granted = format!("{by}granted = 2026-05-01\n");
+    let at_limit = run(&waiver_with(&granted, "2026-07-30")).get("SG-BACKUP-RPO");
+    assert_eq!(at_limit.status, Status::Waived, "{}", at_limit.message);
+    let over = run(&waiver_with(&granted, "2026-07-31")).get("SG-BACKUP-RPO");
+    assert_eq!(over.status, Status::Fail);
+    assert!(
+        over.message.contains(
+            "the waiver runs 91 days, from 2026-05-01 to 2026-07-31, longer than policy.waiver_max_days (90) allows in production"
+        ),
+        "{}",
+        over.message
+    );
+    // Without `granted`, the waiver counts from the as-of date.
+    let ungranted = run(&waiver_with(by, "2026-08-30")).get("SG-BACKUP-RPO");
+    assert_eq!(ungranted.status, Status::Waived);
+    let ungranted = run(&waiver_with(by, "2026-08-31")).get("SG-BACKUP-RPO");
+    assert_eq!(ungranted.status, Status::Fail);
+}
+
+#[test]
+fn waiver_max_days_is_a_policy() {
+    let spec = format!(
+        "{}\n[policy]\nwaiver_max_days = 10\n",
+        waiver_with("approved_by = \"cto@example.com\"\n", "2026-06-12")
+    );
+    assert_eq!(run(&spec).status("SG-BACKUP-RPO"), Status::Fail);
+}
+
+#[test]
+fn a_waiver_granted_after_the_as_of_date_does_not_waive() {
+    let extra = "approved_by = \"cto@example.com\"\ngranted = 2026-06-02\n";
+    let f = run(&waiver_with(extra, "2026-07-01")).get("SG-BACKUP-RPO");
+    assert_eq!(f.status, Status::Fail);
+    assert!(
+        f.message
+            .contains("granted on 2026-06-02, after the as-of date 2026-06-01")
+    );
+}
+
+#[test]
+fn a_waiver_that_expires_before_it_was_granted_is_a_spec_error() {
+    let text = waiver_with("granted = 2026-06-02\n", "2026-06-01");
+    let source = SourceFile::new("stagegate.toml", text);
+    let ids = rule_ids();
+    let opts = LoadOptions {
+        env: &|_| Some("t".into()),
+        known_rules: &ids,
+        known_controls: crate::frameworks::control_ids,
+    };
+    let errors = load(&source, &opts).expect_err("invalid");
+    assert!(
+        errors
+            .iter()
+            .any(|d| d.message == "waiver expires before it was granted"),
+        "{errors:?}"
+    );
 }

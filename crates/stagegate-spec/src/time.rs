@@ -1,4 +1,5 @@
-//! RFC 3339 timestamps as restic and Prometheus print them.
+//! Instants as reports and probes print them: RFC 3339 UTC timestamps (as
+//! restic and Prometheus print them too) and short ages.
 
 /// Seconds since the epoch of `2026-11-26T03:00:01.5+01:00` (fractions and
 /// offsets honoured; `Z` is UTC).
