@@ -16,9 +16,10 @@ pub(crate) enum NotStarted {
     AlreadyRunning,
 }
 
-/// Starts the drill of `env` in the background; the result lands in the
-/// store when it finishes.
-pub(crate) fn start(state: &Arc<AppState>, env: &str) -> Result<(), NotStarted> {
+/// Starts the drill of `env` in the background, asked for by `by` (a token
+/// name, or `system` when the server runs a due drill); the result lands in
+/// the store, and the audit log, when it finishes.
+pub(crate) fn start(state: &Arc<AppState>, env: &str, by: &str) -> Result<(), NotStarted> {
     let snapshot = state.snapshot();
     let environment = snapshot
         .spec
@@ -43,6 +44,7 @@ pub(crate) fn start(state: &Arc<AppState>, env: &str) -> Result<(), NotStarted> 
     }
     let state = state.clone();
     let env = env.to_owned();
+    let by = by.to_owned();
     tokio::spawn(async move {
         let snap = snapshot.clone();
         let name = env.clone();
@@ -85,8 +87,27 @@ pub(crate) fn start(state: &Arc<AppState>, env: &str) -> Result<(), NotStarted> 
             },
         };
         tracing::info!(environment = %env, ok = record.ok, seconds = record.seconds, "restore drill finished");
-        if let Err(e) = state.store.record_drill(&record).await {
-            tracing::error!(environment = %env, error = %e, "cannot record the restore drill");
+        match state.store.record_drill(&record).await {
+            Ok(drill) => {
+                crate::audit::record(
+                    state.store.as_ref(),
+                    drill.finished_at,
+                    &by,
+                    "drill",
+                    &env,
+                    serde_json::json!({
+                        "id": drill.id,
+                        "ok": drill.ok,
+                        "seconds": drill.seconds,
+                        "method": drill.method,
+                        "node": drill.node,
+                    }),
+                )
+                .await;
+            }
+            Err(e) => {
+                tracing::error!(environment = %env, error = %e, "cannot record the restore drill")
+            }
         }
         state
             .drills_running
@@ -121,7 +142,7 @@ pub(crate) async fn schedule(state: Arc<AppState>) {
                 .is_none_or(|last| now.saturating_sub(last.finished_at) >= every);
             if due && !running(&state, &env.name.value) {
                 tracing::info!(environment = %env.name.value, every = %drill.every.value, "restore drill is due; starting it");
-                let _ = start(&state, &env.name.value);
+                let _ = start(&state, &env.name.value, "system");
             }
         }
     }

@@ -9,6 +9,7 @@
 #![recursion_limit = "256"]
 
 mod api;
+mod audit;
 mod auth;
 mod batch;
 pub mod clock;
@@ -43,6 +44,7 @@ use stagegate_store::{Millis, Store};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use audit::record as audit_record;
 pub use auth::{IssuedToken, create_token, sha256_hex};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dispatch::backoff;
@@ -235,6 +237,7 @@ async fn reload(
             state.forget_removed(&snapshot);
             // The metrics read every check's status again.
             state.board_wake.notify_one();
+            audit::spec_facts(state.store.as_ref(), &snapshot.spec, state.clock.now()).await;
             match lifecycle::close_removed(state.store.as_ref(), &old, &snapshot, state.clock.now())
                 .await
             {
@@ -333,6 +336,7 @@ pub async fn serve(
         settled: Default::default(),
         probes: probe_thread.handle(),
     });
+    audit::spec_facts(state.store.as_ref(), &snapshot.spec, state.clock.now()).await;
     let mut tasks = scheduler::spawn_checks(state.clone(), snapshot);
     // Detection and delivery never share a task: a notifier that hangs
     // cannot delay judging a heartbeat.

@@ -314,6 +314,7 @@ pub async fn resolve_by_hand(
     state: &crate::AppState,
     id: i64,
     now: Millis,
+    who: &str,
 ) -> Result<Option<Incident>, StoreError> {
     let Some(before) = state.store.incident(id).await? else {
         return Ok(None);
@@ -322,6 +323,7 @@ pub async fn resolve_by_hand(
         return Ok(None);
     };
     if before.resolved_at.is_none() {
+        crate::audit::incident(state, who, "incident.resolve", &resolved).await;
         let snapshot = state.snapshot();
         notify(
             state.store.as_ref(),

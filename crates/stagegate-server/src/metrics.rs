@@ -280,6 +280,16 @@ impl Metrics {
             "stagegate_store_errors_total {}",
             self.store_errors.load(Ordering::Relaxed)
         );
+        let _ = writeln!(
+            out,
+            "# HELP stagegate_audit_write_failures_total Changes whose audit record the store refused (the change stands; the log has a gap)."
+        );
+        let _ = writeln!(out, "# TYPE stagegate_audit_write_failures_total counter");
+        let _ = writeln!(
+            out,
+            "stagegate_audit_write_failures_total {}",
+            crate::audit::FAILURES.load(Ordering::Relaxed)
+        );
         out
     }
 }

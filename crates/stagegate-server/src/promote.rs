@@ -74,5 +74,19 @@ pub async fn promote(
         )
         .await
         .map_err(Refused::Store)?;
+    crate::audit::record(
+        store,
+        record.promoted_at,
+        by,
+        "promotion",
+        environment,
+        serde_json::json!({
+            "from": record.from_mode,
+            "to": record.to_mode,
+            "digest": record.digest,
+            "spec_sha256": snapshot.identity.sha256,
+        }),
+    )
+    .await;
     Ok((record, report_text))
 }

@@ -8,6 +8,7 @@
 //! pings, the notification outbox and its delivery log, API tokens and
 //! promotion records.
 
+pub mod audit;
 mod migrate;
 mod model;
 mod sql;
@@ -98,6 +99,7 @@ pub trait Store:
     + Promotions
     + Cluster
     + Drills
+    + Audit
     + Send
     + Sync
     + std::fmt::Debug
@@ -258,11 +260,24 @@ pub trait Drills: Send + Sync {
     async fn last_drills(&self) -> Result<Vec<Drill>>;
 }
 
+/// The hash-chained audit log (see [`audit`]).
+#[async_trait]
+pub trait Audit: Send + Sync {
+    /// Appends a record chained to the last one, at `at`; returns it.
+    async fn append_audit(&self, a: &audit::NewAudit, at: Millis) -> Result<audit::AuditRecord>;
+    /// Records after `after` (a `seq`), oldest first, at most `limit`.
+    async fn audit(&self, after: i64, limit: u32) -> Result<Vec<audit::AuditRecord>>;
+    /// Whether a record of `action` on `subject` exists (facts recorded
+    /// the first time they are seen).
+    async fn audited(&self, action: &str, subject: &str) -> Result<bool>;
+}
+
 /// Every trait of the store, for code that holds a concrete store rather
 /// than a `dyn Store`.
 pub mod prelude {
     pub use crate::{
-        Access, Cluster, Drills, FlapStates, Incidents, Outbox, Pings, Promotions, Results, Store,
+        Access, Audit, Cluster, Drills, FlapStates, Incidents, Outbox, Pings, Promotions, Results,
+        Store,
     };
 }
 

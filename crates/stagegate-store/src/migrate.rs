@@ -36,6 +36,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "token lifecycle",
         sql: include_str!("../migrations/sqlite/0005_token_lifecycle.sql"),
     },
+    Migration {
+        version: 6,
+        name: "audit",
+        sql: include_str!("../migrations/sqlite/0006_audit.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -63,6 +68,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 5,
         name: "token lifecycle",
         sql: include_str!("../migrations/postgres/0005_token_lifecycle.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "audit",
+        sql: include_str!("../migrations/postgres/0006_audit.sql"),
     },
 ];
 

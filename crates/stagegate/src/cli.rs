@@ -54,6 +54,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Check the server's hash-chained audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -450,6 +455,29 @@ pub enum TokenCommand {
         prefix: String,
         #[command(flatten)]
         store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the chain of every record; name the first broken one.
+    ///
+    /// Exits 0 when the chain is intact, 1 when a record was edited,
+    /// inserted, deleted or reordered, 2 when the log cannot be read.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Read the log through this server's API instead of the store.
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "STAGEGATE_SERVER",
+            conflicts_with = "db"
+        )]
+        server: Option<String>,
+        /// An admin token for `--server`.
+        #[arg(long, value_name = "TOKEN", env = "STAGEGATE_TOKEN")]
+        token: Option<String>,
     },
 }
 

@@ -9,6 +9,7 @@ mod live;
 mod load;
 #[cfg(feature = "rego")]
 mod policies;
+mod remote;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -85,11 +85,11 @@ pub async fn of_environment(
     )
 )]
 pub async fn start(
-    _: Bearer<role::Operator>,
+    who: Bearer<role::Operator>,
     State(state): State<Arc<AppState>>,
     Path(env): Path<String>,
 ) -> Result<(StatusCode, Json<DrillStarted>), ApiError> {
-    match crate::drills::start(&state, &env) {
+    match crate::drills::start(&state, &env, who.who()) {
         Ok(()) => Ok((
             StatusCode::ACCEPTED,
             Json(DrillStarted {

@@ -76,7 +76,10 @@ pub async fn acknowledge(
         .acknowledge_incident(id, who.who(), state.clock.now())
         .await
     {
-        Ok(Some(i)) => Ok(Json(i)),
+        Ok(Some(i)) => {
+            crate::audit::incident(&state, who.who(), "incident.acknowledge", &i).await;
+            Ok(Json(i))
+        }
         Ok(None) => Err(ApiError::not_found(format!("no incident {id}"))),
         Err(e) => Err(ApiError::store(&state, &e)),
     }
@@ -100,12 +103,12 @@ pub async fn acknowledge(
     )
 )]
 pub async fn resolve(
-    _: Bearer<role::Operator>,
+    who: Bearer<role::Operator>,
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Json<Incident>, ApiError> {
     let id = incident_id(&id)?;
-    match crate::lifecycle::resolve_by_hand(&state, id, state.clock.now()).await {
+    match crate::lifecycle::resolve_by_hand(&state, id, state.clock.now(), who.who()).await {
         Ok(Some(i)) => Ok(Json(i)),
         Ok(None) => Err(ApiError::not_found(format!("no incident {id}"))),
         Err(e) => Err(ApiError::store(&state, &e)),

@@ -5,6 +5,7 @@
 //! `routes!` calls, so neither can name a path the other lacks; nothing
 //! here adds a route any other way (a test holds us to that).
 
+mod audit;
 mod checks;
 mod cluster;
 mod compliance;
@@ -62,6 +63,7 @@ pub enum Refused {
         (name = "compliance", description = "Framework controls and their evidence"),
         (name = "cluster", description = "Nodes, leadership and votes"),
         (name = "tokens", description = "API tokens"),
+        (name = "audit", description = "The hash-chained audit log"),
     )
 )]
 struct Doc;
@@ -103,6 +105,7 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(cluster::status))
         .routes(routes!(tokens::list))
         .routes(routes!(tokens::revoke))
+        .routes(routes!(audit::log))
         .split_for_parts();
     let _ = DOCUMENT.set(document.clone());
     (router, document)

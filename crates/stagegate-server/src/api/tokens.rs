@@ -69,6 +69,15 @@ pub async fn revoke(
     match state.store.revoke_token(&prefix, state.clock.now()).await {
         Ok(true) => {
             tracing::info!(token = %prefix, by = %who.who(), "token revoked");
+            crate::audit::record(
+                state.store.as_ref(),
+                state.clock.now(),
+                who.who(),
+                "token.revoke",
+                &prefix,
+                serde_json::json!({}),
+            )
+            .await;
             Ok(StatusCode::NO_CONTENT)
         }
         Ok(false) => match state.store.token(&prefix).await {

@@ -45,13 +45,14 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     ring::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
 }
 
-/// Creates and stores a token (valid until `expires_at`, if given); the
-/// returned secret is never stored.
+/// Creates and stores a token (valid until `expires_at`, if given) on
+/// behalf of `who` (for the audit log); the returned secret is never stored.
 pub async fn create_token(
     store: &dyn Store,
     role: Role,
     name: &str,
     expires_at: Option<stagegate_store::Millis>,
+    who: &str,
 ) -> Result<IssuedToken, stagegate_store::StoreError> {
     let prefix = format!("sg_{}", random_hex(4)?);
     let token = format!("{prefix}_{}", random_hex(32)?);
@@ -67,6 +68,19 @@ pub async fn create_token(
             stagegate_store::now_ms(),
         )
         .await?;
+    crate::audit::record(
+        store,
+        stagegate_store::now_ms(),
+        who,
+        "token.create",
+        &prefix,
+        serde_json::json!({
+            "name": name,
+            "role": role.as_str(),
+            "expires_at": expires_at.map(crate::clock::rfc3339),
+        }),
+    )
+    .await;
     Ok(IssuedToken { token, prefix })
 }
 

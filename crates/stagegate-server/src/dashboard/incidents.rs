@@ -167,12 +167,19 @@ pub async fn act(
     };
     let now = state.clock.now();
     let done = match action.as_str() {
-        "acknowledge" => state
+        "acknowledge" => match state
             .store
             .acknowledge_incident(id, &viewer.token.name, now)
             .await
-            .map(|i| i.map(|_| "acknowledged")),
-        "resolve" => crate::lifecycle::resolve_by_hand(&state, id, now)
+        {
+            Ok(Some(i)) => {
+                crate::audit::incident(&state, &viewer.token.name, "incident.acknowledge", &i)
+                    .await;
+                Ok(Some("acknowledged"))
+            }
+            other => other.map(|i| i.map(|_| "acknowledged")),
+        },
+        "resolve" => crate::lifecycle::resolve_by_hand(&state, id, now, &viewer.token.name)
             .await
             .map(|i| i.map(|_| "resolved")),
         _ => return super::not_found("There is no such incident action."),

@@ -3,6 +3,7 @@
 //! backend keeps its own pool and migrations.
 
 mod access;
+mod audit;
 mod checks;
 mod cluster;
 mod drills;

@@ -89,27 +89,10 @@ pub fn run(args: &DrillArgs) -> Result<Outcome, Failure> {
 async fn remote(args: &DrillArgs, server: &str, token: &str) -> Result<Outcome, Failure> {
     use std::time::{Duration, Instant};
 
-    let cx = stagegate_probe::Context::system().map_err(|e| Failure::Message(e.to_string()))?;
-    let url = format!(
-        "{}/api/v1/environments/{}/drills",
-        server.trim_end_matches('/'),
-        args.env
-    );
-    let auth = http::HeaderValue::from_str(&format!("Bearer {token}"))
-        .map_err(|_| Failure::Message("the token is not printable".into()))?;
-    let call = |method: http::Method| {
-        let headers = vec![(http::header::AUTHORIZATION, auth.clone())];
-        let (cx, url) = (&cx, &url);
-        async move {
-            let (status, body) =
-                stagegate_probe::request(cx, method, url, headers, None, Duration::from_secs(30))
-                    .await
-                    .map_err(|e| Failure::Message(format!("cannot reach {server}: {e}")))?;
-            let json: serde_json::Value =
-                serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-            Ok::<_, Failure>((status, json))
-        }
-    };
+    let remote = crate::remote::Remote::new(server, token)?;
+    let path = format!("/api/v1/environments/{}/drills", args.env);
+    let url = format!("{}{path}", remote.server());
+    let call = |method: http::Method| remote.call(method, &path, None);
     let (_, before) = call(http::Method::GET).await?;
     let last_id = before["drills"][0]["id"].as_i64().unwrap_or(0);
     let (status, reply) = call(http::Method::POST).await?;

@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod audit;
 mod check;
 mod drill;
 mod init;
@@ -32,6 +33,7 @@ pub fn run(command: Command) -> Result<Outcome, Failure> {
         Command::Init(args) => init::run(&args),
         Command::Serve(args) => serve::serve(&args),
         Command::Token { command } => serve::token(&command),
+        Command::Audit { command } => audit::run(&command),
         Command::Promote(args) => serve::promote(&args),
         Command::Drill(args) => drill::run(&args),
         Command::Completions { shell } => {

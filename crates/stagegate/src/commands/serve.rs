@@ -12,7 +12,7 @@ use crate::cli::{PromoteArgs, ServeArgs, StoreArgs, TokenCommand};
 use crate::load::Loaded;
 use crate::{Failure, Outcome, diagnostics};
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -35,6 +35,15 @@ fn store_url(args: &StoreArgs) -> Result<String, Failure> {
     ))
 }
 
+/// Who acts from this command line, for the audit log: `cli:` and the
+/// login name of the account that runs it.
+pub(super) fn cli_identity() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    format!("cli:{user}")
+}
+
 /// An error and its causes, on one line.
 fn chain(e: &dyn std::error::Error) -> String {
     let mut chain = vec![e.to_string()];
@@ -46,7 +55,9 @@ fn chain(e: &dyn std::error::Error) -> String {
     chain.join(": ")
 }
 
-async fn open_store(args: &StoreArgs) -> Result<Arc<dyn stagegate_store::Store>, Failure> {
+pub(super) async fn open_store(
+    args: &StoreArgs,
+) -> Result<Arc<dyn stagegate_store::Store>, Failure> {
     let url = store_url(args)?;
     let store = stagegate_store::open(&url)
         .await
@@ -241,6 +252,7 @@ pub fn token(command: &TokenCommand) -> Result<Outcome, Failure> {
                     (*role).into(),
                     name,
                     expires_at,
+                    &cli_identity(),
                 )
                 .await
                 .map_err(|e| Failure::Message(format!("cannot store the token: {e}")))?;
@@ -310,6 +322,15 @@ pub fn token(command: &TokenCommand) -> Result<Outcome, Failure> {
                         ),
                     }));
                 }
+                stagegate_server::audit_record(
+                    store.as_ref(),
+                    stagegate_store::now_ms(),
+                    &cli_identity(),
+                    "token.revoke",
+                    prefix,
+                    serde_json::json!({}),
+                )
+                .await;
                 let _ = writeln!(
                     anstream::stderr(),
                     "revoked {prefix}; its dashboard sessions have ended"

@@ -1,0 +1,121 @@
+//! The hash-chained audit log. Appending reads the last record and writes
+//! the next in one transaction that no other writer can interleave with:
+//! PostgreSQL holds an advisory lock for the transaction (several nodes
+//! share the store); SQLite takes its write lock first (`BEGIN IMMEDIATE`
+//! semantics, by writing before reading).
+
+use async_trait::async_trait;
+use sqlx::Row;
+
+use super::*;
+use crate::audit::{AuditRecord, GENESIS, NewAudit, audit_time, canonical_details, record_hash};
+use crate::model::Millis;
+use crate::{Audit, Result};
+
+/// The advisory lock key of the audit chain ("audit" in ASCII).
+const AUDIT_KEY: i64 = 0x61_7564_6974;
+
+fn record<R: Row>(row: &R) -> std::result::Result<AuditRecord, sqlx::Error>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let at: i64 = row.try_get("at")?;
+    Ok(AuditRecord {
+        seq: row.try_get("seq")?,
+        at: audit_time(at),
+        who: row.try_get("who")?,
+        action: row.try_get("action")?,
+        subject: row.try_get("subject")?,
+        details: row.try_get("details")?,
+        prev: row.try_get("prev")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+macro_rules! audit_impl {
+    ($store:ident, $db:ty, lock = $lock:literal) => {
+        #[async_trait]
+        impl Audit for $store {
+            async fn append_audit(&self, a: &NewAudit, at: Millis) -> Result<AuditRecord> {
+                let details = canonical_details(&a.details);
+                let mut tx = self.pool.begin().await?;
+                sqlx::query($lock).bind(AUDIT_KEY).execute(&mut *tx).await?;
+                let last = sqlx::query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let (seq, prev) = match last {
+                    Some(row) => (
+                        row.try_get::<i64, _>("seq")? + 1,
+                        row.try_get::<String, _>("hash")?,
+                    ),
+                    None => (1, GENESIS.to_owned()),
+                };
+                let at_text = audit_time(at);
+                let hash = record_hash(
+                    seq, &at_text, &a.who, &a.action, &a.subject, &details, &prev,
+                );
+                sqlx::query(
+                    "INSERT INTO audit (seq, at, who, action, subject, details, prev, hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(seq)
+                .bind(at)
+                .bind(&a.who)
+                .bind(&a.action)
+                .bind(&a.subject)
+                .bind(&details)
+                .bind(&prev)
+                .bind(&hash)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(AuditRecord {
+                    seq,
+                    at: at_text,
+                    who: a.who.clone(),
+                    action: a.action.clone(),
+                    subject: a.subject.clone(),
+                    details,
+                    prev,
+                    hash,
+                })
+            }
+
+            async fn audit(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>> {
+                let rows = sqlx::query("SELECT * FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2")
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| record(r).map_err(StoreError::Query))
+                    .collect()
+            }
+
+            async fn audited(&self, action: &str, subject: &str) -> Result<bool> {
+                let found =
+                    sqlx::query("SELECT 1 FROM audit WHERE action = $1 AND subject = $2 LIMIT 1")
+                        .bind(action)
+                        .bind(subject)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(found.is_some())
+            }
+        }
+    };
+}
+
+// SQLite: a write first takes the database's write lock for the whole
+// transaction, so no other connection reads the same last record.
+audit_impl!(
+    SqliteStore,
+    sqlx::Sqlite,
+    lock = "UPDATE audit_lock SET taken = $1"
+);
+audit_impl!(
+    PostgresStore,
+    sqlx::Postgres,
+    lock = "SELECT pg_advisory_xact_lock($1)"
+);
