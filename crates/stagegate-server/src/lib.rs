@@ -27,6 +27,7 @@ mod lifecycle;
 mod limit;
 mod metrics;
 mod notify;
+pub mod observations;
 mod promote;
 mod routes;
 mod schedule;
@@ -51,6 +52,7 @@ pub use dispatch::backoff;
 pub use heartbeat::{Verdict, judge as judge_heartbeat};
 pub use lifecycle::{Change, next_state, observe};
 pub use metrics::Metrics;
+pub use observations::Observations;
 pub use promote::{Refused, promote};
 pub use snapshot::{Heartbeat, Notifier, Snapshot, check_key};
 

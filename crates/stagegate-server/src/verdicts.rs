@@ -1,49 +1,65 @@
 //! What the rules make of everything the server knows, now: one place that
-//! gathers the facts (the spec's files, and the newest restore drill of each
-//! environment from the store) and evaluates them. Every page and endpoint
-//! that shows a verdict asks here, so no two of them can disagree.
+//! gathers the facts (the spec's files, what the monitors observed, and the
+//! newest restore drill of each environment from the store) and evaluates
+//! them. Every page and endpoint that shows a verdict asks here, so no two
+//! of them can disagree.
 
 use std::sync::Arc;
 
-use stagegate_rules::{
-    DrillRecord, EnvironmentResult, Evaluation, Evaluator, FileFacts, RecordSource,
-};
+use stagegate_rules::{EnvironmentResult, Evaluation, Evaluator, FileFacts, LiveEvidence};
 use stagegate_spec::{Date, Environment, Mode};
-use stagegate_store::Drill;
 
 use crate::AppState;
+use crate::observations::Observations;
 use crate::snapshot::Snapshot;
 
-/// The spec and its facts as of today (by the server's clock).
+/// The spec, its facts and what the monitors observed, as of today (by the
+/// server's clock).
 #[derive(Debug)]
 pub struct Now {
     pub snapshot: Arc<Snapshot>,
     pub files: FileFacts,
     pub as_of: Date,
+    /// Unix seconds, for the age of observations.
+    pub at: i64,
+    pub observations: Observations,
+    pub live: LiveEvidence,
 }
 
 impl Now {
     pub async fn gather(state: &AppState) -> Now {
-        let as_of = Date::from_unix_secs(state.clock.now().div_euclid(1000));
-        Now::of(state.store.as_ref(), state.snapshot(), as_of).await
+        let now = state.clock.now().div_euclid(1000);
+        Now::of(state.store.as_ref(), state.snapshot(), now).await
     }
 
-    /// The same without a running server (`stagegate promote` on a store).
-    pub async fn of(
-        store: &dyn stagegate_store::Store,
-        snapshot: Arc<Snapshot>,
-        as_of: Date,
-    ) -> Now {
-        let files = facts(store, &snapshot).await;
+    /// The same without a running server (`stagegate promote` on a store),
+    /// at `at` (Unix seconds).
+    pub async fn of(store: &dyn stagegate_store::Store, snapshot: Arc<Snapshot>, at: i64) -> Now {
+        let observations = match Observations::gather(store, &snapshot).await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read what the monitors observed; judging from the spec and the drill log only");
+                Observations::default()
+            }
+        };
+        let mut files = snapshot.files.clone();
+        observations.add_drills(&mut files);
+        let live = observations.live_evidence(&snapshot.spec);
         Now {
+            as_of: Date::from_unix_secs(at),
+            at,
             snapshot,
             files,
-            as_of,
+            observations,
+            live,
         }
     }
 
     fn evaluator(&self) -> Evaluator<'_, '_> {
-        Evaluator::new(&self.snapshot.spec, self.as_of, &self.files).custom(&self.snapshot.custom)
+        Evaluator::new(&self.snapshot.spec, self.as_of, &self.files)
+            .custom(&self.snapshot.custom)
+            .live(Some(&self.live))
+            .now(self.at)
     }
 
     /// Every environment in its own mode.
@@ -62,41 +78,10 @@ impl Now {
 pub async fn facts(store: &dyn stagegate_store::Store, snapshot: &Snapshot) -> FileFacts {
     let mut facts = snapshot.files.clone();
     match store.last_drills().await {
-        Ok(drills) => {
-            for d in drills {
-                let record = record(&d);
-                let newer = facts
-                    .last_drill(&d.environment)
-                    .is_none_or(|f| f.finished_at <= record.finished_at);
-                if newer {
-                    // The record's identity: its store id and content.
-                    let sha256 = stagegate_spec::sha256_hex(
-                        format!(
-                            "{}\n{}\n{}\n{}\n{}\n{}\n{}",
-                            d.id, d.environment, d.finished_at, d.seconds, d.ok, d.method, d.node
-                        )
-                        .as_bytes(),
-                    );
-                    let from = RecordSource {
-                        source: format!("drill #{} by {}", d.id, d.node),
-                        sha256: Some(sha256),
-                    };
-                    facts.insert_drill(d.environment.clone(), record, from);
-                }
-            }
-        }
+        Ok(drills) => Observations::drills(&drills).add_drills(&mut facts),
         Err(e) => {
             tracing::warn!(error = %e, "cannot read restore drills; judging from the drill log only")
         }
     }
     facts
-}
-
-fn record(d: &Drill) -> DrillRecord {
-    DrillRecord {
-        finished_at: d.finished_at.div_euclid(1000),
-        seconds: d.seconds,
-        ok: d.ok,
-        message: d.message.clone(),
-    }
 }

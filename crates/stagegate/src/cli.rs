@@ -112,6 +112,25 @@ pub struct CheckArgs {
     pub report: ReportArgs,
     #[command(flatten)]
     pub live: LiveArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Judge the live rules from what this running server's monitors
+    /// observed (its latest results, heartbeats and drills) instead of
+    /// probing from here.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "STAGEGATE_SERVER",
+        conflicts_with = "live"
+    )]
+    pub server: Option<String>,
+    /// A viewer token for `--server`.
+    #[arg(long, value_name = "TOKEN", env = "STAGEGATE_TOKEN")]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ mod environments;
 mod error;
 mod health;
 mod incidents;
+mod observations;
 pub(crate) mod pings;
 mod promotions;
 mod tokens;
@@ -93,6 +94,7 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(pings::signal))
         .routes(routes!(openapi))
         .routes(routes!(environments::report))
+        .routes(routes!(observations::all))
         .routes(routes!(checks::list))
         .routes(routes!(incidents::list))
         .routes(routes!(incidents::acknowledge))

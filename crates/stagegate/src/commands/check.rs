@@ -15,12 +15,16 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, Failure> {
     loaded.check_env_names(&args.envs)?;
     let envs: Vec<&str> = args.envs.iter().map(String::as_str).collect();
     let as_of = args.report.as_of.unwrap_or_else(Date::today_utc);
+    let mut files = loaded.file_facts()?;
     let live = if args.live.live {
         Some(crate::live::gather(&loaded, &envs, &args.live)?)
+    } else if let Some(server) = &args.server.server {
+        let observations = observed(&loaded, server, args.server.token.as_deref())?;
+        observations.add_drills(&mut files);
+        Some(observations.live_evidence(&loaded.spec))
     } else {
         None
     };
-    let files = loaded.file_facts()?;
     let evaluation = loaded
         .evaluator(as_of, &files)
         .live(live.as_ref())
@@ -32,6 +36,51 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, Failure> {
         &evaluation.environments,
         &args.report,
     )
+}
+
+/// What `server`'s monitors observed, read with a viewer `token`. A server
+/// that cannot be reached, or refuses the token, is a failure (exit 2):
+/// never a pass on nothing.
+fn observed(
+    loaded: &Loaded,
+    server: &str,
+    token: Option<&str>,
+) -> Result<stagegate_server::Observations, Failure> {
+    let token = token.ok_or_else(|| {
+        Failure::Message(
+            "--server needs --token (or STAGEGATE_TOKEN): a viewer token of that server".to_owned(),
+        )
+    })?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Message(format!("cannot start the client runtime: {e}")))?;
+    let reply = runtime.block_on(async {
+        crate::remote::Remote::new(server, token)?
+            .get("/api/v1/observations")
+            .await
+    })?;
+    let observations: stagegate_server::Observations =
+        serde_json::from_value(reply).map_err(|e| {
+            Failure::Message(format!(
+                "{server} answered /api/v1/observations with something this stagegate cannot read: {e}"
+            ))
+        })?;
+    let local = stagegate_spec::sha256_hex(loaded.source.text().as_bytes());
+    if observations.spec_sha256 != local {
+        let _ = writeln!(
+            anstream::stderr(),
+            "warning: {server} runs a different spec (sha256 {}) than {} (sha256 {}); its observations are judged against the local spec",
+            short(&observations.spec_sha256),
+            loaded.source.name(),
+            short(&local)
+        );
+    }
+    Ok(observations)
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
 }
 
 pub fn plan(args: &PlanArgs) -> Result<Outcome, Failure> {

@@ -361,7 +361,7 @@ pub fn promote(args: &PromoteArgs) -> Result<Outcome, Failure> {
         let now = stagegate_server::Now::of(
             store.as_ref(),
             Arc::new(snapshot),
-            stagegate_spec::Date::today_utc(),
+            stagegate_spec::now_unix(),
         )
         .await;
         match stagegate_server::promote(store.as_ref(), &now, &args.env, args.to, &by).await {
