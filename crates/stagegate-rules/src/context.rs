@@ -177,12 +177,19 @@ pub(crate) struct Ctx<'a> {
     pub live: Option<&'a crate::LiveEvidence>,
     /// The instant of evaluation (Unix seconds), for the age of observations.
     pub now: i64,
+    /// A server's facts about the promotion being judged, if any.
+    pub promotion: Option<&'a crate::PromotionFacts>,
     /// Evidence the running rule has read so far; the engine takes it after
     /// each rule, so a rule cites what it used simply by reading it here.
     pub cited: RefCell<Vec<Evidence>>,
 }
 
 impl<'a> Ctx<'a> {
+    /// Cites a record or observation the running rule rests on.
+    pub fn cite_record(&self, piece: Evidence) {
+        self.cite(piece);
+    }
+
     fn cite(&self, piece: Evidence) {
         let mut cited = self.cited.borrow_mut();
         if !cited

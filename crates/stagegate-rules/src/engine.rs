@@ -2,6 +2,7 @@
 
 use stagegate_spec::{Date, Environment, Mode, Spec, Waiver};
 
+use crate::PromotionFacts;
 use crate::context::Ctx;
 use crate::custom_rules::CustomRules;
 use crate::frameworks::Controls;
@@ -29,6 +30,7 @@ pub struct Evaluator<'s, 'f> {
     live: Option<&'f LiveEvidence>,
     custom: Option<&'s CustomRules>,
     now: i64,
+    promotion: Option<&'f PromotionFacts>,
 }
 
 impl<'s, 'f> Evaluator<'s, 'f> {
@@ -40,7 +42,14 @@ impl<'s, 'f> Evaluator<'s, 'f> {
             live: None,
             custom: None,
             now: as_of.end_unix_secs(),
+            promotion: None,
         }
+    }
+
+    /// A server's facts about a promotion, for the SG-PROMO rules (which
+    /// skip without them).
+    pub fn promotion(self, promotion: Option<&'f PromotionFacts>) -> Self {
+        Evaluator { promotion, ..self }
     }
 
     /// The instant of evaluation, in Unix seconds, against which the age of
@@ -88,6 +97,7 @@ impl<'s, 'f> Evaluator<'s, 'f> {
             files: self.files,
             live: self.live,
             now: self.now,
+            promotion: self.promotion,
             cited: Default::default(),
         };
         let frameworks: Vec<_> = spec.product.frameworks.iter().map(|f| f.value).collect();

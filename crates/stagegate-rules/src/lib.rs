@@ -13,6 +13,7 @@ mod engine;
 mod evidence;
 mod finding;
 pub mod frameworks;
+mod promotion;
 mod rule;
 
 pub use basis::{Basis, Evidence};
@@ -27,4 +28,5 @@ pub use evidence::{
     PresentedCertificate,
 };
 pub use finding::{EnvironmentResult, Finding, Status, Summary, Verdict, WaiverState};
+pub use promotion::{Approval, Availability, BackupRuns, PromotionFacts};
 pub use rule::{Applies, Area, CustomRule, Rule, RuleRef, Severity};

@@ -4,7 +4,7 @@
 use toml::de::{DeTable, DeValue};
 
 use crate::decode::{
-    Cx, Decode, Path, Table, Value, decode_environment, positive, span_of, to_json,
+    Cx, Decode, LocalDateTime, Path, Table, Value, decode_environment, positive, span_of, to_json,
 };
 use crate::interpolate::EnvLookup;
 use crate::model::*;
@@ -144,6 +144,10 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
         ),
         None => Some(Vec::new()),
     };
+    let freezes = match t.get("freeze") {
+        Some(v) => decode_array_of_tables(v, cx, &Path::Key(&Path::Root, "freeze"), decode_freeze),
+        None => Some(Vec::new()),
+    };
     let policies = match t.get("policies") {
         Some(v) => Vec::<Spanned<String>>::decode(v, cx, &Path::Key(&Path::Root, "policies")),
         None => Some(Vec::new()),
@@ -161,6 +165,7 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
         waivers: waivers.unwrap_or_default(),
         attestations: attestations.unwrap_or_default(),
         policies,
+        freezes: freezes.unwrap_or_default(),
         document,
     })
 }
@@ -268,6 +273,10 @@ fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
     let evidence_max_age: Option<Duration> = t.opt(cx, "evidence_max_age");
     let waiver_max_days = positive(&mut t, cx, "waiver_max_days");
     let attestation_max_days = positive(&mut t, cx, "attestation_max_days");
+    let promotion = match t.get("promotion") {
+        Some(v) => decode_promotion(v, cx),
+        None => None,
+    };
     let span = t.span;
     t.finish(cx);
     Some(Policy {
@@ -280,7 +289,101 @@ fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
         evidence_max_age: evidence_max_age.unwrap_or(defaults.evidence_max_age),
         waiver_max_days: waiver_max_days.unwrap_or(defaults.waiver_max_days),
         attestation_max_days: attestation_max_days.unwrap_or(defaults.attestation_max_days),
+        promotion,
         span: Some(span),
+    })
+}
+
+fn decode_promotion(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<PromotionPolicy> {
+    let path = Path::Key(&Path::Root, "policy");
+    let mut t = Table::new(v, cx, Path::Key(&path, "promotion"), &shape::PROMOTION)?;
+    let defaults = PromotionPolicy::default();
+    let (soak_staging, soak_soft_launch) = match t.get("soak") {
+        Some(soak) => {
+            let promotion = Path::Key(&path, "promotion");
+            match Table::new(soak, cx, Path::Key(&promotion, "soak"), &shape::SOAK) {
+                Some(mut s) => {
+                    let staging: Option<Duration> = s.opt(cx, "staging");
+                    let soft: Option<Duration> = s.opt(cx, "soft-launch");
+                    s.finish(cx);
+                    (staging, soft)
+                }
+                None => (None, None),
+            }
+        }
+        None => (None, None),
+    };
+    let backup_runs = positive(&mut t, cx, "backup_runs");
+    let approvals: Option<u32> = t.opt(cx, "approvals");
+    let approval_valid_for: Option<Duration> = t.opt(cx, "approval_valid_for");
+    let span = t.span;
+    t.finish(cx);
+    Some(PromotionPolicy {
+        soak_staging: soak_staging.unwrap_or(defaults.soak_staging),
+        soak_soft_launch: soak_soft_launch.unwrap_or(defaults.soak_soft_launch),
+        backup_runs: backup_runs.unwrap_or(defaults.backup_runs),
+        approvals: approvals.unwrap_or(defaults.approvals),
+        approval_valid_for: approval_valid_for.unwrap_or(defaults.approval_valid_for),
+        span,
+    })
+}
+
+fn decode_freeze(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Freeze> {
+    let mut t = Table::new(v, cx, *path, &shape::FREEZE)?;
+    let start: Option<Spanned<LocalDateTime>> = t.req(cx, "start");
+    let end: Option<Spanned<LocalDateTime>> = t.req(cx, "end");
+    let timezone: Option<Spanned<String>> = t.req(cx, "timezone");
+    let reason: Option<String> = t.req(cx, "reason");
+    let environments: Vec<Spanned<String>> = t.opt(cx, "environments").unwrap_or_default();
+    let span = t.span;
+    t.finish(cx);
+    let timezone = timezone?;
+    let zone = match jiff::tz::TimeZone::get(&timezone.value) {
+        Ok(zone) => zone,
+        Err(_) => {
+            let zones: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
+            let suggestion =
+                crate::suggest::did_you_mean(&timezone.value, zones.iter().map(String::as_str));
+            cx.push(
+                Diagnostic::new("unknown time zone", timezone.span)
+                    .label(format!("\"{}\" is not an IANA time zone", timezone.value))
+                    .note("expected a name such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\"")
+                    .with_hint(suggestion),
+            );
+            return None;
+        }
+    };
+    let (start, end) = (start?, end?);
+    // A local time skipped by a DST change moves forward; a repeated one
+    // takes its first occurrence (jiff's "compatible" choice, as RFC 5545).
+    let at = |t: &LocalDateTime| {
+        zone.to_ambiguous_zoned_datetime(t.value)
+            .compatible()
+            .ok()
+            .map(|z| z.timestamp().as_second())
+    };
+    let (from, until) = (at(&start.value)?, at(&end.value)?);
+    let (start, end) = (start.map(|s| s.text), end.map(|e| e.text));
+    if until <= from {
+        cx.push(
+            Diagnostic::new("freeze window ends before it starts", end.span)
+                .label(format!(
+                    "end {} is not after start {}",
+                    end.value, start.value
+                ))
+                .note("expected `end` later than `start`"),
+        );
+        return None;
+    }
+    Some(Freeze {
+        start,
+        end,
+        timezone,
+        from,
+        until,
+        reason: reason.unwrap_or_default(),
+        environments,
+        span,
     })
 }
 
@@ -295,6 +398,7 @@ fn decode_contact(
     let email = t.opt(cx, "email");
     let phone = t.opt(cx, "phone");
     let on_call = t.opt(cx, "on_call").unwrap_or(false);
+    let signs_off = t.opt(cx, "signs_off").unwrap_or(false);
     let notify = t.opt(cx, "notify").unwrap_or_default();
     let span = t.span;
     t.finish(cx);
@@ -304,6 +408,7 @@ fn decode_contact(
         email,
         phone,
         on_call,
+        signs_off,
         notify,
         span,
     })

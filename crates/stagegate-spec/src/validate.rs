@@ -136,6 +136,12 @@ pub(crate) fn validate(spec: &Spec, opts: &crate::LoadOptions<'_>, diags: &mut V
         );
     }
 
+    for freeze in &spec.freezes {
+        for env in &freeze.environments {
+            reference(diags, env, "environment", &env_names, "[environments.NAME]");
+        }
+    }
+
     for a in &spec.attestations {
         if let Some(env) = &a.environment {
             reference(diags, env, "environment", &env_names, "[environments.NAME]");

@@ -9,6 +9,7 @@ mod infrastructure;
 mod live;
 mod monitoring;
 mod operations;
+mod promotion;
 mod security;
 
 use stagegate_spec::Span;
@@ -61,6 +62,13 @@ static RULES: &[Rule] = &[
     live::BACKUP_FRESH,
     live::EXPOSURE,
     live::TLS,
+    promotion::SOAK,
+    promotion::SLO,
+    promotion::INCIDENTS,
+    promotion::BACKUP_RUNS,
+    promotion::SIGNOFF,
+    promotion::APPROVAL,
+    promotion::FREEZE,
 ];
 
 /// Every built-in rule, in catalogue order.

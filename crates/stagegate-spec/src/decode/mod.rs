@@ -236,6 +236,51 @@ impl Decode for Duration {
     }
 }
 
+/// A local date and time (`2026-12-20 00:00`, `2026-12-20T00:00:00`, or a
+/// TOML local date-time), placed in a time zone by whoever reads it.
+#[derive(Debug, Clone)]
+pub(crate) struct LocalDateTime {
+    /// As written.
+    pub text: String,
+    pub value: jiff::civil::DateTime,
+}
+
+impl Decode for LocalDateTime {
+    const EXPECTED: &'static str =
+        "a local date and time without offset, e.g. \"2026-12-20 00:00\"";
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Self> {
+        let text = match v.get_ref() {
+            DeValue::String(s) => s.to_string(),
+            DeValue::Datetime(dt) if dt.offset.is_none() && dt.time.is_some() => dt.to_string(),
+            _ => {
+                cx.mismatch(v, path, Self::EXPECTED);
+                return None;
+            }
+        };
+        let parsed = (text.len() >= 16)
+            .then(|| {
+                text.replacen(' ', "T", 1)
+                    .parse::<jiff::civil::DateTime>()
+                    .ok()
+            })
+            .flatten();
+        match parsed {
+            Some(value) => Some(LocalDateTime { text, value }),
+            None => {
+                cx.push(
+                    Diagnostic::new(
+                        format!("invalid local date and time for `{path}`"),
+                        span_of(v),
+                    )
+                    .label(format!("found \"{text}\""))
+                    .note(format!("expected {}", Self::EXPECTED)),
+                );
+                None
+            }
+        }
+    }
+}
+
 impl Decode for Date {
     const EXPECTED: &'static str = "a date such as 2026-12-15 (a TOML date, without quotes)";
     fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Self> {

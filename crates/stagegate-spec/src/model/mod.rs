@@ -25,6 +25,8 @@ pub struct Spec {
     pub attestations: Vec<Attestation>,
     /// Files and folders of custom Rego rules, relative to the spec file.
     pub policies: Vec<Spanned<String>>,
+    /// Windows in which no promotion is made.
+    pub freezes: Vec<Freeze>,
     /// The spec as written (TOML as JSON, variables unresolved), which is
     /// what custom rules read; kept only when the spec names policies.
     pub document: Option<std::sync::Arc<serde_json::Value>>,
@@ -77,7 +79,72 @@ pub struct Policy {
     /// In soft launch and production, the longest an attestation may run
     /// from its `date`.
     pub attestation_max_days: u32,
+    /// `[policy.promotion]`: when present, the promotion gates are required.
+    pub promotion: Option<PromotionPolicy>,
     pub span: Option<Span>,
+}
+
+/// How promotions are gated on what was observed.
+#[derive(Debug, Clone)]
+pub struct PromotionPolicy {
+    /// How long an environment runs in staging before soft launch.
+    pub soak_staging: Duration,
+    /// How long it runs in soft launch before production.
+    pub soak_soft_launch: Duration,
+    /// Backup runs that must have reported success, newest first.
+    pub backup_runs: u32,
+    /// Approvals by others than the one promoting, to production.
+    pub approvals: u32,
+    /// How long an approval stays valid.
+    pub approval_valid_for: Duration,
+    pub span: Span,
+}
+
+impl Default for PromotionPolicy {
+    fn default() -> Self {
+        PromotionPolicy {
+            soak_staging: Duration::from_secs(3 * 86_400),
+            soak_soft_launch: Duration::from_secs(14 * 86_400),
+            backup_runs: 3,
+            approvals: 1,
+            approval_valid_for: Duration::from_secs(7 * 86_400),
+            span: Span::default(),
+        }
+    }
+}
+
+impl PromotionPolicy {
+    /// How long an environment must run in `mode` before it is promoted
+    /// further; `None` for modes without a soak.
+    pub fn soak(&self, mode: crate::Mode) -> Option<&Duration> {
+        match mode {
+            crate::Mode::Staging => Some(&self.soak_staging),
+            crate::Mode::SoftLaunch => Some(&self.soak_soft_launch),
+            _ => None,
+        }
+    }
+}
+
+/// A window in which no promotion is made (a holiday, a sales event).
+#[derive(Debug, Clone)]
+pub struct Freeze {
+    /// As written: local date and time in `timezone`.
+    pub start: Spanned<String>,
+    pub end: Spanned<String>,
+    pub timezone: Spanned<String>,
+    /// The window in Unix seconds, `start` inclusive, `end` exclusive.
+    pub from: i64,
+    pub until: i64,
+    pub reason: String,
+    /// The environments it freezes; every one when empty.
+    pub environments: Vec<Spanned<String>>,
+    pub span: Span,
+}
+
+impl Freeze {
+    pub fn covers(&self, environment: &str) -> bool {
+        self.environments.is_empty() || self.environments.iter().any(|e| e.value == environment)
+    }
 }
 
 impl Default for Policy {
@@ -91,6 +158,7 @@ impl Default for Policy {
             evidence_max_age: Duration::from_secs(7 * 86_400),
             waiver_max_days: 90,
             attestation_max_days: 365,
+            promotion: None,
             span: None,
         }
     }
@@ -103,11 +171,23 @@ pub struct Contact {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub on_call: bool,
+    /// Signs off promotions from staging to soft launch for the client.
+    pub signs_off: bool,
     pub notify: Vec<Spanned<String>>,
     pub span: Span,
 }
 
 impl Contact {
+    /// Whether `who` (a user or token name) is this contact: its id or its
+    /// email address, compared without regard to case.
+    pub fn is(&self, who: &str) -> bool {
+        self.id.value.eq_ignore_ascii_case(who)
+            || self
+                .email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(who))
+    }
+
     /// A contact is reachable when stagegate has a way to tell them.
     pub fn reachable(&self) -> bool {
         self.email.is_some() || !self.notify.is_empty()

@@ -166,6 +166,92 @@ pub(crate) static SPEC: Shape = shape(
             Ty::Strings,
             "Files or folders of custom rules written in Rego (`.rego`), relative to the spec file.",
         ),
+        opt(
+            "freeze",
+            Ty::Tables(&FREEZE),
+            "Windows in which no promotion is made (SG-PROMO-FREEZE).",
+        ),
+    ],
+);
+
+fn local_datetime() -> serde_json::Value {
+    serde_json::json!({
+        "type": "string",
+        "description": "A local date and time in the window's time zone.",
+        "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?$",
+        "examples": ["2026-12-20 00:00", "2026-12-20T00:00:00"],
+    })
+}
+
+pub(crate) static FREEZE: Shape = shape(
+    "freeze window",
+    "A window in which no promotion is made.",
+    &[
+        req(
+            "start",
+            Ty::Schema(local_datetime, "\"2026-12-20 00:00\""),
+            "First moment of the window, local time in `timezone` (\"2026-12-20 00:00\").",
+        ),
+        req(
+            "end",
+            Ty::Schema(local_datetime, "\"2027-01-04 00:00\""),
+            "End of the window (exclusive), local time in `timezone`.",
+        ),
+        req(
+            "timezone",
+            Ty::Str,
+            "IANA time zone, e.g. \"Europe/Berlin\".",
+        ),
+        req("reason", Ty::Str, "Why, shown on refused promotions."),
+        opt(
+            "environments",
+            Ty::Strings,
+            "Environments frozen; every one when absent.",
+        ),
+    ],
+);
+
+pub(crate) static PROMOTION: Shape = shape(
+    "[policy.promotion] table",
+    "How promotions are gated on what the server observed; present, the SG-PROMO rules are required.",
+    &[
+        opt(
+            "soak",
+            Ty::Table(&SOAK),
+            "How long an environment runs in a mode before it is promoted further.",
+        ),
+        opt(
+            "backup_runs",
+            POSITIVE,
+            "Backup runs that must have reported success before production (default 3).",
+        ),
+        opt(
+            "approvals",
+            COUNT,
+            "Approvals by others than the one promoting, before production (default 1).",
+        ),
+        opt(
+            "approval_valid_for",
+            Ty::Duration,
+            "How long an approval stays valid (default 7d).",
+        ),
+    ],
+);
+
+pub(crate) static SOAK: Shape = shape(
+    "[policy.promotion.soak] table",
+    "Soak time per mode.",
+    &[
+        opt(
+            "staging",
+            Ty::Duration,
+            "In staging before soft launch (default 3d).",
+        ),
+        opt(
+            "soft-launch",
+            Ty::Duration,
+            "In soft launch before production (default 14d).",
+        ),
     ],
 );
 
@@ -254,6 +340,11 @@ pub(crate) static POLICY: Shape = shape(
             POSITIVE,
             "In soft launch and production, the longest an attestation may run from its `date`, in days (default 365).",
         ),
+        opt(
+            "promotion",
+            Ty::Table(&PROMOTION),
+            "Promotion gates on what was observed (soak, SLO, backup runs, approvals).",
+        ),
     ],
 );
 
@@ -265,6 +356,11 @@ pub(crate) static CONTACT: Shape = shape(
         opt("email", Ty::Str, "Email address."),
         opt("phone", Ty::Str, "Phone number."),
         opt("on_call", Ty::Bool, "Takes on-call duty."),
+        opt(
+            "signs_off",
+            Ty::Bool,
+            "Signs off promotions from staging to soft launch for the client (SG-PROMO-SIGNOFF).",
+        ),
         opt(
             "notify",
             Ty::Strings,

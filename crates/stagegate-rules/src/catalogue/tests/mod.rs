@@ -235,7 +235,7 @@ pub(crate) fn run(toml: &str) -> Run {
     run_with(toml, "production", None, "2026-06-01", present)
 }
 
-fn run_as(toml: &str, mode: Mode) -> Run {
+pub(crate) fn run_as(toml: &str, mode: Mode) -> Run {
     run_with(toml, "production", Some(mode), "2026-06-01", present)
 }
 
@@ -343,5 +343,6 @@ mod infrastructure;
 mod live;
 mod monitoring;
 mod operations;
+mod promotion;
 mod security;
 mod waivers;
