@@ -21,6 +21,7 @@ mod dashboard;
 mod dispatch;
 
 mod drills;
+mod gates;
 mod heartbeat;
 mod judge;
 mod lifecycle;
@@ -240,6 +241,7 @@ async fn reload(
             // The metrics read every check's status again.
             state.board_wake.notify_one();
             audit::spec_facts(state.store.as_ref(), &snapshot.spec, state.clock.now()).await;
+            gates::saw_modes(state.store.as_ref(), &snapshot.spec, state.clock.now()).await;
             match lifecycle::close_removed(state.store.as_ref(), &old, &snapshot, state.clock.now())
                 .await
             {
@@ -339,6 +341,7 @@ pub async fn serve(
         probes: probe_thread.handle(),
     });
     audit::spec_facts(state.store.as_ref(), &snapshot.spec, state.clock.now()).await;
+    gates::saw_modes(state.store.as_ref(), &snapshot.spec, state.clock.now()).await;
     let mut tasks = scheduler::spawn_checks(state.clone(), snapshot);
     // Detection and delivery never share a task: a notifier that hangs
     // cannot delay judging a heartbeat.

@@ -1,6 +1,8 @@
 //! Promotion records: an environment may be promoted only when the plan to
-//! the target mode is not blocked; the record keeps who, when, and the
-//! digest of the report the decision was made on.
+//! the target mode, promotion gates included (what the server observed:
+//! soak, availability, incidents, backup runs, approvals, freezes), is not
+//! blocked; the record keeps who, when, and the digest of the report the
+//! decision was made on.
 
 use stagegate_report::{Format, Kind, Options, Report};
 use stagegate_rules::{Status, Verdict};
@@ -13,21 +15,35 @@ use crate::verdicts::Now;
 #[derive(Debug)]
 pub enum Refused {
     UnknownEnvironment(String),
-    /// The plan is blocked: these rules fail (id, message).
+    /// The plan is blocked: these findings fail.
     Blocked {
         to: Mode,
-        failing: Vec<(String, String)>,
+        failing: Vec<Failing>,
     },
     Store(StoreError),
 }
 
-/// Evaluates `environment` in `to` and records the promotion if it is ready.
+/// A failing finding of a refused promotion, as the API answers it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct Failing {
+    pub rule: String,
+    pub title: String,
+    pub status: stagegate_rules::Status,
+    pub severity: stagegate_rules::Severity,
+    pub basis: stagegate_rules::Basis,
+    pub message: String,
+}
+
+/// Evaluates `environment` in `to`, gates included, and records the
+/// promotion by `by` if it is ready; `source` names this server
+/// (`node@location`) in the evidence.
 pub async fn promote(
     store: &dyn Store,
     now: &Now,
     environment: &str,
     to: Mode,
     by: &str,
+    source: &str,
 ) -> Result<(Promotion, String), Refused> {
     let snapshot = &now.snapshot;
     let env = snapshot
@@ -35,13 +51,23 @@ pub async fn promote(
         .environment(environment)
         .ok_or_else(|| Refused::UnknownEnvironment(environment.to_owned()))?;
     let as_of = now.as_of;
-    let result = now.environment(env, to);
+    let facts = crate::gates::facts(store, now, env, Some(by), source)
+        .await
+        .map_err(Refused::Store)?;
+    let result = now.promotion(env, to, &facts);
     if result.verdict() == Verdict::Blocked {
         let failing = result
             .findings
             .iter()
             .filter(|f| f.status == Status::Fail)
-            .map(|f| (f.rule.id().to_owned(), f.message.clone()))
+            .map(|f| Failing {
+                rule: f.rule.id().to_owned(),
+                title: f.rule.title().to_owned(),
+                status: f.status,
+                severity: f.severity,
+                basis: f.basis,
+                message: f.message.clone(),
+            })
             .collect();
         return Err(Refused::Blocked { to, failing });
     }

@@ -71,6 +71,18 @@ impl Now {
     pub fn environment<'a>(&'a self, env: &'a Environment, mode: Mode) -> EnvironmentResult<'a> {
         self.evaluator().environment(env, mode)
     }
+
+    /// One environment promoted to `mode`, judged with the promotion's facts.
+    pub fn promotion<'a>(
+        &'a self,
+        env: &'a Environment,
+        mode: Mode,
+        facts: &'a stagegate_rules::PromotionFacts,
+    ) -> EnvironmentResult<'a> {
+        self.evaluator()
+            .promotion(Some(facts))
+            .environment(env, mode)
+    }
 }
 
 /// The facts rules judge: the snapshot's, with the newest drill of each

@@ -100,6 +100,7 @@ pub trait Store:
     + Cluster
     + Drills
     + Audit
+    + Approvals
     + Send
     + Sync
     + std::fmt::Debug
@@ -260,6 +261,20 @@ pub trait Drills: Send + Sync {
     async fn last_drills(&self) -> Result<Vec<Drill>>;
 }
 
+/// Approvals of promotions, and when each environment was first seen in
+/// each mode (what soak time counts from when no promotion was recorded).
+#[async_trait]
+pub trait Approvals: Send + Sync {
+    async fn record_approval(&self, a: &NewApproval, at: Millis) -> Result<ApprovalRecord>;
+    /// The environment's approvals, newest first.
+    async fn approvals(&self, environment: &str) -> Result<Vec<ApprovalRecord>>;
+    /// Notes that the server sees `environment` in `mode` at `at`; the
+    /// first sighting is kept.
+    async fn saw_mode(&self, environment: &str, mode: &str, at: Millis) -> Result<()>;
+    /// When the server first saw `environment` in `mode`.
+    async fn first_seen_in(&self, environment: &str, mode: &str) -> Result<Option<Millis>>;
+}
+
 /// The hash-chained audit log (see [`audit`]).
 #[async_trait]
 pub trait Audit: Send + Sync {
@@ -276,8 +291,8 @@ pub trait Audit: Send + Sync {
 /// than a `dyn Store`.
 pub mod prelude {
     pub use crate::{
-        Access, Audit, Cluster, Drills, FlapStates, Incidents, Outbox, Pings, Promotions, Results,
-        Store,
+        Access, Approvals, Audit, Cluster, Drills, FlapStates, Incidents, Outbox, Pings,
+        Promotions, Results, Store,
     };
 }
 

@@ -41,6 +41,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "audit",
         sql: include_str!("../migrations/sqlite/0006_audit.sql"),
     },
+    Migration {
+        version: 7,
+        name: "promotion gates",
+        sql: include_str!("../migrations/sqlite/0007_promotion_gates.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -73,6 +78,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 6,
         name: "audit",
         sql: include_str!("../migrations/postgres/0006_audit.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "promotion gates",
+        sql: include_str!("../migrations/postgres/0007_promotion_gates.sql"),
     },
 ];
 

@@ -58,7 +58,7 @@ text_enum!(
 );
 
 text_enum!(
-    Role { Viewer = "viewer", Operator = "operator", Admin = "admin" }
+    Role { Viewer = "viewer", Operator = "operator", Approver = "approver", Admin = "admin" }
 );
 
 /// A probe result to record.
@@ -330,4 +330,27 @@ pub struct Vote {
     pub status: CheckStatus,
     pub summary: String,
     pub at: Millis,
+}
+
+/// An approval to record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewApproval {
+    pub environment: String,
+    pub to_mode: String,
+    pub approved_by: String,
+    pub expires_at: Millis,
+    pub spec_sha256: String,
+}
+
+/// An approval of a promotion, for the spec it saw, until it expires.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApprovalRecord {
+    pub id: i64,
+    pub environment: String,
+    pub to_mode: String,
+    pub approved_by: String,
+    pub approved_at: Millis,
+    pub expires_at: Millis,
+    pub spec_sha256: String,
 }

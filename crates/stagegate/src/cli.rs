@@ -49,6 +49,9 @@ pub enum Command {
     Drill(DrillArgs),
     /// Record a promotion: refused while the plan to the mode is blocked.
     Promote(PromoteArgs),
+    /// Approve promoting an environment to a mode (for the spec as it is
+    /// now, until `policy.promotion.approval_valid_for` has passed).
+    Approve(ApproveArgs),
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -121,12 +124,7 @@ pub struct ServerArgs {
     /// Judge the live rules from what this running server's monitors
     /// observed (its latest results, heartbeats and drills) instead of
     /// probing from here.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "STAGEGATE_SERVER",
-        conflicts_with = "live"
-    )]
+    #[arg(long, value_name = "URL", env = "STAGEGATE_SERVER")]
     pub server: Option<String>,
     /// A viewer token for `--server`.
     #[arg(long, value_name = "TOKEN", env = "STAGEGATE_TOKEN")]
@@ -160,6 +158,11 @@ pub struct PlanArgs {
     pub spec: PathBuf,
     #[command(flatten)]
     pub report: ReportArgs,
+    /// Judge the promotion gates (soak, availability, incidents, backup
+    /// runs, approvals, freezes) and the live rules from this running
+    /// server's records.
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 #[derive(Debug, Args)]
@@ -445,6 +448,28 @@ pub struct PromoteArgs {
     pub store: StoreArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The environment.
+    #[arg(value_name = "ENV")]
+    pub env: String,
+    /// The mode it may be promoted to.
+    #[arg(long, value_name = "MODE", value_parser = parse_mode)]
+    pub to: Mode,
+    /// The spec file (for a local store).
+    #[arg(value_name = "SPEC", default_value = "stagegate.toml")]
+    pub spec: PathBuf,
+    /// Record it on a running server (as the token's name) instead of a
+    /// local store.
+    #[arg(long, value_name = "URL", env = "STAGEGATE_SERVER")]
+    pub server: Option<String>,
+    /// An approver token for `--server`.
+    #[arg(long, value_name = "TOKEN", env = "STAGEGATE_TOKEN")]
+    pub token: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create a token and print it once (only its hash is stored).
@@ -504,6 +529,8 @@ pub enum AuditCommand {
 pub enum RoleArg {
     Viewer,
     Operator,
+    /// An operator who may also approve promotions.
+    Approver,
     Admin,
 }
 
@@ -512,6 +539,7 @@ impl From<RoleArg> for stagegate_store::Role {
         match r {
             RoleArg::Viewer => Self::Viewer,
             RoleArg::Operator => Self::Operator,
+            RoleArg::Approver => Self::Approver,
             RoleArg::Admin => Self::Admin,
         }
     }
@@ -560,4 +588,16 @@ fn parse_mode(s: &str) -> Result<Mode, String> {
             Mode::NAMES.join(", ")
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own checks of every command and argument (conflicts and
+    /// requirements name arguments that exist, no two share a name).
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -32,17 +32,19 @@ enum Who {
     Expired,
     Viewer,
     Operator,
+    Approver,
     Admin,
 }
 
 impl Who {
     /// Every caller the table is tried with.
-    const ALL: [Who; 6] = [
+    const ALL: [Who; 7] = [
         Who::Nobody,
         Who::Revoked,
         Who::Expired,
         Who::Viewer,
         Who::Operator,
+        Who::Approver,
         Who::Admin,
     ];
 
@@ -50,7 +52,8 @@ impl Who {
         match self {
             Who::Viewer => Some(0),
             Who::Operator => Some(1),
-            Who::Admin => Some(2),
+            Who::Approver => Some(2),
+            Who::Admin => Some(3),
             _ => None,
         }
     }
@@ -60,7 +63,8 @@ fn rank_of(role: &str) -> u8 {
     match role {
         "viewer" => 0,
         "operator" => 1,
-        "admin" => 2,
+        "approver" => 2,
+        "admin" => 3,
         other => panic!("unknown role {other}"),
     }
 }
@@ -95,6 +99,7 @@ fn every_route_answers_each_kind_of_caller_as_it_should() {
     let mut tokens: BTreeMap<Who, String> = BTreeMap::new();
     tokens.insert(Who::Viewer, token(dir.path(), None, "viewer", "vic"));
     tokens.insert(Who::Operator, token(dir.path(), None, "operator", "olga"));
+    tokens.insert(Who::Approver, token(dir.path(), None, "approver", "april"));
     tokens.insert(Who::Admin, token(dir.path(), None, "admin", "ada"));
     let revoked = token(dir.path(), None, "admin", "gone");
     let prefix = revoked.rsplit_once('_').expect("prefix").0.to_owned();

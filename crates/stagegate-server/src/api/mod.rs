@@ -5,6 +5,7 @@
 //! `routes!` calls, so neither can name a path the other lacks; nothing
 //! here adds a route any other way (a test holds us to that).
 
+mod approvals;
 mod audit;
 mod checks;
 mod cluster;
@@ -102,6 +103,8 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(deliveries::list))
         .routes(routes!(promotions::all))
         .routes(routes!(promotions::of_environment, promotions::promote))
+        .routes(routes!(approvals::of_environment, approvals::approve))
+        .routes(routes!(approvals::facts))
         .routes(routes!(drills::of_environment, drills::start))
         .routes(routes!(compliance::report))
         .routes(routes!(cluster::status))

@@ -44,13 +44,9 @@ pub struct Promoted {
 #[derive(Serialize, ToSchema)]
 pub struct Blocked {
     pub error: String,
-    pub failing: Vec<FailingRule>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct FailingRule {
-    pub rule: String,
-    pub message: String,
+    /// The failing findings (SPEC section 5 fields, with the title and
+    /// what each rests on).
+    pub failing: Vec<crate::promote::Failing>,
 }
 
 /// Every promotion record, newest first.
@@ -148,7 +144,8 @@ pub async fn promote(
         ))
     })?;
     let now = crate::verdicts::Now::gather(&state).await;
-    match crate::promote::promote(state.store.as_ref(), &now, &env, to, who.who()).await {
+    let source = crate::gates::source(&state.node, &state.location);
+    match crate::promote::promote(state.store.as_ref(), &now, &env, to, who.who(), &source).await {
         Ok((promotion, report)) => {
             let report = serde_json::value::RawValue::from_string(report)
                 .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
@@ -159,10 +156,7 @@ pub async fn promote(
             StatusCode::CONFLICT,
             Json(Blocked {
                 error: format!("{env} cannot be promoted to {to}: the plan is blocked"),
-                failing: failing
-                    .into_iter()
-                    .map(|(rule, message)| FailingRule { rule, message })
-                    .collect(),
+                failing,
             }),
         )
             .into_response()),

@@ -29,6 +29,9 @@ pub mod role {
     /// Acts on incidents, promotions and drills.
     #[derive(Debug)]
     pub struct Operator;
+    /// An operator who may also approve promotions.
+    #[derive(Debug)]
+    pub struct Approver;
     /// Manages tokens.
     #[derive(Debug)]
     pub struct Admin;
@@ -38,6 +41,9 @@ pub mod role {
     }
     impl super::Need for Operator {
         const ROLE: Role = Role::Operator;
+    }
+    impl super::Need for Approver {
+        const ROLE: Role = Role::Approver;
     }
     impl super::Need for Admin {
         const ROLE: Role = Role::Admin;

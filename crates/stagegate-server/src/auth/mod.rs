@@ -100,7 +100,8 @@ pub fn rank(role: Role) -> u8 {
     match role {
         Role::Viewer => 0,
         Role::Operator => 1,
-        Role::Admin => 2,
+        Role::Approver => 2,
+        Role::Admin => 3,
     }
 }
 

@@ -244,7 +244,17 @@ pub async fn promote(
             .into_response();
     };
     let now = crate::verdicts::Now::gather(&state).await;
-    match crate::promote::promote(state.store.as_ref(), &now, &name, to, &viewer.token.name).await {
+    let source = crate::gates::source(&state.node, &state.location);
+    match crate::promote::promote(
+        state.store.as_ref(),
+        &now,
+        &name,
+        to,
+        &viewer.token.name,
+        &source,
+    )
+    .await
+    {
         Ok(_) => Redirect::to(&format!(
             "/environments/{}?promoted={}",
             super::path_segment(&name),

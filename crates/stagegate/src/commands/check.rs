@@ -15,6 +15,12 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, Failure> {
     loaded.check_env_names(&args.envs)?;
     let envs: Vec<&str> = args.envs.iter().map(String::as_str).collect();
     let as_of = args.report.as_of.unwrap_or_else(Date::today_utc);
+    if args.live.live && args.server.server.is_some() {
+        return Err(Failure::Message(
+            "--live probes from here and --server takes the server's observations: choose one"
+                .to_owned(),
+        ));
+    }
     let mut files = loaded.file_facts()?;
     let live = if args.live.live {
         Some(crate::live::gather(&loaded, &envs, &args.live)?)
@@ -51,15 +57,7 @@ fn observed(
             "--server needs --token (or STAGEGATE_TOKEN): a viewer token of that server".to_owned(),
         )
     })?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::Message(format!("cannot start the client runtime: {e}")))?;
-    let reply = runtime.block_on(async {
-        crate::remote::Remote::new(server, token)?
-            .get("/api/v1/observations")
-            .await
-    })?;
+    let reply = fetch(server, token, "/api/v1/observations")?;
     let observations: stagegate_server::Observations =
         serde_json::from_value(reply).map_err(|e| {
             Failure::Message(format!(
@@ -77,6 +75,36 @@ fn observed(
         );
     }
     Ok(observations)
+}
+
+/// What `server` knows about promoting `env` to `to`: the facts the
+/// promotion gates judge.
+fn promotion_facts(
+    server: &str,
+    token: Option<&str>,
+    env: &str,
+    to: stagegate_spec::Mode,
+) -> Result<stagegate_rules::PromotionFacts, Failure> {
+    let token = token.unwrap_or_default();
+    let reply = fetch(
+        server,
+        token,
+        &format!("/api/v1/environments/{env}/promotion?to={}", to.as_str()),
+    )?;
+    serde_json::from_value(reply).map_err(|e| {
+        Failure::Message(format!(
+            "{server} answered with promotion facts this stagegate cannot read: {e}"
+        ))
+    })
+}
+
+/// GET `path` from `server`, on a runtime of its own.
+fn fetch(server: &str, token: &str, path: &str) -> Result<serde_json::Value, Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Message(format!("cannot start the client runtime: {e}")))?;
+    runtime.block_on(async { crate::remote::Remote::new(server, token)?.get(path).await })
 }
 
 fn short(sha: &str) -> &str {
@@ -101,8 +129,22 @@ pub fn plan(args: &PlanArgs) -> Result<Outcome, Failure> {
         })?,
     };
     let as_of = args.report.as_of.unwrap_or_else(Date::today_utc);
-    let files = loaded.file_facts()?;
-    let result = loaded.evaluator(as_of, &files).environment(env, to);
+    let mut files = loaded.file_facts()?;
+    let (live, promotion) = match &args.server.server {
+        Some(server) => {
+            let token = args.server.token.as_deref();
+            let observations = observed(&loaded, server, token)?;
+            observations.add_drills(&mut files);
+            let facts = promotion_facts(server, token, &args.env, to)?;
+            (Some(observations.live_evidence(&loaded.spec)), Some(facts))
+        }
+        None => (None, None),
+    };
+    let result = loaded
+        .evaluator(as_of, &files)
+        .live(live.as_ref())
+        .promotion(promotion.as_ref())
+        .environment(env, to);
     emit(
         &loaded,
         Kind::Plan { from },

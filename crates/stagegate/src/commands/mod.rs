@@ -35,6 +35,7 @@ pub fn run(command: Command) -> Result<Outcome, Failure> {
         Command::Token { command } => serve::token(&command),
         Command::Audit { command } => audit::run(&command),
         Command::Promote(args) => serve::promote(&args),
+        Command::Approve(args) => serve::approve(&args),
         Command::Drill(args) => drill::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(

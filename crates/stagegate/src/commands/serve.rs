@@ -8,7 +8,7 @@ use stagegate_server::{Loader, ServerOptions, Snapshot};
 use stagegate_spec::process_env;
 
 use super::telemetry::{self, TraceOptions};
-use crate::cli::{PromoteArgs, ServeArgs, StoreArgs, TokenCommand};
+use crate::cli::{ApproveArgs, PromoteArgs, ServeArgs, StoreArgs, TokenCommand};
 use crate::load::Loaded;
 use crate::{Failure, Outcome, diagnostics};
 
@@ -364,7 +364,8 @@ pub fn promote(args: &PromoteArgs) -> Result<Outcome, Failure> {
             stagegate_spec::now_unix(),
         )
         .await;
-        match stagegate_server::promote(store.as_ref(), &now, &args.env, args.to, &by).await {
+        match stagegate_server::promote(store.as_ref(), &now, &args.env, args.to, &by, "cli").await
+        {
             Ok((record, _)) => {
                 let mut out = std::io::stdout().lock();
                 writeln!(
@@ -389,8 +390,8 @@ pub fn promote(args: &PromoteArgs) -> Result<Outcome, Failure> {
                     "refused: {} cannot be promoted to {to}; these must change first:",
                     args.env
                 );
-                for (rule, message) in failing {
-                    let _ = writeln!(err, "  {rule}: {message}");
+                for f in failing {
+                    let _ = writeln!(err, "  {}: {} ({})", f.rule, f.message, f.basis.as_str());
                 }
                 let _ = writeln!(
                     err,
@@ -407,34 +408,13 @@ pub fn promote(args: &PromoteArgs) -> Result<Outcome, Failure> {
 }
 
 async fn promote_remote(args: &PromoteArgs, server: &str, token: &str) -> Result<Outcome, Failure> {
-    let cx = stagegate_probe::Context::system().map_err(|e| Failure::Message(e.to_string()))?;
-    let url = format!(
-        "{}/api/v1/environments/{}/promotions",
-        server.trim_end_matches('/'),
-        args.env
-    );
-    let auth = http::HeaderValue::from_str(&format!("Bearer {token}"))
-        .map_err(|_| Failure::Message("the token is not printable".into()))?;
-    let headers = vec![
-        (http::header::AUTHORIZATION, auth),
-        (
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("application/json"),
-        ),
-    ];
-    let body = serde_json::json!({ "to": args.to.as_str() }).to_string();
-    let (status, reply) = stagegate_probe::request(
-        &cx,
-        http::Method::POST,
-        &url,
-        headers,
-        Some(body.into()),
-        std::time::Duration::from_secs(30),
-    )
-    .await
-    .map_err(|e| Failure::Message(format!("cannot reach {server}: {e}")))?;
-    let reply: serde_json::Value =
-        serde_json::from_slice(&reply).unwrap_or(serde_json::Value::Null);
+    let (status, reply) = crate::remote::Remote::new(server, token)?
+        .call(
+            http::Method::POST,
+            &format!("/api/v1/environments/{}/promotions", args.env),
+            Some(serde_json::json!({ "to": args.to.as_str() })),
+        )
+        .await?;
     match status {
         201 => {
             let p = &reply["promotion"];
@@ -459,9 +439,10 @@ async fn promote_remote(args: &PromoteArgs, server: &str, token: &str) -> Result
             for f in reply["failing"].as_array().into_iter().flatten() {
                 let _ = writeln!(
                     err,
-                    "  {}: {}",
+                    "  {}: {} ({})",
                     f["rule"].as_str().unwrap_or_default(),
-                    f["message"].as_str().unwrap_or_default()
+                    f["message"].as_str().unwrap_or_default(),
+                    f["basis"].as_str().unwrap_or_default()
                 );
             }
             Ok(Outcome::Blocked)
@@ -471,4 +452,91 @@ async fn promote_remote(args: &PromoteArgs, server: &str, token: &str) -> Result
             reply["error"].as_str().unwrap_or("no explanation")
         ))),
     }
+}
+
+/// `approve`: records an approval on a running server (as the token's
+/// name), or in a local store (as `cli:$USER`).
+pub fn approve(args: &ApproveArgs) -> Result<Outcome, Failure> {
+    let rt = runtime()?;
+    if let Some(server) = &args.server {
+        let token = args.token.as_deref().ok_or_else(|| {
+            Failure::Message(
+                "--server needs --token (or STAGEGATE_TOKEN): an approver token".into(),
+            )
+        })?;
+        return rt.block_on(async {
+            let (status, reply) = crate::remote::Remote::new(server, token)?
+                .call(
+                    http::Method::POST,
+                    &format!("/api/v1/environments/{}/approvals", args.env),
+                    Some(serde_json::json!({ "to": args.to.as_str() })),
+                )
+                .await?;
+            if status != 201 {
+                return Err(Failure::Message(format!(
+                    "{server} answered {status}: {}",
+                    reply["error"].as_str().unwrap_or("unexpected reply")
+                )));
+            }
+            approved(&reply)
+        });
+    }
+    let loaded = crate::load::Loaded::read(&args.spec)?;
+    loaded.check_env_names(std::slice::from_ref(&args.env))?;
+    let valid_for = loaded
+        .spec
+        .policy
+        .promotion
+        .clone()
+        .unwrap_or_default()
+        .approval_valid_for;
+    rt.block_on(async {
+        let store = open_store(&args.store).await?;
+        let now = stagegate_store::now_ms();
+        let who = cli_identity();
+        let record = store
+            .record_approval(
+                &stagegate_store::NewApproval {
+                    environment: args.env.clone(),
+                    to_mode: args.to.as_str().to_owned(),
+                    approved_by: who.clone(),
+                    expires_at: now.saturating_add(
+                        i64::try_from(valid_for.get().as_millis()).unwrap_or(i64::MAX),
+                    ),
+                    spec_sha256: stagegate_spec::sha256_hex(loaded.source.text().as_bytes()),
+                },
+                now,
+            )
+            .await
+            .map_err(|e| Failure::Message(format!("cannot record the approval: {e}")))?;
+        stagegate_server::audit_record(
+            store.as_ref(),
+            now,
+            &who,
+            "approval",
+            &args.env,
+            serde_json::json!({ "id": record.id, "to": record.to_mode, "spec_sha256": record.spec_sha256 }),
+        )
+        .await;
+        approved(&serde_json::to_value(&record).map_err(std::io::Error::from)?)
+    })
+}
+
+fn approved(record: &serde_json::Value) -> Result<Outcome, Failure> {
+    let expires = record["expires_at"]
+        .as_i64()
+        .map_or_else(String::new, |ms| stagegate_probe::rfc3339(ms / 1000));
+    writeln!(
+        std::io::stdout(),
+        "approved {} to {} (approval {}, by {}, valid until {expires}, for spec sha256 {})",
+        record["environment"].as_str().unwrap_or_default(),
+        record["to_mode"].as_str().unwrap_or_default(),
+        record["id"],
+        record["approved_by"].as_str().unwrap_or_default(),
+        record["spec_sha256"]
+            .as_str()
+            .map(|s| &s[..s.len().min(12)])
+            .unwrap_or_default(),
+    )?;
+    Ok(Outcome::Ready)
 }
