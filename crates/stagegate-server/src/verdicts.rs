@@ -72,6 +72,16 @@ impl Now {
         self.evaluator().environment(env, mode)
     }
 
+    /// One environment in `mode`, with a promotion's facts when known.
+    pub fn evaluator_for<'a>(
+        &'a self,
+        env: &'a Environment,
+        mode: Mode,
+        facts: Option<&'a stagegate_rules::PromotionFacts>,
+    ) -> EnvironmentResult<'a> {
+        self.evaluator().promotion(facts).environment(env, mode)
+    }
+
     /// One environment promoted to `mode`, judged with the promotion's facts.
     pub fn promotion<'a>(
         &'a self,

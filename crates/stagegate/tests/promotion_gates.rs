@@ -376,6 +376,22 @@ async fn scenario(db: Option<&str>) {
         let (status, body) = promote();
         assert_eq!(status, 201, "{body}");
 
+        // The environment page shows what the gates measured and who approved.
+        let bearer = format!("authorization: Bearer {bob}\r\n");
+        let (status, _, page) = get_with(addr, "/environments/beta", &bearer);
+        assert_eq!(status, 200);
+        for needle in [
+            "What the server measured",
+            "<dt>Soak</dt>",
+            "<dt>Availability</dt>",
+            "target 50%, error budget used",
+            "<td>bob</td>",
+            "alice",
+            "Approve the promotion to production",
+        ] {
+            assert!(page.contains(needle), "no {needle:?} in the page");
+        }
+
         // Every step is in the audit log.
         let admin = token(&root, db, "admin", "root");
         let (_, log) = http(addr, "GET", "/api/v1/audit", Some(&admin), "");

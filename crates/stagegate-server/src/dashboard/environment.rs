@@ -117,6 +117,114 @@ struct EnvironmentPage<'r> {
     plan: Vec<Item<'r>>,
     can_promote: bool,
     groups: Vec<Group<'r>>,
+    /// What the promotion gates measured, in words (label, value).
+    gates: Vec<(&'static str, String)>,
+    approvals: Vec<ApprovalRow>,
+    can_approve: bool,
+    approve_action: String,
+}
+
+/// An approval as the page lists it.
+struct ApprovalRow {
+    by: String,
+    to: String,
+    at: String,
+    until: String,
+    /// "valid", or why it does not count.
+    state: String,
+}
+
+/// The promotion facts as lines of the page: soak progress, measured
+/// availability against the target with the error budget used, open
+/// incidents, backup runs, freezes in force or coming.
+fn gate_lines(
+    spec: &stagegate_spec::Spec,
+    env: &stagegate_spec::Environment,
+    f: &stagegate_rules::PromotionFacts,
+) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    let policy = spec.policy.promotion.clone().unwrap_or_default();
+    if let Some(soak) = policy.soak(env.mode.value) {
+        let value = match f.in_mode_since {
+            Some(since) => {
+                let ran = f.now - since;
+                let needed = i64::try_from(soak.as_secs()).unwrap_or(i64::MAX);
+                let pct = if needed > 0 {
+                    (100 * ran.min(needed) / needed).clamp(0, 100)
+                } else {
+                    100
+                };
+                format!(
+                    "{} of {soak} ({pct}%), {}",
+                    stagegate_spec::age(ran),
+                    f.in_mode_since_from
+                )
+            }
+            None => format!("not yet watched in {}", env.mode.value.label()),
+        };
+        lines.push(("Soak", value));
+    }
+    if let Some(a) = &f.availability {
+        let measured = a.percent(f.now);
+        let value = match spec.product.availability_target.as_ref().map(|t| t.value) {
+            Some(target) => {
+                let window = (f.now - a.from).max(1) as f64;
+                let budget = (100.0 - target) / 100.0 * window;
+                let used = if budget > 0.0 {
+                    format!("{:.0}%", 100.0 * a.down_secs as f64 / budget)
+                } else {
+                    "n/a".to_owned()
+                };
+                format!(
+                    "{measured:.3}% over {} (target {target}%, error budget used {used})",
+                    stagegate_spec::age(f.now - a.from)
+                )
+            }
+            None => format!(
+                "{measured:.3}% over {} (no target set)",
+                stagegate_spec::age(f.now - a.from)
+            ),
+        };
+        lines.push(("Availability", value));
+    }
+    lines.push((
+        "Open incidents",
+        if f.open_incidents.is_empty() {
+            "none".to_owned()
+        } else {
+            f.open_incidents.join("; ")
+        },
+    ));
+    if let Some(runs) = &f.backup_runs {
+        let ok = runs.runs.iter().take_while(|(_, ok)| *ok).count();
+        lines.push((
+            "Backup runs",
+            format!(
+                "{} reported; the last {ok} succeeded ({} needed)",
+                runs.runs.len(),
+                policy.backup_runs
+            ),
+        ));
+    }
+    for w in spec
+        .freezes
+        .iter()
+        .filter(|w| w.covers(&env.name.value) && w.until > f.now)
+    {
+        let when = if w.from <= f.now {
+            "in force"
+        } else {
+            "coming"
+        };
+        lines.push((
+            "Freeze",
+            format!(
+                "{when}: {} to {} ({}): {}",
+                w.start.value, w.end.value, w.timezone.value, w.reason
+            ),
+        ));
+    }
+    lines
 }
 
 fn groups<'r>(result: &EnvironmentResult<'r>, now: i64) -> Vec<Group<'r>> {
@@ -181,13 +289,51 @@ async fn render(
     };
     let own = now.environment(env, env.mode.value);
     let next = env.mode.value.next();
+    let source = crate::gates::source(&state.node, &state.location);
+    let facts = match crate::gates::facts(
+        state.store.as_ref(),
+        &now,
+        env,
+        Some(&viewer.token.name),
+        &source,
+    )
+    .await
+    {
+        Ok(f) => Some(f),
+        Err(e) => {
+            tracing::warn!(error = %e, "dashboard: cannot gather the promotion facts");
+            None
+        }
+    };
     let plan = next
         .map(|m| {
-            now.environment(env, m)
+            now.evaluator_for(env, m, facts.as_ref())
                 .findings
                 .iter()
                 .filter(|f| f.status == Status::Fail)
                 .map(|f| Item::new(f, unix_now))
+                .collect()
+        })
+        .unwrap_or_default();
+    let gates = facts
+        .as_ref()
+        .map(|f| gate_lines(&snapshot.spec, env, f))
+        .unwrap_or_default();
+    let approvals = facts
+        .as_ref()
+        .map(|f| {
+            f.approvals
+                .iter()
+                .take(20)
+                .map(|a| ApprovalRow {
+                    by: a.by.clone(),
+                    to: a.to.clone(),
+                    at: stagegate_spec::rfc3339(a.at),
+                    until: stagegate_spec::rfc3339(a.expires_at),
+                    state: a
+                        .problem(&a.to, &f.spec_sha256, f.now)
+                        .unwrap_or_else(|| "valid".to_owned()),
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -215,6 +361,13 @@ async fn render(
             plan,
             can_promote: viewer.can(Role::Operator),
             groups: groups(&own, unix_now),
+            gates,
+            approvals,
+            can_approve: viewer.can(Role::Approver),
+            approve_action: format!(
+                "/environments/{}/approve",
+                super::path_segment(&env.name.value)
+            ),
         },
     )
 }
@@ -284,6 +437,36 @@ pub async fn promote(
             tracing::error!(error = %e, "dashboard: cannot record a promotion");
             super::unavailable()
         }
+    }
+}
+
+/// The approve button: records an approval of the promotion to `to` by the
+/// signed-in approver.
+pub async fn approve(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    SignedForm { viewer, form, .. }: SignedForm<PromoteForm, role::Approver>,
+) -> Response {
+    let Some(to) = Mode::parse(&form.to) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("`to` is not a mode: {:?}", form.to),
+        )
+            .into_response();
+    };
+    if state.snapshot().spec.environment(&name).is_none() {
+        return super::not_found(&format!(
+            "There is no environment named “{name}” in the spec."
+        ));
+    }
+    match crate::api::approve_now(&state, &name, to, &viewer.token.name).await {
+        Ok(_) => Redirect::to(&format!(
+            "/environments/{}?approved={}",
+            super::path_segment(&name),
+            to.as_str()
+        ))
+        .into_response(),
+        Err(_) => super::unavailable(),
     }
 }
 

@@ -36,6 +36,10 @@ pub fn router() -> Router<Arc<AppState>> {
             "/environments/{env}/promote",
             axum::routing::post(environment::promote),
         )
+        .route(
+            "/environments/{env}/approve",
+            axum::routing::post(environment::approve),
+        )
         .route("/monitors", get(monitors::list))
         .route("/monitors/{env}/{check}", get(monitors::detail))
         .route("/incidents", get(incidents::list))
