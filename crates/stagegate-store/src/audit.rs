@@ -62,11 +62,36 @@ fn from_json<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error>
     Ok(canonical_details(&value))
 }
 
-/// `at` as the chain writes it.
+/// `at` as the chain writes it: `2026-09-21T14:13:20.123Z`.
 pub fn audit_time(at: Millis) -> String {
-    jiff::Timestamp::from_millisecond(at)
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-        .unwrap_or_else(|_| at.to_string())
+    let mut out = String::with_capacity(24);
+    write_audit_time(at, &mut out);
+    out
+}
+
+/// Writes `at` as [`audit_time`] does, without allocating: verifying a
+/// million records formats a million times.
+fn write_audit_time(at: Millis, out: &mut String) {
+    use std::fmt::Write;
+    let (days, ms) = (at.div_euclid(86_400_000), at.rem_euclid(86_400_000));
+    // Civil from days (Howard Hinnant's algorithm), proleptic Gregorian.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let _ = write!(
+        out,
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    );
 }
 
 /// JSON with object keys sorted at every level and no whitespace.
@@ -105,9 +130,17 @@ pub fn canonical_details(value: &serde_json::Value) -> String {
     out
 }
 
+/// `text` as a JSON string, escaped as serde_json escapes it, so every
+/// verifier agrees on the bytes.
 fn string(text: &str, out: &mut String) {
-    // serde_json's escaping, so every verifier agrees on it.
-    out.push_str(&serde_json::Value::String(text.to_owned()).to_string());
+    let plain = text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+    if plain {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else if let Ok(escaped) = serde_json::to_string(text) {
+        out.push_str(&escaped);
+    }
 }
 
 /// The hash a record must carry, computed from its other fields.
@@ -121,22 +154,49 @@ pub fn record_hash(
     prev: &str,
 ) -> String {
     let mut text = String::with_capacity(160 + details.len() + subject.len());
+    canonical_record(&mut text, seq, at, who, action, subject, details, prev);
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// The record's canonical JSON, written into `text` (cleared first).
+#[allow(clippy::too_many_arguments)]
+fn canonical_record(
+    text: &mut String,
+    seq: i64,
+    at: &str,
+    who: &str,
+    action: &str,
+    subject: &str,
+    details: &str,
+    prev: &str,
+) {
+    use std::fmt::Write;
+    text.clear();
     text.push_str("{\"action\":");
-    string(action, &mut text);
+    string(action, text);
     text.push_str(",\"at\":");
-    string(at, &mut text);
+    string(at, text);
     text.push_str(",\"details\":");
     text.push_str(details);
     text.push_str(",\"prev\":");
-    string(prev, &mut text);
-    text.push_str(",\"seq\":");
-    text.push_str(&seq.to_string());
+    string(prev, text);
+    let _ = write!(text, ",\"seq\":{seq}");
     text.push_str(",\"subject\":");
-    string(subject, &mut text);
+    string(subject, text);
     text.push_str(",\"who\":");
-    string(who, &mut text);
+    string(who, text);
     text.push('}');
-    hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// Whether `digest` is `hex` (lowercase), without formatting it.
+fn hex_matches(digest: &[u8], hex: &str) -> bool {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let hex = hex.as_bytes();
+    hex.len() == digest.len() * 2
+        && digest.iter().enumerate().all(|(i, b)| {
+            hex[2 * i] == DIGITS[usize::from(b >> 4)]
+                && hex[2 * i + 1] == DIGITS[usize::from(b & 0xf)]
+        })
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -199,6 +259,9 @@ pub struct ChainVerifier {
     last_seq: i64,
     last_hash: String,
     pub checked: u64,
+    /// Reused for every record's canonical JSON and time.
+    text: String,
+    at: String,
 }
 
 impl Default for ChainVerifier {
@@ -207,8 +270,23 @@ impl Default for ChainVerifier {
             last_seq: 0,
             last_hash: GENESIS.to_owned(),
             checked: 0,
+            text: String::with_capacity(512),
+            at: String::with_capacity(24),
         }
     }
+}
+
+/// A stored record's fields, borrowed from the row that holds them.
+#[derive(Clone, Copy, Debug)]
+pub struct StoredParts<'a> {
+    pub seq: i64,
+    pub at: Millis,
+    pub who: &'a str,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub details: &'a str,
+    pub prev: &'a str,
+    pub hash: &'a str,
 }
 
 impl ChainVerifier {
@@ -218,34 +296,71 @@ impl ChainVerifier {
 
     /// The next record in `seq` order.
     pub fn check(&mut self, r: &AuditRecord) -> Result<(), ChainBreak> {
-        if r.seq != self.last_seq + 1 {
+        self.check_fields(
+            r.seq, &r.at, &r.who, &r.action, &r.subject, &r.details, &r.prev, &r.hash,
+        )
+    }
+
+    /// The next record in `seq` order, as stored (the store's fast path:
+    /// nothing is copied out of the row).
+    pub fn check_stored(&mut self, r: StoredParts<'_>) -> Result<(), ChainBreak> {
+        self.at.clear();
+        write_audit_time(r.at, &mut self.at);
+        let at = std::mem::take(&mut self.at);
+        let result = self.check_fields(
+            r.seq, &at, r.who, r.action, r.subject, r.details, r.prev, r.hash,
+        );
+        self.at = at;
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_fields(
+        &mut self,
+        seq: i64,
+        at: &str,
+        who: &str,
+        action: &str,
+        subject: &str,
+        details: &str,
+        prev: &str,
+        hash: &str,
+    ) -> Result<(), ChainBreak> {
+        if seq != self.last_seq + 1 {
             return Err(ChainBreak::Gap {
-                seq: r.seq,
+                seq,
                 before: self.last_seq,
                 from: self.last_seq + 1,
-                to: r.seq - 1,
+                to: seq - 1,
             });
         }
-        if r.prev != self.last_hash {
+        if prev != self.last_hash {
             return Err(ChainBreak::Unlinked {
-                seq: r.seq,
+                seq,
                 before: self.last_seq,
-                prev: r.prev.clone(),
+                prev: prev.to_owned(),
                 expected: self.last_hash.clone(),
             });
         }
-        let computed = r.expected_hash();
-        if computed != r.hash {
+        canonical_record(&mut self.text, seq, at, who, action, subject, details, prev);
+        let digest = Sha256::digest(self.text.as_bytes());
+        if !hex_matches(&digest, hash) {
             return Err(ChainBreak::Edited {
-                seq: r.seq,
-                stored: r.hash.clone(),
-                computed,
+                seq,
+                stored: hash.to_owned(),
+                computed: hex(&digest),
             });
         }
-        self.last_seq = r.seq;
-        self.last_hash.clone_from(&r.hash);
+        self.last_seq = seq;
+        self.last_hash.clear();
+        self.last_hash.push_str(hash);
         self.checked += 1;
         Ok(())
+    }
+
+    /// The `seq` of the last record checked.
+    pub fn last_seq(&self) -> i64 {
+        self.last_seq
     }
 
     /// The hash of the last record checked (the chain's head).
@@ -276,12 +391,39 @@ mod tests {
 
     #[test]
     fn times_keep_their_milliseconds_and_details_their_order() {
+        // The fast formatting agrees with jiff over centuries, leap days and
+        // times before the epoch.
+        for ms in [
+            0,
+            -1,
+            951_782_400_000,
+            4_107_542_399_999,
+            1_790_000_000_123,
+            -2_208_988_800_001,
+        ] {
+            let jiff = jiff::Timestamp::from_millisecond(ms)
+                .expect("in range")
+                .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+                .to_string();
+            assert_eq!(audit_time(ms), jiff, "{ms}");
+        }
         assert_eq!(audit_time(1_790_000_000_123), "2026-09-21T14:13:20.123Z");
         assert_eq!(audit_time(1_790_000_000_000), "2026-09-21T14:13:20.000Z");
         assert_eq!(
             canonical_details(&serde_json::json!({"b": [{"d": 1, "c": 2}], "a": null})),
             r#"{"a":null,"b":[{"c":2,"d":1}]}"#
         );
+        // Plain and escaped strings are written as serde_json writes them.
+        for text in [
+            "plain",
+            "quote \" and \\ slash",
+            "tab\tnew\nline\u{1}",
+            "ünïcode €",
+        ] {
+            let mut out = String::new();
+            string(text, &mut out);
+            assert_eq!(out, serde_json::to_string(text).expect("json"));
+        }
     }
 
     #[test]

@@ -282,6 +282,9 @@ pub trait Audit: Send + Sync {
     async fn append_audit(&self, a: &audit::NewAudit, at: Millis) -> Result<audit::AuditRecord>;
     /// Records after `after` (a `seq`), oldest first, at most `limit`.
     async fn audit(&self, after: i64, limit: u32) -> Result<Vec<audit::AuditRecord>>;
+    /// Recomputes the whole chain in the store, oldest first: the verifier
+    /// (records found intact, head) and the first break, if any.
+    async fn verify_audit(&self) -> Result<(audit::ChainVerifier, Option<audit::ChainBreak>)>;
     /// Whether a record of `action` on `subject` exists (facts recorded
     /// the first time they are seen).
     async fn audited(&self, action: &str, subject: &str) -> Result<bool>;

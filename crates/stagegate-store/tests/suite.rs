@@ -872,6 +872,8 @@ async fn audit_records_chain_even_when_written_at_once(s: &dyn Store) {
     };
     tokio::join!(writer(100), writer(200), writer(300), writer(400));
     assert_eq!(verify(s).await, Ok(41));
+    let (intact, broken) = s.verify_audit().await.expect("verify");
+    assert_eq!((intact.checked, broken), (41, None));
     assert!(
         s.audited("incident.acknowledge", "incident 305")
             .await
@@ -910,6 +912,13 @@ async fn audit_tampering_in_the_database_is_found() {
         Err(audit::ChainBreak::Edited { seq: 3, .. }) => {}
         other => panic!("expected record 3 edited, got {other:?}"),
     }
+    // The store's own fast path finds the same.
+    let (intact, broken) = store.verify_audit().await.expect("verify");
+    assert_eq!(intact.checked, 2);
+    assert!(
+        matches!(broken, Some(audit::ChainBreak::Edited { seq: 3, .. })),
+        "{broken:?}"
+    );
     sqlx::query("UPDATE audit SET who = 'user-0' WHERE seq = 3")
         .execute(&mut conn)
         .await
