@@ -26,45 +26,6 @@ impl Sha256Hasher {
     }
 }
 
-/// JSON with object keys sorted at every level and no whitespace: the form
-/// hashed for chained records, so a hash never depends on how a map happened
-/// to be ordered.
-pub fn canonical_json(value: &serde_json::Value) -> String {
-    let mut out = String::new();
-    write_canonical(value, &mut out);
-    out
-}
-
-fn write_canonical(value: &serde_json::Value, out: &mut String) {
-    match value {
-        serde_json::Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_unstable();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&serde_json::Value::String(key.clone()).to_string());
-                out.push(':');
-                write_canonical(&map[key], out);
-            }
-            out.push('}');
-        }
-        serde_json::Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(']');
-        }
-        scalar => out.push_str(&scalar.to_string()),
-    }
-}
-
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
@@ -78,17 +39,6 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn canonical_json_sorts_keys_at_every_level() {
-        let v: serde_json::Value =
-            serde_json::from_str(r#"{"b":1,"a":{"z":[{"y":2,"x":"q\""}],"c":null}}"#)
-                .expect("json");
-        assert_eq!(
-            canonical_json(&v),
-            r#"{"a":{"c":null,"z":[{"x":"q\"","y":2}]},"b":1}"#
-        );
-    }
 
     #[test]
     fn matches_the_published_test_vectors() {

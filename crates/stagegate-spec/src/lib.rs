@@ -28,7 +28,7 @@ mod validate;
 pub use cron::{Cron, CronError};
 pub use date::{Date, DateError};
 pub use diagnostic::Diagnostic;
-pub use digest::{Sha256Hasher, canonical_json, sha256_hex};
+pub use digest::{Sha256Hasher, sha256_hex};
 pub use duration::Duration;
 pub use evidence::{Escape, EvidenceRoots, OpenError, evidence_files};
 pub use interpolate::{Deferred, EnvLookup, InterpolateError};

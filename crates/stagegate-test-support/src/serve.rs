@@ -138,3 +138,21 @@ pub fn token(dir: &std::path::Path, db: Option<&str>, role: &str, name: &str) ->
     assert!(token.starts_with("sg_") && token.len() > 70, "{token}");
     token
 }
+
+/// `stagegate ARGS` run in `dir` without colour and without a server or
+/// token from the environment: (exit code, stdout, stderr).
+pub fn run_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(assert_cmd::cargo::cargo_bin("stagegate"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("STAGEGATE_SERVER")
+        .env_remove("STAGEGATE_TOKEN")
+        .output()
+        .expect("run stagegate");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

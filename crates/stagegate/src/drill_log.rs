@@ -4,7 +4,7 @@
 //!
 //! Each line is chained to the one before: `prev` is the previous line's
 //! `hash`, and `hash` the SHA-256 of the line's canonical JSON without
-//! `hash`. An edited, inserted or reordered line breaks the chain, and a line
+//! `hash` (keys sorted, no whitespace: as the audit log writes it). An edited, inserted or reordered line breaks the chain, and a line
 //! dated in the future or before its predecessor is refused, so a
 //! hand-written "success" cannot hide a later failure. Lines written before
 //! the log was chained (no `hash`) are accepted until the first chained one;
@@ -61,7 +61,7 @@ impl Entry {
             map.remove("hash");
         }
         Ok(stagegate_spec::sha256_hex(
-            stagegate_spec::canonical_json(&value).as_bytes(),
+            stagegate_store::audit::canonical_details(&value).as_bytes(),
         ))
     }
 

@@ -3,9 +3,6 @@
 //! `stagegate audit verify` finds a record edited in the store, reading
 //! either the store itself or the server's API; on SQLite and PostgreSQL.
 
-use std::path::Path;
-use std::process::Command;
-
 use stagegate_test_support::*;
 
 const SPEC: &str = r#"[product]
@@ -30,23 +27,6 @@ environment = "staging"
 reason = "Metrics arrive with the next release"
 expires = 2099-01-01
 "#;
-
-fn cli(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(assert_cmd::cargo::cargo_bin("stagegate"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("USER", "alice")
-        .env_remove("STAGEGATE_SERVER")
-        .env_remove("STAGEGATE_TOKEN")
-        .output()
-        .expect("run");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn records(addr: std::net::SocketAddr, admin: &str) -> Vec<serde_json::Value> {
     let (status, body) = http(addr, "GET", "/api/v1/audit", Some(admin), "");
@@ -123,11 +103,11 @@ async fn scenario(db: Option<&str>) {
     let store: Vec<&str> = store.iter().map(String::as_str).collect();
     let mut verify = vec!["audit", "verify"];
     verify.extend(&store);
-    let (code, out, err) = cli(root, &verify);
+    let (code, out, err) = run_in(root, &verify);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.starts_with("audit log intact: "), "{out}");
     let server_url = format!("http://{addr}");
-    let (code, out, err) = cli(
+    let (code, out, err) = run_in(
         root,
         &[
             "audit",
@@ -139,7 +119,7 @@ async fn scenario(db: Option<&str>) {
         ],
     );
     assert_eq!(code, 0, "{out}{err}");
-    let (code, _, err) = cli(
+    let (code, _, err) = run_in(
         root,
         &[
             "audit",
@@ -182,13 +162,13 @@ async fn scenario(db: Option<&str>) {
                 .expect("edit");
         }
     }
-    let (code, out, err) = cli(root, &verify);
+    let (code, out, err) = run_in(root, &verify);
     assert_eq!(code, 1, "{out}{err}");
     assert!(
         out.contains(&format!("record {revoked} does not match its hash")),
         "{out}"
     );
-    let (code, out, _) = cli(
+    let (code, out, _) = run_in(
         root,
         &[
             "audit",

@@ -5,27 +5,10 @@
 //! is accepted; `plan --server` judges the same gates.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use stagegate_test_support::*;
-
-fn cli(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(assert_cmd::cargo::cargo_bin("stagegate"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("STAGEGATE_SERVER")
-        .env_remove("STAGEGATE_TOKEN")
-        .output()
-        .expect("run");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// A soft launch that meets every production requirement the spec can
 /// show, so only what the server observes decides.
@@ -286,7 +269,7 @@ async fn scenario(db: Option<&str>) {
             .0,
             403
         );
-        let (code, out, err) = cli(
+        let (code, out, err) = run_in(
             &root,
             &[
                 "approve",
@@ -322,7 +305,7 @@ async fn scenario(db: Option<&str>) {
         assert!(body.contains("`to` is not a mode"), "{body}");
 
         // Bob approves: plan --server sees it, and the promotion goes through.
-        let (code, out, err) = cli(
+        let (code, out, err) = run_in(
             &root,
             &[
                 "approve",
@@ -336,7 +319,7 @@ async fn scenario(db: Option<&str>) {
             ],
         );
         assert_eq!(code, 0, "{out}{err}");
-        let (code, out, err) = cli(
+        let (code, out, err) = run_in(
             &root,
             &[
                 "plan",
