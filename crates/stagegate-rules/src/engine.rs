@@ -288,7 +288,7 @@ fn waiver_problem(w: &Waiver, mode: Mode, as_of: Date, spec: &Spec) -> Option<St
     if !matches!(mode, Mode::SoftLaunch | Mode::Production) {
         return None;
     }
-    if w.approved_by.is_none() {
+    if w.approved_by.as_deref().is_none_or(|a| a.trim().is_empty()) {
         return Some(format!(
             "the waiver names no `approved_by`, which {} requires",
             mode.label()

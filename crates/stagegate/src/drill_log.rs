@@ -82,14 +82,23 @@ pub fn path_for(spec: &Path) -> PathBuf {
 /// Every entry of the log, oldest first, with the chain and dates checked
 /// against `now` (Unix seconds); a missing log has none.
 pub fn read(path: &Path, now: i64) -> Result<Vec<Entry>, String> {
-    let text = match fs::read_to_string(path) {
-        Ok(t) => t,
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(format!("cannot read drill log {}: {e}", path.display())),
     };
     let mut entries: Vec<Entry> = Vec::new();
     let mut chained = false;
-    for (i, line) in text.lines().enumerate() {
+    for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
+        let line = std::str::from_utf8(raw).map_err(|e| {
+            format!(
+                "{}:{}:{}: the drill record is not UTF-8; expected JSON as `stagegate drill` writes it",
+                path.display(),
+                i + 1,
+                e.valid_up_to() + 1
+            )
+        })?;
+        let line = line.strip_suffix('\r').unwrap_or(line);
         if line.trim().is_empty() {
             continue;
         }
@@ -166,6 +175,11 @@ pub fn append(path: &Path, entry: &Entry) -> Result<(), String> {
     entry.hash = Some(entry.compute_hash().map_err(|e| e.to_string())?);
     let mut line = serde_json::to_string(&entry).map_err(|e| e.to_string())?;
     line.push('\n');
+    // A log whose last line lacks its newline (edited by hand) would take
+    // this record onto that line.
+    if fs::read(path).is_ok_and(|b| b.last().is_some_and(|l| *l != b'\n')) {
+        line.insert(0, '\n');
+    }
     let write = || -> io::Result<()> {
         let mut file = fs::OpenOptions::new()
             .create(true)
@@ -259,6 +273,30 @@ mod tests {
         let err = read(&path, 2_000).expect_err("refused");
         assert!(
             err.contains(":2:1") && err.contains("before the record above"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_log_without_its_last_newline_is_appended_to_on_a_line_of_its_own() {
+        let (_d, path) = log();
+        append(&path, &entry(1_000, true)).expect("ok");
+        let text = fs::read_to_string(&path).expect("ok");
+        fs::write(&path, text.trim_end()).expect("ok");
+        append(&path, &entry(2_000, true)).expect("ok");
+        assert_eq!(read(&path, 3_000).expect("ok").len(), 2);
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_name_their_line() {
+        let (_d, path) = log();
+        append(&path, &entry(1_000, true)).expect("ok");
+        let mut bytes = fs::read(&path).expect("ok");
+        bytes.extend_from_slice(b"{\"environment\":\"p\xff\"}\n");
+        fs::write(&path, bytes).expect("ok");
+        let err = read(&path, 3_000).expect_err("refused");
+        assert!(
+            err.contains("drills.jsonl:2:") && err.contains("not UTF-8"),
             "{err}"
         );
     }

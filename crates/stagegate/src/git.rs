@@ -152,8 +152,10 @@ fn without_userinfo(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_owned();
     };
+    // A query or fragment may carry a token too (`?token=...`): dropped.
+    let url = &url[..url.find(['?', '#']).unwrap_or(url.len())];
     let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority_end = rest.find('/').unwrap_or(rest.len());
     match rest[..authority_end].rfind('@') {
         Some(at) => format!("{}{}", &url[..scheme_end + 3], &rest[at + 1..]),
         None => url.to_owned(),
@@ -246,6 +248,10 @@ mod tests {
         assert_eq!(
             without_userinfo("https://github.com/a/b@c"),
             "https://github.com/a/b@c"
+        );
+        assert_eq!(
+            without_userinfo("https://git.example/x.git?token=SECRET#frag"),
+            "https://git.example/x.git"
         );
     }
 }

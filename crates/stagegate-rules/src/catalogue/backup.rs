@@ -254,6 +254,13 @@ pub(super) fn drill_problem(cx: &Ctx<'_>, drill: &Drill) -> Option<String> {
         ));
     };
     let when = Date::from_unix_secs(last.finished_at);
+    if when > cx.as_of {
+        // A back-dated report judges what was known then.
+        return Some(format!(
+            "the last recorded drill, on {when}, is after the as-of date {}",
+            cx.as_of
+        ));
+    }
     if !last.ok {
         return Some(format!(
             "the last drill, on {when}, failed: {}",

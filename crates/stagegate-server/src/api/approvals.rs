@@ -90,6 +90,7 @@ pub async fn of_environment(
         (status = 201, description = "Recorded", body = ApprovalRecord),
         (status = 400, description = "Malformed request; the error names the field", body = ErrorBody),
         (status = 404, description = "No such environment", body = ErrorBody),
+        (status = 409, description = "`to` is not a later mode than the environment's", body = ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
         Refused,
     )
@@ -110,11 +111,16 @@ pub async fn approve(
     let Some(environment) = snapshot.spec.environment(&env) else {
         return Err(ApiError::no_environment(&env));
     };
-    if to == environment.mode.value {
-        return Err(ApiError::bad_request(format!(
-            "`to` is {}, the mode {env} is in already: approve a promotion to another mode",
-            to.as_str()
-        )));
+    let rank = |m: stagegate_spec::Mode| stagegate_spec::Mode::ALL.iter().position(|x| *x == m);
+    if rank(to) <= rank(environment.mode.value) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "`to` is {}, but {env} is in {} already: approve a promotion to a later mode",
+                to.as_str(),
+                environment.mode.value.as_str()
+            ),
+        ));
     }
     let record = approve_now(&state, &env, to, who.who()).await?;
     Ok((StatusCode::CREATED, Json(record)))
@@ -181,7 +187,7 @@ pub(crate) async fn approve_now(
     security(("bearer" = [])),
     params(
         ("env" = String, Path, description = "An environment of the spec"),
-        ("to" = String, Query, description = "The mode to promote to"),
+        ("to" = String, Query, description = "The mode to promote to", pattern = "^(development|staging|soft-launch|production)$"),
         ("by" = Option<String>, Query, description = "Who would promote (approvals by them do not count)"),
     ),
     responses(

@@ -257,7 +257,12 @@ impl Decode for LocalDateTime {
                 return None;
             }
         };
-        let parsed = (text.len() >= 16)
+        // A local time names no offset: `+10:00`, `-05:00` or `Z` would be
+        // dropped by the parser and silently move the window.
+        let offset = text
+            .get(10..)
+            .is_some_and(|t| t.contains(['+', '-', 'Z', 'z', '[']));
+        let parsed = (text.len() >= 16 && !offset)
             .then(|| {
                 text.replacen(' ', "T", 1)
                     .parse::<jiff::civil::DateTime>()

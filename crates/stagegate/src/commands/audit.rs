@@ -50,6 +50,14 @@ pub fn run(command: &AuditCommand) -> Result<Outcome, Failure> {
                 ));
             }
             (None, _) => {
+                // Verifying must not create an empty store and call it intact.
+                let default = store.data_dir.join("stagegate.db");
+                if store.db.is_none() && !default.exists() {
+                    return Err(Failure::Message(format!(
+                        "no store at {}: pass the --data-dir (or --db) of the server whose log to verify",
+                        default.display()
+                    )));
+                }
                 let store = super::serve::open_store(store).await?;
                 let mut after = 0;
                 loop {

@@ -311,6 +311,10 @@ fn bad_freeze_windows_are_spec_errors() {
             "invalid local date and time for `freeze[0].start`",
         ),
         (
+            "start = \"2026-12-20T00:00:00+10:00\"\nend = \"2026-12-21 00:00\"\ntimezone = \"UTC\"",
+            "invalid local date and time for `freeze[0].start`",
+        ),
+        (
             "start = \"2026-12-20 00:00\"\nend = \"2026-12-21 00:00\"\ntimezone = \"UTC\"\nenvironments = [\"prod\"]",
             "unknown environment `prod`",
         ),

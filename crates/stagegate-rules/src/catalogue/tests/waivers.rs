@@ -204,3 +204,15 @@ fn a_waiver_that_expires_before_it_was_granted_is_a_spec_error() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn in_production_a_blank_approver_is_no_approver() {
+    for blank in ["\"\"", "\"   \""] {
+        let f = run(&waiver_with(
+            &format!("approved_by = {blank}\n"),
+            "2026-07-01",
+        ))
+        .get("SG-BACKUP-RPO");
+        assert_eq!(f.status, Status::Fail, "{blank}: {}", f.message);
+    }
+}
