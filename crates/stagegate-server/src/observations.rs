@@ -109,31 +109,45 @@ impl Observations {
         store: &dyn Store,
         snapshot: &Snapshot,
     ) -> Result<Observations, StoreError> {
-        let states = store.check_states().await?;
+        let states: BTreeMap<String, CheckStatus> = store
+            .check_states()
+            .await?
+            .into_iter()
+            .map(|s| (s.check, s.status))
+            .collect();
         let drills = store.last_drills().await?;
+        let keys: Vec<String> = snapshot
+            .spec
+            .environments
+            .iter()
+            .flat_map(|env| {
+                env.monitoring
+                    .iter()
+                    .flat_map(|m| &m.checks)
+                    .map(|c| check_key(&env.name.value, &c.name.value))
+            })
+            .collect();
+        let mut latest: BTreeMap<String, stagegate_store::StoredResult> = store
+            .latest_results(&keys)
+            .await?
+            .into_iter()
+            .map(|r| (r.check.clone(), r))
+            .collect();
         let mut environments = Vec::with_capacity(snapshot.spec.environments.len());
         for env in &snapshot.spec.environments {
             let name = &env.name.value;
             let mut checks = Vec::new();
             for check in env.monitoring.iter().flat_map(|m| &m.checks) {
                 let key = check_key(name, &check.name.value);
-                let status = states
-                    .iter()
-                    .find(|s| s.check == key)
-                    .map_or(CheckStatus::Unknown, |s| s.status);
-                let latest = store
-                    .recent_results(&key, 1)
-                    .await?
-                    .into_iter()
-                    .next()
-                    .map(|r| LatestResult {
-                        outcome: r.outcome,
-                        at: r.started_at,
-                        node: r.node,
-                        location: r.location,
-                        summary: r.summary,
-                        details: serde_json::from_str(&r.evidence).unwrap_or_default(),
-                    });
+                let status = states.get(&key).copied().unwrap_or(CheckStatus::Unknown);
+                let latest = latest.remove(&key).map(|r| LatestResult {
+                    outcome: r.outcome,
+                    at: r.started_at,
+                    node: r.node,
+                    location: r.location,
+                    summary: r.summary,
+                    details: serde_json::from_str(&r.evidence).unwrap_or_default(),
+                });
                 checks.push(CheckObservation {
                     name: check.name.value.clone(),
                     kind: check.kind.value.as_str().to_owned(),

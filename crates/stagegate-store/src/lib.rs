@@ -121,6 +121,10 @@ pub trait Results: Send + Sync {
     async fn record_results(&self, results: &[NewResult]) -> Result<()>;
     /// Newest first.
     async fn recent_results(&self, check: &str, limit: u32) -> Result<Vec<StoredResult>>;
+    /// The newest result of each of `checks` that has one, in one query:
+    /// judging an environment reads every check's latest result, and a
+    /// round trip per check is most of that time on a networked store.
+    async fn latest_results(&self, checks: &[String]) -> Result<Vec<StoredResult>>;
     /// Pass counts since `since`, from the hourly rollups (raw results may
     /// already be pruned).
     async fn uptime(&self, check: &str, since: Millis) -> Result<Uptime>;

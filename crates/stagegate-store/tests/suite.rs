@@ -83,6 +83,30 @@ async fn results_rollups_and_pruning(s: &dyn Store) {
         2
     );
 
+    // The newest of each asked check, in one query; a check without
+    // results is simply absent, and a same-time tie goes to the later row.
+    s.record_result(&result("prod/db", T0 + 4, Outcome::Pass, 2.0))
+        .await
+        .expect("record");
+    let keys: Vec<String> = ["prod/api", "prod/db", "prod/none", "prod/a'pi"]
+        .map(String::from)
+        .into();
+    let mut latest = s.latest_results(&keys).await.expect("latest");
+    latest.sort_by(|a, b| a.check.cmp(&b.check));
+    let got: Vec<(&str, i64, Outcome)> = latest
+        .iter()
+        .map(|r| (r.check.as_str(), r.started_at, r.outcome))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("prod/api", T0 + H + 5, Outcome::Pass),
+            ("prod/db", T0 + 4, Outcome::Pass)
+        ]
+    );
+    assert_eq!(latest[0], recent[0], "the same row as recent_results");
+    assert!(s.latest_results(&[]).await.expect("none").is_empty());
+
     let up = s.uptime("prod/api", T0).await.expect("uptime");
     assert_eq!((up.total, up.passed), (3, 2), "skips do not count");
     assert_eq!(up.latency_avg_ms, Some(20.0));
@@ -100,7 +124,7 @@ async fn results_rollups_and_pruning(s: &dyn Store) {
     assert!(all.iter().all(|(k, _)| k != "prod/none"));
 
     // Raw results go; the rollups keep the long-range figures.
-    assert_eq!(s.prune_results(T0 + H).await.expect("prune"), 4);
+    assert_eq!(s.prune_results(T0 + H).await.expect("prune"), 5);
     assert_eq!(
         s.recent_results("prod/api", 10)
             .await

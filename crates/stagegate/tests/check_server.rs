@@ -34,6 +34,33 @@ fn finding<'a>(doc: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value 
         .unwrap_or_else(|| panic!("no {rule} in {doc}"))
 }
 
+/// (environment, rule, status, basis) of every finding, in order.
+fn verdicts(doc: &serde_json::Value) -> Vec<(String, String, String, String)> {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let mut all: Vec<_> = doc["environments"]
+        .as_array()
+        .expect("environments")
+        .iter()
+        .flat_map(|env| {
+            let name = text(&env["name"]);
+            env["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .map(move |f| {
+                    (
+                        name.clone(),
+                        text(&f["rule"]),
+                        text(&f["status"]),
+                        text(&f["basis"]),
+                    )
+                })
+        })
+        .collect();
+    all.sort();
+    all
+}
+
 /// `rule`'s status in the server's own evaluation.
 fn served(addr: std::net::SocketAddr, viewer: &str, rule: &str) -> String {
     let (status, body) = http(addr, "GET", "/api/v1/environments", Some(viewer), "");
@@ -80,6 +107,19 @@ url = "http://{target}/health"
 interval = "300ms"
 failure_threshold = 2
 success_threshold = 1
+
+[environments.zlive]
+mode = "production"
+audience = "public"
+
+[[environments.zlive.servers]]
+name = "live-1"
+roles = ["core", "database"]
+location = "here"
+
+[environments.zlive.backup]
+interval = "24h"
+location = "here"
 "#
         ),
     )
@@ -92,7 +132,14 @@ success_threshold = 1
         let viewer = token(&root, db, "viewer", "ci");
         let url = format!("http://{addr}");
         let gate = |extra: &[&str]| {
-            let mut args = vec!["--server", url.as_str(), "--token", viewer.as_str()];
+            let mut args = vec![
+                "--server",
+                url.as_str(),
+                "--token",
+                viewer.as_str(),
+                "--env",
+                "prod",
+            ];
             args.extend(extra);
             check(&root, &args)
         };
@@ -134,6 +181,17 @@ success_threshold = 1
             (code == 0 && finding(&doc, "SG-LIVE-CHECKS")["status"] == "pass").then_some(())
         });
         assert_eq!(served(addr, &viewer, "SG-LIVE-CHECKS"), "pass");
+
+        // Every verdict of every environment, not only the live one, is
+        // the server's own: same rules, statuses and bases.
+        let (code, doc, stderr) = check(&root, &["--server", &url, "--token", &viewer]);
+        assert_eq!(code, 1, "zlive is not ready: {stderr}");
+        let (status, body) = http(addr, "GET", "/api/v1/environments", Some(&viewer), "");
+        assert_eq!(status, 200, "{body}");
+        let own = verdicts(&json_body(&body));
+        assert!(own.len() > 20, "{own:?}");
+        assert!(own.iter().any(|v| v.2 == "fail"), "{own:?}");
+        assert_eq!(verdicts(&doc), own);
 
         // A local spec that differs is judged all the same, with a warning.
         let edited = std::fs::read_to_string(root.join("stagegate.toml"))

@@ -79,8 +79,28 @@ fn check_page(v: &mut ChainVerifier, page: &str) -> Result<Option<ChainBreak>> {
     Ok(None)
 }
 
+/// A thread that checks pages in order as they are sent, and the sender.
+/// The sender holds at most two pages ahead, so memory stays bounded.
+#[allow(clippy::type_complexity)]
+fn page_checker() -> (
+    tokio::sync::mpsc::Sender<String>,
+    tokio::task::JoinHandle<Result<(ChainVerifier, Option<ChainBreak>)>>,
+) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(2);
+    let checker = tokio::task::spawn_blocking(move || {
+        let mut v = ChainVerifier::new();
+        while let Some(page) = rx.blocking_recv() {
+            if let Some(b) = check_page(&mut v, &page)? {
+                return Ok((v, Some(b)));
+            }
+        }
+        Ok((v, None))
+    });
+    (tx, checker)
+}
+
 macro_rules! audit_impl {
-    ($store:ident, $db:ty, lock = $lock:literal, page = $page:literal) => {
+    ($store:ident, $db:ty, lock = $lock:literal) => {
         #[async_trait]
         impl Audit for $store {
             async fn append_audit(&self, a: &NewAudit, at: Millis) -> Result<AuditRecord> {
@@ -140,29 +160,7 @@ macro_rules! audit_impl {
             }
 
             async fn verify_audit(&self) -> Result<(ChainVerifier, Option<ChainBreak>)> {
-                // A page comes back as one JSON array in one row: fetching a
-                // row at a time costs more than checking it. Small pages keep
-                // the buffers off the allocator's slow paths (measured in
-                // BENCHMARKS.md: 500 to 20,000 records a page).
-                let page_size: i64 = 1_000;
-                let mut v = ChainVerifier::new();
-                let mut after = 0;
-                loop {
-                    let page: Option<String> = sqlx::query_scalar($page)
-                        .bind(after)
-                        .bind(page_size)
-                        .fetch_one(&self.pool)
-                        .await?;
-                    let page = page.unwrap_or_default();
-                    let before = v.checked;
-                    if let Some(b) = check_page(&mut v, &page)? {
-                        return Ok((v, Some(b)));
-                    }
-                    if v.checked - before < page_size as u64 {
-                        return Ok((v, None));
-                    }
-                    after = v.last_seq();
-                }
+                self.verify_chain().await
             }
 
             async fn audited(&self, action: &str, subject: &str) -> Result<bool> {
@@ -183,14 +181,75 @@ macro_rules! audit_impl {
 audit_impl!(
     SqliteStore,
     sqlx::Sqlite,
-    lock = "UPDATE audit_lock SET taken = $1",
-    page = "SELECT json_group_array(json_array(seq, at, who, action, subject, details, prev, hash)) \
-            FROM (SELECT * FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2)"
+    lock = "UPDATE audit_lock SET taken = $1"
 );
 audit_impl!(
     PostgresStore,
     sqlx::Postgres,
-    lock = "SELECT pg_advisory_xact_lock($1)",
-    page = "SELECT CAST(json_agg(json_build_array(seq, at, who, action, subject, details, prev, hash) ORDER BY seq) AS TEXT) \
-            FROM (SELECT * FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2) AS page"
+    lock = "SELECT pg_advisory_xact_lock($1)"
 );
+
+impl SqliteStore {
+    /// SQLite hands each row from its worker thread to the reader, which
+    /// costs more than checking the row; so a page comes back as one JSON
+    /// array in one row, with its last `seq`, and while one thread checks
+    /// a page SQLite already builds the next (measured in BENCHMARKS.md).
+    async fn verify_chain(&self) -> Result<(ChainVerifier, Option<ChainBreak>)> {
+        const PAGE: i64 = 1_000;
+        let (pages, checker) = page_checker();
+        let mut after = 0;
+        loop {
+            let row = sqlx::query(
+                "SELECT json_group_array(json_array(seq, at, who, action, subject, details, prev, hash)), max(seq) \
+                 FROM (SELECT * FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2)",
+            )
+            .bind(after)
+            .bind(PAGE)
+            .fetch_one(&self.pool)
+            .await?;
+            let page: Option<String> = row.try_get(0)?;
+            let last: Option<i64> = row.try_get(1)?;
+            let Some(last) = last else { break };
+            // The checker hung up: it found a break, or failed.
+            if pages.send(page.unwrap_or_default()).await.is_err() {
+                break;
+            }
+            after = last;
+        }
+        drop(pages);
+        checker.await.map_err(|e| StoreError::Corrupt {
+            what: "audit check",
+            value: e.to_string(),
+        })?
+    }
+}
+
+impl PostgresStore {
+    /// PostgreSQL streams rows over its socket as fast as they are checked,
+    /// fields borrowed from the row; building JSON pages on the server costs
+    /// ten times more (measured in BENCHMARKS.md).
+    async fn verify_chain(&self) -> Result<(ChainVerifier, Option<ChainBreak>)> {
+        let mut v = ChainVerifier::new();
+        let mut rows = sqlx::query(
+            "SELECT seq, at, who, action, subject, details, prev, hash FROM audit ORDER BY seq",
+        )
+        .fetch(&self.pool);
+        while let Some(row) = std::future::poll_fn(|cx| rows.as_mut().poll_next(cx)).await {
+            let row = row?;
+            let parts = StoredParts {
+                seq: row.try_get(0)?,
+                at: row.try_get(1)?,
+                who: row.try_get(2)?,
+                action: row.try_get(3)?,
+                subject: row.try_get(4)?,
+                details: row.try_get(5)?,
+                prev: row.try_get(6)?,
+                hash: row.try_get(7)?,
+            };
+            if let Err(b) = v.check_stored(parts) {
+                return Ok((v, Some(b)));
+            }
+        }
+        Ok((v, None))
+    }
+}

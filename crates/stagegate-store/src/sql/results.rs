@@ -7,8 +7,35 @@ use super::*;
 use crate::model::*;
 use crate::{Result, Results};
 
+/// A result row as `recent_results` and `latest_results` select it.
+fn stored_result<R: Row>(row: &R) -> Result<StoredResult>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    f64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(StoredResult {
+        id: row.try_get("id")?,
+        check: row.try_get("check_key")?,
+        node: row.try_get("node")?,
+        location: row.try_get("location")?,
+        started_at: row.try_get("started_at")?,
+        outcome: parse("result status", row.try_get("status")?, Outcome::parse)?,
+        latency_ms: row.try_get("latency_ms")?,
+        summary: row.try_get("summary")?,
+        evidence: row.try_get("evidence")?,
+    })
+}
+
 macro_rules! results_impl {
-    ($store:ident, $db:ty, greatest = $greatest:literal, json_list = $json_list:literal) => {
+    (
+        $store:ident,
+        $db:ty,
+        greatest = $greatest:literal,
+        json_list = $json_list:literal,
+        latest = $latest:literal
+    ) => {
         impl $store {
             /// Inserts a result and folds it into the rollups, inside `tx`.
             async fn insert_result(tx: &mut sqlx::Transaction<'_, $db>, r: &NewResult) -> Result<i64> {
@@ -135,21 +162,21 @@ macro_rules! results_impl {
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await?;
-                rows.iter()
-                    .map(|row| {
-                        Ok(StoredResult {
-                            id: row.try_get("id")?,
-                            check: row.try_get("check_key")?,
-                            node: row.try_get("node")?,
-                            location: row.try_get("location")?,
-                            started_at: row.try_get("started_at")?,
-                            outcome: parse("result status", row.try_get("status")?, Outcome::parse)?,
-                            latency_ms: row.try_get("latency_ms")?,
-                            summary: row.try_get("summary")?,
-                            evidence: row.try_get("evidence")?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(stored_result).collect()
+            }
+            async fn latest_results(&self, checks: &[String]) -> Result<Vec<StoredResult>> {
+                if checks.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let keys = serde_json::to_string(checks).map_err(|e| StoreError::Corrupt {
+                    what: "check keys",
+                    value: e.to_string(),
+                })?;
+                let rows = sqlx::query($latest)
+                    .bind(keys)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(stored_result).collect()
             }
             async fn uptime(&self, check: &str, since: Millis) -> Result<Uptime> {
                 let row = sqlx::query(
@@ -215,11 +242,17 @@ results_impl!(
     SqliteStore,
     sqlx::Sqlite,
     greatest = "MAX",
-    json_list = "SELECT value FROM json_each($5)"
+    json_list = "SELECT value FROM json_each($5)",
+    latest = "SELECT r.id, r.check_key, r.node, r.location, r.started_at, r.status, r.latency_ms, r.summary, r.evidence \
+              FROM json_each($1) AS k JOIN results AS r ON r.id = \
+              (SELECT id FROM results WHERE check_key = k.value ORDER BY started_at DESC, id DESC LIMIT 1)"
 );
 results_impl!(
     PostgresStore,
     sqlx::Postgres,
     greatest = "GREATEST",
-    json_list = "SELECT jsonb_array_elements_text(CAST($5 AS jsonb))"
+    json_list = "SELECT jsonb_array_elements_text(CAST($5 AS jsonb))",
+    latest = "SELECT r.id, r.check_key, r.node, r.location, r.started_at, r.status, r.latency_ms, r.summary, r.evidence \
+              FROM jsonb_array_elements_text(CAST($1 AS jsonb)) AS k(key) CROSS JOIN LATERAL \
+              (SELECT * FROM results WHERE check_key = k.key ORDER BY started_at DESC, id DESC LIMIT 1) AS r"
 );

@@ -20,9 +20,9 @@ pub fn run(command: &AuditCommand) -> Result<Outcome, Failure> {
     } = command;
     let rt = super::serve::runtime()?;
     rt.block_on(async {
-        let mut v = ChainVerifier::new();
-        let broken = match (server, token) {
+        let (v, broken) = match (server, token) {
             (Some(server), Some(token)) => {
+                let mut v = ChainVerifier::new();
                 let remote = crate::remote::Remote::new(server, token)?;
                 let mut after = 0;
                 loop {
@@ -36,11 +36,11 @@ pub fn run(command: &AuditCommand) -> Result<Outcome, Failure> {
                             ))
                         })?;
                     if let Some(b) = check(&mut v, &records) {
-                        break Some(b);
+                        break (v, Some(b));
                     }
                     match page["next"].as_i64() {
                         Some(next) => after = next,
-                        None => break None,
+                        None => break (v, None),
                     }
                 }
             }
@@ -59,20 +59,10 @@ pub fn run(command: &AuditCommand) -> Result<Outcome, Failure> {
                     )));
                 }
                 let store = super::serve::open_store(store).await?;
-                let mut after = 0;
-                loop {
-                    let records = store
-                        .audit(after, PAGE)
-                        .await
-                        .map_err(|e| Failure::Message(format!("cannot read the audit log: {e}")))?;
-                    let Some(last) = records.last() else {
-                        break None;
-                    };
-                    after = last.seq;
-                    if let Some(b) = check(&mut v, &records) {
-                        break Some(b);
-                    }
-                }
+                store
+                    .verify_audit()
+                    .await
+                    .map_err(|e| Failure::Message(format!("cannot read the audit log: {e}")))?
             }
         };
         let mut out = std::io::stdout().lock();
