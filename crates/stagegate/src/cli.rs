@@ -47,6 +47,15 @@ pub enum Command {
     /// Exits 0 when the restore succeeded within the RTO, 1 when it failed or
     /// was too slow, 2 when the spec declares no drill for the environment.
     Drill(DrillArgs),
+    /// Run a backup or cron job and report it to its heartbeat: a start
+    /// ping with a run id, the exit status and the last 10 kB of output.
+    ///
+    /// The command's output passes through; SIGINT, SIGTERM and SIGHUP are
+    /// forwarded to it. Exits with the command's exit status: 124 when
+    /// `--timeout` ran out, 126/127 when it could not be started, 128+N when
+    /// signal N ended it. A ping that cannot be sent is reported on stderr
+    /// and never changes the outcome.
+    Run(RunArgs),
     /// Record a promotion: refused while the plan to the mode is blocked.
     Promote(PromoteArgs),
     /// Approve promoting an environment to a mode (for the spec as it is
@@ -292,6 +301,47 @@ pub struct DrillArgs {
     /// With `--server`: how long to wait for the result.
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
     pub wait: stagegate_spec::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The heartbeat's ping URL, `https://SERVER/ping/TOKEN` (it holds the
+    /// token: keep it in the environment rather than in a crontab).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "STAGEGATE_PING_URL",
+        required_unless_present = "check",
+        conflicts_with = "check"
+    )]
+    pub ping: Option<String>,
+    /// The heartbeat check, as ENV/CHECK: its token comes from the spec (with
+    /// its `${VARIABLES}`), pinged on `--server`.
+    #[arg(long, value_name = "ENV/CHECK", requires = "server")]
+    pub check: Option<String>,
+    /// With `--check`: the server to ping.
+    #[arg(long, value_name = "URL", env = "STAGEGATE_SERVER")]
+    pub server: Option<String>,
+    /// With `--check`: the spec file that declares it.
+    #[arg(long, value_name = "SPEC", default_value = "stagegate.toml")]
+    pub spec: PathBuf,
+    /// Stop the command after this long: SIGTERM, then SIGKILL after
+    /// `--kill-after`; the run exits 124.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<stagegate_spec::Duration>,
+    /// How long a command stopped by `--timeout` has to exit before SIGKILL.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub kill_after: stagegate_spec::Duration,
+    /// Attempts per ping beyond the first, with growing pauses (1 s, 2 s,
+    /// 4 s, ... at most 30 s).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub ping_retries: u32,
+    /// Send no start ping (the run's duration is then not measured).
+    #[arg(long)]
+    pub no_start_ping: bool,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -21,11 +21,24 @@ use clap::Parser;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Every evaluated environment is ready (or the command did its job).
-    Ready = 0,
+    Ready,
     /// At least one evaluated environment is blocked.
-    Blocked = 1,
+    Blocked,
     /// The spec or the command line is invalid.
-    Invalid = 2,
+    Invalid,
+    /// `stagegate run` passes on its command's exit status.
+    Exited(u8),
+}
+
+impl Outcome {
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Ready => 0,
+            Outcome::Blocked => 1,
+            Outcome::Invalid => 2,
+            Outcome::Exited(code) => code,
+        }
+    }
 }
 
 /// A failure that ends the command with exit code 2. Its message has been
@@ -49,7 +62,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = commands::run(cli.command);
     let code = match result {
-        Ok(outcome) => outcome as u8,
+        Ok(outcome) => outcome.code(),
         // A closed pipe (`stagegate check | head`) is the reader's choice.
         Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => 0,
         Err(failure) => {
@@ -62,7 +75,7 @@ fn main() -> ExitCode {
                 let red = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
                 let _ = writeln!(anstream::stderr(), "{red}error{red:#}: {m}");
             }
-            Outcome::Invalid as u8
+            Outcome::Invalid.code()
         }
     };
     ExitCode::from(code)

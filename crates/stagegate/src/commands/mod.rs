@@ -6,6 +6,7 @@ mod drill;
 mod init;
 mod report;
 mod rules;
+mod run;
 mod runbooks;
 mod serve;
 mod telemetry;
@@ -37,6 +38,7 @@ pub fn run(command: Command) -> Result<Outcome, Failure> {
         Command::Promote(args) => serve::promote(&args),
         Command::Approve(args) => serve::approve(&args),
         Command::Drill(args) => drill::run(&args),
+        Command::Run(args) => run::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
