@@ -56,6 +56,13 @@ pub enum Command {
     /// signal N ended it. A ping that cannot be sent is reported on stderr
     /// and never changes the outcome.
     Run(RunArgs),
+    /// Read what this server's state is: pending (security) updates, the
+    /// inbound firewall, listening sockets, SSH settings, time sync, disk
+    /// use and error-level log lines.
+    ///
+    /// Each collector that cannot read what it reads says why in the report.
+    /// `--once --dry-run` prints the report.
+    Agent(AgentArgs),
     /// Record a promotion: refused while the plan to the mode is blocked.
     Promote(PromoteArgs),
     /// Approve promoting an environment to a mode (for the spec as it is
@@ -301,6 +308,32 @@ pub struct DrillArgs {
     /// With `--server`: how long to wait for the result.
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
     pub wait: stagegate_spec::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The spec's name of this server (the report's `server`); the host
+    /// name by default.
+    #[arg(long, value_name = "NAME", env = "STAGEGATE_AGENT_NAME")]
+    pub name: Option<String>,
+    /// Collect once and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Print the report instead of sending it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How the printed report is written.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: AgentFormat,
+    /// How far back error-level log lines are counted.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
+    pub log_window: stagegate_spec::Duration,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AgentFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

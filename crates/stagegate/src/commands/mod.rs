@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod agent;
 mod audit;
 mod check;
 mod drill;
@@ -39,6 +40,7 @@ pub fn run(command: Command) -> Result<Outcome, Failure> {
         Command::Approve(args) => serve::approve(&args),
         Command::Drill(args) => drill::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Agent(args) => agent::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -1,0 +1,156 @@
+//! The report an agent sends (SPEC.md §11). A section is absent when its
+//! collector could not read it; `collectors` says which ran and why the
+//! others did not, so "no firewall seen" is never confused with "could not
+//! look".
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    /// The spec's name of the server this agent runs on.
+    pub server: String,
+    /// The host's own name.
+    pub host: String,
+    /// RFC 3339, UTC.
+    pub collected_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<Os>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updates: Option<Updates>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firewall: Option<Firewall>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listening: Option<Vec<Listener>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<Ssh>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<TimeSync>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disks: Option<Vec<Disk>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs: Option<Logs>,
+    /// Every collector, in order, with what became of it.
+    #[serde(default)]
+    pub collectors: Vec<Collector>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Os {
+    /// `ID` of os-release: `debian`, `ubuntu`, `rhel`, `alpine`, ...
+    pub id: String,
+    /// `VERSION_ID` of os-release.
+    #[serde(default)]
+    pub version: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Updates {
+    /// `apt`, `dnf`, `yum` or `apk`.
+    pub manager: String,
+    pub pending: u32,
+    /// Pending updates from a security source; `None` where the package
+    /// manager keeps no such record (apk).
+    pub security: Option<u32>,
+    /// The packages with a pending security update: the server tracks since
+    /// when each has been pending.
+    #[serde(default)]
+    pub security_packages: Vec<String>,
+    /// `None` where the system has no way to say.
+    pub reboot_required: Option<bool>,
+    /// When the package lists were last refreshed (RFC 3339), where known:
+    /// stale lists hide pending updates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lists_updated_at: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Firewall {
+    /// `nftables`, `iptables` or `ufw`; `none` when no filter is loaded.
+    pub backend: String,
+    /// Whether an inbound filter is loaded at all.
+    pub active: bool,
+    /// What inbound traffic no rule accepts meets: `drop`, `reject` or
+    /// `accept`.
+    pub inbound_default: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listener {
+    /// `tcp` or `udp`.
+    pub proto: String,
+    pub address: String,
+    pub port: u16,
+    /// The owning process's name, where this user may see it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<String>,
+}
+
+impl Listener {
+    /// Whether only this host can reach it.
+    pub fn loopback(&self) -> bool {
+        self.address
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback())
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ssh {
+    pub password_authentication: bool,
+    /// `yes`, `no`, `prohibit-password` or `forced-commands-only`.
+    pub permit_root_login: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kbd_interactive_authentication: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeSync {
+    pub synchronized: bool,
+    /// What said so: `timedatectl` or `chronyc`.
+    #[serde(default)]
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disk {
+    pub mount: String,
+    pub used_percent: f64,
+    #[serde(default)]
+    pub size_bytes: u64,
+    #[serde(default)]
+    pub available_bytes: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Logs {
+    /// `journald`.
+    pub source: String,
+    /// How far back errors were counted, as a duration (`24h`).
+    pub window: String,
+    pub errors: u64,
+    /// Errors per unit (or syslog identifier), busiest first in text.
+    #[serde(default)]
+    pub by_unit: BTreeMap<String, u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Collector {
+    pub name: String,
+    /// `ok` or `unavailable`.
+    pub status: String,
+    /// Why it is unavailable, or what limited it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
