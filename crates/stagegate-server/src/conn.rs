@@ -251,8 +251,21 @@ pub async fn serve(
 /// Largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// Largest agent report accepted (SPEC.md §11): a host with thousands of
+/// sockets or pending packages still fits.
+pub const AGENT_REPORT_LIMIT: usize = 1024 * 1024;
+
+/// The body limit of a request to `path`.
+pub fn body_limit(path: &str) -> usize {
+    if path == crate::api::agents::PATH {
+        AGENT_REPORT_LIMIT
+    } else {
+        BODY_LIMIT
+    }
+}
+
 /// Reads the whole body before the request is routed: within `timeout`
-/// and at most [`BODY_LIMIT`] bytes, so a client that trickles a body or
+/// and at most [`body_limit`] bytes, so a client that trickles a body or
 /// sends too much is answered (408, 413) instead of holding the request
 /// open.
 async fn read_body(timeout: Duration, request: Request<Body>) -> Result<Request<Body>, Response> {
@@ -266,8 +279,9 @@ async fn read_body(timeout: Duration, request: Request<Body>) -> Result<Request<
     if empty {
         return Ok(request);
     }
+    let limit = body_limit(request.uri().path());
     let (parts, body) = request.into_parts();
-    match tokio::time::timeout(timeout, axum::body::to_bytes(body, BODY_LIMIT)).await {
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
         Ok(Ok(bytes)) => Ok(Request::from_parts(parts, Body::from(bytes))),
         Ok(Err(e)) => {
             let too_large = std::error::Error::source(&e)
@@ -275,7 +289,7 @@ async fn read_body(timeout: Duration, request: Request<Body>) -> Result<Request<
             let error = if too_large {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("the request body is larger than {BODY_LIMIT} bytes"),
+                    format!("the request body is larger than {limit} bytes"),
                 )
             } else {
                 ApiError::bad_request("the request body could not be read")

@@ -12,14 +12,15 @@ use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 use crate::api::ApiError;
-use crate::conn::BODY_LIMIT;
+use crate::conn::AGENT_REPORT_LIMIT;
 
 pub fn router(state: Arc<AppState>) -> Router {
     let (api, _document) = crate::api::routes();
     api.merge(crate::dashboard::router())
         .fallback(|| async { ApiError::not_found("no such endpoint").into_response() })
         .layer(axum::middleware::from_fn(traced))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // `conn` has read the body within each route's own limit already.
+        .layer(DefaultBodyLimit::max(AGENT_REPORT_LIMIT))
         .with_state(state)
 }
 

@@ -101,6 +101,7 @@ pub trait Store:
     + Drills
     + Audit
     + Approvals
+    + Agents
     + Send
     + Sync
     + std::fmt::Debug
@@ -279,6 +280,25 @@ pub trait Approvals: Send + Sync {
     async fn first_seen_in(&self, environment: &str, mode: &str) -> Result<Option<Millis>>;
 }
 
+/// Host agents' reports (SPEC.md §11).
+#[async_trait]
+pub trait Agents: Send + Sync {
+    /// Stores a report. When it is its server's newest, the server's
+    /// pending security updates become exactly its list, each keeping when
+    /// it was first seen; an older one (sent late from an agent's spool)
+    /// can only move a first sighting earlier.
+    async fn record_agent_report(&self, r: &NewAgentReport) -> Result<i64>;
+    /// The newest report of each server.
+    async fn latest_agent_reports(&self) -> Result<Vec<AgentReportRecord>>;
+    /// The reports of `server`, newest first.
+    async fn agent_reports(&self, server: &str, limit: u32) -> Result<Vec<AgentReportRecord>>;
+    /// Every pending security update, by server.
+    async fn pending_updates(&self) -> Result<Vec<PendingUpdate>>;
+    /// Deletes reports collected before `before`, each server's newest
+    /// `keep` excepted. Returns how many were deleted.
+    async fn prune_agent_reports(&self, before: Millis, keep: u32) -> Result<u64>;
+}
+
 /// The hash-chained audit log (see [`audit`]).
 #[async_trait]
 pub trait Audit: Send + Sync {
@@ -298,7 +318,7 @@ pub trait Audit: Send + Sync {
 /// than a `dyn Store`.
 pub mod prelude {
     pub use crate::{
-        Access, Approvals, Audit, Cluster, Drills, FlapStates, Incidents, Outbox, Pings,
+        Access, Agents, Approvals, Audit, Cluster, Drills, FlapStates, Incidents, Outbox, Pings,
         Promotions, Results, Store,
     };
 }

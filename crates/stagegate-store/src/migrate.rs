@@ -46,6 +46,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "promotion gates",
         sql: include_str!("../migrations/sqlite/0007_promotion_gates.sql"),
     },
+    Migration {
+        version: 8,
+        name: "agents",
+        sql: include_str!("../migrations/sqlite/0008_agents.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -83,6 +88,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 7,
         name: "promotion gates",
         sql: include_str!("../migrations/postgres/0007_promotion_gates.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "agents",
+        sql: include_str!("../migrations/postgres/0008_agents.sql"),
     },
 ];
 

@@ -58,7 +58,9 @@ text_enum!(
 );
 
 text_enum!(
-    Role { Viewer = "viewer", Operator = "operator", Approver = "approver", Admin = "admin" }
+    /// What a token may do. `agent` stands apart: it may only send the
+    /// reports of the server it is named after, and reads nothing.
+    Role { Viewer = "viewer", Operator = "operator", Approver = "approver", Admin = "admin", Agent = "agent" }
 );
 
 /// A probe result to record.
@@ -353,4 +355,38 @@ pub struct ApprovalRecord {
     pub approved_at: Millis,
     pub expires_at: Millis,
     pub spec_sha256: String,
+}
+
+/// A host agent's report to store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewAgentReport {
+    /// The spec's name of the server it reports on.
+    pub server: String,
+    pub collected_at: Millis,
+    pub received_at: Millis,
+    /// The report as JSON.
+    pub report: String,
+    /// The packages with a pending security update.
+    pub security_packages: Vec<String>,
+}
+
+/// A stored agent report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentReportRecord {
+    pub id: i64,
+    pub server: String,
+    pub collected_at: Millis,
+    pub received_at: Millis,
+    /// The report as JSON.
+    pub report: String,
+}
+
+/// A security update pending on a server, and since when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PendingUpdate {
+    pub server: String,
+    pub package: String,
+    pub first_seen_at: Millis,
 }

@@ -961,3 +961,76 @@ async fn audit_tampering_in_the_database_is_found() {
         other => panic!("expected a gap before record 3, got {other:?}"),
     }
 }
+
+fn agent_report(server: &str, at: i64, packages: &[&str]) -> NewAgentReport {
+    NewAgentReport {
+        server: server.into(),
+        collected_at: at,
+        received_at: at + 5,
+        report: format!("{{\"server\":\"{server}\",\"at\":{at}}}"),
+        security_packages: packages.iter().map(|p| (*p).to_owned()).collect(),
+    }
+}
+
+async fn agent_reports_and_pending_updates(s: &dyn Store) {
+    let pending = |all: Vec<PendingUpdate>| -> Vec<(String, String, i64)> {
+        all.into_iter()
+            .map(|p| (p.server, p.package, p.first_seen_at))
+            .collect()
+    };
+    s.record_agent_report(&agent_report("db-1", T0, &["openssl", "it's"]))
+        .await
+        .expect("record");
+    s.record_agent_report(&agent_report("web-1", T0, &[]))
+        .await
+        .expect("record");
+    // Still pending an hour later: first seen stays; a new one starts now.
+    s.record_agent_report(&agent_report("db-1", T0 + H, &["openssl", "curl"]))
+        .await
+        .expect("record");
+    assert_eq!(
+        pending(s.pending_updates().await.expect("pending")),
+        [
+            ("db-1".to_owned(), "openssl".to_owned(), T0),
+            ("db-1".to_owned(), "curl".to_owned(), T0 + H),
+        ],
+        "`it's` was applied, so it is no longer pending"
+    );
+    // A report spooled earlier arrives late: it only moves sightings back.
+    s.record_agent_report(&agent_report("db-1", T0 + H / 2, &["curl", "zlib"]))
+        .await
+        .expect("record");
+    assert_eq!(
+        pending(s.pending_updates().await.expect("pending")),
+        [
+            ("db-1".to_owned(), "openssl".to_owned(), T0),
+            ("db-1".to_owned(), "curl".to_owned(), T0 + H / 2),
+        ]
+    );
+    let latest = s.latest_agent_reports().await.expect("latest");
+    let latest: Vec<(&str, i64)> = latest
+        .iter()
+        .map(|r| (r.server.as_str(), r.collected_at))
+        .collect();
+    assert_eq!(latest, [("db-1", T0 + H), ("web-1", T0)]);
+    assert_eq!(s.agent_reports("db-1", 10).await.expect("reports").len(), 3);
+    // Pruning keeps each server's newest.
+    assert_eq!(
+        s.prune_agent_reports(T0 + 2 * H, 1).await.expect("prune"),
+        2
+    );
+    let kept: Vec<i64> = s
+        .agent_reports("db-1", 10)
+        .await
+        .expect("reports")
+        .iter()
+        .map(|r| r.collected_at)
+        .collect();
+    assert_eq!(kept, [T0 + H]);
+    // Everything applied: nothing pending.
+    s.record_agent_report(&agent_report("db-1", T0 + 2 * H, &[]))
+        .await
+        .expect("record");
+    assert!(s.pending_updates().await.expect("pending").is_empty());
+}
+both!(agent_reports_and_pending_updates);

@@ -61,7 +61,7 @@ pub enum Command {
     /// use and error-level log lines.
     ///
     /// Each collector that cannot read what it reads says why in the report.
-    /// `--once --dry-run` prints the report.
+    /// `--dry-run` prints one report; otherwise reports go to `--server`.
     Agent(AgentArgs),
     /// Record a promotion: refused while the plan to the mode is blocked.
     Promote(PromoteArgs),
@@ -316,12 +316,41 @@ pub struct AgentArgs {
     /// name by default.
     #[arg(long, value_name = "NAME", env = "STAGEGATE_AGENT_NAME")]
     pub name: Option<String>,
-    /// Collect once and exit.
+    /// The stagegate server to send reports to.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "STAGEGATE_SERVER",
+        required_unless_present = "dry_run"
+    )]
+    pub server: Option<String>,
+    /// An `agent` token named after this server
+    /// (`stagegate token create --role agent --name NAME`).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "STAGEGATE_TOKEN",
+        required_unless_present = "dry_run"
+    )]
+    pub token: Option<String>,
+    /// How often to report.
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
+    pub interval: stagegate_spec::Duration,
+    /// Report once and exit (under a systemd timer or cron): exits 1 when
+    /// the report could not be sent and waits in the spool.
     #[arg(long)]
     pub once: bool,
-    /// Print the report instead of sending it.
+    /// Print one report instead of sending it.
     #[arg(long)]
     pub dry_run: bool,
+    /// Where reports wait while the server cannot be reached; they are
+    /// sent later, oldest first. `/var/lib/stagegate-agent/spool` for root,
+    /// `~/.local/state/stagegate-agent/spool` otherwise.
+    #[arg(long, value_name = "DIR", env = "STAGEGATE_AGENT_SPOOL")]
+    pub spool: Option<PathBuf>,
+    /// The most reports the spool keeps; the oldest go first.
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+    pub spool_max: u32,
     /// How the printed report is written.
     #[arg(long, value_enum, default_value = "text")]
     pub format: AgentFormat,
@@ -615,6 +644,9 @@ pub enum RoleArg {
     /// An operator who may also approve promotions.
     Approver,
     Admin,
+    /// A host agent: may only send the reports of the server it is named
+    /// after (`--name db-1`), and reads nothing.
+    Agent,
 }
 
 impl From<RoleArg> for stagegate_store::Role {
@@ -624,6 +656,7 @@ impl From<RoleArg> for stagegate_store::Role {
             RoleArg::Operator => Self::Operator,
             RoleArg::Approver => Self::Approver,
             RoleArg::Admin => Self::Admin,
+            RoleArg::Agent => Self::Agent,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Who may do what, route by route: every operation of the OpenAPI
 //! document and every dashboard route, asked with no token, a viewer, an
-//! operator, an admin, a revoked and an expired token. The API's table
+//! operator, an approver, an admin, a host agent, a revoked and an expired
+//! token. The API's table
 //! comes from the document itself (the role each operation states), so a
 //! new endpoint is covered the day it is added.
 
@@ -34,11 +35,12 @@ enum Who {
     Operator,
     Approver,
     Admin,
+    Agent,
 }
 
 impl Who {
     /// Every caller the table is tried with.
-    const ALL: [Who; 7] = [
+    const ALL: [Who; 8] = [
         Who::Nobody,
         Who::Revoked,
         Who::Expired,
@@ -46,6 +48,7 @@ impl Who {
         Who::Operator,
         Who::Approver,
         Who::Admin,
+        Who::Agent,
     ];
 
     fn rank(self) -> Option<u8> {
@@ -59,14 +62,18 @@ impl Who {
     }
 }
 
-fn rank_of(role: &str) -> u8 {
-    match role {
+/// Whether `who` may call what needs `role`: each role of the ladder what
+/// the ones below may; an agent only what needs an agent.
+fn allowed(who: Who, role: &str) -> bool {
+    let rank = match role {
         "viewer" => 0,
         "operator" => 1,
         "approver" => 2,
         "admin" => 3,
+        "agent" => return who == Who::Agent,
         other => panic!("unknown role {other}"),
-    }
+    };
+    who.rank().is_some_and(|have| have >= rank)
 }
 
 /// A concrete path for a documented one.
@@ -101,6 +108,7 @@ fn every_route_answers_each_kind_of_caller_as_it_should() {
     tokens.insert(Who::Operator, token(dir.path(), None, "operator", "olga"));
     tokens.insert(Who::Approver, token(dir.path(), None, "approver", "april"));
     tokens.insert(Who::Admin, token(dir.path(), None, "admin", "ada"));
+    tokens.insert(Who::Agent, token(dir.path(), None, "agent", "app-1"));
     let revoked = token(dir.path(), None, "admin", "gone");
     let prefix = revoked.rsplit_once('_').expect("prefix").0.to_owned();
     let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("stagegate"))
@@ -168,8 +176,7 @@ fn every_route_answers_each_kind_of_caller_as_it_should() {
             let needs = op["description"]
                 .as_str()
                 .and_then(|d| d.split("Needs the `").nth(1))
-                .and_then(|r| r.split('`').next())
-                .map(rank_of);
+                .and_then(|r| r.split('`').next());
             assert_eq!(
                 needs.is_some(),
                 op.get("security").is_some(),
@@ -179,11 +186,11 @@ fn every_route_answers_each_kind_of_caller_as_it_should() {
             for who in Who::ALL {
                 let (status, head) =
                     request(addr, &method, &target, tokens.get(&who).map(String::as_str));
-                let expected: &[u16] = match (needs, who.rank()) {
+                let expected: &[u16] = match (needs, who) {
                     (None, _) => &[],
-                    (Some(_), None) => &[401],
-                    (Some(need), Some(have)) if have < need => &[403],
-                    (Some(_), Some(_)) => &[],
+                    (Some(_), Who::Nobody | Who::Revoked | Who::Expired) => &[401],
+                    (Some(need), who) if !allowed(who, need) => &[403],
+                    (Some(_), _) => &[],
                 };
                 if expected.is_empty() {
                     assert!(

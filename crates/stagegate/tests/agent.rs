@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use stagegate_agent::Report;
-use stagegate_test_support::skip;
+use stagegate_test_support::*;
 
 fn agent(prefix: &[&str]) -> (Report, String) {
     let bin = assert_cmd::cargo::cargo_bin("stagegate");
@@ -90,14 +90,163 @@ fn every_collector_runs_or_says_why() {
     assert!(text.contains("updates     "), "{text}");
 }
 
-#[test]
-fn sending_is_refused_until_the_server_takes_reports() {
+/// `stagegate agent --once` sending to `url` with `token`, its spool in
+/// `spool`: (exit code, stderr).
+fn send(url: &str, token: &str, spool: &std::path::Path) -> (i32, String) {
     let out = Command::new(assert_cmd::cargo::cargo_bin("stagegate"))
-        .args(["agent", "--once"])
+        .args([
+            "agent", "--once", "--name", "db-1", "--server", url, "--token", token,
+        ])
+        .arg("--spool")
+        .arg(spool)
+        .env_remove("STAGEGATE_SERVER")
+        .env_remove("STAGEGATE_TOKEN")
         .output()
         .expect("run the agent");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--once --dry-run"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The stored reports of db-1, oldest stored first.
+async fn stored(url: &str) -> Vec<stagegate_store::AgentReportRecord> {
+    let store = stagegate_store::open(url).await.expect("open the store");
+    let mut all = store.agent_reports("db-1", 100).await.expect("reports");
+    all.sort_by_key(|r| r.id);
+    all
+}
+
+fn spooled(spool: &std::path::Path) -> Vec<String> {
+    let mut files: Vec<_> = std::fs::read_dir(spool)
+        .expect("spool")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).expect("read"))
+        .collect()
+}
+
+async fn end_to_end(db: Option<&str>) {
+    let dir = TestSpec::new("Agents")
+        .raw("[[environments.prod.servers]]\nname = \"db-1\"\nroles = [\"database\"]\nlocation = \"here\"\n")
+        .dir();
+    let root = dir.path().to_owned();
+    let store_url = match db {
+        Some(url) => url.to_owned(),
+        None => format!("sqlite://{}", root.join("data/stagegate.db").display()),
+    };
+    let db = db.map(str::to_owned);
+    let waiting = tokio::task::spawn_blocking({
+        let root = root.clone();
+        move || {
+            let db = db.as_deref();
+            let agent_token = token(&root, db, "agent", "db-1");
+            let other = token(&root, db, "agent", "web-9");
+            let viewer = token(&root, db, "viewer", "ci");
+            let spool = root.join("spool");
+            let server = start(&root, db);
+            let url = format!("http://{}", server.addr);
+
+            // Sent: stored, nothing left waiting.
+            let (code, stderr) = send(&url, &agent_token, &spool);
+            assert_eq!(code, 0, "{stderr}");
+            assert!(spooled(&spool).is_empty());
+
+            // What the endpoint refuses, naming why; nothing is stored.
+            let report = |server: &str, at: &str| {
+                format!(r#"{{"server":"{server}","host":"h","collected_at":"{at}"}}"#)
+            };
+            let post = |token: &str, body: &str| {
+                http(server.addr, "POST", "/api/v1/agents/report", Some(token), body)
+            };
+            let (status, body) = post(&agent_token, r#"{"server":"db-1","host":"h","collected_at":"2026-01-01T00:00:00Z","updates":{"manager":"apt","pending":-1}}"#);
+            assert_eq!(status, 400, "{body}");
+            assert!(body.contains("updates.pending"), "{body}");
+            let (status, body) = post(&agent_token, &report("web-9", "2026-01-01T00:00:00Z"));
+            assert_eq!(status, 422, "{body}");
+            assert!(body.contains("reports for `db-1` only"), "{body}");
+            let (status, body) = post(&other, &report("web-9", "2026-01-01T00:00:00Z"));
+            assert_eq!(status, 422, "{body}");
+            assert!(body.contains("no environment of the spec declares"), "{body}");
+            let (status, body) = post(&agent_token, &report("db-1", "2999-01-01T00:00:00Z"));
+            assert_eq!(status, 400, "{body}");
+            assert!(body.contains("later than the server's clock"), "{body}");
+            let (status, body) = post(&viewer, &report("db-1", "2026-01-01T00:00:00Z"));
+            assert_eq!(status, 403, "a viewer is no agent: {body}");
+            let (status, body) = http(server.addr, "GET", "/api/v1/environments", Some(&agent_token), "");
+            assert_eq!(status, 403, "an agent reads nothing: {body}");
+            let big = format!(
+                r#"{{"server":"db-1","host":"{}","collected_at":"2026-01-01T00:00:00Z"}}"#,
+                "x".repeat(1_100_000)
+            );
+            let (status, body) = post(&agent_token, &big);
+            assert_eq!(status, 413, "{body}");
+
+            // The server away: reports wait in the spool, in order.
+            drop(server);
+            for _ in 0..2 {
+                let (code, stderr) = send(&url, &agent_token, &spool);
+                assert_eq!(code, 1, "{stderr}");
+                assert!(stderr.contains("waits in"), "{stderr}");
+            }
+            let waiting = spooled(&spool);
+            assert_eq!(waiting.len(), 2);
+
+            // Back: the waiting ones arrive first, oldest first, then the new one.
+            let server = start(&root, db);
+            let url = format!("http://{}", server.addr);
+            let (code, stderr) = send(&url, &agent_token, &spool);
+            assert_eq!(code, 0, "{stderr}");
+            assert!(spooled(&spool).is_empty());
+
+            // A revoked token: the report waits for a valid one.
+            let revoked = Command::new(assert_cmd::cargo::cargo_bin("stagegate"))
+                .current_dir(&root)
+                .args(["token", "revoke", agent_token.rsplit_once('_').map_or("", |(p, _)| p)])
+                .args(stagegate_test_support::store_args(db))
+                .output()
+                .expect("revoke");
+            assert!(revoked.status.success(), "{revoked:?}");
+            let (code, stderr) = send(&url, &agent_token, &spool);
+            assert_eq!(code, 1, "{stderr}");
+            assert!(stderr.contains("401"), "{stderr}");
+            assert_eq!(spooled(&spool).len(), 1);
+            waiting
+        }
+    })
+    .await
+    .expect("join");
+    // Stored in the order they were made: the first, the two that
+    // waited, then the one made when the server was back.
+    let reports = stored(&store_url).await;
+    assert_eq!(reports.len(), 4, "nothing refused was stored");
+    let texts: Vec<&str> = reports.iter().map(|r| r.report.as_str()).collect();
+    assert_eq!(
+        texts[1..3],
+        waiting.iter().map(|w| w.trim()).collect::<Vec<_>>()[..]
+    );
+    assert!(
+        reports
+            .windows(2)
+            .all(|w| w[0].collected_at <= w[1].collected_at)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_reach_the_server_or_wait_for_it_on_sqlite() {
+    end_to_end(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_reach_the_server_or_wait_for_it_on_postgres() {
+    let Some(db) = PgDb::create("agent_reports").await else {
+        return;
+    };
+    end_to_end(Some(&db.url)).await;
+    db.drop_now().await;
 }
 
 /// A network namespace, removed when dropped.

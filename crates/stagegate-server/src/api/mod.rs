@@ -5,6 +5,7 @@
 //! `routes!` calls, so neither can name a path the other lacks; nothing
 //! here adds a route any other way (a test holds us to that).
 
+pub(crate) mod agents;
 mod approvals;
 pub(crate) use approvals::approve_now;
 mod audit;
@@ -67,6 +68,7 @@ pub enum Refused {
         (name = "cluster", description = "Nodes, leadership and votes"),
         (name = "tokens", description = "API tokens"),
         (name = "audit", description = "The hash-chained audit log"),
+        (name = "agents", description = "Host agents' reports"),
     )
 )]
 struct Doc;
@@ -112,6 +114,7 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::list))
         .routes(routes!(tokens::revoke))
         .routes(routes!(audit::log))
+        .routes(routes!(agents::report))
         .split_for_parts();
     let _ = DOCUMENT.set(document.clone());
     (router, document)

@@ -35,6 +35,9 @@ pub mod role {
     /// Manages tokens.
     #[derive(Debug)]
     pub struct Admin;
+    /// A host agent: sends its server's reports, reads nothing.
+    #[derive(Debug)]
+    pub struct Agent;
 
     impl super::Need for Viewer {
         const ROLE: Role = Role::Viewer;
@@ -47,6 +50,9 @@ pub mod role {
     }
     impl super::Need for Admin {
         const ROLE: Role = Role::Admin;
+    }
+    impl super::Need for Agent {
+        const ROLE: Role = Role::Agent;
     }
 }
 

@@ -96,12 +96,22 @@ pub enum Denied {
     Unavailable,
 }
 
-pub fn rank(role: Role) -> u8 {
-    match role {
-        Role::Viewer => 0,
-        Role::Operator => 1,
-        Role::Approver => 2,
-        Role::Admin => 3,
+/// Whether a token of role `have` may do what needs `needed`. Viewer,
+/// operator, approver and admin each may do what the ones before may; an
+/// agent token does only an agent's work, and nothing else does it (it
+/// speaks for one server).
+pub fn allows(have: Role, needed: Role) -> bool {
+    let rank = |role: Role| match role {
+        Role::Viewer => Some(0),
+        Role::Operator => Some(1),
+        Role::Approver => Some(2),
+        Role::Admin => Some(3),
+        Role::Agent => None,
+    };
+    match (rank(have), rank(needed)) {
+        (Some(have), Some(needed)) => have >= needed,
+        (None, None) => true,
+        _ => false,
     }
 }
 
@@ -160,7 +170,7 @@ pub async fn check_token(
     if !record.is_valid(now) {
         return Err(Denied::Unauthenticated("expired"));
     }
-    if rank(record.role) < rank(needed) {
+    if !allows(record.role, needed) {
         return Err(Denied::Forbidden(needed));
     }
     if record

@@ -38,7 +38,7 @@ pub struct Viewer {
 
 impl Viewer {
     pub fn can(&self, role: Role) -> bool {
-        crate::auth::rank(self.token.role) >= crate::auth::rank(role)
+        crate::auth::allows(self.token.role, role)
     }
 
     /// Whether a posted anti-forgery token is this session's.

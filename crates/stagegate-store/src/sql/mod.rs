@@ -3,6 +3,7 @@
 //! backend keeps its own pool and migrations.
 
 mod access;
+mod agents;
 mod audit;
 mod checks;
 mod cluster;

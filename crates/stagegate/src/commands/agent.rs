@@ -1,33 +1,213 @@
-//! `stagegate agent`: what this server's state is, collected by
-//! stagegate-agent and printed (`--once --dry-run`).
+//! `stagegate agent`: collects what this server's state is (stagegate-agent)
+//! and sends it to the server, or prints it (`--dry-run`). Every report
+//! goes through a bounded spool on disk first, so a report made while the
+//! server was away is sent later, oldest first.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::cli::{AgentArgs, AgentFormat};
+use crate::remote::Remote;
 use crate::{Failure, Outcome};
 
+/// The longest pause between attempts to empty the spool.
+const MAX_RETRY: Duration = Duration::from_secs(300);
+
 pub fn run(args: &AgentArgs) -> Result<Outcome, Failure> {
-    if !(args.once && args.dry_run) {
-        return Err(Failure::Message(
-            "this stagegate serve has no endpoint for agent reports yet: run `stagegate agent --once --dry-run` to see the report".to_owned(),
-        ));
-    }
     let rt = super::serve::runtime()?;
-    let name = args.name.clone().unwrap_or_else(|| {
-        std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|h| h.trim().to_owned())
-            .unwrap_or_default()
-    });
-    let mut opts = stagegate_agent::Options::new(name);
+    let mut opts = stagegate_agent::Options::new(args.name.clone().unwrap_or_else(host_name));
     opts.log_window = args.log_window.get();
-    let report = rt.block_on(stagegate_agent::collect(&opts));
-    let mut out = std::io::stdout().lock();
-    match args.format {
-        AgentFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
-            writeln!(out)?;
+    if args.dry_run {
+        let report = rt.block_on(stagegate_agent::collect(&opts));
+        let mut out = std::io::stdout().lock();
+        match args.format {
+            AgentFormat::Json => {
+                serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            }
+            AgentFormat::Text => write!(out, "{}", stagegate_agent::text(&report))?,
         }
-        AgentFormat::Text => write!(out, "{}", stagegate_agent::text(&report))?,
+        return Ok(Outcome::Ready);
     }
-    Ok(Outcome::Ready)
+    let (Some(server), Some(token)) = (&args.server, &args.token) else {
+        return Err(Failure::Message(
+            "--server and --token (an agent token) are needed to send reports; --dry-run prints one".to_owned(),
+        ));
+    };
+    let spool = Spool::open(
+        args.spool.clone().unwrap_or_else(default_spool),
+        args.spool_max,
+    )?;
+    rt.block_on(async {
+        let remote = Remote::new(server, token)?;
+        let interval = args.interval.get();
+        loop {
+            let report = stagegate_agent::collect(&opts).await;
+            spool.put(&report)?;
+            let sent = spool.flush(&remote).await?;
+            if args.once {
+                return Ok(if sent {
+                    Outcome::Ready
+                } else {
+                    Outcome::Blocked
+                });
+            }
+            // Until the next report, keep trying to empty the spool.
+            let next = tokio::time::Instant::now() + interval;
+            let mut pause = Duration::from_secs(5);
+            let mut empty = sent;
+            while !empty {
+                let wake = (tokio::time::Instant::now() + pause).min(next);
+                tokio::time::sleep_until(wake).await;
+                if wake >= next {
+                    break;
+                }
+                empty = spool.flush(&remote).await?;
+                pause = (pause * 2).min(MAX_RETRY);
+            }
+            tokio::time::sleep_until(next).await;
+        }
+    })
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn default_spool() -> PathBuf {
+    if rustix::process::geteuid().is_root() {
+        return PathBuf::from("/var/lib/stagegate-agent/spool");
+    }
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(std::env::temp_dir);
+    state.join("stagegate-agent/spool")
+}
+
+/// Reports waiting to be sent, one file each, named so that their order
+/// is the order they were made in.
+struct Spool {
+    dir: PathBuf,
+    max: usize,
+}
+
+impl Spool {
+    fn open(dir: PathBuf, max: u32) -> Result<Spool, Failure> {
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            Failure::Message(format!("cannot create the spool {}: {e}", dir.display()))
+        })?;
+        Ok(Spool {
+            dir,
+            max: usize::try_from(max).unwrap_or(usize::MAX),
+        })
+    }
+
+    /// Writes a report (whole or not at all: written aside, then renamed),
+    /// then drops the oldest beyond the limit.
+    fn put(&self, report: &stagegate_agent::Report) -> Result<(), Failure> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let name = format!("{nanos:020}.json");
+        let partial = self.dir.join(format!(".{name}.partial"));
+        let text = serde_json::to_vec(report).map_err(std::io::Error::from)?;
+        std::fs::write(&partial, text)
+            .and_then(|()| std::fs::rename(&partial, self.dir.join(&name)))
+            .map_err(|e| {
+                Failure::Message(format!(
+                    "cannot write to the spool {}: {e}",
+                    self.dir.display()
+                ))
+            })?;
+        let waiting = self.waiting()?;
+        let excess = waiting.len().saturating_sub(self.max);
+        for old in &waiting[..excess] {
+            let _ = std::fs::remove_file(old);
+        }
+        if excess > 0 {
+            say(&format!(
+                "the spool holds at most {} reports: dropped the {excess} oldest",
+                self.max
+            ));
+        }
+        Ok(())
+    }
+
+    /// The waiting reports, oldest first.
+    fn waiting(&self) -> Result<Vec<PathBuf>, Failure> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .map_err(|e| {
+                Failure::Message(format!("cannot read the spool {}: {e}", self.dir.display()))
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| is_report(p))
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+
+    /// Sends the waiting reports, oldest first, until one cannot be sent;
+    /// whether the spool is empty now. A report the server refuses for what
+    /// it is (malformed, another server's) is dropped: sending it again
+    /// would change nothing.
+    async fn flush(&self, remote: &Remote) -> Result<bool, Failure> {
+        for file in self.waiting()? {
+            let Ok(text) = std::fs::read(&file) else {
+                continue;
+            };
+            let Ok(report) = serde_json::from_slice::<serde_json::Value>(&text) else {
+                say(&format!("dropped {}: not a report", file.display()));
+                let _ = std::fs::remove_file(&file);
+                continue;
+            };
+            match remote
+                .call(http::Method::POST, "/api/v1/agents/report", Some(report))
+                .await
+            {
+                Ok((201, _)) => {
+                    let _ = std::fs::remove_file(&file);
+                }
+                Ok((status @ (400 | 413 | 422), reply)) => {
+                    let why = reply["error"].as_str().unwrap_or("no reason given");
+                    say(&format!(
+                        "{} refused a report ({status}: {why}); dropped it",
+                        remote.server()
+                    ));
+                    let _ = std::fs::remove_file(&file);
+                }
+                Ok((status, reply)) => {
+                    let why = reply["error"].as_str().unwrap_or("unexpected reply");
+                    say(&format!(
+                        "{} answered {status} ({why}); the report waits in {}",
+                        remote.server(),
+                        self.dir.display()
+                    ));
+                    return Ok(false);
+                }
+                Err(Failure::Message(why)) => {
+                    say(&format!(
+                        "{why}; the report waits in {}",
+                        self.dir.display()
+                    ));
+                    return Ok(false);
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(true)
+    }
+}
+
+fn is_report(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".json") && !n.starts_with('.'))
+}
+
+fn say(what: &str) {
+    eprintln!("stagegate agent: {what}");
 }
