@@ -64,6 +64,90 @@ pub struct ExposureObservation {
     pub open: Vec<u16>,
 }
 
+/// What a host agent last reported of one server (SPEC.md §11), as the
+/// server that received it keeps it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentObservation {
+    pub server: String,
+    /// When the report was collected, Unix seconds.
+    pub at: i64,
+    /// Who received it: `node@location` of the stagegate server.
+    pub source: String,
+    pub firewall: Reading<AgentFirewall>,
+    pub listening: Reading<Vec<AgentListener>>,
+    pub ssh: Reading<AgentSsh>,
+    pub updates: Reading<AgentUpdates>,
+    pub logs: Reading<AgentLogs>,
+}
+
+/// What a collector read, or why it could not.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reading<T> {
+    Read(T),
+    Unavailable(String),
+}
+
+impl<T> Reading<T> {
+    pub fn read(&self) -> Option<&T> {
+        match self {
+            Reading::Read(t) => Some(t),
+            Reading::Unavailable(_) => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentFirewall {
+    pub backend: String,
+    pub active: bool,
+    /// `drop`, `reject` or `accept`.
+    pub inbound_default: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentListener {
+    pub proto: String,
+    pub address: String,
+    pub port: u16,
+    pub process: Option<String>,
+}
+
+impl AgentListener {
+    /// Whether only the host itself can reach it.
+    pub fn loopback(&self) -> bool {
+        self.address
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentSsh {
+    pub password_authentication: bool,
+    pub permit_root_login: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentUpdates {
+    pub manager: String,
+    pub pending: u32,
+    /// `None` where the package manager keeps no security records.
+    pub security: Option<u32>,
+    pub reboot_required: Option<bool>,
+    /// Each pending security update (and a pending reboot) with when an
+    /// agent first reported it, Unix seconds.
+    pub pending_since: Vec<(String, i64)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentLogs {
+    pub errors: u64,
+    /// The window they were counted over, in seconds.
+    pub window_secs: i64,
+    /// The busiest units, busiest first.
+    pub busiest: Vec<(String, u64)>,
+}
+
 /// Everything probes observed, by environment.
 #[derive(Clone, Debug, Default)]
 pub struct LiveEvidence {
@@ -71,6 +155,7 @@ pub struct LiveEvidence {
     certificates: HashMap<String, Vec<CertificateObservation>>,
     backups: HashMap<String, Vec<Observation>>,
     exposure: HashMap<String, Vec<ExposureObservation>>,
+    agents: HashMap<String, Vec<AgentObservation>>,
 }
 
 impl LiveEvidence {
@@ -110,5 +195,14 @@ impl LiveEvidence {
 
     pub fn exposure(&self, env: &str) -> &[ExposureObservation] {
         self.exposure.get(env).map_or(&[], Vec::as_slice)
+    }
+
+    /// The latest agent report of a server of `env`.
+    pub fn add_agent(&mut self, env: &str, a: AgentObservation) {
+        self.agents.entry(env.to_owned()).or_default().push(a);
+    }
+
+    pub fn agents(&self, env: &str) -> &[AgentObservation] {
+        self.agents.get(env).map_or(&[], Vec::as_slice)
     }
 }

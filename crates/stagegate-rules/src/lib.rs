@@ -24,8 +24,9 @@ pub use context::{
 pub use custom_rules::CustomRules;
 pub use engine::{Evaluation, Evaluator};
 pub use evidence::{
+    AgentFirewall, AgentListener, AgentLogs, AgentObservation, AgentSsh, AgentUpdates,
     CertificateObservation, ExposureObservation, LiveEvidence, Observation, Observed,
-    PresentedCertificate,
+    PresentedCertificate, Reading,
 };
 pub use finding::{EnvironmentResult, Finding, Status, Summary, Verdict, WaiverState};
 pub use promotion::{Approval, Availability, BackupRuns, PromotionFacts};

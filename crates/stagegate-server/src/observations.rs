@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use stagegate_rules::{
+    AgentFirewall, AgentListener, AgentLogs, AgentObservation, AgentSsh, AgentUpdates,
     CertificateObservation, DrillRecord, ExposureObservation, FileFacts, LiveEvidence, Observation,
-    Observed, PresentedCertificate, RecordSource,
+    Observed, PresentedCertificate, Reading, RecordSource,
 };
 use stagegate_spec::{CheckKind, Spec};
 use stagegate_store::{CheckStatus, Millis, Outcome, Store, StoreError};
@@ -36,6 +37,115 @@ pub struct EnvironmentObservations {
     /// The newest restore drill run under the server.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drill: Option<DrillObservation>,
+    /// The newest report of each of its servers' agents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<AgentSeen>,
+}
+
+/// A server's newest agent report, as the server keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgentSeen {
+    pub server: String,
+    /// Milliseconds since the epoch.
+    pub collected_at: Millis,
+    pub received_at: Millis,
+    /// The report as the agent sent it (SPEC.md §11).
+    #[schema(value_type = Object)]
+    pub report: serde_json::Value,
+    /// Each pending security update (and `(reboot required)`), with when
+    /// an agent first reported it, in milliseconds since the epoch.
+    #[serde(default)]
+    pub pending_since: BTreeMap<String, Millis>,
+}
+
+impl AgentSeen {
+    /// The report as the rules read it.
+    fn observation(&self) -> Option<AgentObservation> {
+        let report: stagegate_agent::Report = serde_json::from_value(self.report.clone()).ok()?;
+        /// Why a section is missing: its collector's note.
+        fn unavailable<T>(report: &stagegate_agent::Report, name: &str) -> Reading<T> {
+            Reading::Unavailable(
+                report
+                    .collectors
+                    .iter()
+                    .find(|c| c.name == name)
+                    .and_then(|c| c.note.clone())
+                    .unwrap_or_else(|| "not in the report".to_owned()),
+            )
+        }
+        Some(AgentObservation {
+            server: self.server.clone(),
+            at: self.collected_at.div_euclid(1000),
+            source: format!("agent@{}", self.server),
+            firewall: report.firewall.as_ref().map_or_else(
+                || unavailable(&report, "firewall"),
+                |f| {
+                    Reading::Read(AgentFirewall {
+                        backend: f.backend.clone(),
+                        active: f.active,
+                        inbound_default: f.inbound_default.clone(),
+                    })
+                },
+            ),
+            listening: report.listening.as_ref().map_or_else(
+                || unavailable(&report, "listening"),
+                |l| {
+                    Reading::Read(
+                        l.iter()
+                            .map(|l| AgentListener {
+                                proto: l.proto.clone(),
+                                address: l.address.clone(),
+                                port: l.port,
+                                process: l.process.clone(),
+                            })
+                            .collect(),
+                    )
+                },
+            ),
+            ssh: report.ssh.as_ref().map_or_else(
+                || unavailable(&report, "ssh"),
+                |s| {
+                    Reading::Read(AgentSsh {
+                        password_authentication: s.password_authentication
+                            || s.kbd_interactive_authentication == Some(true),
+                        permit_root_login: s.permit_root_login.clone(),
+                    })
+                },
+            ),
+            updates: report.updates.as_ref().map_or_else(
+                || unavailable(&report, "updates"),
+                |u| {
+                    Reading::Read(AgentUpdates {
+                        manager: u.manager.clone(),
+                        pending: u.pending,
+                        security: u.security,
+                        reboot_required: u.reboot_required,
+                        pending_since: self
+                            .pending_since
+                            .iter()
+                            .map(|(p, at)| (p.clone(), at.div_euclid(1000)))
+                            .collect(),
+                    })
+                },
+            ),
+            logs: report.logs.as_ref().map_or_else(
+                || unavailable(&report, "logs"),
+                |l| {
+                    let mut busiest: Vec<(String, u64)> =
+                        l.by_unit.iter().map(|(u, n)| (u.clone(), *n)).collect();
+                    busiest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                    Reading::Read(AgentLogs {
+                        errors: l.errors,
+                        window_secs: stagegate_spec::Duration::parse(&l.window)
+                            .map_or(86_400, |d| {
+                                i64::try_from(d.get().as_secs()).unwrap_or(86_400)
+                            }),
+                        busiest,
+                    })
+                },
+            ),
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -98,6 +208,7 @@ impl Observations {
                     name: d.environment.clone(),
                     checks: Vec::new(),
                     drill: Some(DrillObservation::from(d)),
+                    agents: Vec::new(),
                 })
                 .collect(),
         }
@@ -116,6 +227,14 @@ impl Observations {
             .map(|s| (s.check, s.status))
             .collect();
         let drills = store.last_drills().await?;
+        let reports = store.latest_agent_reports().await?;
+        let mut pending: BTreeMap<String, BTreeMap<String, Millis>> = BTreeMap::new();
+        for p in store.pending_updates().await? {
+            pending
+                .entry(p.server)
+                .or_default()
+                .insert(p.package, p.first_seen_at);
+        }
         let keys: Vec<String> = snapshot
             .spec
             .environments
@@ -159,10 +278,24 @@ impl Observations {
                 .iter()
                 .find(|d| d.environment == *name)
                 .map(DrillObservation::from);
+            let agents = reports
+                .iter()
+                .filter(|r| env.server(&r.server).is_some())
+                .filter_map(|r| {
+                    Some(AgentSeen {
+                        server: r.server.clone(),
+                        collected_at: r.collected_at,
+                        received_at: r.received_at,
+                        report: serde_json::from_str(&r.report).ok()?,
+                        pending_since: pending.get(&r.server).cloned().unwrap_or_default(),
+                    })
+                })
+                .collect();
             environments.push(EnvironmentObservations {
                 name: name.clone(),
                 checks,
                 drill,
+                agents,
             });
         }
         Ok(Observations {
@@ -215,6 +348,11 @@ impl Observations {
                     _ => {}
                 }
                 live.add_check(name, &check.name.value, observation);
+            }
+            for agent in &seen.agents {
+                if let Some(a) = agent.observation() {
+                    live.add_agent(name, a);
+                }
             }
         }
         live

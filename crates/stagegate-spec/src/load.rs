@@ -277,6 +277,7 @@ fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
         Some(v) => decode_promotion(v, cx),
         None => None,
     };
+    let patch_max_age: Option<Duration> = t.opt(cx, "patch_max_age");
     let span = t.span;
     t.finish(cx);
     Some(Policy {
@@ -290,6 +291,7 @@ fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
         waiver_max_days: waiver_max_days.unwrap_or(defaults.waiver_max_days),
         attestation_max_days: attestation_max_days.unwrap_or(defaults.attestation_max_days),
         promotion,
+        patch_max_age: patch_max_age.unwrap_or(defaults.patch_max_age),
         span: Some(span),
     })
 }

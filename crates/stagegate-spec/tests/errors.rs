@@ -376,3 +376,22 @@ fn an_accessibility_audit_names_a_known_standard() {
         d.message
     );
 }
+
+#[test]
+fn agent_is_true_or_a_table_with_an_interval() {
+    let (line, col, d) = one(&with("agent = \"yes\"\n"));
+    assert_eq!((line, col), (6, 9));
+    assert_eq!(d.message, "wrong type for `environments.prod.agent`");
+    assert!(d.notes.iter().any(|n| n.contains("`true`")), "{d:?}");
+    let (line, _, d) = one(&with("\n[environments.prod.agent]\ninterval = \"soon\"\n"));
+    assert_eq!(line, 8);
+    assert!(
+        d.message.contains("environments.prod.agent.interval"),
+        "{d:?}"
+    );
+    let (line, _, d) = one(&with(
+        "\n[environments.prod.security]\nprivate_ports = [0]\n",
+    ));
+    assert_eq!(line, 8);
+    assert!(d.message.contains("private_ports"), "{d:?}");
+}

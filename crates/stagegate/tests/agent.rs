@@ -131,7 +131,7 @@ fn spooled(spool: &std::path::Path) -> Vec<String> {
 
 async fn end_to_end(db: Option<&str>) {
     let dir = TestSpec::new("Agents")
-        .raw("[[environments.prod.servers]]\nname = \"db-1\"\nroles = [\"database\"]\nlocation = \"here\"\n")
+        .raw("[[environments.prod.servers]]\nname = \"db-1\"\nroles = [\"database\"]\nlocation = \"here\"\n\n[environments.prod.agent]\ninterval = \"1h\"\n")
         .dir();
     let root = dir.path().to_owned();
     let store_url = match db {
@@ -154,6 +154,27 @@ async fn end_to_end(db: Option<&str>) {
             let (code, stderr) = send(&url, &agent_token, &spool);
             assert_eq!(code, 0, "{stderr}");
             assert!(spooled(&spool).is_empty());
+
+            // The server judges from it, and so does CI through the server.
+            let agent_rule = |doc: &serde_json::Value| {
+                doc["environments"][0]["findings"]
+                    .as_array()
+                    .and_then(|f| f.iter().find(|f| f["rule"] == "SG-OPS-AGENT").cloned())
+                    .unwrap_or_else(|| panic!("no SG-OPS-AGENT in {doc}"))
+            };
+            let (status, body) = http(server.addr, "GET", "/api/v1/environments", Some(&viewer), "");
+            assert_eq!(status, 200, "{body}");
+            let served = agent_rule(&json_body(&body));
+            assert_eq!(served["status"], "pass", "{served}");
+            assert_eq!(served["basis"], "observed", "{served}");
+            assert_eq!(served["evidence"][0]["source"], "agent@db-1", "{served}");
+            let (_, stdout, stderr) = run_in(
+                &root,
+                &["check", "--server", &url, "--token", &viewer, "--format", "json"],
+            );
+            let gated: serde_json::Value = serde_json::from_str(&stdout)
+                .unwrap_or_else(|e| panic!("{e}: {stdout} {stderr}"));
+            assert_eq!(agent_rule(&gated)["status"], "pass");
 
             // What the endpoint refuses, naming why; nothing is stored.
             let report = |server: &str, at: &str| {

@@ -46,7 +46,7 @@ pub(super) const EXPOSURE: Rule = Rule {
     area: Area::Security,
     applies: Applies::SOFT_PROD,
     condition: Some("for servers with a `host`"),
-    requirement: "no port outside `public_ports` answers among the well-known service ports (SSH, databases, caches, admin consoles)",
+    requirement: "no port outside `public_ports` answers among the well-known service ports (SSH, databases, caches, admin consoles); with `agent = true`, every port a server listens on beyond loopback is in `public_ports` or `private_ports`, and no private port answers from outside",
     guideline: &["The production rollout architecture must meet security requirements."],
     rationale: "A database or admin console reachable from outside is found by scanners within hours.",
     remediation: "Close the port in the firewall, or declare it in `security.public_ports` if it is meant to be public.",
@@ -186,7 +186,21 @@ fn exposure(cx: &Ctx<'_>) -> Outcome {
         return skip(STATIC);
     };
     let scans = live.exposure(&cx.env.name.value);
-    if scans.is_empty() {
+    let answering = |server: &str| {
+        scans
+            .iter()
+            .find(|s| {
+                s.server == server
+                    || cx
+                        .env
+                        .server(server)
+                        .and_then(|d| d.host.as_ref())
+                        .is_some_and(|h| h.raw() == s.server)
+            })
+            .map(|s| s.open.clone())
+    };
+    let inside = super::agent::listening(cx, &answering);
+    if scans.is_empty() && inside.is_none() {
         return skip("no server declares a `host` to scan");
     }
     let public: Vec<u16> = cx
@@ -205,7 +219,9 @@ fn exposure(cx: &Ctx<'_>) -> Outcome {
         .filter(|p| !scans.iter().any(|s| s.open.contains(p)))
         .map(u16::to_string)
         .collect();
-    if !silent.is_empty() {
+    let (inside_problems, notes, inside_evidence) = inside.unwrap_or_default();
+    problems.extend(inside_problems);
+    if !silent.is_empty() && !scans.is_empty() {
         problems.push(format!(
             "declared public port{} {} answer{} on no server",
             if silent.len() == 1 { "" } else { "s" },
@@ -219,18 +235,27 @@ fn exposure(cx: &Ctx<'_>) -> Outcome {
         .as_ref()
         .map(|s| s.span)
         .or_else(|| cx.env.servers.first().map(|s| s.span));
-    let evidence = scans.iter().map(|s| s.observation.clone()).collect();
+    let mut evidence: Vec<Observation> = scans.iter().map(|s| s.observation.clone()).collect();
+    let from_agents = inside_evidence.len();
+    evidence.extend(inside_evidence);
     if problems.is_empty() {
         let n = scans.len();
-        observed(
-            true,
+        let mut message = if n > 0 {
             format!(
                 "{n} server{} scanned: only declared public ports answer",
                 if n == 1 { "" } else { "s" }
-            ),
-            span,
-            evidence,
-        )
+            )
+        } else {
+            format!(
+                "{from_agents} server{} report only declared listening ports",
+                if from_agents == 1 { "" } else { "s" }
+            )
+        };
+        if !notes.is_empty() {
+            message.push_str("; ");
+            message.push_str(&notes.join("; "));
+        }
+        observed(true, message, span, evidence)
     } else {
         observed(false, problems.join("; "), span, evidence)
     }

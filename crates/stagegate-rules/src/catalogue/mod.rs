@@ -1,5 +1,6 @@
 //! The built-in rule catalogue (contract v1), one module per family.
 
+mod agent;
 mod backup;
 mod cluster;
 mod compliance;
@@ -45,10 +46,14 @@ static RULES: &[Rule] = &[
     operations::BREACH,
     operations::AGREEMENT,
     operations::STAFF,
+    agent::PATCHES,
+    agent::AGENT,
+    agent::LOGS,
     security::FIREWALL,
     security::OPS_VPN,
     security::S2S_VPN,
     security::PENTEST,
+    agent::SSH,
     compliance::FRAMEWORKS,
     formal::LOGS,
     formal::TRANSIT,

@@ -38,13 +38,16 @@ pub(super) const FIREWALL: Rule = Rule {
     area: Area::Security,
     applies: Applies::SOFT_PROD,
     condition: None,
-    requirement: "`security.firewall = true`",
+    requirement: "`security.firewall = true`; with `agent = true` and agent reports, every reporting server drops or rejects inbound traffic no rule accepts (observed)",
     guideline: &[BEFORE_LAUNCH, SECURE_INFRA],
     rationale: "Without a firewall every service that listens on a server is reachable from the internet, including the ones nobody meant to publish.",
     remediation: "Allow only the public ports (e.g. 443) in a firewall in front of the servers, and set `security.firewall = true`.",
     example: "[environments.production.security]\nfirewall = true\npublic_ports = [443]",
     live: false,
-    check: |cx| switch(cx, |s| s.firewall.as_ref(), "firewall", "a firewall"),
+    check: |cx| {
+        super::agent::firewall(cx)
+            .unwrap_or_else(|| switch(cx, |s| s.firewall.as_ref(), "firewall", "a firewall"))
+    },
 };
 
 pub(super) const OPS_VPN: Rule = Rule {

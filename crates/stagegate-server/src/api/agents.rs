@@ -19,6 +19,9 @@ use crate::auth::extract::{Bearer, role};
 
 pub const PATH: &str = "/api/v1/agents/report";
 
+/// How a pending reboot is listed among the pending updates.
+pub const REBOOT: &str = "(reboot required)";
+
 /// How far ahead of the server's clock a report may be dated (clocks
 /// drift; a report from tomorrow is a broken clock or a forgery).
 const SKEW_MS: i64 = 5 * 60 * 1000;
@@ -100,10 +103,18 @@ pub async fn report(
             crate::clock::rfc3339(now)
         )));
     }
+    // A pending reboot is tracked like a pending update: SG-OPS-PATCHES
+    // counts it from when it was first reported.
     let security_packages = report
         .updates
         .as_ref()
-        .map(|u| u.security_packages.clone())
+        .map(|u| {
+            let mut p = u.security_packages.clone();
+            if u.reboot_required == Some(true) {
+                p.push(REBOOT.to_owned());
+            }
+            p
+        })
         .unwrap_or_default();
     let stored = NewAgentReport {
         server: report.server.clone(),

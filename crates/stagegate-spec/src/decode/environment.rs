@@ -1,10 +1,12 @@
 //! Decoding an environment's tables (mirrors `model/environment.rs`).
 
-use super::{Cx, Path, Table, Value, decode_monitoring};
+use toml::de::DeValue;
+
+use super::{Cx, Decode, Path, Table, Value, decode_monitoring, span_of};
 use crate::load::{decode_array_of_tables, sub};
 use crate::model::*;
 use crate::shape;
-use crate::{Diagnostic, Spanned};
+use crate::{Diagnostic, Duration, Spanned};
 
 pub(crate) fn decode_environment(
     name: Spanned<&str>,
@@ -36,6 +38,28 @@ pub(crate) fn decode_environment(
     let last_significant_change = t.opt(cx, "last_significant_change");
     let operations = sub(&mut t, cx, "operations", decode_operations);
     let runbooks = sub(&mut t, cx, "runbooks", decode_runbooks);
+    let agent = match t.get("agent") {
+        Some(av) if matches!(av.get_ref(), DeValue::Boolean(_)) => {
+            bool::decode(av, cx, &t.child_path("agent")).map(|on| {
+                on.then(|| AgentWatch {
+                    interval: AgentWatch::default_interval(),
+                    span: span_of(av),
+                })
+            })
+        }
+        Some(av) if matches!(av.get_ref(), DeValue::Table(_)) => {
+            decode_agent(av, cx, &t.child_path("agent")).map(Some)
+        }
+        Some(av) => {
+            cx.mismatch(
+                av,
+                &t.child_path("agent"),
+                "`true`, or a table such as `{ interval = \"1h\" }`",
+            );
+            None
+        }
+        None => Some(None),
+    };
     let maintenance = match t.get("maintenance") {
         Some(v) => {
             decode_array_of_tables(v, cx, &Path::Key(path, "maintenance"), decode_maintenance)
@@ -68,6 +92,18 @@ pub(crate) fn decode_environment(
         operations: operations.unwrap_or_default(),
         runbooks: runbooks.unwrap_or_default(),
         maintenance: maintenance.unwrap_or_default(),
+        agent: agent.unwrap_or_default(),
+        span,
+    })
+}
+
+fn decode_agent(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<AgentWatch> {
+    let mut t = Table::new(v, cx, *path, &shape::AGENT)?;
+    let interval: Option<Duration> = t.opt(cx, "interval");
+    let span = t.span;
+    t.finish(cx);
+    Some(AgentWatch {
+        interval: interval.unwrap_or_else(AgentWatch::default_interval),
         span,
     })
 }
@@ -213,7 +249,20 @@ pub(crate) fn decode_security(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -
     let firewall = t.opt(cx, "firewall");
     let ops_vpn = t.opt(cx, "ops_vpn");
     let site_to_site_vpn = t.opt(cx, "site_to_site_vpn");
-    let public_ports = t.opt(cx, "public_ports").unwrap_or_default();
+    let public_ports: Vec<Spanned<u16>> = t.opt(cx, "public_ports").unwrap_or_default();
+    let private_ports: Vec<Spanned<u16>> = t.opt(cx, "private_ports").unwrap_or_default();
+    for (key, ports) in [
+        ("public_ports", &public_ports),
+        ("private_ports", &private_ports),
+    ] {
+        for p in ports.iter().filter(|p| p.value == 0) {
+            cx.push(
+                Diagnostic::new(format!("port 0 in `{}`", t.child_path(key)), p.span)
+                    .label("found 0")
+                    .note("expected a port from 1 to 65535"),
+            );
+        }
+    }
     let encryption_in_transit = t.opt(cx, "encryption_in_transit");
     let span = t.span;
     t.finish(cx);
@@ -222,6 +271,7 @@ pub(crate) fn decode_security(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -
         ops_vpn,
         site_to_site_vpn,
         public_ports,
+        private_ports,
         encryption_in_transit,
         span,
     })
@@ -280,6 +330,7 @@ pub(crate) fn decode_operations(
     let security_updates = t.opt(cx, "security_updates");
     let agreement = t.opt(cx, "agreement");
     let log_review = t.opt(cx, "log_review");
+    let log_errors_max_per_hour = t.opt(cx, "log_errors_max_per_hour");
     let span = t.span;
     t.finish(cx);
     Some(Operations {
@@ -288,6 +339,7 @@ pub(crate) fn decode_operations(
         security_updates,
         agreement,
         log_review,
+        log_errors_max_per_hour,
         span,
     })
 }

@@ -26,6 +26,9 @@ pub struct Environment {
     pub last_significant_change: Option<Spanned<Date>>,
     /// Planned maintenance: notifications pause, results are kept.
     pub maintenance: Vec<Maintenance>,
+    /// `agent = true` or `[environments.NAME.agent]`: its servers run
+    /// `stagegate agent`, and the agent rules judge their reports.
+    pub agent: Option<AgentWatch>,
     /// The `[environments.NAME]` header, or the key where the environment
     /// first appears.
     pub span: Span,
@@ -147,6 +150,9 @@ pub struct Security {
     pub ops_vpn: Option<Spanned<bool>>,
     pub site_to_site_vpn: Option<Spanned<Vec<Spanned<VpnScope>>>>,
     pub public_ports: Vec<Spanned<u16>>,
+    /// Ports that may listen on a server but must not be reachable from
+    /// outside (the firewall keeps them in).
+    pub private_ports: Vec<Spanned<u16>>,
     /// Every connection carrying the product's data is encrypted (TLS).
     pub encryption_in_transit: Option<Spanned<bool>>,
     pub span: Span,
@@ -181,7 +187,25 @@ pub struct Operations {
     pub agreement: Option<Spanned<String>>,
     /// How often someone reviews the logs.
     pub log_review: Option<Spanned<Duration>>,
+    /// The most error-level log lines an hour a server may write
+    /// (SG-OPS-LOGS, from agent reports).
+    pub log_errors_max_per_hour: Option<Spanned<u32>>,
     pub span: Span,
+}
+
+/// How the servers of an environment report through `stagegate agent`.
+#[derive(Debug, Clone)]
+pub struct AgentWatch {
+    /// How often each server reports; one silent for twice this is late.
+    pub interval: Duration,
+    pub span: Span,
+}
+
+impl AgentWatch {
+    /// The agent's default: a report an hour.
+    pub fn default_interval() -> Duration {
+        Duration::from_secs(3600)
+    }
 }
 
 /// The latest accessibility audit of a user-facing environment.

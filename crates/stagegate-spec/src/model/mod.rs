@@ -81,6 +81,9 @@ pub struct Policy {
     pub attestation_max_days: u32,
     /// `[policy.promotion]`: when present, the promotion gates are required.
     pub promotion: Option<PromotionPolicy>,
+    /// The longest a security update may stay pending on a server, counted
+    /// from when an agent first reported it (SG-OPS-PATCHES).
+    pub patch_max_age: Duration,
     pub span: Option<Span>,
 }
 
@@ -159,6 +162,7 @@ impl Default for Policy {
             waiver_max_days: 90,
             attestation_max_days: 365,
             promotion: None,
+            patch_max_age: Duration::from_secs(14 * 86_400),
             span: None,
         }
     }

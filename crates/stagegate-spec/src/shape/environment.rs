@@ -71,8 +71,37 @@ pub(crate) static ENVIRONMENT: Shape = shape(
             Ty::Tables(&MAINTENANCE),
             "Recurring maintenance windows: notifications pause, results are kept.",
         ),
+        opt(
+            "agent",
+            Ty::Schema(agent, r#"{ interval = "1h" }"#),
+            "Its servers run `stagegate agent`: `true`, or a table with the reporting `interval` (default 1h).",
+        ),
     ],
 );
+
+pub(crate) static AGENT: Shape = shape(
+    "agent table",
+    "How the servers report through `stagegate agent`.",
+    &[opt(
+        "interval",
+        Ty::Duration,
+        "How often each server reports (default 1h); one silent for twice this is late.",
+    )],
+);
+
+fn agent() -> serde_json::Value {
+    serde_json::json!({
+        "description": "Its servers run `stagegate agent`: `true`, or a table with the reporting `interval` (default 1h).",
+        "oneOf": [
+            { "type": "boolean" },
+            {
+                "type": "object",
+                "properties": { "interval": { "type": "string", "description": "How often each server reports, e.g. \"1h\"." } },
+                "additionalProperties": false
+            }
+        ]
+    })
+}
 
 pub(crate) static SERVER: Shape = shape(
     "server",
@@ -233,6 +262,11 @@ pub(crate) static SECURITY: Shape = shape(
             "Ports meant to answer publicly.",
         ),
         opt(
+            "private_ports",
+            Ty::Ints { min: 1, max: 65535 },
+            "Ports that may listen on a server but must not answer from outside.",
+        ),
+        opt(
             "encryption_in_transit",
             Ty::Bool,
             "Every connection carrying the product's data is encrypted (TLS).",
@@ -300,6 +334,11 @@ pub(crate) static OPERATIONS: Shape = shape(
             "log_review",
             Ty::Duration,
             "How often someone reviews the logs, e.g. \"1d\".",
+        ),
+        opt(
+            "log_errors_max_per_hour",
+            Ty::Int { min: 0, max: None },
+            "The most error-level log lines an hour a server may write (judged from agent reports).",
         ),
     ],
 );

@@ -345,6 +345,11 @@ pub(crate) static POLICY: Shape = shape(
             Ty::Table(&PROMOTION),
             "Promotion gates on what was observed (soak, SLO, backup runs, approvals).",
         ),
+        opt(
+            "patch_max_age",
+            Ty::Duration,
+            "The longest a security update may stay pending on a server, from when its agent first reported it (default 14d).",
+        ),
     ],
 );
 

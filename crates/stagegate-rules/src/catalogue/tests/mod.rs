@@ -335,6 +335,7 @@ fn live_rules_skip_in_a_static_check() {
     }
 }
 
+mod agent;
 mod backup;
 mod basis;
 mod cluster;
