@@ -273,6 +273,7 @@ mod tests {
 
     fn hb() -> Heartbeat {
         Heartbeat {
+            internal: false,
             environment: "prod".into(),
             check: "backup".into(),
             token: "t".into(),
@@ -425,6 +426,7 @@ mod tests {
     #[test]
     fn cron_schedules_in_a_time_zone() {
         let daily = Heartbeat {
+            internal: false,
             schedule: Schedule::Cron {
                 cron: stagegate_spec::Cron::parse("0 2 * * *").expect("cron"),
                 tz: jiff::tz::TimeZone::get("Europe/Berlin").expect("tz"),
@@ -453,6 +455,7 @@ mod tests {
     #[test]
     fn deadlines_are_exactly_when_the_verdict_can_change() {
         let hourly = Heartbeat {
+            internal: false,
             schedule: Schedule::Every(Duration::from_secs(3600)),
             grace: Duration::from_secs(600),
             min_duration: None,
@@ -460,6 +463,7 @@ mod tests {
             ..hb()
         };
         let nightly = Heartbeat {
+            internal: false,
             schedule: Schedule::Cron {
                 cron: stagegate_spec::Cron::parse("0 2 * * *").expect("cron"),
                 tz: jiff::tz::TimeZone::get("Europe/Berlin").expect("tz"),

@@ -282,9 +282,19 @@ async fn judge_one(
     }
     let m = memory.get_mut(&i)?;
     let next = heartbeat::deadline(h, &m.pings, now, state.started_at);
-    let Some(verdict) = heartbeat::judge(h, &m.pings, now, state.started_at) else {
+    let Some(mut verdict) = heartbeat::judge(h, &m.pings, now, state.started_at) else {
         return next;
     };
+    if let Some(server) = h.agent_server() {
+        verdict.summary = if verdict.up {
+            format!("the agent of {server} reports again")
+        } else {
+            format!(
+                "agent silent: no report from {server} within twice its interval ({})",
+                verdict.summary
+            )
+        };
+    }
     let (wanted, outcome) = if verdict.up {
         (CheckStatus::Up, Outcome::Pass)
     } else {

@@ -32,13 +32,49 @@ pub struct Heartbeat {
     pub grace: Duration,
     pub min_duration: Option<Duration>,
     pub max_duration: Option<Duration>,
+    /// Fed by the server itself (an agent's reports), never by `/ping`.
+    pub internal: bool,
 }
 
 impl Heartbeat {
     pub fn key(&self) -> String {
         format!("{}/{}", self.environment, self.check)
     }
+
+    /// The heartbeat that watches `server`'s agent in `environment`: late
+    /// when no report came for twice the agent's interval, which opens an
+    /// "agent silent" incident. Its check name cannot be a spec check's
+    /// (`:` is not allowed there).
+    pub fn agent(environment: &str, server: &str, interval: Duration) -> Heartbeat {
+        Heartbeat {
+            environment: environment.to_owned(),
+            check: format!("{AGENT_PREFIX}{server}"),
+            token: Heartbeat::agent_token(environment, server),
+            schedule: Schedule::Every(interval),
+            grace: interval,
+            min_duration: None,
+            max_duration: None,
+            internal: true,
+        }
+    }
+
+    /// The internal token an agent's reports are recorded under: a
+    /// control character no spec token starts with (and no NUL, which
+    /// PostgreSQL's text refuses).
+    pub fn agent_token(environment: &str, server: &str) -> String {
+        format!("\u{1f}agent/{environment}/{server}")
+    }
+
+    /// The server whose agent this heartbeat watches, if it watches one.
+    pub fn agent_server(&self) -> Option<&str> {
+        self.check
+            .strip_prefix(AGENT_PREFIX)
+            .filter(|_| self.internal)
+    }
 }
+
+/// How an agent-watching heartbeat's check is named: `agent:SERVER`.
+pub const AGENT_PREFIX: &str = "agent:";
 
 /// A notifier, ready to send: its channel holds its resolved settings
 /// (and never shows them).
@@ -165,8 +201,18 @@ impl Snapshot {
                             .max_duration
                             .as_ref()
                             .map(stagegate_spec::Duration::get),
+                        internal: false,
                     }),
                     Err(d) => diags.push(d),
+                }
+            }
+            if let Some(watch) = &env_spec.agent {
+                for server in &env_spec.servers {
+                    heartbeats.push(Heartbeat::agent(
+                        &env_spec.name.value,
+                        &server.name.value,
+                        watch.interval.get(),
+                    ));
                 }
             }
         }

@@ -63,6 +63,12 @@ pub enum Command {
     /// Each collector that cannot read what it reads says why in the report.
     /// `--dry-run` prints one report; otherwise reports go to `--server`.
     Agent(AgentArgs),
+    /// Record that a day-to-day operations duty was done (log monitoring,
+    /// backup monitoring, security updates), on a running server.
+    Duty {
+        #[command(subcommand)]
+        command: DutyCommand,
+    },
     /// Record a promotion: refused while the plan to the mode is blocked.
     Promote(PromoteArgs),
     /// Approve promoting an environment to a mode (for the spec as it is
@@ -308,6 +314,33 @@ pub struct DrillArgs {
     /// With `--server`: how long to wait for the result.
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
     pub wait: stagegate_spec::Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DutyCommand {
+    /// Say that DUTY was done now: the environment's duty heartbeat
+    /// (`duty = "..."`) records it, with who did it, and so does the audit
+    /// log.
+    Done(DutyDoneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DutyDoneArgs {
+    /// The duty.
+    #[arg(value_name = "DUTY", value_parser = ["log-monitoring", "backup-monitoring", "security-updates"])]
+    pub duty: String,
+    /// The environment it was done for.
+    #[arg(long = "env", short = 'e', value_name = "NAME")]
+    pub env: String,
+    /// What was done, for the record.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// The running server.
+    #[arg(long, value_name = "URL", env = "STAGEGATE_SERVER")]
+    pub server: String,
+    /// An operator token: its name is who did it.
+    #[arg(long, value_name = "TOKEN", env = "STAGEGATE_TOKEN")]
+    pub token: String,
 }
 
 #[derive(Debug, Args)]

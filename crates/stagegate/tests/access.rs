@@ -226,6 +226,7 @@ fn every_route_answers_each_kind_of_caller_as_it_should() {
         "/monitors/dev/nightly",
         "/incidents",
         "/backups",
+        "/servers",
         "/runbooks",
         "/compliance",
         "/compliance/gdpr",
@@ -244,6 +245,7 @@ fn every_route_answers_each_kind_of_caller_as_it_should() {
     for (form, action) in [
         ("/environments/dev/promote", "to=staging"),
         ("/incidents/1/acknowledge", ""),
+        ("/environments/dev/duties/log-monitoring", ""),
     ] {
         for who in Who::ALL {
             let auth = tokens

@@ -175,6 +175,15 @@ async fn end_to_end(db: Option<&str>) {
             let gated: serde_json::Value = serde_json::from_str(&stdout)
                 .unwrap_or_else(|e| panic!("{e}: {stdout} {stderr}"));
             assert_eq!(agent_rule(&gated)["status"], "pass");
+            let (status, _, page) = get_with(
+                server.addr,
+                "/servers",
+                &format!("authorization: Bearer {viewer}\r\n"),
+            );
+            assert_eq!(status, 200, "{page}");
+            for needle in ["<h3>db-1</h3>", "Last report", "Updates", "agents report every 1h"] {
+                assert!(page.contains(needle), "{needle} not in {page}");
+            }
 
             // What the endpoint refuses, naming why; nothing is stored.
             let report = |server: &str, at: &str| {
@@ -324,4 +333,52 @@ fn the_firewall_is_read_from_the_kernel() {
         (fw.backend.as_str(), fw.active, fw.inbound_default.as_str()),
         ("nftables", true, "drop")
     );
+}
+
+#[test]
+fn a_silent_agent_opens_an_incident_and_its_next_report_resolves_it() {
+    let dir = TestSpec::new("Quiet")
+        .raw("[[environments.prod.servers]]\nname = \"db-1\"\nroles = [\"database\"]\nlocation = \"here\"\n\n[environments.prod.agent]\ninterval = \"2s\"\n")
+        .dir();
+    let root = dir.path();
+    let agent_token = token(root, None, "agent", "db-1");
+    let viewer = token(root, None, "viewer", "ci");
+    let server = start(root, None);
+    let url = format!("http://{}", server.addr);
+    let spool = root.join("spool");
+    let incident = || {
+        let (status, body) = http(server.addr, "GET", "/api/v1/incidents", Some(&viewer), "");
+        assert_eq!(status, 200, "{body}");
+        json_body(&body)["incidents"].as_array().and_then(|all| {
+            all.iter()
+                .find(|i| i["check"] == "prod/agent:db-1")
+                .cloned()
+        })
+    };
+    let (code, stderr) = send(&url, &agent_token, &spool);
+    assert_eq!(code, 0, "{stderr}");
+    // Twice the interval without a report.
+    let opened = wait_for("the silent agent's incident", 30, || {
+        incident().filter(|i| i["state"] == "open")
+    });
+    assert!(
+        opened["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("agent silent: no report from db-1")),
+        "{opened}"
+    );
+    let (code, stderr) = send(&url, &agent_token, &spool);
+    assert_eq!(code, 0, "{stderr}");
+    wait_for("the next report to resolve it", 30, || {
+        incident().filter(|i| i["state"] == "resolved")
+    });
+    // Its heartbeat takes no pings from outside.
+    let (status, _) = http(
+        server.addr,
+        "POST",
+        "/ping/%1Fagent%2Fprod%2Fdb-1",
+        None,
+        "",
+    );
+    assert_eq!(status, 404);
 }

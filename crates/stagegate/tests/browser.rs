@@ -470,6 +470,7 @@ mode = "development"
         ("monitors", "/monitors"),
         ("monitor", "/monitors/prod/web"),
         ("backups", "/backups"),
+        ("servers", "/servers"),
         ("runbooks", "/runbooks"),
         ("runbook", "/runbooks/prod/backup-restore"),
         ("compliance", "/compliance"),

@@ -4,7 +4,7 @@ use stagegate_spec::{Runbook, Runbooks};
 
 use super::{fail, list, pass};
 use crate::context::Ctx;
-use crate::rule::{Applies, Area, Rule};
+use crate::rule::{Applies, Area, Outcome, Rule};
 
 const AGREEMENT_SENTENCE: &str = "Even if the system is fully operational and automated, there must be procedures and agreements between the supporting party and business owners on how to react in various scenarios.";
 
@@ -14,7 +14,7 @@ pub(super) const DUTIES: Rule = Rule {
     area: Area::ProcessesAndStaff,
     applies: Applies::SOFT_REC_PROD,
     condition: None,
-    requirement: "log monitoring, security updates and (when a backup exists) backup monitoring each have an owner",
+    requirement: "log monitoring, security updates and (when a backup exists) backup monitoring each have an owner; a duty with a duty heartbeat (`duty = ...`) is done only while that heartbeat is up (observed by the server)",
     guideline: &[
         "Depending on the desired rollout, various processes and staff members are needed to operate the environment.",
         "Log monitoring",
@@ -49,17 +49,63 @@ pub(super) const DUTIES: Rule = Rule {
             .map(|(d, _)| *d)
             .collect();
         let span = ops.map_or(cx.env.span, |o| o.span);
-        if missing.is_empty() {
-            let owned: Vec<String> = duties
-                .iter()
-                .filter_map(|(d, o)| o.map(|o| format!("{d} by {}", o.value)))
-                .collect();
-            pass(format!("owned: {}", list(&owned)), span)
-        } else {
-            fail(format!("no owner for {}", list(&missing)), span)
+        if !missing.is_empty() {
+            return fail(format!("no owner for {}", list(&missing)), span);
+        }
+        let owned: Vec<String> = duties
+            .iter()
+            .filter_map(|(d, o)| o.map(|o| format!("{d} by {}", o.value)))
+            .collect();
+        match done(cx) {
+            Some((late, evidence)) => Outcome::Observed {
+                passed: late.is_empty(),
+                message: if late.is_empty() {
+                    format!(
+                        "owned: {}; done in time: {}",
+                        list(&owned),
+                        list(
+                            &evidence
+                                .iter()
+                                .map(|e| e.subject.clone())
+                                .collect::<Vec<_>>()
+                        )
+                    )
+                } else {
+                    format!("not done in time: {}", late.join("; "))
+                },
+                span: Some(span),
+                evidence,
+            },
+            None => pass(format!("owned: {}", list(&owned)), span),
         }
     },
 };
+
+/// The duty heartbeats of the environment as the server saw them: those
+/// not done in time, and the observations. `None` without duty heartbeats
+/// or without what the server observed.
+fn done(cx: &Ctx<'_>) -> Option<(Vec<String>, Vec<crate::Observation>)> {
+    let live = cx.live?;
+    let mut late = Vec::new();
+    let mut evidence = Vec::new();
+    for check in cx.env.monitoring.iter().flat_map(|m| &m.checks) {
+        let Some(duty) = &check.duty else { continue };
+        let label = duty.value.label();
+        match live.check(&cx.env.name.value, &check.name.value) {
+            Some(o) => {
+                if o.status != crate::Observed::Pass {
+                    late.push(format!("{label} ({}: {})", check.name.value, o.summary));
+                }
+                evidence.push(crate::Observation {
+                    subject: label.to_owned(),
+                    ..o.clone()
+                });
+            }
+            None => late.push(format!("{label} (never signalled done)")),
+        }
+    }
+    (!evidence.is_empty() || !late.is_empty()).then_some((late, evidence))
+}
 
 /// Problems with one runbook: not declared, or not a usable file.
 pub(super) fn runbook_problem(

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 use stagegate_agent::Report;
-use stagegate_store::NewAgentReport;
+use stagegate_store::{NewAgentReport, Ping, PingKind};
 use utoipa::ToSchema;
 
 use super::{ApiError, ErrorBody, Refused};
@@ -129,6 +129,32 @@ pub async fn report(
         .record_agent_report(&stored)
         .await
         .map_err(|e| ApiError::store(&state, &e))?;
+    // Each environment watching this server's agent hears that it is alive.
+    let watching: Vec<String> = state
+        .snapshot()
+        .spec
+        .environments
+        .iter()
+        .filter(|e| e.agent.is_some() && e.server(&report.server).is_some())
+        .map(|e| e.name.value.clone())
+        .collect();
+    for env in watching {
+        let ping = Ping {
+            token: crate::snapshot::Heartbeat::agent_token(&env, &report.server),
+            kind: PingKind::Success,
+            exit_code: None,
+            run_id: None,
+            received_at: now,
+            remote: None,
+            body: None,
+        };
+        if let Err(e) = state.pings.record(ping.clone()).await {
+            state.metrics.store_error();
+            tracing::error!(error = %e, server = %report.server, "cannot record an agent's heartbeat");
+            return Err(ApiError::unavailable());
+        }
+        state.judge.pinged(ping);
+    }
     Ok((
         StatusCode::CREATED,
         Json(Stored {

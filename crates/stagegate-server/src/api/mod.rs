@@ -14,6 +14,7 @@ mod cluster;
 mod compliance;
 mod deliveries;
 mod drills;
+pub(crate) mod duties;
 mod environments;
 mod error;
 mod health;
@@ -115,6 +116,7 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::revoke))
         .routes(routes!(audit::log))
         .routes(routes!(agents::report))
+        .routes(routes!(duties::done))
         .split_for_parts();
     let _ = DOCUMENT.set(document.clone());
     (router, document)

@@ -122,7 +122,8 @@ async fn record(
     remote: SocketAddr,
     body: &Bytes,
 ) -> Response {
-    if state.snapshot().heartbeat(token).is_none() {
+    // An agent's heartbeat takes reports through its own endpoint only.
+    if state.snapshot().heartbeat(token).is_none_or(|h| h.internal) {
         return not_found();
     }
     let run_id = match rid.filter(|r| !r.is_empty()).map(run_id).transpose() {

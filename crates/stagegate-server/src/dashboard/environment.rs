@@ -122,6 +122,19 @@ struct EnvironmentPage<'r> {
     approvals: Vec<ApprovalRow>,
     can_approve: bool,
     approve_action: String,
+    duties: Vec<DutyRow>,
+    /// Each server and its agent's last report, in words.
+    servers: Vec<(String, String)>,
+}
+
+/// A duty heartbeat as the page lists it.
+struct DutyRow {
+    label: &'static str,
+    check: String,
+    status: &'static str,
+    /// When it was last done and by whom, in words.
+    last: String,
+    action: String,
 }
 
 /// An approval as the page lists it.
@@ -256,6 +269,7 @@ fn groups<'r>(result: &EnvironmentResult<'r>, now: i64) -> Vec<Group<'r>> {
 #[derive(Debug, Deserialize)]
 pub struct Flash {
     promoted: Option<String>,
+    done: Option<String>,
 }
 
 pub async fn page(
@@ -264,11 +278,22 @@ pub async fn page(
     Path(name): Path<String>,
     Query(flash): Query<Flash>,
 ) -> Response {
+    let done = flash
+        .done
+        .as_deref()
+        .and_then(stagegate_spec::Duty::parse)
+        .map(|d| {
+            format!(
+                "{} is recorded as done, by you, now.",
+                capitalised(d.label())
+            )
+        });
     let flash = flash
         .promoted
         .as_deref()
         .and_then(Mode::parse)
-        .map(|m| format!("The promotion to {} is recorded.", m.label()));
+        .map(|m| format!("The promotion to {} is recorded.", m.label()))
+        .or(done);
     render(&state, &viewer, &name, StatusCode::OK, flash).await
 }
 
@@ -337,6 +362,13 @@ async fn render(
                 .collect()
         })
         .unwrap_or_default();
+    let (duties, servers) = match duties_and_servers(state, env).await {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::error!(error = %e, "dashboard: the store is unavailable");
+            return super::unavailable();
+        }
+    };
     html(
         status,
         &EnvironmentPage {
@@ -368,8 +400,133 @@ async fn render(
                 "/environments/{}/approve",
                 super::path_segment(&env.name.value)
             ),
+            duties,
+            servers,
         },
     )
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// The environment's duty heartbeats (last done, by whom) and its servers'
+/// last agent reports.
+async fn duties_and_servers(
+    state: &AppState,
+    env: &stagegate_spec::Environment,
+) -> Result<(Vec<DutyRow>, Vec<(String, String)>), stagegate_store::StoreError> {
+    let snapshot = state.snapshot();
+    let now = state.clock.now();
+    let mut duties = Vec::new();
+    for check in env.monitoring.iter().flat_map(|m| &m.checks) {
+        let Some(duty) = &check.duty else { continue };
+        let Some(h) = snapshot
+            .heartbeats
+            .iter()
+            .find(|h| h.environment == env.name.value && h.check == check.name.value)
+        else {
+            continue;
+        };
+        let pings = state.store.pings(&h.token, 50).await?;
+        let last = pings
+            .iter()
+            .find(|p| p.ping.kind == stagegate_store::PingKind::Success)
+            .map_or_else(
+                || "never signalled".to_owned(),
+                |p| {
+                    let by = p
+                        .ping
+                        .body
+                        .as_deref()
+                        .and_then(|b| b.strip_prefix("done by "))
+                        .map(|b| format!(" by {b}"))
+                        .unwrap_or_default();
+                    format!(
+                        "{} ago ({}){by}",
+                        super::lasted(now - p.ping.received_at),
+                        super::utc(p.ping.received_at)
+                    )
+                },
+            );
+        let status = match state.store.check_state(&h.key()).await?.map(|s| s.status) {
+            Some(stagegate_store::CheckStatus::Up) => "up",
+            Some(stagegate_store::CheckStatus::Down) => "down",
+            _ => "unknown",
+        };
+        duties.push(DutyRow {
+            label: duty.value.label(),
+            check: check.name.value.clone(),
+            status,
+            last,
+            action: format!(
+                "/environments/{}/duties/{}",
+                super::path_segment(&env.name.value),
+                duty.value.as_str()
+            ),
+        });
+    }
+    let mut servers = Vec::new();
+    if env.agent.is_some() {
+        let reports = state.store.latest_agent_reports().await?;
+        for s in &env.servers {
+            let last = reports
+                .iter()
+                .find(|r| r.server == s.name.value)
+                .map_or_else(
+                    || "no agent report yet".to_owned(),
+                    |r| {
+                        format!(
+                            "last agent report {} ago",
+                            super::lasted(now - r.collected_at)
+                        )
+                    },
+                );
+            servers.push((s.name.value.clone(), last));
+        }
+    }
+    Ok((duties, servers))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DutyForm {
+    csrf: Option<String>,
+    note: Option<String>,
+}
+
+impl super::session::Posted for DutyForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
+
+/// The "done" button of a duty: records it as done by the signed-in
+/// operator.
+pub async fn duty_done(
+    State(state): State<Arc<AppState>>,
+    Path((name, duty)): Path<(String, String)>,
+    SignedForm { viewer, form, .. }: SignedForm<DutyForm, role::Operator>,
+) -> Response {
+    match crate::api::duties::record(
+        &state,
+        &name,
+        &duty,
+        &viewer.token.name,
+        form.note.as_deref(),
+    )
+    .await
+    {
+        Ok(done) => Redirect::to(&format!(
+            "/environments/{}?done={}",
+            super::path_segment(&name),
+            done.duty
+        ))
+        .into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,6 +12,7 @@ pub(crate) mod markdown;
 mod monitors;
 mod overview;
 mod runbooks;
+mod servers;
 mod session;
 
 use std::sync::Arc;
@@ -40,6 +41,10 @@ pub fn router() -> Router<Arc<AppState>> {
             "/environments/{env}/approve",
             axum::routing::post(environment::approve),
         )
+        .route(
+            "/environments/{env}/duties/{duty}",
+            axum::routing::post(environment::duty_done),
+        )
         .route("/monitors", get(monitors::list))
         .route("/monitors/{env}/{check}", get(monitors::detail))
         .route("/incidents", get(incidents::list))
@@ -48,6 +53,7 @@ pub fn router() -> Router<Arc<AppState>> {
             axum::routing::post(incidents::act),
         )
         .route("/backups", get(backups::page))
+        .route("/servers", get(servers::page))
         .route("/runbooks", get(runbooks::list))
         .route("/compliance", get(compliance::list))
         .route("/compliance/{framework}", get(compliance::framework))

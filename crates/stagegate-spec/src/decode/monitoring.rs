@@ -69,6 +69,7 @@ pub(crate) fn check_keys(kind: CheckKind) -> (&'static [&'static str], &'static 
                 "grace",
                 "min_duration",
                 "max_duration",
+                "duty",
             ],
             &["token"],
         ),
@@ -119,6 +120,7 @@ pub(crate) fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> O
     let grace = t.opt(cx, "grace");
     let min_duration = t.opt(cx, "min_duration");
     let max_duration = t.opt(cx, "max_duration");
+    let duty = t.opt(cx, "duty");
     let repository = t.opt(cx, "repository");
     let password_env = t.opt(cx, "password_env");
     let read_data_subset = t.opt(cx, "read_data_subset");
@@ -213,6 +215,7 @@ pub(crate) fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> O
         grace,
         min_duration,
         max_duration,
+        duty,
         repository,
         password_env,
         read_data_subset,

@@ -147,6 +147,27 @@ string_enum!(
 );
 
 string_enum!(
+    /// A day-to-day operations duty a person signals as done (a duty
+    /// heartbeat): the guideline's "Processes and staff".
+    Duty, "duty" {
+        LogMonitoring = "log-monitoring",
+        BackupMonitoring = "backup-monitoring",
+        SecurityUpdates = "security-updates",
+    }
+);
+
+impl Duty {
+    /// How the duty is named in prose.
+    pub fn label(self) -> &'static str {
+        match self {
+            Duty::LogMonitoring => "log monitoring",
+            Duty::BackupMonitoring => "backup monitoring",
+            Duty::SecurityUpdates => "security updates",
+        }
+    }
+}
+
+string_enum!(
     /// Days of the week, for maintenance windows.
     Weekday, "weekday" {
         Mon = "mon",

@@ -73,6 +73,8 @@ pub struct Check {
     pub grace: Option<Duration>,
     pub min_duration: Option<Duration>,
     pub max_duration: Option<Duration>,
+    /// The operations duty this heartbeat says was done.
+    pub duty: Option<Spanned<Duty>>,
     // restic
     pub repository: Option<Deferred>,
     pub password_env: Option<String>,

@@ -134,6 +134,11 @@ pub(crate) static CHECK: Shape = shape(
             Ty::Duration,
             "Heartbeat: a run longer than this is a failure.",
         ),
+        opt(
+            "duty",
+            Ty::Enum(Duty::NAMES),
+            "Heartbeat: the operations duty a person signals done with it (`stagegate duty done`); SG-OPS-DUTIES counts the duty as done while it is up.",
+        ),
         opt("repository", Ty::Str, "restic repository."),
         opt(
             "password_env",

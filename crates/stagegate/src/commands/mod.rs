@@ -4,6 +4,7 @@ mod agent;
 mod audit;
 mod check;
 mod drill;
+mod duty;
 mod init;
 mod report;
 mod rules;
@@ -41,6 +42,7 @@ pub fn run(command: Command) -> Result<Outcome, Failure> {
         Command::Drill(args) => drill::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Agent(args) => agent::run(&args),
+        Command::Duty { command } => duty::run(&command),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
