@@ -16,7 +16,8 @@ fn a_duty_done_is_observed_with_who_did_it() {
     let dir = TestSpec::new("Duties")
         .mode("production")
         .heartbeat("logs-read", "1d", "covers = \"core\"\nduty = \"log-monitoring\"")
-        .raw("[environments.prod.operations]\nlog_monitoring = \"ops\"\nsecurity_updates = \"ops\"\n\n[contacts.ops]\nemail = \"ops@example.com\"\n")
+        .heartbeat("backups-checked", "1d", "covers = \"core\"\nduty = \"backup-monitoring\"")
+        .raw("[environments.prod.operations]\nlog_monitoring = \"ops\"\nsecurity_updates = \"ops\"\nbackup_monitoring = \"ops\"\n\n[environments.prod.backup]\nlocation = \"elsewhere\"\ninterval = \"1d\"\n\n[contacts.ops]\nemail = \"ops@example.com\"\n")
         .dir();
     let root = dir.path();
     let operator = token(root, None, "operator", "olga");
@@ -67,7 +68,22 @@ fn a_duty_done_is_observed_with_who_did_it() {
         stdout.starts_with("log-monitoring of prod done by olga at "),
         "{stdout}"
     );
-    let after = wait_for("the duty heartbeat to turn up", 30, || {
+    let (code, _, stderr) = run_in(
+        root,
+        &[
+            "duty",
+            "done",
+            "backup-monitoring",
+            "--env",
+            "prod",
+            "--server",
+            &url,
+            "--token",
+            &operator,
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let after = wait_for("the duty heartbeats to turn up", 30, || {
         Some(verdict()).filter(|f| f["status"] == "pass")
     });
     assert_eq!(after["basis"], "observed", "{after}");
@@ -81,6 +97,17 @@ fn a_duty_done_is_observed_with_who_did_it() {
     assert_eq!(status, 200);
     assert!(page.contains("Day-to-day operations"), "{page}");
     assert!(page.contains("by olga: read the shop errors"), "{page}");
+
+    let (status, _, page) = get_with(
+        server.addr,
+        "/backups",
+        &format!("authorization: Bearer {viewer}\r\n"),
+    );
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Backup monitoring") && page.contains("by olga"),
+        "{page}"
+    );
 
     // The audit log keeps it.
     let (status, body) = http(server.addr, "GET", "/api/v1/audit", Some(&admin), "");

@@ -45,6 +45,9 @@ struct Section {
     /// The declared drill, in words; `None` when none is declared.
     drill: Option<String>,
     drills: Vec<DrillRow>,
+    /// When backup monitoring was last done and by whom, where a duty
+    /// heartbeat records it.
+    monitored: Option<String>,
 }
 
 #[derive(Template)]
@@ -218,6 +221,13 @@ pub async fn page(State(state): State<Arc<AppState>>, SignedIn(viewer, _): Signe
             ));
         }
         drills.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+        let monitored = match backup_monitoring(&state, &snapshot, env, now).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(error = %e, "backups: the store is unavailable");
+                return super::unavailable();
+            }
+        };
         sections.push(Section {
             environment: env.name.value.clone(),
             declared,
@@ -225,6 +235,7 @@ pub async fn page(State(state): State<Arc<AppState>>, SignedIn(viewer, _): Signe
             jobs,
             drill,
             drills: drills.into_iter().map(|(_, row)| row).collect(),
+            monitored,
         });
     }
     html(
@@ -238,6 +249,53 @@ pub async fn page(State(state): State<Arc<AppState>>, SignedIn(viewer, _): Signe
             sections,
         },
     )
+}
+
+/// When the environment's backup-monitoring duty was last done, and by
+/// whom; `None` without a duty heartbeat for it.
+async fn backup_monitoring(
+    state: &AppState,
+    snapshot: &crate::snapshot::Snapshot,
+    env: &stagegate_spec::Environment,
+    now: Millis,
+) -> Result<Option<String>, stagegate_store::StoreError> {
+    let Some(check) = env.monitoring.iter().flat_map(|m| &m.checks).find(|c| {
+        c.duty
+            .as_ref()
+            .is_some_and(|d| d.value == stagegate_spec::Duty::BackupMonitoring)
+    }) else {
+        return Ok(None);
+    };
+    let Some(h) = snapshot
+        .heartbeats
+        .iter()
+        .find(|h| h.environment == env.name.value && h.check == check.name.value)
+    else {
+        return Ok(None);
+    };
+    let pings = state.store.pings(&h.token, 50).await?;
+    Ok(Some(
+        pings
+            .iter()
+            .find(|p| p.ping.kind == stagegate_store::PingKind::Success)
+            .map_or_else(
+                || format!("never signalled done ({})", check.name.value),
+                |p| {
+                    let by = p
+                        .ping
+                        .body
+                        .as_deref()
+                        .and_then(|b| b.strip_prefix("done by "))
+                        .map(|b| format!(" by {b}"))
+                        .unwrap_or_default();
+                    format!(
+                        "last done {} ago ({}){by}",
+                        super::lasted(now - p.ping.received_at),
+                        super::utc(p.ping.received_at)
+                    )
+                },
+            ),
+    ))
 }
 
 fn drill_row(at: Millis, seconds: f64, ok: bool, source: String, message: &str) -> DrillRow {
