@@ -25,6 +25,7 @@ name = "nightly"
 kind = "heartbeat"
 token = "fuzz-token"
 interval = "1h"
+duty = "log-monitoring"
 
 [environments.dev.backup]
 location = "elsewhere"
@@ -49,6 +50,7 @@ cat > schemathesis.toml <<CONFIG
 "path.framework" = "gdpr"
 "path.token" = "fuzz-token"
 "path.prefix" = "${victim%_*}"
+"path.duty" = "log-monitoring"
 CONFIG
 "$bin" serve --listen 127.0.0.1:0 --data-dir data 2> serve.log &
 pid=$!

@@ -25,6 +25,7 @@ const NOTE_MAX: usize = 1_000;
 pub struct DoneRequest {
     /// What was done, for the record (at most 1,000 characters).
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub note: Option<String>,
 }
 
@@ -70,12 +71,20 @@ pub async fn done(
     let note = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        let request: DoneRequest = serde_json::from_slice(&body).map_err(|e| {
+        let invalid = |e: &dyn std::fmt::Display| {
             ApiError::bad_request(format!(
                 "invalid request body: {e}; expected {{\"note\": \"TEXT\"}} or nothing"
             ))
-        })?;
-        request.note
+        };
+        match serde_json::from_slice::<serde_json::Value>(&body).map_err(|e| invalid(&e))? {
+            serde_json::Value::Null => None,
+            object @ serde_json::Value::Object(_) => {
+                serde_json::from_value::<DoneRequest>(object)
+                    .map_err(|e| invalid(&e))?
+                    .note
+            }
+            other => return Err(invalid(&format!("found {other}"))),
+        }
     };
     let record = record(&state, &env, &duty, who.who(), note.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(record)))
