@@ -110,9 +110,18 @@ pub async fn stream(
         // Dropping the child kills it (kill_on_drop): a tool waiting on a
         // lock is cut off, never waited for.
         Err(_) => Err(Unavailable(format!(
-            "{program} did not finish within {} s; it was stopped",
-            limit.as_secs()
+            "{program} did not finish within {}; it was stopped",
+            stagegate_duration(limit)
         ))),
+    }
+}
+
+/// `60 s`, or `500 ms` under a second.
+fn stagegate_duration(d: Duration) -> String {
+    if d.as_secs() == 0 {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{} s", d.as_secs())
     }
 }
 

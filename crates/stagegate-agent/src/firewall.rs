@@ -10,12 +10,10 @@ use crate::command::{self, Unavailable, needs_privileges};
 use crate::report::Firewall;
 use crate::updates::which;
 
-const LIMIT: Duration = Duration::from_secs(20);
-
-pub async fn collect() -> Result<Firewall, Unavailable> {
+pub async fn collect(limit: Duration) -> Result<Firewall, Unavailable> {
     let mut why = Vec::new();
     if which("nft").is_some() {
-        let out = command::run("nft", &["-j", "list", "ruleset"], LIMIT).await?;
+        let out = command::run("nft", &["-j", "list", "ruleset"], limit).await?;
         if out.success() {
             let fw = parse_nft(&out.stdout).map_err(|e| {
                 Unavailable(format!("nft -j printed what this agent cannot read: {e}"))
@@ -32,7 +30,7 @@ pub async fn collect() -> Result<Firewall, Unavailable> {
         }
     }
     if which("iptables").is_some() {
-        let out = command::run("iptables", &["-S", "INPUT"], LIMIT).await?;
+        let out = command::run("iptables", &["-S", "INPUT"], limit).await?;
         if out.success() {
             let fw = parse_iptables(&out.stdout);
             if fw.active {
@@ -47,7 +45,7 @@ pub async fn collect() -> Result<Firewall, Unavailable> {
         }
     }
     if which("ufw").is_some() {
-        let out = command::run("ufw", &["status", "verbose"], LIMIT).await?;
+        let out = command::run("ufw", &["status", "verbose"], limit).await?;
         if out.success() {
             if let Some(fw) = parse_ufw(&out.stdout).filter(|f| f.active) {
                 return Ok(fw);

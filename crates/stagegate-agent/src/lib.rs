@@ -29,6 +29,9 @@ pub struct Options {
     pub server: String,
     /// How far back log errors are counted.
     pub log_window: Duration,
+    /// How long one tool (apt-get, nft, journalctl, ...) may take before
+    /// it is stopped and its collector reported unavailable.
+    pub tool_timeout: Duration,
     /// Where /proc is (another root in tests).
     pub proc: PathBuf,
 }
@@ -38,6 +41,7 @@ impl Options {
         Options {
             server: server.into(),
             log_window: Duration::from_secs(86_400),
+            tool_timeout: Duration::from_secs(60),
             proc: PathBuf::from("/proc"),
         }
     }
@@ -46,11 +50,11 @@ impl Options {
 /// Runs every collector and assembles the report.
 pub async fn collect(opts: &Options) -> Report {
     let (updates, firewall, ssh, time, logs) = tokio::join!(
-        updates::collect(),
-        firewall::collect(),
-        ssh::collect(),
-        time::collect(),
-        logs::collect(opts.log_window),
+        updates::collect(opts.tool_timeout),
+        firewall::collect(opts.tool_timeout),
+        ssh::collect(opts.tool_timeout),
+        time::collect(opts.tool_timeout),
+        logs::collect(opts.log_window, opts.tool_timeout),
     );
     let mut report = Report {
         server: opts.server.clone(),

@@ -7,9 +7,10 @@ use crate::command::{self, Unavailable, needs_privileges};
 use crate::report::Logs;
 use crate::updates::which;
 
-const LIMIT: Duration = Duration::from_secs(60);
-
-pub async fn collect(window: Duration) -> Result<(Logs, Option<String>), Unavailable> {
+pub async fn collect(
+    window: Duration,
+    limit: Duration,
+) -> Result<(Logs, Option<String>), Unavailable> {
     if which("journalctl").is_none() {
         return Err(Unavailable("journalctl is not installed".to_owned()));
     }
@@ -33,7 +34,7 @@ pub async fn collect(window: Duration) -> Result<(Logs, Option<String>), Unavail
             "--no-pager",
             "--quiet",
         ],
-        LIMIT,
+        limit,
         |line| count(&mut logs, line),
     )
     .await?;

@@ -8,12 +8,12 @@ use crate::command::{self, Unavailable, needs_privileges};
 use crate::report::Ssh;
 use crate::updates::which;
 
-pub async fn collect() -> Result<Ssh, Unavailable> {
+pub async fn collect(limit: Duration) -> Result<Ssh, Unavailable> {
     let sshd = ["sshd", "/usr/sbin/sshd"]
         .into_iter()
         .find(|p| which(p).is_some() || std::path::Path::new(p).is_file())
         .ok_or_else(|| Unavailable("sshd is not installed".to_owned()))?;
-    let out = command::run(sshd, &["-T"], Duration::from_secs(20)).await?;
+    let out = command::run(sshd, &["-T"], limit).await?;
     if !out.success() {
         let why = out.complaint();
         if needs_privileges(&out.stderr) || why.contains("hostkeys") || why.contains("host key") {

@@ -7,15 +7,13 @@ use crate::command::{self, Unavailable};
 use crate::report::TimeSync;
 use crate::updates::which;
 
-const LIMIT: Duration = Duration::from_secs(10);
-
-pub async fn collect() -> Result<TimeSync, Unavailable> {
+pub async fn collect(limit: Duration) -> Result<TimeSync, Unavailable> {
     let mut why = Vec::new();
     if which("timedatectl").is_some() {
         match command::run(
             "timedatectl",
             &["show", "-p", "NTPSynchronized", "--value"],
-            LIMIT,
+            limit,
         )
         .await
         {
@@ -33,7 +31,7 @@ pub async fn collect() -> Result<TimeSync, Unavailable> {
         }
     }
     if which("chronyc").is_some() {
-        match command::run("chronyc", &["-n", "tracking"], LIMIT).await {
+        match command::run("chronyc", &["-n", "tracking"], limit).await {
             Ok(out) if out.success() => {
                 if let Some(synchronized) = chrony_synchronized(&out.stdout) {
                     return Ok(TimeSync {

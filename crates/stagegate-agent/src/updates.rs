@@ -8,35 +8,34 @@ use std::time::Duration;
 use crate::command::{self, Unavailable};
 use crate::report::Updates;
 
-/// A package manager still resolving after this long is cut off.
-const LIMIT: Duration = Duration::from_secs(60);
-
-pub async fn collect() -> Result<Updates, Unavailable> {
+/// Runs the package manager the host has; one still resolving after
+/// `limit` is cut off.
+pub async fn collect(limit: Duration) -> Result<Updates, Unavailable> {
     let has = |p: &str| which(p).is_some();
     let mut updates = if has("apt-get") {
-        apt().await?
+        apt(limit).await?
     } else if has("dnf") {
-        rpm("dnf").await?
+        rpm("dnf", limit).await?
     } else if has("yum") {
-        rpm("yum").await?
+        rpm("yum", limit).await?
     } else if has("apk") {
-        apk().await?
+        apk(limit).await?
     } else {
         return Err(Unavailable(
             "no package manager this agent reads (apt, dnf, yum, apk)".to_owned(),
         ));
     };
-    updates.reboot_required = reboot_required().await;
+    updates.reboot_required = reboot_required(limit).await;
     Ok(updates)
 }
 
-async fn apt() -> Result<Updates, Unavailable> {
+async fn apt(limit: Duration) -> Result<Updates, Unavailable> {
     // A simulation reads the lists as they are; Debug::NoLocking keeps it
     // off dpkg's lock even as root.
     let out = command::run(
         "apt-get",
         &["-s", "-o", "Debug::NoLocking=1", "dist-upgrade"],
-        LIMIT,
+        limit,
     )
     .await?;
     if !out.success() {
@@ -76,10 +75,10 @@ pub fn parse_apt(text: &str) -> Updates {
     updates
 }
 
-async fn rpm(manager: &str) -> Result<Updates, Unavailable> {
+async fn rpm(manager: &str, limit: Duration) -> Result<Updates, Unavailable> {
     // From the cache only: no metadata refresh, no network, no lock held
     // for long.
-    let all = command::run(manager, &["-q", "-C", "check-update"], LIMIT).await?;
+    let all = command::run(manager, &["-q", "-C", "check-update"], limit).await?;
     // check-update exits 100 when updates are pending, 0 when none.
     if !matches!(all.code, Some(0 | 100)) {
         return Err(Unavailable(format!(
@@ -90,7 +89,7 @@ async fn rpm(manager: &str) -> Result<Updates, Unavailable> {
     let security = command::run(
         manager,
         &["-q", "-C", "updateinfo", "list", "--security"],
-        LIMIT,
+        limit,
     )
     .await?;
     let mut updates = parse_rpm_pending(manager, &all.stdout);
@@ -157,8 +156,8 @@ fn rpm_name(nevra: &str) -> &str {
     parts.next().unwrap_or(nevra)
 }
 
-async fn apk() -> Result<Updates, Unavailable> {
-    let out = command::run("apk", &["list", "--upgradable"], LIMIT).await?;
+async fn apk(limit: Duration) -> Result<Updates, Unavailable> {
+    let out = command::run("apk", &["list", "--upgradable"], limit).await?;
     if !out.success() {
         return Err(Unavailable(format!("apk list failed: {}", out.complaint())));
     }
@@ -183,7 +182,7 @@ pub fn parse_apk(text: &str) -> Updates {
 
 /// Debian and Ubuntu leave a flag file; RHEL-likes answer
 /// `needs-restarting -r` (exit 1: a reboot is needed). Elsewhere unknown.
-async fn reboot_required() -> Option<bool> {
+async fn reboot_required(limit: Duration) -> Option<bool> {
     if Path::new("/var/run/reboot-required").exists() {
         return Some(true);
     }
@@ -191,7 +190,7 @@ async fn reboot_required() -> Option<bool> {
         return Some(false);
     }
     if which("needs-restarting").is_some() {
-        let out = command::run("needs-restarting", &["-r"], Duration::from_secs(30))
+        let out = command::run("needs-restarting", &["-r"], limit)
             .await
             .ok()?;
         return match out.code {

@@ -390,6 +390,11 @@ pub struct AgentArgs {
     /// How far back error-level log lines are counted.
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
     pub log_window: stagegate_spec::Duration,
+    /// How long one tool (apt-get, nft, journalctl, ...) may take; one
+    /// that takes longer (a package manager waiting on its lock) is stopped
+    /// and its collector reported unavailable.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub tool_timeout: stagegate_spec::Duration,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

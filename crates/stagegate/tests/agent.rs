@@ -382,3 +382,56 @@ fn a_silent_agent_opens_an_incident_and_its_next_report_resolves_it() {
     );
     assert_eq!(status, 404);
 }
+
+#[test]
+fn a_tool_that_hangs_is_stopped_and_its_collector_says_so() {
+    // An apt-get that waits forever, as one waiting on dpkg's lock does.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fake = dir.path().join("apt-get");
+    std::fs::write(&fake, "#!/bin/sh\nexec sleep 600\n").expect("write");
+    let mut perms = std::fs::metadata(&fake).expect("meta").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&fake, perms).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(assert_cmd::cargo::cargo_bin("stagegate"))
+        .args([
+            "agent",
+            "--dry-run",
+            "--format",
+            "json",
+            "--tool-timeout",
+            "500ms",
+        ])
+        .env("PATH", path)
+        .output()
+        .expect("run the agent");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Report = serde_json::from_slice(&out.stdout).expect("a report");
+    assert!(report.updates.is_none());
+    let updates = report
+        .collectors
+        .iter()
+        .find(|c| c.name == "updates")
+        .expect("the updates collector");
+    assert_eq!(updates.status, "unavailable");
+    assert_eq!(
+        updates.note.as_deref(),
+        Some("apt-get did not finish within 500 ms; it was stopped")
+    );
+    // The others still ran.
+    assert!(report.disks.is_some() && report.listening.is_some());
+    // And nothing was left waiting.
+    let ps = Command::new("pgrep")
+        .args(["-f", "sleep 600"])
+        .output()
+        .expect("pgrep");
+    assert!(ps.stdout.is_empty(), "the hung tool is still running");
+}

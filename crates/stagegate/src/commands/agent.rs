@@ -18,6 +18,7 @@ pub fn run(args: &AgentArgs) -> Result<Outcome, Failure> {
     let rt = super::serve::runtime()?;
     let mut opts = stagegate_agent::Options::new(args.name.clone().unwrap_or_else(host_name));
     opts.log_window = args.log_window.get();
+    opts.tool_timeout = args.tool_timeout.get();
     if args.dry_run {
         let report = rt.block_on(stagegate_agent::collect(&opts));
         let mut out = std::io::stdout().lock();
