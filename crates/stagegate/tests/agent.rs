@@ -435,3 +435,42 @@ fn a_tool_that_hangs_is_stopped_and_its_collector_says_so() {
         .expect("pgrep");
     assert!(ps.stdout.is_empty(), "the hung tool is still running");
 }
+
+#[test]
+fn the_systemd_units_verify_clean() {
+    let Ok(probe) = Command::new("systemd-analyze").arg("--version").output() else {
+        skip(
+            "the_systemd_units_verify_clean",
+            "systemd-analyze is not installed",
+        );
+        return;
+    };
+    assert!(probe.status.success());
+    let bin = assert_cmd::cargo::cargo_bin("stagegate");
+    let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut units = Vec::new();
+    for unit in [
+        "stagegate.service",
+        "stagegate-agent.service",
+        "stagegate-agent.timer",
+    ] {
+        let text = std::fs::read_to_string(deploy.join(unit))
+            .expect("read the unit")
+            .replace("/usr/local/bin/stagegate", &bin.display().to_string());
+        let path = dir.path().join(unit);
+        std::fs::write(&path, text).expect("write");
+        units.push(path);
+    }
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .args(&units)
+        .output()
+        .expect("systemd-analyze verify");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && said.trim().is_empty(), "{said}");
+}
