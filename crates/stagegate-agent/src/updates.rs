@@ -239,6 +239,39 @@ mod tests {
         assert_eq!(parse_apt("0 upgraded, 0 newly installed").pending, 0);
     }
 
+    // dnf and apk outputs in the shapes those tools print (dnf 4 on RHEL 9,
+    // apk-tools 2.14 on Alpine 3.19). No RHEL or Alpine package source is
+    // reachable from the machines these tests were written on, so these
+    // are not recordings.
+    #[test]
+    fn dnf_pending_and_security_updates() {
+        let check_update = "\n\
+            openssl.x86_64              1:3.0.7-25.el9_3              rhel-9-for-x86_64-baseos-rpms\n\
+            openssl-libs.x86_64         1:3.0.7-25.el9_3              rhel-9-for-x86_64-baseos-rpms\n\
+            kernel.x86_64               5.14.0-362.18.1.el9_3         rhel-9-for-x86_64-baseos-rpms\n\
+            Obsoleting Packages\n\
+            grub2-tools.x86_64          1:2.06-70.el9_3.2             rhel-9-for-x86_64-baseos-rpms\n\
+                grub2-tools.x86_64      1:2.06-70.el9_3.1             @rhel-9-for-x86_64-baseos-rpms\n";
+        let u = parse_rpm_pending("dnf", check_update);
+        assert_eq!((u.manager.as_str(), u.pending), ("dnf", 3));
+        let security = "RHSA-2024:0310 Moderate/Sec.  openssl-1:3.0.7-25.el9_3.x86_64\n\
+            RHSA-2024:0310 Moderate/Sec.  openssl-libs-1:3.0.7-25.el9_3.x86_64\n\
+            RHSA-2024:0533 Important/Sec. kernel-5.14.0-362.18.1.el9_3.x86_64\n\
+            RHBA-2024:0400 bugfix         tzdata-2024a-1.el9.noarch\n";
+        assert_eq!(
+            parse_rpm_security(security),
+            ["kernel", "openssl", "openssl-libs"]
+        );
+    }
+
+    #[test]
+    fn apk_upgradable_packages() {
+        let text = "busybox-1.36.1-r19 x86_64 {busybox} (GPL-2.0-only) [upgradable from: busybox-1.36.1-r15]\n\
+            libcrypto3-3.1.4-r5 x86_64 {openssl} (Apache-2.0) [upgradable from: libcrypto3-3.1.4-r1]\n";
+        let u = parse_apk(text);
+        assert_eq!((u.pending, u.security), (2, None));
+    }
+
     #[test]
     fn rpm_names_keep_their_dashes() {
         assert_eq!(
