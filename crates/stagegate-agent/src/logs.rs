@@ -14,6 +14,17 @@ pub async fn collect(
     if which("journalctl").is_none() {
         return Err(Unavailable("journalctl is not installed".to_owned()));
     }
+    // journalctl says nothing and exits 0 when there is no journal at all:
+    // that is not a quiet system.
+    if !["/var/log/journal", "/run/log/journal"]
+        .iter()
+        .any(|d| holds_journal(std::path::Path::new(d), 2))
+    {
+        return Err(Unavailable(
+            "journald keeps no journal on this host (no files under /var/log/journal or /run/log/journal)"
+                .to_owned(),
+        ));
+    }
     let since = format!("-{}s", window.as_secs());
     let mut logs = Logs {
         source: "journald".to_owned(),
@@ -59,6 +70,24 @@ pub async fn collect(
             .to_owned()
     });
     Ok((logs, note))
+}
+
+/// Whether `dir`, or a folder in it up to `depth` levels down, holds a
+/// `.journal` file.
+fn holds_journal(dir: &std::path::Path, depth: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let path = e.path();
+        if path
+            .extension()
+            .is_some_and(|x| x == "journal" || x == "journal~")
+        {
+            return true;
+        }
+        depth > 0 && path.is_dir() && holds_journal(&path, depth - 1)
+    })
 }
 
 /// Counts one line of `journalctl -o json`.

@@ -154,3 +154,115 @@ pub struct Collector {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
+
+/// What a report's values may be; the first one out of bounds, as (field
+/// path, what was expected). The server refuses such a report rather than
+/// judge from it.
+pub fn check(r: &Report) -> Result<(), (String, String)> {
+    fn one_of(path: &str, value: &str, allowed: &[&str]) -> Result<(), (String, String)> {
+        if allowed.contains(&value) {
+            Ok(())
+        } else {
+            Err((
+                path.to_owned(),
+                format!("found {value:?}, expected one of {}", allowed.join(", ")),
+            ))
+        }
+    }
+    if r.server.trim().is_empty() {
+        return Err((
+            "server".into(),
+            "empty: expected the spec's name of the server".into(),
+        ));
+    }
+    if let Some(u) = &r.updates {
+        one_of("updates.manager", &u.manager, &["apt", "dnf", "yum", "apk"])?;
+        if u.security.is_some_and(|s| s > u.pending) {
+            return Err((
+                "updates.security".into(),
+                "more security updates than pending ones".into(),
+            ));
+        }
+    }
+    if let Some(f) = &r.firewall {
+        one_of(
+            "firewall.backend",
+            &f.backend,
+            &["nftables", "iptables", "ufw", "none"],
+        )?;
+        one_of(
+            "firewall.inbound_default",
+            &f.inbound_default,
+            &["drop", "reject", "accept"],
+        )?;
+    }
+    for (i, l) in r.listening.iter().flatten().enumerate() {
+        one_of(&format!("listening[{i}].proto"), &l.proto, &["tcp", "udp"])?;
+        if l.address.parse::<std::net::IpAddr>().is_err() {
+            return Err((
+                format!("listening[{i}].address"),
+                format!("found {:?}, expected an IP address", l.address),
+            ));
+        }
+    }
+    if let Some(s) = &r.ssh {
+        one_of(
+            "ssh.permit_root_login",
+            &s.permit_root_login,
+            &[
+                "yes",
+                "no",
+                "prohibit-password",
+                "without-password",
+                "forced-commands-only",
+            ],
+        )?;
+    }
+    for (i, d) in r.disks.iter().flatten().enumerate() {
+        if !(0.0..=100.0).contains(&d.used_percent) {
+            return Err((
+                format!("disks[{i}].used_percent"),
+                format!("found {}, expected 0 to 100", d.used_percent),
+            ));
+        }
+    }
+    if let Some(l) = &r.logs {
+        let secs = window_secs(&l.window).ok_or_else(|| {
+            (
+                "logs.window".to_owned(),
+                format!(
+                    "found {:?}, expected a duration from 1m to 31d such as \"24h\"",
+                    l.window
+                ),
+            )
+        })?;
+        if !(60..=31 * 86_400).contains(&secs) {
+            return Err((
+                "logs.window".into(),
+                format!("found {:?}, expected a duration from 1m to 31d", l.window),
+            ));
+        }
+    }
+    for (i, c) in r.collectors.iter().enumerate() {
+        one_of(
+            &format!("collectors[{i}].status"),
+            &c.status,
+            &["ok", "unavailable"],
+        )?;
+    }
+    Ok(())
+}
+
+/// `24h`, `30m`, `7d`, `90s` in seconds.
+pub fn window_secs(window: &str) -> Option<u64> {
+    let (number, unit) = window.split_at(window.find(|c: char| !c.is_ascii_digit())?);
+    let n: u64 = number.parse().ok()?;
+    let unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(unit)
+}

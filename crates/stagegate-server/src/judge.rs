@@ -289,10 +289,7 @@ async fn judge_one(
         verdict.summary = if verdict.up {
             format!("the agent of {server} reports again")
         } else {
-            format!(
-                "agent silent: no report from {server} within twice its interval ({})",
-                verdict.summary
-            )
+            format!("agent silent: no report from {server} within twice its interval")
         };
     }
     let (wanted, outcome) = if verdict.up {

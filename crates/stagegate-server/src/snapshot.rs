@@ -363,14 +363,22 @@ impl Snapshot {
     }
 }
 
+/// Every check key of the spec, the agent heartbeats' included: a reload
+/// closes the incidents of keys no longer here.
 fn keys_of(spec: &Spec) -> std::collections::HashSet<String> {
     spec.environments
         .iter()
         .flat_map(|e| {
+            let agents = e.agent.iter().flat_map(move |_| {
+                e.servers.iter().map(move |s| {
+                    check_key(&e.name.value, &format!("{AGENT_PREFIX}{}", s.name.value))
+                })
+            });
             e.monitoring
                 .iter()
                 .flat_map(|m| &m.checks)
                 .map(|c| check_key(&e.name.value, &c.name.value))
+                .chain(agents)
         })
         .collect()
 }

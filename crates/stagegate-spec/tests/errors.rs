@@ -395,3 +395,22 @@ fn agent_is_true_or_a_table_with_an_interval() {
     assert_eq!(line, 8);
     assert!(d.message.contains("private_ports"), "{d:?}");
 }
+
+#[test]
+fn agent_names_intervals_and_ports_are_checked() {
+    let (line, _, d) = one(&with(
+        "\n[environments.prod.monitoring]\n\n[[environments.prod.monitoring.checks]]\nname = \"agent:db-1\"\nkind = \"heartbeat\"\ntoken = \"t\"\ninterval = \"1d\"\n",
+    ));
+    assert_eq!(line, 10);
+    assert!(d.message.contains("is reserved"), "{d:?}");
+    let (line, _, d) = one(&with(
+        "\n[environments.prod.agent]\ninterval = \"99999d\"\n",
+    ));
+    assert_eq!(line, 8);
+    assert!(d.message.contains("out of range"), "{d:?}");
+    let (line, _, d) = one(&with(
+        "\n[environments.prod.security]\npublic_ports = [443]\nprivate_ports = [443]\n",
+    ));
+    assert_eq!(line, 9);
+    assert!(d.message.contains("both public and private"), "{d:?}");
+}

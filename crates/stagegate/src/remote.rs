@@ -10,6 +10,8 @@ use crate::Failure;
 pub struct Remote {
     cx: stagegate_probe::Context,
     base: String,
+    /// `base` as messages show it: a password in it masked.
+    shown: String,
     auth: http::HeaderValue,
 }
 
@@ -19,15 +21,27 @@ impl Remote {
             .map_err(|e| Failure::Message(format!("cannot set up the client: {e}")))?;
         let auth = http::HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| Failure::Message("the token is not printable".into()))?;
+        let base = server.trim_end_matches('/').to_owned();
+        let shown = stagegate_probe::mask_password(&base);
+        // Paths are appended to it: a query or fragment would swallow them.
+        if !(base.starts_with("http://") || base.starts_with("https://"))
+            || base.contains(['?', '#'])
+        {
+            return Err(Failure::Message(format!(
+                "the server {shown}: expected an http:// or https:// URL without a query or fragment, such as https://stagegate.example.com"
+            )));
+        }
         Ok(Remote {
             cx,
-            base: server.trim_end_matches('/').to_owned(),
+            base,
+            shown,
             auth,
         })
     }
 
+    /// The server, as messages may show it.
     pub fn server(&self) -> &str {
-        &self.base
+        &self.shown
     }
 
     /// `method` on `path` (from `/api/v1/...`): the status and the reply as
@@ -59,7 +73,13 @@ impl Remote {
             Duration::from_secs(30),
         )
         .await
-        .map_err(|e| Failure::Message(format!("cannot reach {}: {e}", self.base)))?;
+        .map_err(|e| {
+            Failure::Message(format!(
+                "cannot reach {}: {}",
+                self.shown,
+                e.replace(&self.base, &self.shown)
+            ))
+        })?;
         let json = serde_json::from_slice(&reply).unwrap_or(serde_json::Value::Null);
         Ok((status, json))
     }

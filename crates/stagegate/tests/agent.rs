@@ -117,10 +117,20 @@ async fn stored(url: &str) -> Vec<stagegate_store::AgentReportRecord> {
     all
 }
 
+/// Now, as a report dates it.
+fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    stagegate_spec::rfc3339(i64::try_from(secs).unwrap_or(0))
+}
+
+/// The agent's reports waiting in the spool, oldest first.
 fn spooled(spool: &std::path::Path) -> Vec<String> {
     let mut files: Vec<_> = std::fs::read_dir(spool)
         .expect("spool")
         .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().is_some_and(|n| n != "package.json"))
         .collect();
     files.sort();
     files
@@ -215,6 +225,32 @@ async fn end_to_end(db: Option<&str>) {
             let (status, body) = post(&agent_token, &big);
             assert_eq!(status, 413, "{body}");
 
+            // Values out of bounds and control characters are refused too.
+            for (body, field) in [
+                (r#"{"server":"db-1","host":"h","collected_at":"1970-01-01T00:00:00Z"}"#, "more than 31 days"),
+                (r#"{"server":"db-1","host":"h\u001b[31m","collected_at":"2026-01-01T00:00:00Z"}"#, "`host` holds a control character"),
+                (r#"{"server":"db-1","host":"h","collected_at":"2026-01-01T00:00:00Z","ssh":{"password_authentication":false,"permit_root_login":"sure"}}"#, "`ssh.permit_root_login`"),
+                (r#"{"server":"db-1","host":"h","collected_at":"2026-01-01T00:00:00Z","logs":{"source":"journald","window":"100000000d","errors":1}}"#, "`logs.window`"),
+            ] {
+                let body = body.replace("2026-01-01T00:00:00Z", &now_rfc3339());
+                let (status, reply) = post(&agent_token, &body);
+                assert_eq!(status, 400, "{body}: {reply}");
+                assert!(reply.contains(field), "{field} not in {reply}");
+            }
+
+            // An agent sending as another server: its report is dropped,
+            // and --once says so in its exit status.
+            let out = Command::new(assert_cmd::cargo::cargo_bin("stagegate"))
+                .args(["agent", "--once", "--name", "web-9", "--server", &url, "--token", &agent_token])
+                .arg("--spool")
+                .arg(&spool)
+                .output()
+                .expect("run the agent");
+            assert_eq!(out.status.code(), Some(1));
+            assert!(String::from_utf8_lossy(&out.stderr).contains("dropped it"));
+            // Files in the spool that are not the agent's are left alone.
+            std::fs::write(spool.join("package.json"), "{}").expect("write");
+
             // The server away: reports wait in the spool, in order.
             drop(server);
             for _ in 0..2 {
@@ -231,6 +267,7 @@ async fn end_to_end(db: Option<&str>) {
             let (code, stderr) = send(&url, &agent_token, &spool);
             assert_eq!(code, 0, "{stderr}");
             assert!(spooled(&spool).is_empty());
+            assert!(spool.join("package.json").exists(), "not the agent's to delete");
 
             // A revoked token: the report waits for a valid one.
             let revoked = Command::new(assert_cmd::cargo::cargo_bin("stagegate"))
@@ -367,6 +404,19 @@ fn a_silent_agent_opens_an_incident_and_its_next_report_resolves_it() {
             .is_some_and(|m| m.starts_with("agent silent: no report from db-1")),
         "{opened}"
     );
+    // A reload keeps watching (the agent heartbeats are the spec's too).
+    let pid = rustix::process::Pid::from_raw(i32::try_from(server.child.id()).expect("pid"))
+        .expect("a pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::HUP).expect("SIGHUP");
+    wait_for("the reload", 30, || {
+        server.logged("spec reloaded").then_some(())
+    });
+    assert!(
+        !server.logged("its check was removed"),
+        "{}",
+        server.log_text()
+    );
+    assert_eq!(incident().expect("the incident")["state"], "open");
     let (code, stderr) = send(&url, &agent_token, &spool);
     assert_eq!(code, 0, "{stderr}");
     wait_for("the next report to resolve it", 30, || {

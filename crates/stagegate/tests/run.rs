@@ -256,6 +256,23 @@ fn an_unreachable_server_never_changes_the_outcome() {
         );
     }
 
+    // A ping URL with a query would swallow the paths appended to it.
+    let (code, _, stderr) = run_in(
+        dir.path(),
+        &[
+            "run",
+            "--ping",
+            &format!("{url}?x=1"),
+            "--",
+            "sh",
+            "-c",
+            "exit 3",
+        ],
+    );
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("without a query"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+
     // A spec that does not resolve the check: the job runs all the same.
     let (code, _, stderr) = run_in(
         dir.path(),
@@ -276,5 +293,34 @@ fn an_unreachable_server_never_changes_the_outcome() {
     assert!(
         stderr.contains("running the command all the same"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_as_in_a_bare_pipeline() {
+    // `stagegate run -- yes | head -1`: once head is gone, yes meets the
+    // closed pipe and ends, and so does the run.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("stagegate"))
+        .args(["run", "--ping-retries", "0", "--ping"])
+        .arg(format!("http://{closed}/ping/t"))
+        .args(["--", "yes"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("read");
+    assert_eq!(line, "y\n");
+    drop(out);
+    let status = wait_for("the run to end", 60, || child.try_wait().ok().flatten());
+    assert_eq!(
+        status.code(),
+        Some(128 + 13),
+        "yes ended by SIGPIPE: {status:?}"
     );
 }

@@ -124,12 +124,15 @@ fn verdict(
     }
 }
 
+/// An age in the largest unit that keeps it readable: `45s`, `12m`,
+/// `5h`, `20d`.
 fn days(secs: i64) -> String {
-    let d = secs / 86_400;
-    if d >= 1 {
-        format!("{d}d")
-    } else {
-        format!("{}h", secs / 3600)
+    let secs = secs.max(0);
+    match secs {
+        0..120 => format!("{secs}s"),
+        120..7_200 => format!("{}m", secs / 60),
+        7_200..172_800 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86_400),
     }
 }
 

@@ -26,6 +26,10 @@ pub const REBOOT: &str = "(reboot required)";
 /// drift; a report from tomorrow is a broken clock or a forgery).
 const SKEW_MS: i64 = 5 * 60 * 1000;
 
+/// The oldest report taken: a spool holds weeks at most, and a host whose
+/// clock was reset must not date its pending updates back to 1970.
+const MAX_AGE_MS: i64 = 31 * 86_400 * 1000;
+
 #[derive(Serialize, ToSchema)]
 pub struct Stored {
     /// Always `stored`.
@@ -103,19 +107,14 @@ pub async fn report(
             crate::clock::rfc3339(now)
         )));
     }
-    // A pending reboot is tracked like a pending update: SG-OPS-PATCHES
-    // counts it from when it was first reported.
-    let security_packages = report
-        .updates
-        .as_ref()
-        .map(|u| {
-            let mut p = u.security_packages.clone();
-            if u.reboot_required == Some(true) {
-                p.push(REBOOT.to_owned());
-            }
-            p
-        })
-        .unwrap_or_default();
+    if collected_at < now - MAX_AGE_MS {
+        return Err(ApiError::bad_request(format!(
+            "`collected_at` is {}, more than 31 days before the server's clock ({}): is the host's clock right?",
+            report.collected_at,
+            crate::clock::rfc3339(now)
+        )));
+    }
+    let security_packages = report.updates.as_ref().map(tracked).unwrap_or_default();
     let stored = NewAgentReport {
         server: report.server.clone(),
         collected_at,
@@ -164,8 +163,41 @@ pub async fn report(
     ))
 }
 
+/// What SG-OPS-PATCHES counts from when it was first reported: each named
+/// security update; security updates a report counts but does not name;
+/// every pending update where the package manager keeps no security
+/// records (apk: not observed is not none pending); a pending reboot.
+fn tracked(u: &stagegate_agent::Updates) -> Vec<String> {
+    let mut p = u.security_packages.clone();
+    match u.security {
+        Some(n) if usize::try_from(n).unwrap_or(usize::MAX) > p.len() => {
+            p.push(UNNAMED.to_owned());
+        }
+        None if u.pending > 0 => p.push(UNKNOWN.to_owned()),
+        _ => {}
+    }
+    if u.reboot_required == Some(true) {
+        p.push(REBOOT.to_owned());
+    }
+    p
+}
+
+/// How security updates a report counts without naming them are tracked.
+const UNNAMED: &str = "(security updates not named in the report)";
+/// How pending updates of a package manager without security records are
+/// tracked.
+const UNKNOWN: &str = "(pending updates; the package manager keeps no security records)";
+
 /// The report, or a 400 naming the field that is wrong.
 fn parse(body: &[u8]) -> Result<Report, ApiError> {
+    // Text that reaches terminals and logs carries no control characters.
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
+        && let Some(path) = control_character(&value, String::new())
+    {
+        return Err(ApiError::bad_request(format!(
+            "not an agent report: `{path}` holds a control character"
+        )));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     let report: Report = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -176,12 +208,37 @@ fn parse(body: &[u8]) -> Result<Report, ApiError> {
         };
         ApiError::bad_request(format!("not an agent report{at}: {}", e.inner()))
     })?;
-    if report.server.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "`server` is empty: expected the spec's name of the server",
-        ));
-    }
+    stagegate_agent::report::check(&report).map_err(|(path, why)| {
+        ApiError::bad_request(format!("not an agent report: `{path}` {why}"))
+    })?;
     Ok(report)
+}
+
+/// The path of the first string (or key) holding a control character.
+fn control_character(v: &serde_json::Value, path: String) -> Option<String> {
+    let bad = |s: &str| s.chars().any(char::is_control);
+    match v {
+        serde_json::Value::String(s) if bad(s) => {
+            Some(if path.is_empty() { ".".into() } else { path })
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| control_character(item, format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, item)| {
+            let at = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if bad(k) {
+                Some(at)
+            } else {
+                control_character(item, at)
+            }
+        }),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -105,6 +105,11 @@ pub(crate) async fn record(
             Duty::NAMES.join(", ")
         )));
     };
+    if note.is_some_and(|n| n.chars().any(char::is_control)) {
+        return Err(ApiError::bad_request(
+            "`note` holds a control character: expected one line of text",
+        ));
+    }
     if note.is_some_and(|n| n.chars().count() > NOTE_MAX) {
         return Err(ApiError::bad_request(format!(
             "`note` is longer than {NOTE_MAX} characters"

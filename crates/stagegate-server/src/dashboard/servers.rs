@@ -272,10 +272,11 @@ fn facts(
     if let Some(t) = &r.time {
         out.push(Fact {
             label: "Time",
-            value: if t.synchronized {
-                format!("synchronized ({})", t.source)
-            } else {
-                format!("not synchronized ({})", t.source)
+            value: match (t.synchronized, t.source.is_empty()) {
+                (true, true) => "synchronized".to_owned(),
+                (true, false) => format!("synchronized ({})", t.source),
+                (false, true) => "not synchronized".to_owned(),
+                (false, false) => format!("not synchronized ({})", t.source),
             },
             class: if t.synchronized { "up" } else { "down" },
         });

@@ -99,7 +99,21 @@ pub(crate) fn decode_environment(
 
 fn decode_agent(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<AgentWatch> {
     let mut t = Table::new(v, cx, *path, &shape::AGENT)?;
-    let interval: Option<Duration> = t.opt(cx, "interval");
+    let interval: Option<Spanned<Duration>> = t.opt(cx, "interval");
+    if let Some(i) = &interval {
+        let secs = i.value.get().as_secs();
+        if !(1..=31 * 86_400).contains(&secs) {
+            cx.push(
+                Diagnostic::new(
+                    format!("agent interval {} is out of range", i.value),
+                    i.span,
+                )
+                .label(format!("found {}", i.value))
+                .note("expected a duration from 1s to 31d, such as \"1h\""),
+            );
+        }
+    }
+    let interval = interval.map(|i| i.value);
     let span = t.span;
     t.finish(cx);
     Some(AgentWatch {
@@ -251,6 +265,19 @@ pub(crate) fn decode_security(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -
     let site_to_site_vpn = t.opt(cx, "site_to_site_vpn");
     let public_ports: Vec<Spanned<u16>> = t.opt(cx, "public_ports").unwrap_or_default();
     let private_ports: Vec<Spanned<u16>> = t.opt(cx, "private_ports").unwrap_or_default();
+    for p in private_ports
+        .iter()
+        .filter(|p| public_ports.iter().any(|q| q.value == p.value))
+    {
+        cx.push(
+            Diagnostic::new(
+                format!("port {} is both public and private", p.value),
+                p.span,
+            )
+            .label("also in `public_ports`")
+            .note("a port either answers publicly or stays inside: keep it in one list"),
+        );
+    }
     for (key, ports) in [
         ("public_ports", &public_ports),
         ("private_ports", &private_ports),

@@ -85,6 +85,18 @@ pub(crate) fn check_keys(kind: CheckKind) -> (&'static [&'static str], &'static 
 pub(crate) fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Check> {
     let mut t = Table::new(v, cx, *path, &shape::CHECK)?;
     let name: Option<Spanned<String>> = t.req(cx, "name");
+    if let Some(n) = &name
+        && n.value.starts_with("agent:")
+    {
+        cx.push(
+            Diagnostic::new(
+                format!("check name `{}` is reserved", n.value),
+                n.span,
+            )
+            .label("starts with `agent:`")
+            .note("names starting with `agent:` are the server's own heartbeats of `stagegate agent`; choose another name"),
+        );
+    }
     let kind: Option<Spanned<CheckKind>> = t.req(cx, "kind");
     let covers = t
         .opt::<Spanned<String>>(cx, "covers")

@@ -16,7 +16,13 @@ const MAX_RETRY: Duration = Duration::from_secs(300);
 
 pub fn run(args: &AgentArgs) -> Result<Outcome, Failure> {
     let rt = super::serve::runtime()?;
-    let mut opts = stagegate_agent::Options::new(args.name.clone().unwrap_or_else(host_name));
+    let name = args.name.clone().unwrap_or_else(host_name);
+    if name.trim().is_empty() {
+        return Err(Failure::Message(
+            "--name is empty: expected the spec's name of this server".to_owned(),
+        ));
+    }
+    let mut opts = stagegate_agent::Options::new(name);
     opts.log_window = args.log_window.get();
     opts.tool_timeout = args.tool_timeout.get();
     if args.dry_run {
@@ -46,9 +52,11 @@ pub fn run(args: &AgentArgs) -> Result<Outcome, Failure> {
         loop {
             let report = stagegate_agent::collect(&opts).await;
             spool.put(&report)?;
-            let sent = spool.flush(&remote).await?;
+            let flushed = spool.flush(&remote).await?;
             if args.once {
-                return Ok(if sent {
+                // A refused report is a misconfigured agent: say so in the
+                // exit status, so a timer shows the failed run.
+                return Ok(if flushed == Flushed::All {
                     Outcome::Ready
                 } else {
                     Outcome::Blocked
@@ -57,19 +65,30 @@ pub fn run(args: &AgentArgs) -> Result<Outcome, Failure> {
             // Until the next report, keep trying to empty the spool.
             let next = tokio::time::Instant::now() + interval;
             let mut pause = Duration::from_secs(5);
-            let mut empty = sent;
-            while !empty {
+            let mut waiting = flushed == Flushed::Waiting;
+            while waiting {
                 let wake = (tokio::time::Instant::now() + pause).min(next);
                 tokio::time::sleep_until(wake).await;
                 if wake >= next {
                     break;
                 }
-                empty = spool.flush(&remote).await?;
+                waiting = spool.flush(&remote).await? == Flushed::Waiting;
                 pause = (pause * 2).min(MAX_RETRY);
             }
             tokio::time::sleep_until(next).await;
         }
     })
+}
+
+/// What became of the waiting reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flushed {
+    /// Every one was stored.
+    All,
+    /// Some wait for the server.
+    Waiting,
+    /// The rest were stored, but the server refused one for what it holds.
+    Refused,
 }
 
 fn host_name() -> String {
@@ -113,7 +132,7 @@ impl Spool {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let name = format!("{nanos:020}.json");
+        let name = format!("{PREFIX}{nanos:020}.json");
         let partial = self.dir.join(format!(".{name}.partial"));
         let text = serde_json::to_vec(report).map_err(std::io::Error::from)?;
         std::fs::write(&partial, text)
@@ -131,8 +150,9 @@ impl Spool {
         }
         if excess > 0 {
             say(&format!(
-                "the spool holds at most {} reports: dropped the {excess} oldest",
-                self.max
+                "the spool holds at most {} report{}: dropped the {excess} oldest",
+                self.max,
+                if self.max == 1 { "" } else { "s" }
             ));
         }
         Ok(())
@@ -155,7 +175,8 @@ impl Spool {
     /// whether the spool is empty now. A report the server refuses for what
     /// it is (malformed, another server's) is dropped: sending it again
     /// would change nothing.
-    async fn flush(&self, remote: &Remote) -> Result<bool, Failure> {
+    async fn flush(&self, remote: &Remote) -> Result<Flushed, Failure> {
+        let mut refused = false;
         for file in self.waiting()? {
             let Ok(text) = std::fs::read(&file) else {
                 continue;
@@ -179,6 +200,7 @@ impl Spool {
                         remote.server()
                     ));
                     let _ = std::fs::remove_file(&file);
+                    refused = true;
                 }
                 Ok((status, reply)) => {
                     let why = reply["error"].as_str().unwrap_or("unexpected reply");
@@ -187,26 +209,37 @@ impl Spool {
                         remote.server(),
                         self.dir.display()
                     ));
-                    return Ok(false);
+                    return Ok(Flushed::Waiting);
                 }
                 Err(Failure::Message(why)) => {
                     say(&format!(
                         "{why}; the report waits in {}",
                         self.dir.display()
                     ));
-                    return Ok(false);
+                    return Ok(Flushed::Waiting);
                 }
                 Err(other) => return Err(other),
             }
         }
-        Ok(true)
+        Ok(if refused {
+            Flushed::Refused
+        } else {
+            Flushed::All
+        })
     }
 }
 
+/// How the agent names its reports in the spool; it touches no other file.
+const PREFIX: &str = "stagegate-report-";
+
+/// Whether `path` is a report the agent wrote: `stagegate-report-`, twenty
+/// digits, `.json`.
 fn is_report(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
-        .is_some_and(|n| n.ends_with(".json") && !n.starts_with('.'))
+        .and_then(|n| n.strip_prefix(PREFIX))
+        .and_then(|n| n.strip_suffix(".json"))
+        .is_some_and(|digits| digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn say(what: &str) {

@@ -25,6 +25,9 @@ const MAX_PAUSE: Duration = Duration::from_secs(30);
 /// How long output is still read after the command exited: a process it
 /// left behind may hold its output open for good.
 const DRAIN: Duration = Duration::from_secs(2);
+/// The longest the run waits, once the command has ended, for its pings
+/// to go out: a server that hangs must not hold a cron slot for minutes.
+const PING_BUDGET: Duration = Duration::from_secs(60);
 
 /// Exit statuses of the shell's conventions, as `timeout(1)` and `sh` use.
 const TIMED_OUT: u8 = 124;
@@ -61,7 +64,8 @@ async fn supervise(args: &RunArgs) -> Result<u8, Failure> {
     };
 
     let tail = Arc::new(Mutex::new(Tail::default()));
-    let (code, note) = match execute(args, &rid, &tail).await {
+    let mut signals = Signals::listen()?;
+    let (code, note) = match execute(args, &rid, &tail, &mut signals).await {
         Ok(ran) => ran,
         Err(Unstarted { code, why }) => {
             say(&why);
@@ -70,9 +74,6 @@ async fn supervise(args: &RunArgs) -> Result<u8, Failure> {
     };
 
     if let Some(p) = pinger {
-        if let Some(start) = start {
-            let _ = start.await;
-        }
         let mut body = lock(&tail).take();
         if let Some(note) = note {
             if !body.is_empty() && !body.ends_with(b"\n") {
@@ -81,9 +82,47 @@ async fn supervise(args: &RunArgs) -> Result<u8, Failure> {
             body.extend_from_slice(format!("stagegate run: {note}\n").as_bytes());
         }
         let cut = body.len().saturating_sub(TAIL);
-        p.send(&code.to_string(), Some(body[cut..].to_vec())).await;
+        let body = body[cut..].to_vec();
+        let finish = async {
+            if let Some(start) = start {
+                let _ = start.await;
+            }
+            p.send(&code.to_string(), Some(body)).await;
+        };
+        // The command's outcome is known: a hanging server or a signal
+        // only cuts the pings short.
+        tokio::select! {
+            () = finish => {}
+            () = tokio::time::sleep(PING_BUDGET) => say(&format!(
+                "gave up on the pings after {} s; the command's status stands",
+                PING_BUDGET.as_secs()
+            )),
+            _ = signals.term.recv() => say("stopped pinging on SIGTERM"),
+            _ = signals.int.recv() => say("stopped pinging on SIGINT"),
+        }
     }
     Ok(code)
+}
+
+/// The signals the run forwards to its command, listened for from the
+/// start so that none is missed.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn listen() -> Result<Signals, Failure> {
+        let listen = |kind| {
+            signal(kind).map_err(|e| Failure::Message(format!("cannot listen for signals: {e}")))
+        };
+        Ok(Signals {
+            term: listen(SignalKind::terminate())?,
+            int: listen(SignalKind::interrupt())?,
+            hup: listen(SignalKind::hangup())?,
+        })
+    }
 }
 
 /// The command could not be started: its exit status and why.
@@ -98,6 +137,7 @@ async fn execute(
     args: &RunArgs,
     rid: &str,
     tail: &Arc<Mutex<Tail>>,
+    signals: &mut Signals,
 ) -> Result<(u8, Option<String>), Unstarted> {
     let (program, rest) = args.command.split_first().ok_or_else(|| Unstarted {
         code: NOT_FOUND,
@@ -152,26 +192,15 @@ async fn execute(
         }));
     }
 
-    let listen = |kind| {
-        signal(kind).map_err(|e| Unstarted {
-            code: CANNOT_EXECUTE,
-            why: format!("cannot listen for signals: {e}"),
-        })
-    };
-    let (mut term, mut int, mut hup) = (
-        listen(SignalKind::terminate())?,
-        listen(SignalKind::interrupt())?,
-        listen(SignalKind::hangup())?,
-    );
     let mut stop_at = args.timeout.as_ref().map(|t| Instant::now() + t.get());
     let mut kill_at = None;
     let mut timed_out = false;
     let status = loop {
         tokio::select! {
             status = child.wait() => break status,
-            _ = term.recv() => send(rustix::process::Signal::TERM),
-            _ = int.recv() => send(rustix::process::Signal::INT),
-            _ = hup.recv() => send(rustix::process::Signal::HUP),
+            _ = signals.term.recv() => send(rustix::process::Signal::TERM),
+            _ = signals.int.recv() => send(rustix::process::Signal::INT),
+            _ = signals.hup.recv() => send(rustix::process::Signal::HUP),
             () = until(stop_at) => {
                 timed_out = true;
                 stop_at = None;
@@ -242,7 +271,13 @@ fn pass(mut from: impl Read, mut to: impl Write, tail: &Mutex<Tail>) {
         };
         let chunk = &buf[..n];
         lock(tail).push(chunk);
-        if writable && (to.write_all(chunk).is_err() || to.flush().is_err()) {
+        if writable && let Err(e) = to.write_all(chunk).and_then(|()| to.flush()) {
+            // Whoever read our output is gone (`stagegate run -- yes | head`):
+            // stop reading too, so the command meets the closed pipe as it
+            // would in the bare pipeline.
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return;
+            }
             writable = false;
         }
     }
@@ -276,9 +311,13 @@ fn lock(tail: &Mutex<Tail>) -> std::sync::MutexGuard<'_, Tail> {
 fn ping_base(args: &RunArgs) -> Result<String, String> {
     if let Some(url) = &args.ping {
         let url = url.trim_end_matches('/');
-        if !(url.starts_with("http://") || url.starts_with("https://")) || !url.contains("/ping/") {
+        // Paths are appended to it: a query or fragment would swallow them.
+        if !(url.starts_with("http://") || url.starts_with("https://"))
+            || !url.contains("/ping/")
+            || url.contains(['?', '#'])
+        {
             return Err(format!(
-                "--ping {}: expected a ping URL such as https://stagegate.example/ping/TOKEN",
+                "--ping {}: expected a ping URL without a query, such as https://stagegate.example/ping/TOKEN",
                 shown(url)
             ));
         }
@@ -316,11 +355,16 @@ fn ping_base(args: &RunArgs) -> Result<String, String> {
         .ok_or_else(|| format!("{check} has no `token`"))?
         .resolve(&stagegate_spec::process_env)
         .map_err(|d| format!("the token of {check}: {}", d.message))?;
-    Ok(format!(
-        "{}/ping/{}",
-        server.trim_end_matches('/'),
-        path_segment(&token)
-    ))
+    let server = server.trim_end_matches('/');
+    if !(server.starts_with("http://") || server.starts_with("https://"))
+        || server.contains(['?', '#'])
+    {
+        return Err(format!(
+            "--server {}: expected an http:// or https:// URL without a query",
+            shown(server)
+        ));
+    }
+    Ok(format!("{server}/ping/{}", path_segment(&token)))
 }
 
 /// Percent-encodes a path segment: a token holding `/` or `?` is still one
@@ -337,11 +381,20 @@ fn path_segment(text: &str) -> String {
     out
 }
 
-/// A ping URL as it may be shown: without the token, a secret.
+/// A ping URL as it may be shown: the server only, with a password in it
+/// masked; the path holds the token, a secret.
 fn shown(url: &str) -> String {
-    match url.split_once("/ping/") {
-        Some((server, _)) => format!("{server}/ping/…"),
-        None => url.to_owned(),
+    let masked = stagegate_probe::mask_password(url);
+    match masked.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+            if rest.len() > authority.len() {
+                format!("{scheme}://{authority}/…")
+            } else {
+                format!("{scheme}://{authority}")
+            }
+        }
+        None => "the URL given".to_owned(),
     }
 }
 
@@ -487,8 +540,13 @@ mod tests {
         assert_eq!(path_segment("a/b?c d"), "a%2Fb%3Fc%20d");
         assert_eq!(
             shown("https://sg.example/ping/s3cret"),
-            "https://sg.example/ping/…"
+            "https://sg.example/…"
         );
+        assert_eq!(
+            shown("http://u:pw@sg.example:8080/TOKEN"),
+            "http://u:***@sg.example:8080/…"
+        );
+        assert_eq!(shown("http://sg.example"), "http://sg.example");
     }
 
     #[test]
