@@ -93,6 +93,26 @@ fn reports<'a>(cx: &Ctx<'a>) -> Result<(&'a AgentWatch, &'a [AgentObservation]),
     Ok((watch, live.agents(&cx.env.name.value)))
 }
 
+/// The reports of the environment's servers, or why the rule does not
+/// judge (not opted in, no server's observations, no report yet).
+fn reporting<'a>(cx: &Ctx<'a>) -> Result<&'a [AgentObservation], Outcome> {
+    let (_, seen_reports) = reports(cx)?;
+    if seen_reports.is_empty() {
+        return Err(skip(
+            "no agent of this environment has reported yet (SG-OPS-AGENT says which)",
+        ));
+    }
+    Ok(seen_reports)
+}
+
+/// Why a collector could not read (empty when it did).
+fn unread<T>(r: &Reading<T>) -> &str {
+    match r {
+        Reading::Unavailable(why) => why,
+        Reading::Read(_) => "",
+    }
+}
+
 /// A finding's evidence: what one agent reported.
 fn seen(a: &AgentObservation, status: Observed, summary: String) -> Observation {
     Observation {
@@ -137,22 +157,16 @@ fn days(secs: i64) -> String {
 }
 
 fn patches(cx: &Ctx<'_>) -> Outcome {
-    let (_, seen_reports) = match reports(cx) {
+    let seen_reports = match reporting(cx) {
         Ok(r) => r,
         Err(o) => return o,
     };
-    if seen_reports.is_empty() {
-        return skip("no agent of this environment has reported yet (SG-OPS-AGENT says which)");
-    }
     let max = i64::try_from(cx.spec.policy.patch_max_age.get().as_secs()).unwrap_or(i64::MAX);
     let mut problems = Vec::new();
     let mut evidence = Vec::new();
     for a in seen_reports {
         let Some(u) = a.updates.read() else {
-            let why = match &a.updates {
-                Reading::Unavailable(why) => why.as_str(),
-                Reading::Read(_) => "",
-            };
+            let why = unread(&a.updates);
             problems.push(format!("{}: updates not observed ({why})", a.server));
             evidence.push(seen(
                 a,
@@ -241,13 +255,10 @@ fn agents(cx: &Ctx<'_>) -> Outcome {
 }
 
 fn ssh(cx: &Ctx<'_>) -> Outcome {
-    let (_, seen_reports) = match reports(cx) {
+    let seen_reports = match reporting(cx) {
         Ok(r) => r,
         Err(o) => return o,
     };
-    if seen_reports.is_empty() {
-        return skip("no agent of this environment has reported yet (SG-OPS-AGENT says which)");
-    }
     let mut problems = Vec::new();
     let mut evidence = Vec::new();
     for a in seen_reports {
@@ -306,21 +317,15 @@ fn logs(cx: &Ctx<'_>) -> Outcome {
     else {
         return skip("no `operations.log_errors_max_per_hour` is set");
     };
-    let (_, seen_reports) = match reports(cx) {
+    let seen_reports = match reporting(cx) {
         Ok(r) => r,
         Err(o) => return o,
     };
-    if seen_reports.is_empty() {
-        return skip("no agent of this environment has reported yet (SG-OPS-AGENT says which)");
-    }
     let mut problems = Vec::new();
     let mut evidence = Vec::new();
     for a in seen_reports {
         let Some(l) = a.logs.read() else {
-            let why = match &a.logs {
-                Reading::Unavailable(why) => why.as_str(),
-                Reading::Read(_) => "",
-            };
+            let why = unread(&a.logs);
             problems.push(format!("{}: log errors not observed ({why})", a.server));
             evidence.push(seen(a, Observed::Fail, format!("not observed: {why}")));
             continue;
@@ -432,10 +437,7 @@ pub(super) fn listening(
     let mut evidence = Vec::new();
     for a in seen_reports {
         let Some(sockets) = a.listening.read() else {
-            let why = match &a.listening {
-                Reading::Unavailable(why) => why.as_str(),
-                Reading::Read(_) => "",
-            };
+            let why = unread(&a.listening);
             problems.push(format!(
                 "{}: listening sockets not observed ({why})",
                 a.server

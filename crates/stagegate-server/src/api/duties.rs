@@ -17,6 +17,9 @@ use super::{ApiError, ErrorBody, Refused};
 use crate::AppState;
 use crate::auth::extract::{Bearer, role};
 
+/// How a duty done's ping body starts; the dashboard reads who from it.
+pub(crate) const DONE_BY: &str = "done by ";
+
 /// The longest note kept with a duty done.
 const NOTE_MAX: usize = 1_000;
 
@@ -143,8 +146,8 @@ pub(crate) async fn record(
     let now = state.clock.now();
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     let body = match note {
-        Some(n) => format!("done by {who}: {n}"),
-        None => format!("done by {who}"),
+        Some(n) => format!("{DONE_BY}{who}: {n}"),
+        None => format!("{DONE_BY}{who}"),
     };
     let ping = Ping {
         token: heartbeat.token.clone(),

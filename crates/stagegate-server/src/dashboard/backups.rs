@@ -274,28 +274,10 @@ async fn backup_monitoring(
         return Ok(None);
     };
     let pings = state.store.pings(&h.token, 50).await?;
-    Ok(Some(
-        pings
-            .iter()
-            .find(|p| p.ping.kind == stagegate_store::PingKind::Success)
-            .map_or_else(
-                || format!("never signalled done ({})", check.name.value),
-                |p| {
-                    let by = p
-                        .ping
-                        .body
-                        .as_deref()
-                        .and_then(|b| b.strip_prefix("done by "))
-                        .map(|b| format!(" by {b}"))
-                        .unwrap_or_default();
-                    format!(
-                        "last done {} ago ({}){by}",
-                        super::lasted(now - p.ping.received_at),
-                        super::utc(p.ping.received_at)
-                    )
-                },
-            ),
-    ))
+    Ok(Some(super::last_done(&pings, now).map_or_else(
+        || format!("never signalled done ({})", check.name.value),
+        |d| format!("last done {d}"),
+    )))
 }
 
 fn drill_row(at: Millis, seconds: f64, ok: bool, source: String, message: &str) -> DrillRow {

@@ -432,26 +432,7 @@ async fn duties_and_servers(
             continue;
         };
         let pings = state.store.pings(&h.token, 50).await?;
-        let last = pings
-            .iter()
-            .find(|p| p.ping.kind == stagegate_store::PingKind::Success)
-            .map_or_else(
-                || "never signalled".to_owned(),
-                |p| {
-                    let by = p
-                        .ping
-                        .body
-                        .as_deref()
-                        .and_then(|b| b.strip_prefix("done by "))
-                        .map(|b| format!(" by {b}"))
-                        .unwrap_or_default();
-                    format!(
-                        "{} ago ({}){by}",
-                        super::lasted(now - p.ping.received_at),
-                        super::utc(p.ping.received_at)
-                    )
-                },
-            );
+        let last = super::last_done(&pings, now).unwrap_or_else(|| "never signalled".to_owned());
         let status = match state.store.check_state(&h.key()).await?.map(|s| s.status) {
             Some(stagegate_store::CheckStatus::Up) => "up",
             Some(stagegate_store::CheckStatus::Down) => "down",

@@ -162,6 +162,29 @@ fn utc(ms: stagegate_store::Millis) -> String {
 }
 
 /// How long something took or has lasted, to the unit that matters.
+/// When a duty heartbeat last succeeded, and by whom where a person said
+/// so: "2h ago (2026-12-04 10:00 UTC) by olga: read the logs".
+fn last_done(
+    pings: &[stagegate_store::StoredPing],
+    now: stagegate_store::Millis,
+) -> Option<String> {
+    let p = pings
+        .iter()
+        .find(|p| p.ping.kind == stagegate_store::PingKind::Success)?;
+    let by = p
+        .ping
+        .body
+        .as_deref()
+        .and_then(|b| b.strip_prefix(crate::api::duties::DONE_BY))
+        .map(|b| format!(" by {b}"))
+        .unwrap_or_default();
+    Some(format!(
+        "{} ago ({}){by}",
+        lasted(now - p.ping.received_at),
+        utc(p.ping.received_at)
+    ))
+}
+
 fn lasted(ms: stagegate_store::Millis) -> String {
     let s = ms.max(0) / 1000;
     match s {
