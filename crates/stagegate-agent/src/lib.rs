@@ -178,10 +178,9 @@ pub fn text(r: &Report) -> String {
         let _ = writeln!(
             out,
             "  ssh         password login {}, root login {}",
-            if s.password_authentication {
-                "yes"
-            } else {
-                "no"
+            match s.password_login().as_slice() {
+                [] => "no".to_owned(),
+                on => format!("yes ({})", on.join(", ")),
             },
             s.permit_root_login
         );

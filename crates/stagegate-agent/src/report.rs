@@ -111,6 +111,21 @@ pub struct Ssh {
     pub kbd_interactive_authentication: Option<bool>,
 }
 
+impl Ssh {
+    /// The settings that let someone log in with a password: keyboard-
+    /// interactive authentication asks for the same password through PAM.
+    pub fn password_login(&self) -> Vec<&'static str> {
+        let mut on = Vec::new();
+        if self.password_authentication {
+            on.push("PasswordAuthentication yes");
+        }
+        if self.kbd_interactive_authentication == Some(true) {
+            on.push("KbdInteractiveAuthentication yes");
+        }
+        on
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimeSync {

@@ -108,6 +108,7 @@ pub fn evidence(jobs: &[Job], results: &[ProbeResult], at: i64) -> LiveEvidence 
                             server: p.host.clone(),
                             observation: o.clone(),
                             open: r.open_ports.clone(),
+                            tested: p.tested(),
                         },
                     ),
                     _ => {}
@@ -121,6 +122,10 @@ pub fn evidence(jobs: &[Job], results: &[ProbeResult], at: i64) -> LiveEvidence 
                     server: server.clone(),
                     observation: o,
                     open: r.open_ports.clone(),
+                    tested: match &job.target {
+                        Target::Ports(p) => p.tested(),
+                        _ => Vec::new(),
+                    },
                 },
             ),
         }

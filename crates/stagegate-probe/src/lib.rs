@@ -36,7 +36,7 @@ pub use http::{HttpExpect, HttpTarget, request};
 pub use hyper::body::Bytes;
 pub use job::{Job, Subject, Target};
 pub use jsonpath::JsonPath;
-pub use plan::{PlanOptions, plan};
+pub use plan::{PlanOptions, exposure_ports, plan, public_ports};
 pub use ports::{PortsTarget, SENSITIVE, service_name};
 pub use prometheus::{Component, PrometheusCheck, PrometheusTarget};
 pub use redis::RedisTarget;

@@ -315,14 +315,27 @@ impl Planner<'_> {
             CheckKind::Ports => Some(Target::Ports(PortsTarget {
                 host: self.resolve(c.host.as_ref()?)?,
                 public: public_ports(env),
-                sensitive: SENSITIVE.iter().map(|(p, _)| *p).collect(),
+                sensitive: exposure_ports(env),
                 require_public: true,
             })),
         }
     }
 }
 
-fn public_ports(env: &Environment) -> Vec<u16> {
+/// The ports a scan of `env`'s servers tests beyond the public ones: the
+/// well-known sensitive services and the declared private ports, which
+/// may listen but must not answer from outside.
+pub fn exposure_ports(env: &Environment) -> Vec<u16> {
+    let mut ports: Vec<u16> = SENSITIVE.iter().map(|(p, _)| *p).collect();
+    if let Some(s) = &env.security {
+        ports.extend(s.private_ports.iter().map(|p| p.value));
+    }
+    ports.sort_unstable();
+    ports.dedup();
+    ports
+}
+
+pub fn public_ports(env: &Environment) -> Vec<u16> {
     env.security
         .as_ref()
         .map(|s| s.public_ports.iter().map(|p| p.value).collect())
@@ -455,7 +468,7 @@ pub fn plan(
                     target: Target::Ports(PortsTarget {
                         host,
                         public: public_ports(env),
-                        sensitive: SENSITIVE.iter().map(|(p, _)| *p).collect(),
+                        sensitive: exposure_ports(env),
                         require_public: false,
                     }),
                     timeout: opts.default_timeout,

@@ -62,6 +62,18 @@ pub struct PortsTarget {
     pub require_public: bool,
 }
 
+impl PortsTarget {
+    /// Every port the scan tests, ascending: what did not answer among
+    /// these is known closed or filtered from where the scan ran; any
+    /// other port is simply unknown.
+    pub fn tested(&self) -> Vec<u16> {
+        let mut ports: Vec<u16> = self.sensitive.iter().chain(&self.public).copied().collect();
+        ports.sort_unstable();
+        ports.dedup();
+        ports
+    }
+}
+
 /// What one host answered.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Scan {
@@ -122,9 +134,7 @@ fn label(port: u16) -> String {
 
 pub async fn probe(t: &PortsTarget, cx: &Context, deadline: &Deadline) -> ProbeResult {
     let start = tokio::time::Instant::now();
-    let mut ports: Vec<u16> = t.sensitive.iter().chain(&t.public).copied().collect();
-    ports.sort_unstable();
-    ports.dedup();
+    let ports = t.tested();
     let scan = match scan(cx, &t.host, &ports, deadline).await {
         Ok(s) => s,
         Err(r) => return r,

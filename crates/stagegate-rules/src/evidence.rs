@@ -62,6 +62,9 @@ pub struct ExposureObservation {
     pub observation: Observation,
     /// Ports that answered.
     pub open: Vec<u16>,
+    /// Ports the scan tested: one of these that did not answer is closed
+    /// or filtered from outside; any other port is unknown.
+    pub tested: Vec<u16>,
 }
 
 /// What a host agent last reported of one server (SPEC.md §11), as the
@@ -123,7 +126,10 @@ impl AgentListener {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgentSsh {
-    pub password_authentication: bool,
+    /// The settings that allow a password login as sshd reports them
+    /// (`PasswordAuthentication yes`, `KbdInteractiveAuthentication yes`);
+    /// empty when none does.
+    pub password_login: Vec<String>,
     pub permit_root_login: String,
 }
 

@@ -165,6 +165,22 @@ pub struct Rule {
     pub(crate) check: fn(&Ctx<'_>) -> Outcome,
 }
 
+impl Rule {
+    /// Where a live rule's observations come from, for people reading
+    /// about the rule; `None` for a rule judged from the spec.
+    pub fn observed_by(&self) -> Option<&'static str> {
+        if !self.live {
+            None
+        } else if crate::catalogue::reads_agents(self.id) {
+            Some(
+                "the host agents' reports (`stagegate agent`), kept by the server (`check --server`)",
+            )
+        } else {
+            Some("live probes (`check --live`) or the server's monitors (`check --server`)")
+        }
+    }
+}
+
 impl std::fmt::Debug for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Rule")

@@ -106,8 +106,7 @@ impl AgentSeen {
                 || unavailable(&report, "ssh"),
                 |s| {
                     Reading::Read(AgentSsh {
-                        password_authentication: s.password_authentication
-                            || s.kbd_interactive_authentication == Some(true),
+                        password_login: s.password_login().into_iter().map(str::to_owned).collect(),
                         permit_root_login: s.permit_root_login.clone(),
                     })
                 },
@@ -158,6 +157,13 @@ pub struct CheckObservation {
     /// The latest result, if any is kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latest: Option<LatestResult>,
+    /// When the server last knew the confirmed state to hold, in
+    /// milliseconds since the epoch, where that is later than the latest
+    /// result: a heartbeat's result is stored only when its state changes,
+    /// while a running server judges it continuously, so one that has been
+    /// up for a month is up as of this report, not as of a month ago.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holds_at: Option<Millis>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -215,10 +221,13 @@ impl Observations {
     }
 
     /// Reads what the store holds for every check and environment of
-    /// `snapshot`.
+    /// `snapshot`. `watching` is the time now when a running server judges
+    /// the heartbeats (so their confirmed states hold as of then), `None`
+    /// when the store is read without one.
     pub async fn gather(
         store: &dyn Store,
         snapshot: &Snapshot,
+        watching: Option<Millis>,
     ) -> Result<Observations, StoreError> {
         let states: BTreeMap<String, CheckStatus> = store
             .check_states()
@@ -267,11 +276,17 @@ impl Observations {
                     summary: r.summary,
                     details: serde_json::from_str(&r.evidence).unwrap_or_default(),
                 });
+                let holds_at = watching.filter(|w| {
+                    check.kind.value == CheckKind::Heartbeat
+                        && status != CheckStatus::Unknown
+                        && latest.as_ref().is_some_and(|l| l.at < *w)
+                });
                 checks.push(CheckObservation {
                     name: check.name.value.clone(),
                     kind: check.kind.value.as_str().to_owned(),
                     status,
                     latest,
+                    holds_at,
                 });
             }
             let drill = drills
@@ -342,6 +357,13 @@ impl Observations {
                                         .collect()
                                 })
                                 .unwrap_or_default(),
+                            tested: {
+                                let mut tested = stagegate_probe::exposure_ports(env);
+                                tested.extend(stagegate_probe::public_ports(env));
+                                tested.sort_unstable();
+                                tested.dedup();
+                                tested
+                            },
                             observation: observation.clone(),
                         },
                     ),
@@ -418,13 +440,16 @@ impl CheckObservation {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         details.push(("state".to_owned(), self.status.as_str().to_owned()));
+        if self.holds_at.is_some() {
+            details.push(("state_since".to_owned(), crate::clock::rfc3339(latest.at)));
+        }
         Some(Observation {
             subject: format!("check {} ({kind})", self.name),
             status,
             summary: latest.summary.clone(),
             details,
             source: Self::seen_by(latest),
-            at: latest.at.div_euclid(1000),
+            at: self.holds_at.unwrap_or(latest.at).div_euclid(1000),
         })
     }
 

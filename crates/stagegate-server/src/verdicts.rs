@@ -28,14 +28,26 @@ pub struct Now {
 
 impl Now {
     pub async fn gather(state: &AppState) -> Now {
-        let now = state.clock.now().div_euclid(1000);
-        Now::of(state.store.as_ref(), state.snapshot(), now).await
+        let now = state.clock.now();
+        Now::of(
+            state.store.as_ref(),
+            state.snapshot(),
+            now.div_euclid(1000),
+            Some(now),
+        )
+        .await
     }
 
-    /// The same without a running server (`stagegate promote` on a store),
-    /// at `at` (Unix seconds).
-    pub async fn of(store: &dyn stagegate_store::Store, snapshot: Arc<Snapshot>, at: i64) -> Now {
-        let observations = match Observations::gather(store, &snapshot).await {
+    /// The same at `at` (Unix seconds); `watching` is the time now in
+    /// milliseconds when a running server judges the heartbeats, `None`
+    /// for a store read without one (`stagegate promote` on a store).
+    pub async fn of(
+        store: &dyn stagegate_store::Store,
+        snapshot: Arc<Snapshot>,
+        at: i64,
+        watching: Option<stagegate_store::Millis>,
+    ) -> Now {
+        let observations = match Observations::gather(store, &snapshot, watching).await {
             Ok(o) => o,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read what the monitors observed; judging from the spec and the drill log only");

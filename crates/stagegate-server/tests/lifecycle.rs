@@ -1,10 +1,11 @@
-//! Flap control, incidents and notifications against a real SQLite store.
+//! Flap control, incidents, notifications and what the rules read of them,
+//! against a real SQLite store.
 
 use stagegate_rules::{FileFacts, rule_ids};
-use stagegate_server::{Snapshot, observe};
+use stagegate_server::{Observations, Snapshot, observe};
 use stagegate_spec::{LoadOptions, SourceFile, load};
 use stagegate_store::prelude::*;
-use stagegate_store::{CheckStatus, IncidentState, Outcome, SqliteStore};
+use stagegate_store::{CheckStatus, IncidentState, NewResult, Outcome, SqliteStore};
 
 fn snapshot(extra: &str) -> Snapshot {
     let text = format!(
@@ -189,4 +190,72 @@ fn unknown_time_zones_are_spec_errors() {
     )
     .expect_err("invalid zone");
     assert_eq!(diags[0].message, "unknown time zone `Mars/Olympus`");
+}
+
+/// A heartbeat's result is stored when its state changes; a running server
+/// vouches for the state as of now, so a duty done weekly is not "stale"
+/// after `evidence_max_age`. Read without a running server, and for probed
+/// checks, the result's own time stays what counts.
+#[tokio::test]
+async fn a_heartbeat_that_is_up_holds_as_of_now_while_a_server_judges_it() {
+    let (_dir, store) = fresh_store().await;
+    let snap = snapshot(
+        "\n[[environments.prod.monitoring.checks]]\nname = \"logs-read\"\nkind = \"heartbeat\"\ntoken = \"logs-read-token\"\ninterval = \"30d\"\nduty = \"log-monitoring\"\n",
+    );
+    let t0: i64 = 1_790_000_000_000;
+    for check in ["logs-read", "web"] {
+        store
+            .record_result(&NewResult {
+                check: format!("prod/{check}"),
+                node: "n1".into(),
+                location: String::new(),
+                started_at: t0,
+                outcome: Outcome::Pass,
+                latency_ms: None,
+                summary: "fine".into(),
+                evidence: "{}".into(),
+            })
+            .await
+            .expect("result");
+        observe(
+            &store,
+            &snap,
+            "prod",
+            check,
+            Outcome::Pass,
+            "fine",
+            (1, 1),
+            t0,
+        )
+        .await
+        .expect("observe");
+    }
+    let later = t0 + 20 * 86_400_000;
+    let at = |o: &Observations, check: &str| {
+        let live = o.live_evidence(&snap.spec);
+        let seen = live.check("prod", check).expect("observed").clone();
+        (seen.at, seen.details)
+    };
+
+    let watched = Observations::gather(&store, &snap, Some(later))
+        .await
+        .expect("gather");
+    let (heartbeat_at, details) = at(&watched, "logs-read");
+    assert_eq!(heartbeat_at, later / 1000);
+    assert!(
+        details
+            .iter()
+            .any(|(k, v)| k == "state_since" && v == "2026-09-21T14:13:20Z"),
+        "{details:?}"
+    );
+    assert_eq!(
+        at(&watched, "web").0,
+        t0 / 1000,
+        "a probe's time is its own"
+    );
+
+    let unwatched = Observations::gather(&store, &snap, None)
+        .await
+        .expect("gather");
+    assert_eq!(at(&unwatched, "logs-read").0, t0 / 1000);
 }

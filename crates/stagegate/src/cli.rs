@@ -627,8 +627,10 @@ pub enum TokenCommand {
         /// What the token may do.
         #[arg(long, value_enum)]
         role: RoleArg,
-        /// A name to recognise it by (shown as who acknowledged an incident).
-        #[arg(long, default_value = "api")]
+        /// A name to recognise it by (shown as who acknowledged an incident);
+        /// for an agent token, the server it reports for, as the spec
+        /// names it.
+        #[arg(long, default_value = "api", value_parser = parse_token_name)]
         name: String,
         /// Stop working after this long ("90d"); default: never.
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -675,7 +677,7 @@ pub enum AuditCommand {
     },
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RoleArg {
     Viewer,
     Operator,
@@ -712,6 +714,26 @@ fn parse_duration(s: &str) -> Result<stagegate_spec::Duration, String> {
         Err(e) => Err(format!(
             "{e}: expected a duration such as \"10s\" or \"1m\""
         )),
+    }
+}
+
+/// A token's name: shown in lists and the audit log, and an agent token's
+/// server, so something a person can read on one line.
+fn parse_token_name(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        Err(
+            "is empty: expected a name such as \"ci\", or a server's name for an agent token"
+                .to_owned(),
+        )
+    } else if s.chars().any(char::is_control) {
+        Err("contains a control character".to_owned())
+    } else if s.chars().count() > 100 {
+        Err(format!(
+            "is {} characters long; at most 100",
+            s.chars().count()
+        ))
+    } else {
+        Ok(s.to_owned())
     }
 }
 

@@ -336,3 +336,35 @@ fn revoking_a_token_ends_its_sessions_at_once() {
     assert!(!text.contains(&viewer));
     let _: Value = list;
 }
+
+#[test]
+fn a_token_name_is_one_readable_line_and_an_agent_token_names_its_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let create = |role: &str, name: Option<&str>| {
+        let mut args = vec!["token", "create", "--role", role, "--data-dir", "data"];
+        if let Some(name) = name {
+            args.extend(["--name", name]);
+        }
+        run_in(dir.path(), &args)
+    };
+    for (name, why) in [
+        ("", "is empty"),
+        ("  ", "is empty"),
+        ("a\u{1b}[31mred", "control character"),
+        (&"x".repeat(101), "at most 100"),
+    ] {
+        let (code, _, stderr) = create("viewer", Some(name));
+        assert_eq!(code, 2, "{name:?}: {stderr}");
+        assert!(stderr.contains(why), "{name:?}: {stderr}");
+    }
+    let (code, _, stderr) = create("agent", None);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("bound to one server"), "{stderr}");
+    let (code, stdout, stderr) = create("agent", Some("db-1"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("sg_"), "{stdout}");
+    assert!(
+        stderr.contains("reports for the server `db-1` only"),
+        "{stderr}"
+    );
+}

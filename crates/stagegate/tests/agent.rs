@@ -191,7 +191,7 @@ async fn end_to_end(db: Option<&str>) {
                 &format!("authorization: Bearer {viewer}\r\n"),
             );
             assert_eq!(status, 200, "{page}");
-            for needle in ["<h3>db-1</h3>", "Last report", "Updates", "agents report every 1h"] {
+            for needle in ["<h3 id=\"server-db-1\">db-1</h3>", "Last report", "Updates", "agents report every 1h"] {
                 assert!(page.contains(needle), "{needle} not in {page}");
             }
 
@@ -251,8 +251,16 @@ async fn end_to_end(db: Option<&str>) {
             // Files in the spool that are not the agent's are left alone.
             std::fs::write(spool.join("package.json"), "{}").expect("write");
 
-            // The server away: reports wait in the spool, in order.
+            // No spool and no server: the report is lost, and said to be.
+            let no_spool = root.join("not-a-directory");
+            std::fs::write(&no_spool, "").expect("write");
             drop(server);
+            let (code, stderr) = send(&url, &agent_token, &no_spool.join("spool"));
+            assert_eq!(code, 1, "{stderr}");
+            assert!(stderr.contains("cannot create the spool"), "{stderr}");
+            assert!(stderr.contains("this report is lost"), "{stderr}");
+
+            // The server away: reports wait in the spool, in order.
             for _ in 0..2 {
                 let (code, stderr) = send(&url, &agent_token, &spool);
                 assert_eq!(code, 1, "{stderr}");
@@ -268,6 +276,10 @@ async fn end_to_end(db: Option<&str>) {
             assert_eq!(code, 0, "{stderr}");
             assert!(spooled(&spool).is_empty());
             assert!(spool.join("package.json").exists(), "not the agent's to delete");
+            // A spool that cannot be made never stops a report.
+            let (code, stderr) = send(&url, &agent_token, &no_spool.join("spool"));
+            assert_eq!(code, 0, "{stderr}");
+            assert!(stderr.contains("reports go without a spool"), "{stderr}");
 
             // A revoked token: the report waits for a valid one.
             let revoked = Command::new(assert_cmd::cargo::cargo_bin("stagegate"))
@@ -287,9 +299,10 @@ async fn end_to_end(db: Option<&str>) {
     .await
     .expect("join");
     // Stored in the order they were made: the first, the two that
-    // waited, then the one made when the server was back.
+    // waited, then the one made when the server was back, then the one
+    // sent without a spool.
     let reports = stored(&store_url).await;
-    assert_eq!(reports.len(), 4, "nothing refused was stored");
+    assert_eq!(reports.len(), 5, "nothing refused was stored");
     let texts: Vec<&str> = reports.iter().map(|r| r.report.as_str()).collect();
     assert_eq!(
         texts[1..3],
@@ -372,6 +385,191 @@ fn the_firewall_is_read_from_the_kernel() {
     );
 }
 
+/// Runs `args`, failing the test with what it said when it fails.
+fn must(args: &[&str]) {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert!(out.status.success(), "{args:?}: {out:?}");
+}
+
+/// Programs listening on ports of every address, until dropped.
+struct Listeners(std::process::Child);
+
+impl Listeners {
+    fn start(ns: &Netns, ports: &[u16]) -> Listeners {
+        let script = format!(
+            "import socket, sys\nsocks = []\nfor p in {ports:?}:\n    s = socket.socket()\n    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n    s.bind(('0.0.0.0', p))\n    s.listen(8)\n    socks.append(s)\nprint('ready', flush=True)\nsys.stdin.read()\n"
+        );
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &ns.0, "python3", "-c", &script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+            &mut line,
+        )
+        .expect("read");
+        assert_eq!(line, "ready\n");
+        Listeners(child)
+    }
+}
+
+impl Drop for Listeners {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The server scans a host from outside while its agent says what listens
+/// inside: a port listening everywhere that the firewall keeps in passes
+/// as protected; one that answers from outside without being declared
+/// fails, and so does a private port that answers. The host is a network
+/// namespace behind a virtual link: the scan crosses the host's firewall
+/// as another machine's would, and never leaves this one.
+#[test]
+fn what_answers_from_outside_is_compared_with_what_listens_inside() {
+    let test = "what_answers_from_outside_is_compared_with_what_listens_inside";
+    let Some(ns) = Netns::create("sg-agent-exp") else {
+        skip(
+            test,
+            "`ip netns add` failed: it needs root (CAP_SYS_ADMIN) and iproute2",
+        );
+        return;
+    };
+    let _ = Command::new("ip")
+        .args(["link", "del", "sg-exp-out"])
+        .output();
+    must(&[
+        "ip",
+        "link",
+        "add",
+        "sg-exp-out",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "sg-exp-in",
+        "netns",
+        "sg-agent-exp",
+    ]);
+    must(&["ip", "addr", "add", "10.231.77.1/30", "dev", "sg-exp-out"]);
+    must(&["ip", "link", "set", "sg-exp-out", "up"]);
+    for args in [
+        &["ip", "addr", "add", "10.231.77.2/30", "dev", "sg-exp-in"][..],
+        &["ip", "link", "set", "sg-exp-in", "up"],
+        &["ip", "link", "set", "lo", "up"],
+    ] {
+        let out = ns.exec(args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+    }
+    let firewall = |open: &str| {
+        let ruleset = format!(
+            "flush ruleset\ntable inet filter {{\n chain input {{\n  type filter hook input priority 0; policy drop;\n  iif lo accept\n  ct state established,related accept\n  tcp dport {{ {open} }} accept\n }}\n}}\n"
+        );
+        let path = std::env::temp_dir().join("sg-agent-exp.nft");
+        std::fs::write(&path, ruleset).expect("write the ruleset");
+        let loaded = ns.exec(&["nft", "-f", &path.display().to_string()]);
+        assert!(loaded.status.success(), "{loaded:?}");
+    };
+    // 8443 public, 15432 private, 6379 and 9090 declared neither.
+    let _listeners = Listeners::start(&ns, &[8443, 15432, 6379, 9090]);
+    firewall("8443, 9090, 15432");
+
+    let dir = TestSpec::new("Exposed")
+        .mode("production")
+        .check("scan", "ports", "host = \"10.231.77.2\"\ninterval = \"1s\"")
+        .raw("[[environments.prod.servers]]\nname = \"db-1\"\nroles = [\"database\"]\nlocation = \"here\"\nhost = \"10.231.77.2\"\n\n[environments.prod.agent]\ninterval = \"1h\"\n\n[environments.prod.security]\nfirewall = true\npublic_ports = [8443]\nprivate_ports = [15432]\n")
+        .dir();
+    let root = dir.path();
+    let agent_token = token(root, None, "agent", "db-1");
+    let viewer = token(root, None, "viewer", "ci");
+    let server = start(root, None);
+    let report = || {
+        let (inside, _) = agent(&["ip", "netns", "exec", "sg-agent-exp"]);
+        let (status, body) = http(
+            server.addr,
+            "POST",
+            "/api/v1/agents/report",
+            Some(&agent_token),
+            &serde_json::to_string(&inside).expect("json"),
+        );
+        assert_eq!(status, 201, "{body}");
+    };
+    let exposure = || {
+        let (status, body) = http(
+            server.addr,
+            "GET",
+            "/api/v1/environments",
+            Some(&viewer),
+            "",
+        );
+        assert_eq!(status, 200, "{body}");
+        json_body(&body)["environments"][0]["findings"]
+            .as_array()
+            .and_then(|f| f.iter().find(|f| f["rule"] == "SG-SEC-EXPOSURE").cloned())
+            .unwrap_or_else(|| panic!("no SG-SEC-EXPOSURE in {body}"))
+    };
+    report();
+
+    // The firewall lets 9090 and the private 15432 through.
+    let loose = wait_for("a scan that sees 9090 answer", 60, || {
+        Some(exposure()).filter(|f| {
+            f["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("9090") && m.contains("15432"))
+        })
+    });
+    let message = loose["message"].as_str().unwrap_or_default();
+    assert_eq!(loose["status"], "fail", "{loose}");
+    assert!(
+        message.contains("private port 15432/tcp (python3) answers from outside"),
+        "{message}"
+    );
+    assert!(
+        message.contains("9090/tcp (python3)") && message.contains("declared neither"),
+        "{message}"
+    );
+
+    // Only the public port through: the others listen, kept in.
+    firewall("8443");
+    report();
+    let tight = wait_for("a scan that sees only 8443 answer", 60, || {
+        Some(exposure()).filter(|f| f["status"] == "pass")
+    });
+    let message = tight["message"].as_str().unwrap_or_default();
+    assert_eq!(tight["basis"], "observed", "{tight}");
+    assert!(
+        message.contains("6379/tcp (python3) and 9090/tcp (python3)")
+            && message.contains("protected by the firewall"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("15432"),
+        "a private port kept in is as declared: {message}"
+    );
+    let firewall_rule = {
+        let (_, body) = http(
+            server.addr,
+            "GET",
+            "/api/v1/environments",
+            Some(&viewer),
+            "",
+        );
+        json_body(&body)["environments"][0]["findings"]
+            .as_array()
+            .and_then(|f| f.iter().find(|f| f["rule"] == "SG-SEC-FIREWALL").cloned())
+            .expect("SG-SEC-FIREWALL")
+    };
+    assert_eq!(firewall_rule["status"], "pass", "{firewall_rule}");
+    assert_eq!(firewall_rule["basis"], "observed", "{firewall_rule}");
+}
+
 #[test]
 fn a_silent_agent_opens_an_incident_and_its_next_report_resolves_it() {
     let dir = TestSpec::new("Quiet")
@@ -404,6 +602,22 @@ fn a_silent_agent_opens_an_incident_and_its_next_report_resolves_it() {
             .is_some_and(|m| m.starts_with("agent silent: no report from db-1")),
         "{opened}"
     );
+    // The incident links to what the agent last reported.
+    let page = |path: &str| {
+        let (status, _, page) = get_with(
+            server.addr,
+            path,
+            &format!("authorization: Bearer {viewer}\r\n"),
+        );
+        assert_eq!(status, 200, "{path}: {page}");
+        page
+    };
+    assert!(
+        page("/incidents").contains("<a href=\"/servers#server-db-1\">agent:db-1</a>"),
+        "{}",
+        page("/incidents")
+    );
+    assert!(page("/servers").contains("<h3 id=\"server-db-1\">db-1</h3>"));
     // A reload keeps watching (the agent heartbeats are the spec's too).
     let pid = rustix::process::Pid::from_raw(i32::try_from(server.child.id()).expect("pid"))
         .expect("a pid");

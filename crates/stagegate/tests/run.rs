@@ -194,7 +194,7 @@ fn sigterm_reaches_the_command_and_its_status_is_kept() {
             "--",
             "sh",
             "-c",
-            "trap 'echo cleaning up; exit 7' TERM; echo ready; while :; do sleep 0.05; done",
+            "trap 'echo rotating' USR1; trap 'echo cleaning up; exit 7' TERM; echo ready; while :; do sleep 0.05; done",
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -206,6 +206,11 @@ fn sigterm_reaches_the_command_and_its_status_is_kept() {
     assert_eq!(line, "ready\n");
     let pid =
         rustix::process::Pid::from_raw(i32::try_from(child.id()).expect("pid")).expect("a pid");
+    // A signal whose default would end the run reaches the command instead.
+    rustix::process::kill_process(pid, rustix::process::Signal::USR1).expect("SIGUSR1");
+    line.clear();
+    out.read_line(&mut line).expect("read");
+    assert_eq!(line, "rotating\n");
     rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(7), "the command's own status");

@@ -1313,7 +1313,8 @@ async fn dashboard_incidents_acknowledge_and_resolve() {
         );
         let body = wait_for("an open incident", 20, || {
             let (_, _, body) = get_with(addr, "/incidents", &viewer);
-            body.contains("#1 prod / web").then_some(body)
+            body.contains("#1 prod / <a href=\"/monitors/prod/web\">web</a>")
+                .then_some(body)
         });
         assert!(body.contains("1 open."), "{body}");
         assert!(

@@ -16,6 +16,11 @@ const STAFF: &str = "Depending on the desired rollout, various processes and sta
 const NOT_OPTED_IN: &str = "the environment does not opt into agent reports (`agent = true`)";
 const FROM_THE_SERVER: &str = "judged from agent reports kept by the server: `stagegate check --server URL`, or the server's own verdicts";
 
+/// Whether rule `id` is judged from agent reports alone.
+pub(crate) fn reads_agents(id: &str) -> bool {
+    [PATCHES.id, AGENT.id, SSH.id, LOGS.id].contains(&id)
+}
+
 pub(super) const PATCHES: Rule = Rule {
     id: "SG-OPS-PATCHES",
     title: "Security updates are applied in time",
@@ -265,18 +270,21 @@ fn ssh(cx: &Ctx<'_>) -> Outcome {
         match &a.ssh {
             Reading::Read(s) => {
                 let mut wrong = Vec::new();
-                if s.password_authentication {
-                    wrong.push("password login is on".to_owned());
+                if !s.password_login.is_empty() {
+                    wrong.push(format!(
+                        "password login is on ({})",
+                        s.password_login.join(", ")
+                    ));
                 }
                 if s.permit_root_login == "yes" {
                     wrong.push("root may log in with a password (PermitRootLogin yes)".to_owned());
                 }
                 let summary = format!(
-                    "PasswordAuthentication {}, PermitRootLogin {}",
-                    if s.password_authentication {
-                        "yes"
+                    "password login {}, PermitRootLogin {}",
+                    if s.password_login.is_empty() {
+                        "off".to_owned()
                     } else {
-                        "no"
+                        s.password_login.join(", ")
                     },
                     s.permit_root_login
                 );
@@ -412,13 +420,18 @@ pub(super) fn firewall(cx: &Ctx<'_>) -> Option<Outcome> {
     ))
 }
 
+/// What a scan from outside saw of a server: the ports that answered, and
+/// every port it tested.
+pub(super) type Scanned = (Vec<u16>, Vec<u16>);
+
 /// SG-SEC-EXPOSURE from the agents' reports: every port listening beyond
 /// loopback is declared public or private, and a private port does not
 /// answer from outside. `outside` holds, per server name, the ports a live
-/// scan found answering. Problems, and the evidence judged.
+/// scan found answering and those it tested: only a tested port that did
+/// not answer is known to be kept in. Problems, and the evidence judged.
 pub(super) fn listening(
     cx: &Ctx<'_>,
-    outside: &dyn Fn(&str) -> Option<Vec<u16>>,
+    outside: &dyn Fn(&str) -> Option<Scanned>,
 ) -> Option<(Vec<String>, Vec<String>, Vec<Observation>)> {
     cx.env.agent.as_ref()?;
     let seen_reports = cx.live?.agents(&cx.env.name.value);
@@ -460,7 +473,10 @@ pub(super) fn listening(
                 l.proto,
                 l.process.as_deref().unwrap_or("unknown process")
             );
-            let answers = answering.as_ref().map(|ports| ports.contains(&l.port));
+            let answers = answering
+                .as_ref()
+                .filter(|(_, tested)| tested.contains(&l.port))
+                .map(|(open, _)| open.contains(&l.port));
             if public.contains(&l.port) {
                 continue;
             }

@@ -197,7 +197,7 @@ fn exposure(cx: &Ctx<'_>) -> Outcome {
                         .and_then(|d| d.host.as_ref())
                         .is_some_and(|h| h.raw() == s.server)
             })
-            .map(|s| s.open.clone())
+            .map(|s| (s.open.clone(), s.tested.clone()))
     };
     let inside = super::agent::listening(cx, &answering);
     if scans.is_empty() && inside.is_none() {

@@ -17,6 +17,7 @@ use stagegate_spec::Span;
 
 use crate::Rule;
 use crate::rule::Outcome;
+pub(crate) use agent::reads_agents;
 
 /// The guideline's definition of the monitoring system, quoted by several rules.
 const MONITORS: &str = "A solution that monitors various components of the production environment (e.g., database server, core system, backup system) and notifies relevant parties about issues.";

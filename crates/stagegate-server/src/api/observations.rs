@@ -28,8 +28,9 @@ pub async fn all(
     State(state): State<Arc<AppState>>,
 ) -> Result<Json<Observations>, ApiError> {
     let snapshot = state.snapshot();
-    let observations = Observations::gather(state.store.as_ref(), &snapshot)
-        .await
-        .map_err(|e| ApiError::store(&state, &e))?;
+    let observations =
+        Observations::gather(state.store.as_ref(), &snapshot, Some(state.clock.now()))
+            .await
+            .map_err(|e| ApiError::store(&state, &e))?;
     Ok(Json(observations))
 }

@@ -19,6 +19,8 @@ struct Item {
     id: i64,
     environment: String,
     check: String,
+    /// The check's page: its monitor, or its server's agent report.
+    href: Option<String>,
     state: &'static str,
     badge: &'static str,
     message: String,
@@ -45,6 +47,29 @@ struct IncidentsPage {
     deliveries: Vec<DeliveryRow>,
 }
 
+/// Where a check is shown: an agent's heartbeat on the servers page, a
+/// declared check on its monitor page; nothing for one the spec no longer
+/// has.
+fn page_of(snapshot: &crate::Snapshot, env: &str, check: &str) -> Option<String> {
+    let declared = snapshot.spec.environment(env)?;
+    if let Some(server) = check.strip_prefix(crate::snapshot::AGENT_PREFIX) {
+        declared.server(server)?;
+        return Some(format!("/servers#{}", super::servers::anchor(server)));
+    }
+    declared
+        .monitoring
+        .iter()
+        .flat_map(|m| &m.checks)
+        .any(|c| c.name.value == check)
+        .then(|| {
+            format!(
+                "/monitors/{}/{}",
+                super::path_segment(env),
+                super::path_segment(check)
+            )
+        })
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Flash {
     done: Option<String>,
@@ -57,6 +82,7 @@ pub async fn list(
     Query(flash): Query<Flash>,
 ) -> Response {
     let now = state.clock.now();
+    let snapshot = state.snapshot();
     let fetched = async {
         Ok::<_, stagegate_store::StoreError>((
             state.store.incidents(now - 7 * 86_400_000, 200).await?,
@@ -107,14 +133,16 @@ pub async fn list(
             }
             timeline.sort();
             let state = i.state.as_str();
+            let check = i
+                .check
+                .split_once('/')
+                .map_or(i.check.as_str(), |(_, c)| c)
+                .to_owned();
             Item {
                 id: i.id,
                 environment: i.environment.clone(),
-                check: i
-                    .check
-                    .split_once('/')
-                    .map_or(i.check.as_str(), |(_, c)| c)
-                    .to_owned(),
+                href: page_of(&snapshot, &i.environment, &check),
+                check,
                 state,
                 badge: state,
                 message: i.message.clone(),

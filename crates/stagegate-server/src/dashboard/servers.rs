@@ -25,6 +25,7 @@ struct Fact {
 
 struct ServerRow {
     name: String,
+    anchor: String,
     reported: String,
     reported_class: &'static str,
     facts: Vec<Fact>,
@@ -43,6 +44,21 @@ struct Section {
 struct ServersPage {
     chrome: super::Chrome,
     sections: Vec<Section>,
+}
+
+/// The fragment that names a server's facts on this page, which links to
+/// it (an agent-silent incident) use: ASCII letters, digits and `-` as they
+/// are, anything else as `_HEX_`, so two names never share one.
+pub(super) fn anchor(server: &str) -> String {
+    let mut id = String::from("server-");
+    for c in server.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' {
+            id.push(c);
+        } else {
+            id.push_str(&format!("_{:x}_", u32::from(c)));
+        }
+    }
+    id
 }
 
 pub async fn page(State(state): State<Arc<AppState>>, SignedIn(viewer, _): SignedIn) -> Response {
@@ -96,9 +112,11 @@ pub async fn page(State(state): State<Arc<AppState>>, SignedIn(viewer, _): Signe
             .into_iter()
             .map(|(server, stored)| {
                 let name = server.name.value.clone();
+                let anchor = anchor(&name);
                 let Some(stored) = stored else {
                     return ServerRow {
                         name,
+                        anchor,
                         reported: "never".to_owned(),
                         reported_class: "down",
                         facts: Vec::new(),
@@ -126,6 +144,7 @@ pub async fn page(State(state): State<Arc<AppState>>, SignedIn(viewer, _): Signe
                 );
                 ServerRow {
                     name,
+                    anchor,
                     reported: format!(
                         "{} ago ({}){}",
                         super::lasted(age),
@@ -254,15 +273,16 @@ fn facts(
         });
     }
     if let Some(s) = &r.ssh {
-        let open = s.password_authentication || s.permit_root_login == "yes";
+        let password = s.password_login();
+        let open = !password.is_empty() || s.permit_root_login == "yes";
         out.push(Fact {
             label: "SSH",
             value: format!(
                 "password login {}, root login {}",
-                if s.password_authentication {
-                    "on"
+                if password.is_empty() {
+                    "off".to_owned()
                 } else {
-                    "off"
+                    format!("on ({})", password.join(", "))
                 },
                 s.permit_root_login
             ),
@@ -318,4 +338,17 @@ fn facts(
         .map(|c| format!("{}: {}", c.name, c.note.as_deref().unwrap_or("unavailable")))
         .collect();
     (out, unavailable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::anchor;
+
+    #[test]
+    fn anchors_keep_plain_names_and_never_collide() {
+        assert_eq!(anchor("db-1"), "server-db-1");
+        assert_eq!(anchor("a b"), "server-a_20_b");
+        assert_ne!(anchor("a b"), anchor("a_20_b"));
+        assert_ne!(anchor("a.b"), anchor("a-b"));
+    }
 }

@@ -1,7 +1,9 @@
 //! `stagegate agent`: collects what this server's state is (stagegate-agent)
 //! and sends it to the server, or prints it (`--dry-run`). Every report
 //! goes through a bounded spool on disk first, so a report made while the
-//! server was away is sent later, oldest first.
+//! server was away is sent later, oldest first. A spool that cannot be
+//! written (a full disk, a read-only mount) never stops a report: it is
+//! sent on its own, and only lost if the server is away too.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -45,14 +47,15 @@ pub fn run(args: &AgentArgs) -> Result<Outcome, Failure> {
     let spool = Spool::open(
         args.spool.clone().unwrap_or_else(default_spool),
         args.spool_max,
-    )?;
+    )
+    .map_err(|why| say(&format!("{why}; reports go without a spool")))
+    .ok();
     rt.block_on(async {
         let remote = Remote::new(server, token)?;
         let interval = args.interval.get();
         loop {
             let report = stagegate_agent::collect(&opts).await;
-            spool.put(&report)?;
-            let flushed = spool.flush(&remote).await?;
+            let flushed = deliver(spool.as_ref(), &remote, &report).await?;
             if args.once {
                 // A refused report is a misconfigured agent: say so in the
                 // exit status, so a timer shows the failed run.
@@ -72,12 +75,99 @@ pub fn run(args: &AgentArgs) -> Result<Outcome, Failure> {
                 if wake >= next {
                     break;
                 }
-                waiting = spool.flush(&remote).await? == Flushed::Waiting;
+                waiting = match &spool {
+                    Some(spool) => spool.flush(&remote).await? == Flushed::Waiting,
+                    None => false,
+                };
                 pause = (pause * 2).min(MAX_RETRY);
             }
             tokio::time::sleep_until(next).await;
         }
     })
+}
+
+/// Keeps `report` in the spool and sends what waits there, oldest first;
+/// without a usable spool, sends it on its own after what waits.
+async fn deliver(
+    spool: Option<&Spool>,
+    remote: &Remote,
+    report: &stagegate_agent::Report,
+) -> Result<Flushed, Failure> {
+    let kept = spool.is_some_and(|s| {
+        s.put(report)
+            .map_err(|why| say(&format!("{why}; this report goes without the spool")))
+            .is_ok()
+    });
+    let before = match spool {
+        Some(s) => s.flush(remote).await?,
+        None => Flushed::All,
+    };
+    if kept {
+        return Ok(before);
+    }
+    if before == Flushed::Waiting {
+        say("this report is lost: the spool cannot keep it and the server does not take it now");
+        return Ok(before);
+    }
+    let value = serde_json::to_value(report).map_err(std::io::Error::from)?;
+    Ok(
+        match send(
+            remote,
+            value,
+            "this report is lost: the spool cannot keep it",
+        )
+        .await?
+        {
+            Sent::Stored => before,
+            Sent::Refused => Flushed::Refused,
+            Sent::Waiting => Flushed::Waiting,
+        },
+    )
+}
+
+/// What became of one report.
+enum Sent {
+    Stored,
+    /// Refused for what it is: sending it again would change nothing.
+    Refused,
+    /// Not taken now: the server is away or busy.
+    Waiting,
+}
+
+/// Sends one report; `otherwise` says what becomes of it when the server
+/// does not take it now.
+async fn send(
+    remote: &Remote,
+    report: serde_json::Value,
+    otherwise: &str,
+) -> Result<Sent, Failure> {
+    match remote
+        .call(http::Method::POST, "/api/v1/agents/report", Some(report))
+        .await
+    {
+        Ok((201, _)) => Ok(Sent::Stored),
+        Ok((status @ (400 | 413 | 422), reply)) => {
+            let why = reply["error"].as_str().unwrap_or("no reason given");
+            say(&format!(
+                "{} refused a report ({status}: {why}); dropped it",
+                remote.server()
+            ));
+            Ok(Sent::Refused)
+        }
+        Ok((status, reply)) => {
+            let why = reply["error"].as_str().unwrap_or("unexpected reply");
+            say(&format!(
+                "{} answered {status} ({why}); {otherwise}",
+                remote.server()
+            ));
+            Ok(Sent::Waiting)
+        }
+        Err(Failure::Message(why)) => {
+            say(&format!("{why}; {otherwise}"));
+            Ok(Sent::Waiting)
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// What became of the waiting reports.
@@ -116,10 +206,9 @@ struct Spool {
 }
 
 impl Spool {
-    fn open(dir: PathBuf, max: u32) -> Result<Spool, Failure> {
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            Failure::Message(format!("cannot create the spool {}: {e}", dir.display()))
-        })?;
+    fn open(dir: PathBuf, max: u32) -> Result<Spool, String> {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create the spool {}: {e}", dir.display()))?;
         Ok(Spool {
             dir,
             max: usize::try_from(max).unwrap_or(usize::MAX),
@@ -128,21 +217,23 @@ impl Spool {
 
     /// Writes a report (whole or not at all: written aside, then renamed),
     /// then drops the oldest beyond the limit.
-    fn put(&self, report: &stagegate_agent::Report) -> Result<(), Failure> {
+    fn put(&self, report: &stagegate_agent::Report) -> Result<(), String> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         let name = format!("{PREFIX}{nanos:020}.json");
         let partial = self.dir.join(format!(".{name}.partial"));
-        let text = serde_json::to_vec(report).map_err(std::io::Error::from)?;
-        std::fs::write(&partial, text)
-            .and_then(|()| std::fs::rename(&partial, self.dir.join(&name)))
-            .map_err(|e| {
-                Failure::Message(format!(
-                    "cannot write to the spool {}: {e}",
-                    self.dir.display()
-                ))
-            })?;
+        let written = serde_json::to_vec(report)
+            .map_err(std::io::Error::from)
+            .and_then(|text| std::fs::write(&partial, text))
+            .and_then(|()| std::fs::rename(&partial, self.dir.join(&name)));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&partial);
+            return Err(format!(
+                "cannot write to the spool {}: {e}",
+                self.dir.display()
+            ));
+        }
         let waiting = self.waiting()?;
         let excess = waiting.len().saturating_sub(self.max);
         for old in &waiting[..excess] {
@@ -159,11 +250,9 @@ impl Spool {
     }
 
     /// The waiting reports, oldest first.
-    fn waiting(&self) -> Result<Vec<PathBuf>, Failure> {
+    fn waiting(&self) -> Result<Vec<PathBuf>, String> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
-            .map_err(|e| {
-                Failure::Message(format!("cannot read the spool {}: {e}", self.dir.display()))
-            })?
+            .map_err(|e| format!("cannot read the spool {}: {e}", self.dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| is_report(p))
             .collect();
@@ -177,7 +266,11 @@ impl Spool {
     /// would change nothing.
     async fn flush(&self, remote: &Remote) -> Result<Flushed, Failure> {
         let mut refused = false;
-        for file in self.waiting()? {
+        let waiting = self.waiting().unwrap_or_else(|why| {
+            say(&why);
+            Vec::new()
+        });
+        for file in waiting {
             let Ok(text) = std::fs::read(&file) else {
                 continue;
             };
@@ -186,39 +279,16 @@ impl Spool {
                 let _ = std::fs::remove_file(&file);
                 continue;
             };
-            match remote
-                .call(http::Method::POST, "/api/v1/agents/report", Some(report))
-                .await
-            {
-                Ok((201, _)) => {
+            let otherwise = format!("the report waits in {}", self.dir.display());
+            match send(remote, report, &otherwise).await? {
+                Sent::Stored => {
                     let _ = std::fs::remove_file(&file);
                 }
-                Ok((status @ (400 | 413 | 422), reply)) => {
-                    let why = reply["error"].as_str().unwrap_or("no reason given");
-                    say(&format!(
-                        "{} refused a report ({status}: {why}); dropped it",
-                        remote.server()
-                    ));
+                Sent::Refused => {
                     let _ = std::fs::remove_file(&file);
                     refused = true;
                 }
-                Ok((status, reply)) => {
-                    let why = reply["error"].as_str().unwrap_or("unexpected reply");
-                    say(&format!(
-                        "{} answered {status} ({why}); the report waits in {}",
-                        remote.server(),
-                        self.dir.display()
-                    ));
-                    return Ok(Flushed::Waiting);
-                }
-                Err(Failure::Message(why)) => {
-                    say(&format!(
-                        "{why}; the report waits in {}",
-                        self.dir.display()
-                    ));
-                    return Ok(Flushed::Waiting);
-                }
-                Err(other) => return Err(other),
+                Sent::Waiting => return Ok(Flushed::Waiting),
             }
         }
         Ok(if refused {

@@ -130,8 +130,8 @@ fn explain_text(rule: &Rule, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "{bold}Applies:{bold:#}     {}", applies_text(rule))?;
     writeln!(out, "{bold}Area:{bold:#}        {}", rule.area.title())?;
     writeln!(out, "{bold}Requirement:{bold:#} {}", rule.requirement)?;
-    if rule.live {
-        writeln!(out, "{bold}Evidence:{bold:#}    live probes")?;
+    if let Some(by) = rule.observed_by() {
+        writeln!(out, "{bold}Evidence:{bold:#}    {by}")?;
     }
     writeln!(out)?;
     writeln!(out, "{bold}The guideline says{bold:#}")?;
@@ -156,8 +156,8 @@ fn explain_markdown(rule: &Rule, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "- Applies: {}", applies_text(rule))?;
     writeln!(out, "- Area: {}", rule.area.title())?;
     writeln!(out, "- Requirement: {}", rule.requirement)?;
-    if rule.live {
-        writeln!(out, "- Evidence: live probes")?;
+    if let Some(by) = rule.observed_by() {
+        writeln!(out, "- Evidence: {by}")?;
     }
     writeln!(out)?;
     for q in rule.guideline {

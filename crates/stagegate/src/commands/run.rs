@@ -105,11 +105,15 @@ async fn supervise(args: &RunArgs) -> Result<u8, Failure> {
 }
 
 /// The signals the run forwards to its command, listened for from the
-/// start so that none is missed.
+/// start so that none is missed, and so that none of those whose default
+/// is to end a process ends the run without its end ping.
 struct Signals {
     term: tokio::signal::unix::Signal,
     int: tokio::signal::unix::Signal,
     hup: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
+    usr1: tokio::signal::unix::Signal,
+    usr2: tokio::signal::unix::Signal,
 }
 
 impl Signals {
@@ -121,6 +125,9 @@ impl Signals {
             term: listen(SignalKind::terminate())?,
             int: listen(SignalKind::interrupt())?,
             hup: listen(SignalKind::hangup())?,
+            quit: listen(SignalKind::quit())?,
+            usr1: listen(SignalKind::user_defined1())?,
+            usr2: listen(SignalKind::user_defined2())?,
         })
     }
 }
@@ -201,6 +208,9 @@ async fn execute(
             _ = signals.term.recv() => send(rustix::process::Signal::TERM),
             _ = signals.int.recv() => send(rustix::process::Signal::INT),
             _ = signals.hup.recv() => send(rustix::process::Signal::HUP),
+            _ = signals.quit.recv() => send(rustix::process::Signal::QUIT),
+            _ = signals.usr1.recv() => send(rustix::process::Signal::USR1),
+            _ = signals.usr2.recv() => send(rustix::process::Signal::USR2),
             () = until(stop_at) => {
                 timed_out = true;
                 stop_at = None;

@@ -8,7 +8,7 @@ use stagegate_server::{Loader, ServerOptions, Snapshot};
 use stagegate_spec::process_env;
 
 use super::telemetry::{self, TraceOptions};
-use crate::cli::{ApproveArgs, PromoteArgs, ServeArgs, StoreArgs, TokenCommand};
+use crate::cli::{ApproveArgs, PromoteArgs, RoleArg, ServeArgs, StoreArgs, TokenCommand};
 use crate::load::Loaded;
 use crate::{Failure, Outcome, diagnostics};
 
@@ -242,6 +242,11 @@ pub fn token(command: &TokenCommand) -> Result<Outcome, Failure> {
                 expires,
                 store,
             } => {
+                if *role == RoleArg::Agent && name == "api" {
+                    return Err(Failure::Message(
+                        "an agent token is bound to one server: name it with --name, as the spec's `[[environments.ENV.servers]] name` does".to_owned(),
+                    ));
+                }
                 let store = open_store(store).await?;
                 let expires_at = expires.as_ref().map(|d| {
                     stagegate_store::now_ms()
@@ -268,6 +273,12 @@ pub fn token(command: &TokenCommand) -> Result<Outcome, Failure> {
                     stagegate_store::Role::from(*role),
                     issued.prefix
                 );
+                if *role == RoleArg::Agent {
+                    let _ = writeln!(
+                        anstream::stderr(),
+                        "it sends reports for the server `{name}` only; the server refuses reports for any other, and for a server its spec does not declare"
+                    );
+                }
                 Ok(Outcome::Ready)
             }
             TokenCommand::List { store } => {
@@ -362,6 +373,7 @@ pub fn promote(args: &PromoteArgs) -> Result<Outcome, Failure> {
             store.as_ref(),
             Arc::new(snapshot),
             stagegate_spec::now_unix(),
+            None,
         )
         .await;
         match stagegate_server::promote(store.as_ref(), &now, &args.env, args.to, &by, "cli").await

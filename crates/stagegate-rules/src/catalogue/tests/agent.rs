@@ -29,7 +29,7 @@ fn report(server: &str, at: i64) -> AgentObservation {
             listener("127.0.0.1", 5432, "postgres"),
         ]),
         ssh: Reading::Read(AgentSsh {
-            password_authentication: false,
+            password_login: Vec::new(),
             permit_root_login: "prohibit-password".into(),
         }),
         updates: Reading::Read(AgentUpdates {
@@ -172,7 +172,7 @@ fn ssh_takes_no_passwords() {
     let open = all_report(NOW, |r| {
         if r.server == "db-1" {
             r.ssh = Reading::Read(AgentSsh {
-                password_authentication: true,
+                password_login: vec!["KbdInteractiveAuthentication yes".into()],
                 permit_root_login: "yes".into(),
             });
         }
@@ -180,8 +180,9 @@ fn ssh_takes_no_passwords() {
     let f = judge(&spec, &open, "SG-SEC-SSH");
     assert_eq!(f.status, Status::Fail);
     assert!(
-        f.message
-            .starts_with("db-1: password login is on and root may log in"),
+        f.message.starts_with(
+            "db-1: password login is on (KbdInteractiveAuthentication yes) and root may log in"
+        ),
         "{}",
         f.message
     );
@@ -281,23 +282,32 @@ fn listening_ports_are_declared_and_private_ones_stay_inside() {
     );
     let f = judge(&private, &with(redis.clone()), "SG-SEC-EXPOSURE");
     assert_eq!(f.status, Status::Pass, "{}", f.message);
-    let mut leaking = with(redis.clone());
-    leaking.add_exposure(
-        "production",
-        ExposureObservation {
-            server: "db-1".into(),
-            observation: Observation {
-                subject: "server db-1".into(),
-                status: Observed::Pass,
-                summary: "443 open".into(),
-                details: vec![],
-                source: "ci".into(),
-                at: NOW,
+    // A scan from outside: `open` answered, of the `tested` ports.
+    let scanned = |open: Vec<u16>, tested: Vec<u16>| {
+        let mut live = with(redis.clone());
+        live.add_exposure(
+            "production",
+            ExposureObservation {
+                server: "db-1".into(),
+                observation: Observation {
+                    subject: "server db-1".into(),
+                    status: Observed::Pass,
+                    summary: "443 open".into(),
+                    details: vec![],
+                    source: "ci".into(),
+                    at: NOW,
+                },
+                open,
+                tested,
             },
-            open: vec![443, 6379],
-        },
+        );
+        live
+    };
+    let f = judge(
+        &private,
+        &scanned(vec![443, 6379], vec![443, 6379]),
+        "SG-SEC-EXPOSURE",
     );
-    let f = judge(&private, &leaking, "SG-SEC-EXPOSURE");
     assert_eq!(f.status, Status::Fail);
     assert!(
         f.message
@@ -306,27 +316,19 @@ fn listening_ports_are_declared_and_private_ones_stay_inside() {
         f.message
     );
     // Undeclared but silent from outside: the firewall keeps it in.
-    let mut shut = with(redis);
-    shut.add_exposure(
-        "production",
-        ExposureObservation {
-            server: "db-1".into(),
-            observation: Observation {
-                subject: "server db-1".into(),
-                status: Observed::Pass,
-                summary: "443 open".into(),
-                details: vec![],
-                source: "ci".into(),
-                at: NOW,
-            },
-            open: vec![443],
-        },
+    let f = judge(
+        &spec,
+        &scanned(vec![443], vec![443, 6379]),
+        "SG-SEC-EXPOSURE",
     );
-    let f = judge(&spec, &shut, "SG-SEC-EXPOSURE");
     assert_eq!(f.status, Status::Pass, "{}", f.message);
     assert!(
         f.message.contains("protected by the firewall"),
         "{}",
         f.message
     );
+    // Not answering a scan that never tried the port proves nothing.
+    let f = judge(&spec, &scanned(vec![443], vec![443]), "SG-SEC-EXPOSURE");
+    assert_eq!(f.status, Status::Fail, "{}", f.message);
+    assert!(f.message.contains("declared neither"), "{}", f.message);
 }

@@ -101,6 +101,7 @@ fn exposure_needs_declared_ports_somewhere_and_nothing_else() {
         server: "app-1".into(),
         observation: obs("server app-1 (10.0.0.1)", status, summary),
         open,
+        tested: vec![22, 443, 5432],
     };
     let mut live = LiveEvidence::new();
     live.add_exposure("production", scan(Observed::Pass, vec![443], "only 443"));
