@@ -239,10 +239,29 @@ mod tests {
         assert_eq!(parse_apt("0 upgraded, 0 newly installed").pending, 0);
     }
 
-    // dnf and apk outputs in the shapes those tools print (dnf 4 on RHEL 9,
-    // apk-tools 2.14 on Alpine 3.19). No RHEL or Alpine package source is
-    // reachable from the machines these tests were written on, so these
-    // are not recordings.
+    /// Recorded from dnf 4.14 (the version RHEL 9 ships) by
+    /// `tests/fixtures/record-dnf.sh`: older packages installed, a local
+    /// repository offering newer ones, two under security advisories and
+    /// one under a bug fix.
+    #[test]
+    fn dnf_as_recorded() {
+        let u = parse_rpm_pending(
+            "dnf",
+            include_str!("../tests/fixtures/dnf-check-update.txt"),
+        );
+        assert_eq!((u.manager.as_str(), u.pending), ("dnf", 3));
+        assert_eq!(
+            parse_rpm_security(include_str!(
+                "../tests/fixtures/dnf-updateinfo-security.txt"
+            )),
+            ["curl", "openssl-libs"]
+        );
+    }
+
+    // Shapes the recording does not hold: an epoch, an "Obsoleting
+    // Packages" section, real RHEL repository names; and apk-tools 2.14 on
+    // Alpine 3.19, which no package source reachable from the machines
+    // these tests were written on provides, so it is not a recording.
     #[test]
     fn dnf_pending_and_security_updates() {
         let check_update = "\n\
