@@ -1679,7 +1679,7 @@ fn compliance_api_and_dashboard() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("stagegate.toml"),
-        "[product]\nname = \"Co\"\nframeworks = [\"pci-dss\"]\n\n[contacts.ops]\nemail = \"ops@example.com\"\non_call = true\n\n[environments.prod]\nmode = \"production\"\n\n[[environments.prod.servers]]\nname = \"app-1\"\nlocation = \"fra1\"\n",
+        "[product]\nname = \"Co\"\nframeworks = [\"pci-dss\"]\n\n[contacts.ops]\nemail = \"ops@example.com\"\non_call = true\n\n[environments.prod]\nmode = \"production\"\n\n[[environments.prod.servers]]\nname = \"app-1\"\nlocation = \"fra1\"\n\n[environments.prod.pentest]\nexternal = true\ninternal = true\ndate = 2026-11-01\n",
     )
     .expect("write spec");
     let server = start(dir.path(), None);
@@ -1700,10 +1700,11 @@ fn compliance_api_and_dashboard() {
         .iter()
         .find(|c| c["id"] == "12.10.3")
         .expect("12.10.3");
-    // An on-call contact written in the spec is a declaration, not proof.
+    // One on-call contact written in the spec is part of 24/7 cover at
+    // most, and proves none of it.
     assert_eq!(
         (&staff["status"], &staff["basis"]),
-        (&"declared".into(), &"declared".into()),
+        (&"manual".into(), &"none".into()),
         "{staff}"
     );
     assert!(doc["environments"][0]["summary"]["declared"].as_u64() >= Some(1));
@@ -1713,7 +1714,13 @@ fn compliance_api_and_dashboard() {
         .iter()
         .find(|c| c["id"] == "11.4.3")
         .expect("11.4.3");
-    assert_eq!(ext["status"], "not-met", "no pentest recorded: {ext}");
+    // A pentest written in the spec without its report: declared only.
+    assert_eq!(ext["status"], "declared", "{ext}");
+    let monitored = controls
+        .iter()
+        .find(|c| c["id"] == "10.7.2")
+        .expect("10.7.2");
+    assert_eq!(monitored["status"], "not-met", "no monitoring: {monitored}");
     assert_eq!(
         http(addr, "GET", "/api/v1/compliance/pci", Some(&viewer), "").0,
         404
@@ -1740,7 +1747,8 @@ fn compliance_api_and_dashboard() {
         "<strong>11.4.3</strong>",
         "<span class=\"control not-met\">not-met</span>",
         "<span class=\"control declared\">declared</span>",
-        "SG-PCI-PENTEST-EXTERNAL does not hold",
+        "SG-MON-REQUIRED does not hold",
+        "SG-PCI-PENTEST-EXTERNAL holds only as declared",
         "manual controls need an attestation",
     ] {
         assert!(page.contains(needle), "no {needle:?} in {page}");

@@ -251,22 +251,52 @@ fn manual_reason(
     evidence: &[Evidence<'_>],
     attestation: Option<&(&Attestation, AttestationState)>,
 ) -> String {
-    let passing: Vec<&str> = evidence
-        .iter()
-        .filter(|e| e.finding.status == Status::Pass)
-        .map(|e| e.finding.rule.id())
-        .collect();
+    let ids = |strength: Strength, status: Status| -> Vec<&str> {
+        evidence
+            .iter()
+            .filter(|e| e.strength == strength && e.finding.status == status)
+            .map(|e| e.finding.rule.id())
+            .collect()
+    };
+    let verb = |rules: &[&str], one: &str, many: &str| {
+        format!(
+            "{} {}",
+            rules.join(", "),
+            if rules.len() == 1 { one } else { many }
+        )
+    };
+    let partial = ids(Strength::Partial, Status::Pass);
+    let supports = ids(Strength::Supports, Status::Pass);
+    let unjudged = ids(Strength::Full, Status::Skip);
+    let mut parts = Vec::new();
+    if !partial.is_empty() {
+        parts.push(verb(
+            &partial,
+            "evidences part of it",
+            "evidence part of it",
+        ));
+    }
+    if !supports.is_empty() {
+        parts.push(verb(
+            &supports,
+            "supports it without showing it",
+            "support it without showing it",
+        ));
+    }
+    if !unjudged.is_empty() {
+        parts.push(verb(
+            &unjudged,
+            "would show it but was not judged here",
+            "would show it but were not judged here",
+        ));
+    }
     let mut reason = if evidence.is_empty() {
         "no rule can judge this control; it needs an attestation".to_owned()
-    } else if passing.is_empty() {
+    } else if parts.is_empty() {
         "the rules that evidence it do not apply to this environment; it needs an attestation"
             .to_owned()
     } else {
-        format!(
-            "{} evidence{} part of it; the rest needs an attestation",
-            passing.join(", "),
-            if passing.len() == 1 { "s" } else { "" }
-        )
+        format!("{}; the rest needs an attestation", parts.join("; "))
     };
     if let Some((a, state)) = attestation {
         let why = match state {
