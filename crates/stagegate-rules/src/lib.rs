@@ -13,6 +13,7 @@ mod engine;
 mod evidence;
 mod finding;
 pub mod frameworks;
+mod front_matter;
 mod promotion;
 mod rule;
 
@@ -29,5 +30,6 @@ pub use evidence::{
     PresentedCertificate, Reading,
 };
 pub use finding::{EnvironmentResult, Finding, Status, Summary, Verdict, WaiverState};
+pub use front_matter::FrontMatter;
 pub use promotion::{Approval, Availability, BackupRuns, PromotionFacts};
 pub use rule::{Applies, Area, CustomRule, Rule, RuleRef, Severity};

@@ -461,3 +461,54 @@ fn html_report_is_written_to_a_file_and_escapes_the_spec() {
     assert!(text.contains("<span class=\"badge met\">met</span>"));
     assert!(text.contains("Attestation: ciso@acme.example on 2026-10-01"));
 }
+
+/// The CSV works as a Statement of Applicability: each row says how
+/// strongly a rule evidences the control, when the newest evidence was
+/// seen and where in the spec the status comes from; and no cell can run
+/// as a formula in the auditor's spreadsheet.
+#[test]
+fn csv_rows_carry_strength_time_and_place_and_run_no_formulas() {
+    let dir = shop_with(
+        "[[attestations]]\nframework = \"pci-dss\"\ncontrol = \"12.6.1\"\nby = \"=HYPERLINK(\\\"http://evil.example\\\",\\\"ok\\\")\"\ndate = 2026-09-24\nevidence = \"compliance/information-security-policy.md\"\nvalid_until = 2027-09-23\n",
+    );
+    let spec = dir.path().join("stagegate.toml");
+    let out = run(&[
+        "report",
+        "--framework",
+        "pci-dss",
+        spec.to_str().expect("path"),
+        "--env",
+        "production",
+        "-f",
+        "csv",
+        "--as-of",
+        AS_OF,
+    ]);
+    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+    let mut lines = out.stdout.split("\r\n");
+    let header = lines.next().expect("header");
+    assert!(
+        header.ends_with(",basis,strength,evidence_at,location"),
+        "{header}"
+    );
+    let row = |id: &str| -> String {
+        out.stdout
+            .split("\r\n")
+            .find(|l| l.split(',').nth(4) == Some(id))
+            .unwrap_or_else(|| panic!("no row {id}"))
+            .to_owned()
+    };
+    // Waived: the pentest rules map fully, and the waived finding has a place.
+    let pentest = row("11.4.2");
+    assert!(pentest.contains(",waived,"), "{pentest}");
+    assert!(pentest.contains(",full,"), "{pentest}");
+    assert!(pentest.contains("stagegate.toml:"), "{pentest}");
+    // Attested: located at the attestation; its `by` neutralised.
+    let attested = row("12.6.1");
+    assert!(attested.contains(",met,"), "{attested}");
+    assert!(
+        attested.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"ok\"\")\""),
+        "{attested}"
+    );
+    assert!(!attested.contains(",=HYPERLINK"), "{attested}");
+}

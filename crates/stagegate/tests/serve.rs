@@ -1421,7 +1421,7 @@ fn dashboard_runbooks_render_markdown_safely() {
     std::fs::create_dir(dir.path().join("runbooks")).expect("mkdir");
     std::fs::write(
         dir.path().join("runbooks/restore.md"),
-        "# Restore\n\n1. `restic restore latest`\n2. <script>alert(1)</script>\n",
+        "---\nwithin: <b>4h</b>\n---\n# Restore\n\n1. `restic restore latest`\n2. <script>alert(1)</script>\n",
     )
     .expect("write runbook");
     std::fs::write(
@@ -1445,6 +1445,13 @@ fn dashboard_runbooks_render_markdown_safely() {
     let (status, _, body) = get_with(addr, "/runbooks/prod/backup-restore", &bearer);
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("<h1>Restore</h1>"), "{body}");
+    // Front matter is shown as what the runbook commits to, escaped, and
+    // not rendered as Markdown.
+    assert!(
+        body.contains("<dt>within</dt><dd><code>&#60;b&#62;4h&#60;/b&#62;</code></dd>"),
+        "{body}"
+    );
+    assert!(!body.contains("<hr"), "{body}");
     assert!(
         body.contains("<code>restic restore latest</code>"),
         "{body}"

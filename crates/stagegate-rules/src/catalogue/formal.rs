@@ -7,6 +7,7 @@ use stagegate_spec::{AccessibilityStandard, Audience, CheckKind, Framework, Runb
 use super::operations::runbook_problem;
 use super::{fail, list, pass, skip};
 use crate::context::Ctx;
+use crate::front_matter::FrontMatter;
 use crate::rule::{Applies, Area, Outcome, Rule};
 
 const FORMAL: &str = "Some systems need to comply with specific formal and legal requirements, which must be considered when designing the production environment.";
@@ -56,15 +57,15 @@ pub(super) const GDPR_BREACH: Rule = Rule {
     area: Area::Compliance,
     applies: Applies::SOFT_PROD,
     condition: Some("when the product declares gdpr"),
-    requirement: "the security-breach runbook is an existing file that names notifying the supervisory authority within 72 hours (GDPR Art. 33)",
+    requirement: "the security-breach runbook is an existing file whose front matter commits to notifying the supervisory authority within 72 hours (`notifies: [supervisory-authority]`, `within: 72h` or less) and whose text names the supervisory authority (GDPR Art. 33); a commitment found only in the wording is a warning",
     guideline: &[
         FORMAL,
         PRIVACY,
         "Security Breach: Addressing security breaches is crucial to maintain system integrity.",
     ],
     rationale: "GDPR Art. 33 gives 72 hours from becoming aware of a personal data breach to notify the supervisory authority; a runbook that does not say so lets the clock run out while people find out who should call whom.",
-    remediation: "Add a step to the security-breach runbook: who notifies the supervisory authority, how, and that it happens within 72 hours of becoming aware of the breach.",
-    example: "[environments.production.runbooks]\n# its Notify step: \"The DPO notifies the supervisory authority within 72 hours of becoming aware of the breach (GDPR Art. 33).\"\nsecurity-breach = \"runbooks/security-breach.md\"",
+    remediation: "Start the security-breach runbook with front matter stating the commitment (`---`, `notifies: [supervisory-authority]`, `within: 72h`, `---`), and add a step saying who notifies the supervisory authority and how.",
+    example: "[environments.production.runbooks]\n# runbooks/security-breach.md begins:\n#   ---\n#   notifies: [supervisory-authority, data-subjects]\n#   within: 72h\n#   ---\n# and its Notify step says who tells the supervisory authority, and how.\nsecurity-breach = \"runbooks/security-breach.md\"",
     live: false,
     check: |cx| {
         if let Err(s) = declared(cx, &[Framework::Gdpr]) {
@@ -89,37 +90,89 @@ pub(super) const GDPR_BREACH: Rule = Rule {
                 path.span,
             );
         };
-        let lower = text.to_lowercase();
+        let front = FrontMatter::of(text);
+        let lower = front.body.to_lowercase();
         let authority = lower.contains("supervisory authority");
         let deadline = ["72 hours", "72-hour", "72 h", "72h", "seventy-two hours"]
             .iter()
             .any(|d| lower.contains(d));
-        match (authority, deadline) {
-            (true, true) => pass(
-                format!(
-                    "{} commits to notifying the supervisory authority within 72 hours",
-                    path.value
+        let file = &path.value;
+        match (front.get("notifies"), front.get("within")) {
+            (None, None) => match (authority, deadline) {
+                // Wording reads the same whether it promises or refuses
+                // ("we will never notify ... within 72 hours").
+                (true, true) => Outcome::Recommend(
+                    format!(
+                        "{file} names the supervisory authority and 72 hours only in its wording; state the commitment in its front matter (`notifies: [supervisory-authority]`, `within: 72h`)"
+                    ),
+                    Some(path.span),
                 ),
-                path.span,
-            ),
-            (false, true) => fail(
-                format!(
-                    "{} names a 72-hour deadline but not the supervisory authority",
-                    path.value
+                (false, true) => fail(
+                    format!("{file} names a 72-hour deadline but not the supervisory authority"),
+                    path.span,
                 ),
-                path.span,
-            ),
-            (true, false) => fail(
-                format!(
-                    "{} names the supervisory authority but not the 72-hour deadline",
-                    path.value
+                (true, false) => fail(
+                    format!("{file} names the supervisory authority but not the 72-hour deadline"),
+                    path.span,
                 ),
-                path.span,
-            ),
-            (false, false) => fail(
+                (false, false) => fail(
+                    format!(
+                        "{file} says nothing about notifying the supervisory authority within 72 hours"
+                    ),
+                    path.span,
+                ),
+            },
+            (Some(notifies), Some(within)) => {
+                let whom: Vec<&str> = FrontMatter::list(notifies);
+                let within = match stagegate_spec::Duration::parse(within) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        return fail(
+                            format!(
+                                "{file}: front matter `within: {within}`: {e}; expected a duration such as 72h"
+                            ),
+                            path.span,
+                        );
+                    }
+                };
+                if !whom.contains(&"supervisory-authority") {
+                    fail(
+                        format!(
+                            "{file}'s front matter notifies {}, not the supervisory authority (`supervisory-authority`)",
+                            if whom.is_empty() {
+                                "nobody".to_owned()
+                            } else {
+                                whom.join(", ")
+                            }
+                        ),
+                        path.span,
+                    )
+                } else if within.as_secs() > 72 * 3600 {
+                    fail(
+                        format!(
+                            "{file} commits to notifying the supervisory authority within {within}, later than the 72 hours of GDPR Art. 33"
+                        ),
+                        path.span,
+                    )
+                } else if !authority {
+                    fail(
+                        format!(
+                            "{file}'s front matter commits to notifying the supervisory authority, but its text never says who does it or how"
+                        ),
+                        path.span,
+                    )
+                } else {
+                    pass(
+                        format!(
+                            "{file} commits to notifying the supervisory authority within {within} (front matter), and its text says how"
+                        ),
+                        path.span,
+                    )
+                }
+            }
+            (Some(_), None) | (None, Some(_)) => fail(
                 format!(
-                    "{} says nothing about notifying the supervisory authority within 72 hours",
-                    path.value
+                    "{file}'s front matter needs both `notifies` and `within` (e.g. `notifies: [supervisory-authority]`, `within: 72h`)"
                 ),
                 path.span,
             ),

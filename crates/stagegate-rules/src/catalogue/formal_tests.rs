@@ -26,7 +26,7 @@ fn facts(f: impl Fn(&mut FileFacts) + 'static) -> impl Fn(&Spec) -> FileFacts {
 // --- SG-GDPR-BREACH -----------------------------------------------------------
 
 #[test]
-fn gdpr_breach_runbook_must_name_authority_and_72_hours() {
+fn gdpr_breach_runbook_commits_to_72_hours_in_front_matter() {
     let ready = super::tests::READY;
     assert_eq!(run(ready).status("SG-GDPR-BREACH"), Status::Pass);
     let case = |text: &'static str| {
@@ -57,9 +57,59 @@ fn gdpr_breach_runbook_must_name_authority_and_72_hours() {
             .message
             .contains("not the supervisory authority")
     );
+    // The wording alone reads the same when it refuses: a warning.
+    for wording in [
+        "The DPO tells the supervisory authority within 72h.",
+        "We will never notify the supervisory authority within 72 hours.",
+    ] {
+        let f = case(wording);
+        assert_eq!(f.status, Status::Warn, "{wording}");
+        assert!(f.message.contains("only in its wording"), "{}", f.message);
+    }
+    // The commitment stated in front matter, and the text saying how.
+    let front = |notifies: &str, within: &str, text: &str| -> &'static str {
+        Box::leak(
+            format!("---\nnotifies: {notifies}\nwithin: {within}\n---\n{text}\n").into_boxed_str(),
+        )
+    };
+    let how = "The DPO tells the supervisory authority through its web form.";
+    let f = case(front("[supervisory-authority]", "72h", how));
+    assert_eq!(f.status, Status::Pass, "{}", f.message);
     assert_eq!(
-        case("The DPO tells the supervisory authority within 72h.").status,
+        case(front("supervisory-authority, data-subjects", "48h", how)).status,
         Status::Pass
+    );
+    for (runbook, why) in [
+        (
+            front("[supervisory-authority]", "73h", how),
+            "later than the 72 hours of GDPR Art. 33",
+        ),
+        (
+            front("[data-subjects]", "72h", how),
+            "notifies data-subjects, not the supervisory authority",
+        ),
+        (front("[]", "72h", how), "notifies nobody"),
+        (
+            front("[supervisory-authority]", "soon", how),
+            "`within: soon`",
+        ),
+        (
+            front("[supervisory-authority]", "72h", "Call the lawyers."),
+            "its text never says who does it or how",
+        ),
+        (
+            "---\nnotifies: [supervisory-authority]\n---\nx",
+            "needs both `notifies` and `within`",
+        ),
+    ] {
+        let f = case(runbook);
+        assert_eq!(f.status, Status::Fail, "{runbook}");
+        assert!(f.message.contains(why), "{why}: {}", f.message);
+    }
+    // A line of dashes later in the text is not front matter.
+    assert_eq!(
+        case("Title\n---\nnotifies: [supervisory-authority]\nwithin: 72h\n---\n").status,
+        Status::Fail
     );
     // A file too large (or not UTF-8) to read is not assumed to comply.
     let f = run_with(ready, "production", None, AS_OF, |s: &Spec| {
@@ -329,7 +379,7 @@ fn with_record(record: Option<DrillRecord>) -> impl Fn(&Spec) -> FileFacts {
         }
         f.insert_text(
             "rb/security-breach.md",
-            "Notify the supervisory authority within 72 hours.".to_owned(),
+            super::tests::BREACH_RUNBOOK.to_owned(),
         );
         if let Some(r) = record.clone() {
             f.insert_drill(

@@ -90,6 +90,8 @@ struct RunbookPage {
     environment: String,
     scenario: &'static str,
     path: String,
+    /// The front matter's keys and values.
+    commitments: Vec<(String, String)>,
     body: String,
 }
 
@@ -140,6 +142,14 @@ pub async fn show(
         return super::not_found(&format!("Cannot read {}: {e}", path.value));
     }
     let text = String::from_utf8_lossy(&bytes).into_owned();
+    // Front matter is what the runbook commits to: shown as facts, not
+    // rendered as Markdown (where `---` lines would make headings of it).
+    let front = stagegate_rules::FrontMatter::of(&text);
+    let commitments = front
+        .fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     html(
         StatusCode::OK,
         &RunbookPage {
@@ -151,7 +161,8 @@ pub async fn show(
             environment: env.name.value.clone(),
             scenario: Runbook::title(which),
             path: path.value.clone(),
-            body: markdown::to_html(&text),
+            commitments,
+            body: markdown::to_html(front.body),
         },
     )
 }

@@ -3,6 +3,10 @@
 
 use stagegate_spec::{Date, LoadOptions, Mode, SourceFile, Spec, load};
 
+/// A security-breach runbook that commits to GDPR's 72 hours as SG-GDPR-BREACH
+/// reads it: in its front matter, with its text saying how.
+pub(super) const BREACH_RUNBOOK: &str = "---\nnotifies: [supervisory-authority, data-subjects]\nwithin: 72h\n---\nThe DPO notifies the supervisory authority within 72 hours.\n";
+
 use crate::{
     DocumentFacts, DrillRecord, Evaluator, FileFacts, FileState, Finding, RecordSource, Status,
     Verdict, catalogue, rule_ids,
@@ -160,10 +164,7 @@ pub(crate) fn present(spec: &Spec) -> FileFacts {
             },
         );
     }
-    facts.insert_text(
-        "rb/security-breach.md",
-        "The DPO notifies the supervisory authority within 72 hours.".to_owned(),
-    );
+    facts.insert_text("rb/security-breach.md", BREACH_RUNBOOK.to_owned());
     facts.insert_drill(
         "production",
         DrillRecord {

@@ -149,6 +149,13 @@ fn contact_line(c: &Contact) -> String {
 fn render(spec: &Spec, env: &Environment, which: Runbook, paths: &[(Runbook, PathBuf)]) -> String {
     let p = &spec.product;
     let mut md = String::new();
+    // The commitments a rule reads, stated where no wording can blur them.
+    if which == Runbook::SecurityBreach && declares(spec, Framework::Gdpr) {
+        let _ = writeln!(
+            md,
+            "---\nnotifies: [supervisory-authority, data-subjects]\nwithin: 72h\n---"
+        );
+    }
     let _ = writeln!(
         md,
         "<!-- {TEMPLATE_MARKER}: complete every TODO with the people named here, then delete this line. -->"
