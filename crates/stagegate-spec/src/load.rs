@@ -144,6 +144,15 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
         ),
         None => Some(Vec::new()),
     };
+    let applicability = match t.get("applicability") {
+        Some(v) => decode_array_of_tables(
+            v,
+            cx,
+            &Path::Key(&Path::Root, "applicability"),
+            decode_applicability,
+        ),
+        None => Some(Vec::new()),
+    };
     let freezes = match t.get("freeze") {
         Some(v) => decode_array_of_tables(v, cx, &Path::Key(&Path::Root, "freeze"), decode_freeze),
         None => Some(Vec::new()),
@@ -164,6 +173,7 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
         environments: environments.unwrap_or_default(),
         waivers: waivers.unwrap_or_default(),
         attestations: attestations.unwrap_or_default(),
+        applicability: applicability.unwrap_or_default(),
         policies,
         freezes: freezes.unwrap_or_default(),
         document,
@@ -228,6 +238,7 @@ fn decode_product(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Product> {
     let regions = t.opt(cx, "regions").unwrap_or_default();
     let data_classes = t.opt(cx, "data_classes").unwrap_or_default();
     let frameworks = t.opt(cx, "frameworks").unwrap_or_default();
+    let pci_role = t.opt(cx, "pci_role");
     let span = t.span;
     t.finish(cx);
     Some(Product {
@@ -241,6 +252,7 @@ fn decode_product(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Product> {
         regions,
         data_classes,
         frameworks,
+        pci_role,
         span,
     })
 }
@@ -278,6 +290,7 @@ fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
         None => None,
     };
     let patch_max_age: Option<Duration> = t.opt(cx, "patch_max_age");
+    let custom_claims: Vec<Spanned<String>> = t.opt(cx, "custom_claims").unwrap_or_default();
     let span = t.span;
     t.finish(cx);
     Some(Policy {
@@ -292,6 +305,7 @@ fn decode_policy(v: &Value<'_>, cx: &mut Cx<'_>) -> Option<Policy> {
         attestation_max_days: attestation_max_days.unwrap_or(defaults.attestation_max_days),
         promotion,
         patch_max_age: patch_max_age.unwrap_or(defaults.patch_max_age),
+        custom_claims,
         span: Some(span),
     })
 }
@@ -508,6 +522,42 @@ fn decode_waiver(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Waiv
         expires: expires.unwrap_or_default(),
         approved_by,
         granted,
+        span,
+    })
+}
+
+fn decode_applicability(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Applicability> {
+    let mut t = Table::new(v, cx, *path, &shape::APPLICABILITY)?;
+    let framework = t.req(cx, "framework");
+    let control = t.req(cx, "control");
+    let environment = t.opt(cx, "environment");
+    let reason: Option<Spanned<String>> = t.req(cx, "reason");
+    let approved_by: Option<Spanned<String>> = t.req(cx, "approved_by");
+    let span = t.span;
+    t.finish(cx);
+    // A control left out without a reason or an owner is a hole in the
+    // Statement of Applicability, not an exclusion.
+    for (key, value) in [("reason", &reason), ("approved_by", &approved_by)] {
+        if let Some(v) = value
+            && v.value.trim().is_empty()
+        {
+            cx.push(
+                Diagnostic::new(format!("`{key}` is empty"), v.span)
+                    .label("empty")
+                    .note(if key == "reason" {
+                        "expected why the control does not apply, e.g. \"no cardholder data is stored\""
+                    } else {
+                        "expected who approved leaving the control out, e.g. \"ciso@example.com\""
+                    }),
+            );
+        }
+    }
+    Some(Applicability {
+        framework: framework.unwrap_or_default(),
+        control: control.unwrap_or_default(),
+        environment,
+        reason: reason.unwrap_or_default(),
+        approved_by: approved_by.unwrap_or_default(),
         span,
     })
 }

@@ -143,37 +143,84 @@ pub(crate) fn validate(spec: &Spec, opts: &crate::LoadOptions<'_>, diags: &mut V
     }
 
     for a in &spec.attestations {
-        if let Some(env) = &a.environment {
-            reference(diags, env, "environment", &env_names, "[environments.NAME]");
-        }
-        let framework = a.framework.value;
-        if !spec.product.frameworks.iter().any(|f| f.value == framework) {
-            diags.push(
-                Diagnostic::new(
-                    format!("attestation for `{framework}`, which the product does not declare"),
-                    a.framework.span,
-                )
-                .label("not in `product.frameworks`")
-                .note(format!(
-                    "expected a framework in force; add \"{framework}\" to `product.frameworks` or remove the attestation"
-                )),
-            );
-            continue;
-        }
-        let controls = (opts.known_controls)(framework);
-        if !controls.contains(&a.control.value.as_str()) {
-            diags.push(
-                Diagnostic::new(
-                    format!("`{}` is not a {framework} control", a.control.value),
-                    a.control.span,
-                )
-                .label("no control of this framework has this id")
-                .with_hint(hint(&a.control.value, controls.iter().copied()))
-                .note(format!(
-                    "expected a published control id, as `stagegate report --framework {framework}` lists them"
-                )),
-            );
-        }
+        control_reference(
+            diags,
+            opts,
+            spec,
+            &env_names,
+            (
+                "attestation",
+                &a.framework,
+                &a.control,
+                a.environment.as_ref(),
+            ),
+        );
+    }
+    for a in &spec.applicability {
+        control_reference(
+            diags,
+            opts,
+            spec,
+            &env_names,
+            (
+                "applicability",
+                &a.framework,
+                &a.control,
+                a.environment.as_ref(),
+            ),
+        );
+    }
+}
+
+/// What names a control of a framework: an attestation or an
+/// applicability, its framework, control id and environment.
+type ControlNaming<'s> = (
+    &'static str,
+    &'s Spanned<Framework>,
+    &'s Spanned<String>,
+    Option<&'s Spanned<String>>,
+);
+
+/// The environment must exist, the framework be in force, and the control
+/// be one of its published ids.
+fn control_reference(
+    diags: &mut Vec<Diagnostic>,
+    opts: &crate::LoadOptions<'_>,
+    spec: &Spec,
+    env_names: &[&str],
+    (what, framework, control, environment): ControlNaming<'_>,
+) {
+    if let Some(env) = environment {
+        reference(diags, env, "environment", env_names, "[environments.NAME]");
+    }
+    let framework_span = framework.span;
+    let framework = framework.value;
+    if !spec.product.frameworks.iter().any(|f| f.value == framework) {
+        diags.push(
+            Diagnostic::new(
+                format!("{what} for `{framework}`, which the product does not declare"),
+                framework_span,
+            )
+            .label("not in `product.frameworks`")
+            .note(format!(
+                "expected a framework in force; add \"{framework}\" to `product.frameworks` or remove the {what}"
+            )),
+        );
+        return;
+    }
+    let controls = (opts.known_controls)(framework);
+    if !controls.contains(&control.value.as_str()) {
+        diags.push(
+            Diagnostic::new(
+                format!("`{}` is not a {framework} control", control.value),
+                control.span,
+            )
+            .label("no control of this framework has this id")
+            .with_hint(hint(&control.value, controls.iter().copied()))
+            .note(format!(
+                "expected a published control id, as `stagegate report --framework {framework}` lists them"
+            )),
+        );
     }
 }
 

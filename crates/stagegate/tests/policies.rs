@@ -322,3 +322,60 @@ fn a_policy_that_runs_too_long_fails_its_finding() {
     );
     assert_eq!(code, 1);
 }
+
+/// A custom rule claims a control only where `policy.custom_claims` lets
+/// it: otherwise a policy anyone drops into the folder would count as full
+/// evidence, and its mapping counts as support.
+#[test]
+fn custom_rules_claim_controls_only_when_the_spec_allows() {
+    let claims_policy = REPLICA.replace("iso-27001:A.8.14:full", "iso-27001:A.5.1:full");
+    let status_of = |spec_text: &str| {
+        let dir = project(&[("replica.rego", claims_policy.as_str())], spec_text);
+        let (_, doc) = json(&[
+            "report",
+            "--framework",
+            "iso-27001",
+            &spec_of(dir.path()),
+            "--env",
+            "beta",
+            "-f",
+            "json",
+            "--as-of",
+            AS_OF,
+        ]);
+        let control = doc["environments"][0]["controls"]
+            .as_array()
+            .expect("controls")
+            .iter()
+            .find(|c| c["id"] == "A.5.1")
+            .cloned()
+            .expect("A.5.1");
+        let strength = control["evidence"]
+            .as_array()
+            .and_then(|e| e.iter().find(|e| e["rule"] == "ACME-DB-REPLICA"))
+            .map(|e| e["strength"].clone())
+            .expect("the custom rule's evidence");
+        (control["status"].clone(), strength)
+    };
+    // Not allowed: the passing custom rule only supports A.5.1.
+    let (status, strength) = status_of(SPEC);
+    assert_eq!(
+        (status.as_str(), strength.as_str()),
+        (Some("manual"), Some("supports"))
+    );
+    // Allowed by pattern: it evidences A.5.1 as it says (on what the spec
+    // declares, so `declared`, never `met` by itself).
+    let allowed = format!("{SPEC}\n[policy]\ncustom_claims = [\"ACME-*\"]\n");
+    let (status, strength) = status_of(&allowed);
+    assert_eq!(
+        (status.as_str(), strength.as_str()),
+        (Some("declared"), Some("full"))
+    );
+    let other = format!("{SPEC}\n[policy]\ncustom_claims = [\"OTHER-*\", \"ACME-DB\"]\n");
+    let (_, strength) = status_of(&other);
+    assert_eq!(
+        strength.as_str(),
+        Some("supports"),
+        "a pattern matches the whole id"
+    );
+}

@@ -488,7 +488,7 @@ fn csv_rows_carry_strength_time_and_place_and_run_no_formulas() {
     let mut lines = out.stdout.split("\r\n");
     let header = lines.next().expect("header");
     assert!(
-        header.ends_with(",basis,strength,evidence_at,location"),
+        header.ends_with(",basis,strength,evidence_at,location,applicability,justification"),
         "{header}"
     );
     let row = |id: &str| -> String {
@@ -511,4 +511,104 @@ fn csv_rows_carry_strength_time_and_place_and_run_no_formulas() {
         "{attested}"
     );
     assert!(!attested.contains(",=HYPERLINK"), "{attested}");
+}
+
+/// A Statement of Applicability: controls out of scope are
+/// `not-applicable`, each with its justification and approver, counted on
+/// their own; a merchant is not assessed on PCI DSS's requirements for
+/// service providers only; an exclusion without a reason is refused.
+#[test]
+fn controls_out_of_scope_are_not_applicable_with_their_justification() {
+    let report = |dir: &tempfile::TempDir| {
+        json(&[
+            "report",
+            "--framework",
+            "pci-dss",
+            dir.path().join("stagegate.toml").to_str().expect("path"),
+            "--env",
+            "production",
+            "-f",
+            "json",
+            "--as-of",
+            AS_OF,
+        ])
+        .1
+    };
+    let before = report(&shop_with(""));
+    assert_eq!(before["environments"][0]["summary"]["not_applicable"], 0);
+
+    let dir = shop_with(
+        "[[applicability]]\nframework = \"pci-dss\"\ncontrol = \"9.4.1\"\nreason = \"No cardholder data on media: card data never leaves the PSP\"\napproved_by = \"qsa@auditor.example\"\n",
+    );
+    // `pci_role` belongs in [product], which the example opens first.
+    let spec = dir.path().join("stagegate.toml");
+    let text = std::fs::read_to_string(&spec).expect("spec");
+    std::fs::write(
+        &spec,
+        text.replacen("[product]\n", "[product]\npci_role = \"merchant\"\n", 1),
+    )
+    .expect("write");
+    let doc = report(&dir);
+    let summary = &doc["environments"][0]["summary"];
+    assert_eq!(
+        summary["not_applicable"], 17,
+        "16 for providers only, and 9.4.1"
+    );
+    let media = control(&doc, 0, "9.4.1");
+    assert_eq!(media["status"], "not-applicable");
+    assert_eq!(
+        media["reason"],
+        "not applicable: No cardholder data on media: card data never leaves the PSP (approved by qsa@auditor.example)"
+    );
+    let providers = control(&doc, 0, "12.9.1");
+    assert_eq!(providers["status"], "not-applicable");
+    assert!(
+        providers["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("the product is a merchant")),
+        "{providers}"
+    );
+    let text = run(&[
+        "report",
+        "--framework",
+        "pci-dss",
+        spec.to_str().expect("path"),
+        "--env",
+        "production",
+        "--as-of",
+        AS_OF,
+    ]);
+    assert!(
+        text.stdout.contains(", 17 not applicable of 250 controls"),
+        "{}",
+        text.stdout
+    );
+
+    // What an exclusion must say, and about what.
+    for (entry, error) in [
+        (
+            "[[applicability]]\nframework = \"pci-dss\"\ncontrol = \"9.4.1\"\nreason = \" \"\napproved_by = \"qsa@auditor.example\"\n",
+            "`reason` is empty",
+        ),
+        (
+            "[[applicability]]\nframework = \"pci-dss\"\ncontrol = \"9.4.1\"\nreason = \"x\"\n",
+            "approved_by",
+        ),
+        (
+            "[[applicability]]\nframework = \"pci-dss\"\ncontrol = \"99.9\"\nreason = \"x\"\napproved_by = \"y\"\n",
+            "`99.9` is not a pci-dss control",
+        ),
+        (
+            "[[applicability]]\nframework = \"hipaa\"\ncontrol = \"164.308(b)(3)\"\nreason = \"x\"\napproved_by = \"y\"\n",
+            "applicability for `hipaa`, which the product does not declare",
+        ),
+    ] {
+        let dir = shop_with(entry);
+        let out = run(&[
+            "check",
+            dir.path().join("stagegate.toml").to_str().expect("path"),
+        ]);
+        assert_eq!(out.code, 2, "{entry}: {}", out.stderr);
+        assert!(out.stderr.contains(error), "{error} not in {}", out.stderr);
+    }
 }

@@ -59,6 +59,8 @@ pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Resul
         "strength",
         "evidence_at",
         "location",
+        "applicability",
+        "justification",
     ];
     write!(out, "{}\r\n", header.join(","))?;
     for e in r.environments {
@@ -117,6 +119,17 @@ pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Resul
                         })
                         .unwrap_or_default(),
                     _ => String::new(),
+                },
+                if c.status == ControlStatus::NotApplicable {
+                    "not-applicable"
+                } else {
+                    "applicable"
+                }
+                .to_owned(),
+                if c.status == ControlStatus::NotApplicable {
+                    c.reason.clone()
+                } else {
+                    String::new()
                 },
             ];
             let fields: Vec<String> = row.iter().map(|f| field(f)).collect();

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use stagegate_rules::frameworks::{ControlAssessment, ControlStatus};
 use stagegate_rules::{Basis, Observed, Status};
 
-use super::{ComplianceReport, attestation_state};
+use super::{ComplianceReport, attestation_state, capitalise};
 
 const STYLE: &str = r#"
 :root { color-scheme: light; --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; }
@@ -28,20 +28,15 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .waived { background: #fbefff; color: #6e40c9; }
 .manual { background: #eaeef2; color: #424a53; }
 .declared { background: #fff8c5; color: #7d4e00; }
+.not-applicable { background: #f6f8fa; color: #57606a; border: 1px dashed var(--line); }
+h3 { font-size: 1.05rem; margin: 1.25rem 0 .25rem; }
+caption { text-align: left; font-weight: 600; padding: .25rem 0; }
 footer { margin-top: 2rem; border-top: 1px solid var(--line); padding-top: .5rem; }
 ul { margin: .25rem 0 0; padding-left: 1.1rem; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
 @page { margin: 1.5cm; }
-@media print { body { margin: 0; max-width: none; font-size: 11px; } tr { break-inside: avoid; } h2 { break-after: avoid; } a { color: inherit; text-decoration: none; } }
+@media print { body { margin: 0; max-width: none; font-size: 11px; } tr { break-inside: avoid; } h2, h3 { break-after: avoid; } a { color: inherit; text-decoration: none; } }
 "#;
-
-/// "As of …" for a sentence start.
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
-}
 
 /// Escapes text for HTML content and attribute values.
 fn esc(text: &str) -> String {
@@ -57,6 +52,20 @@ fn esc(text: &str) -> String {
         }
     }
     out
+}
+
+/// An id fragment from an environment name: names are `[a-z0-9_-]` by the
+/// spec's rules, and anything else is replaced rather than trusted.
+fn slug(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 fn badge(status: ControlStatus) -> String {
@@ -209,49 +218,82 @@ pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Resul
     writeln!(out, "<h2 id=\"summary\">Summary</h2>")?;
     writeln!(
         out,
-        "<table><thead><tr><th scope=\"col\">Environment</th><th scope=\"col\">Mode</th><th scope=\"col\">Met</th><th scope=\"col\">Declared only</th><th scope=\"col\">Not met</th><th scope=\"col\">Waived</th><th scope=\"col\">Manual</th></tr></thead><tbody>"
+        "<table><thead><tr><th scope=\"col\">Environment</th><th scope=\"col\">Mode</th><th scope=\"col\">Met</th><th scope=\"col\">Declared only</th><th scope=\"col\">Not met</th><th scope=\"col\">Waived</th><th scope=\"col\">Manual</th><th scope=\"col\">Not applicable</th></tr></thead><tbody>"
     )?;
     for e in r.environments {
         writeln!(
             out,
-            "<tr><th scope=\"row\"><a href=\"#env-{0}\">{0}</a></th><td>{1}</td><td class=\"n\">{2}</td><td class=\"n\">{3}</td><td class=\"n\">{4}</td><td class=\"n\">{5}</td><td class=\"n\">{6}</td></tr>",
+            "<tr><th scope=\"row\"><a href=\"#env-{}\">{}</a></th><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            slug(e.environment.name()),
             esc(e.environment.name()),
             e.environment.mode.label(),
             e.count(ControlStatus::Met),
             e.count(ControlStatus::Declared),
             e.count(ControlStatus::NotMet),
             e.count(ControlStatus::Waived),
-            e.count(ControlStatus::Manual)
+            e.count(ControlStatus::Manual),
+            e.count(ControlStatus::NotApplicable)
         )?;
     }
     writeln!(out, "</tbody></table>")?;
     writeln!(
         out,
-        "<p class=\"muted\">Met: every rule mapped to the control holds and one of them fully evidences it on what stagegate observed or a document it read, or a valid attestation covers it. Declared only: the rules hold, but only on values the spec declares; nothing observed or read shows it. Not met: a mapped rule does not hold. Waived: a mapped rule fails under an unexpired waiver. Manual: no rule can judge it and no valid attestation covers it.</p>"
+        "<p class=\"muted\">Met: every rule mapped to the control holds and one of them fully evidences it on what stagegate observed or a document it read, or a valid attestation covers it. Declared only: the rules hold, but only on values the spec declares; nothing observed or read shows it. Not met: a mapped rule does not hold. Waived: a mapped rule fails under an unexpired waiver. Manual: no rule can judge it and no valid attestation covers it. Not applicable: out of scope, with the justification and its approver from the spec.</p>"
     )?;
     for e in r.environments {
         writeln!(
             out,
-            "<h2 id=\"env-{0}\">{0} <span class=\"muted\">({1})</span></h2>",
+            "<h2 id=\"env-{}\">{} <span class=\"muted\">({})</span></h2>",
+            slug(e.environment.name()),
             esc(e.environment.name()),
             e.environment.mode.label()
         )?;
+        let env = slug(e.environment.name());
+        let groups = e.groups();
         writeln!(
             out,
-            "<table><thead><tr><th scope=\"col\">Control</th><th scope=\"col\">Title</th><th scope=\"col\">Status</th><th scope=\"col\">Evidence</th></tr></thead><tbody>"
+            "<table><caption>By {}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">Met</th><th scope=\"col\">Declared only</th><th scope=\"col\">Not met</th><th scope=\"col\">Waived</th><th scope=\"col\">Manual</th><th scope=\"col\">Not applicable</th><th scope=\"col\">Controls</th></tr></thead><tbody>",
+            esc(&r.pack.group_kind),
+            esc(&capitalise(&r.pack.group_kind))
         )?;
-        for c in &e.controls {
+        for (i, g) in groups.iter().enumerate() {
             writeln!(
                 out,
-                "<tr><td class=\"id\">{}</td><td>{}</td><td>{}<br><span class=\"muted\">{}</span></td><td>{}</td></tr>",
-                esc(&c.control.id),
-                esc(&c.control.title),
-                badge(c.status),
-                c.basis.as_str(),
-                evidence_cell(r, c)
+                "<tr><th scope=\"row\"><a href=\"#env-{env}-g{i}\">{}</a></th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                esc(&g.group.title),
+                g.count(ControlStatus::Met),
+                g.count(ControlStatus::Declared),
+                g.count(ControlStatus::NotMet),
+                g.count(ControlStatus::Waived),
+                g.count(ControlStatus::Manual),
+                g.count(ControlStatus::NotApplicable),
+                g.controls.len()
             )?;
         }
         writeln!(out, "</tbody></table>")?;
+        for (i, g) in groups.iter().enumerate() {
+            writeln!(
+                out,
+                "<h3 id=\"env-{env}-g{i}\">{}</h3>",
+                esc(&g.group.title)
+            )?;
+            writeln!(
+                out,
+                "<table><thead><tr><th scope=\"col\">Control</th><th scope=\"col\">Title</th><th scope=\"col\">Status</th><th scope=\"col\">Why, and the evidence</th></tr></thead><tbody>"
+            )?;
+            for c in g.controls {
+                writeln!(
+                    out,
+                    "<tr><td class=\"id\">{}</td><td>{}</td><td>{}<br><span class=\"muted\">{}</span></td><td>{}</td></tr>",
+                    esc(&c.control.id),
+                    esc(&c.control.title),
+                    badge(c.status),
+                    c.basis.as_str(),
+                    evidence_cell(r, c)
+                )?;
+            }
+            writeln!(out, "</tbody></table>")?;
+        }
     }
     writeln!(out, "</main>")?;
     writeln!(

@@ -47,6 +47,8 @@ pub struct ComplianceSummary {
     pub not_met: usize,
     pub waived: usize,
     pub manual: usize,
+    /// Out of scope, each with its justification.
+    pub not_applicable: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -146,6 +148,7 @@ pub fn document<'a>(r: &'a ComplianceReport<'a>) -> ComplianceDoc<'a> {
                     not_met: e.count(ControlStatus::NotMet),
                     waived: e.count(ControlStatus::Waived),
                     manual: e.count(ControlStatus::Manual),
+                    not_applicable: e.count(ControlStatus::NotApplicable),
                 },
                 controls: e
                     .controls

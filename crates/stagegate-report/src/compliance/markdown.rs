@@ -1,11 +1,12 @@
 //! Markdown: a summary table per environment, then each environment's
-//! controls, with the long manual list folded away.
+//! counts per group of the framework and its judged controls by group, with
+//! the long manual list folded away.
 
 use std::io::{self, Write};
 
 use stagegate_rules::frameworks::{ControlAssessment, ControlStatus};
 
-use super::ComplianceReport;
+use super::{ComplianceReport, capitalise};
 use crate::markdown::cell;
 
 fn icon(status: ControlStatus) -> &'static str {
@@ -15,6 +16,7 @@ fn icon(status: ControlStatus) -> &'static str {
         ControlStatus::NotMet => "❌ not met",
         ControlStatus::Waived => "🔕 waived",
         ControlStatus::Manual => "📝 manual",
+        ControlStatus::NotApplicable => "➖ not applicable",
     }
 }
 
@@ -68,41 +70,73 @@ pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Resul
     writeln!(out)?;
     writeln!(
         out,
-        "| Environment | Mode | Met | Declared only | Not met | Waived | Manual |"
+        "| Environment | Mode | Met | Declared only | Not met | Waived | Manual | Not applicable |"
     )?;
-    writeln!(out, "| --- | --- | --: | --: | --: | --: | --: |")?;
+    writeln!(out, "| --- | --- | --: | --: | --: | --: | --: | --: |")?;
     for e in r.environments {
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             cell(e.environment.name()),
             e.environment.mode.label(),
             e.count(ControlStatus::Met),
             e.count(ControlStatus::Declared),
             e.count(ControlStatus::NotMet),
             e.count(ControlStatus::Waived),
-            e.count(ControlStatus::Manual)
+            e.count(ControlStatus::Manual),
+            e.count(ControlStatus::NotApplicable)
         )?;
     }
     for e in r.environments {
         writeln!(out)?;
         writeln!(out, "### {}", cell(e.environment.name()))?;
         writeln!(out)?;
-        let open: Vec<_> = e
-            .controls
-            .iter()
-            .filter(|c| c.status != ControlStatus::Manual)
-            .collect();
+        writeln!(
+            out,
+            "| {} | Met | Declared only | Not met | Waived | Manual | Not applicable | Controls |",
+            cell(&capitalise(&r.pack.group_kind))
+        )?;
+        writeln!(out, "| --- | --: | --: | --: | --: | --: | --: | --: |")?;
+        let groups = e.groups();
+        for g in &groups {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                cell(&g.group.title),
+                g.count(ControlStatus::Met),
+                g.count(ControlStatus::Declared),
+                g.count(ControlStatus::NotMet),
+                g.count(ControlStatus::Waived),
+                g.count(ControlStatus::Manual),
+                g.count(ControlStatus::NotApplicable),
+                g.controls.len()
+            )?;
+        }
+        let mut judged = false;
+        for g in &groups {
+            let open: Vec<_> = g
+                .controls
+                .iter()
+                .filter(|c| c.status != ControlStatus::Manual)
+                .collect();
+            if open.is_empty() {
+                continue;
+            }
+            judged = true;
+            writeln!(out)?;
+            writeln!(out, "#### {}", cell(&g.group.title))?;
+            writeln!(out)?;
+            table(&open, out)?;
+        }
+        if !judged {
+            writeln!(out)?;
+            writeln!(out, "No control is judged by a rule or an attestation yet.")?;
+        }
         let manual: Vec<_> = e
             .controls
             .iter()
             .filter(|c| c.status == ControlStatus::Manual)
             .collect();
-        if open.is_empty() {
-            writeln!(out, "No control is judged by a rule or an attestation yet.")?;
-        } else {
-            table(&open, out)?;
-        }
         if !manual.is_empty() {
             writeln!(out)?;
             writeln!(

@@ -86,6 +86,14 @@ impl ComplianceReport<'_> {
     }
 }
 
+/// "As of …" or "Control family" for a sentence or heading start.
+pub(crate) fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
 /// How an attestation stands, in words.
 pub(crate) fn attestation_state(state: &AttestationState) -> String {
     match state {

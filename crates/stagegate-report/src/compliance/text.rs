@@ -1,6 +1,8 @@
-//! The terminal view: per environment, what is not met and why first, then
-//! waived and met controls; manual controls are counted (listed with
-//! `--verbose`), since they are the auditor's checklist rather than news.
+//! The terminal view: per environment and per group of the framework (PCI
+//! DSS requirement, 800-53 family, ...), its counts, then what is not met and
+//! why first, then waived and met controls; manual controls are counted
+//! (listed with `--verbose`), since they are the auditor's checklist rather
+//! than news.
 
 use std::io::{self, Write};
 
@@ -28,6 +30,7 @@ impl Paint {
             ControlStatus::Met => ("met    ", AnsiColor::Green),
             ControlStatus::Declared => ("DECLRD ", AnsiColor::Yellow),
             ControlStatus::Manual => ("manual ", AnsiColor::BrightBlack),
+            ControlStatus::NotApplicable => ("n/a    ", AnsiColor::BrightBlack),
         };
         self.style(Style::new().fg_color(Some(color.into())).bold(), label)
     }
@@ -35,6 +38,62 @@ impl Paint {
     fn dim(&self, text: &str) -> String {
         self.style(Style::new().dimmed(), text)
     }
+}
+
+/// Statuses in the order they are listed: what needs action first.
+const ORDER: [ControlStatus; 6] = [
+    ControlStatus::NotMet,
+    ControlStatus::Waived,
+    ControlStatus::Declared,
+    ControlStatus::Met,
+    ControlStatus::NotApplicable,
+    ControlStatus::Manual,
+];
+
+/// "2 met, 1 not met, 12 manual of 15": the statuses present, then the total.
+fn counts(count: &dyn Fn(ControlStatus) -> usize, total: usize) -> String {
+    let parts: Vec<String> = [
+        (ControlStatus::Met, "met"),
+        (ControlStatus::Declared, "declared only"),
+        (ControlStatus::NotMet, "not met"),
+        (ControlStatus::Waived, "waived"),
+        (ControlStatus::Manual, "manual"),
+        (ControlStatus::NotApplicable, "not applicable"),
+    ]
+    .into_iter()
+    .filter_map(|(s, word)| match count(s) {
+        0 => None,
+        n => Some(format!("{n} {word}")),
+    })
+    .collect();
+    format!("{} of {total} controls", parts.join(", "))
+}
+
+fn control(p: &Paint, c: &ControlAssessment<'_>, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "    {} {} {} {}",
+        p.status(c.status),
+        p.style(Style::new().bold(), &c.control.id),
+        c.control.title,
+        p.dim(&format!("· {}", c.basis.as_str()))
+    )?;
+    writeln!(out, "            {}", c.reason)?;
+    if let Some((a, state)) = &c.attestation {
+        writeln!(
+            out,
+            "            {}",
+            p.dim(&format!(
+                "attestation: {} on {}, valid until {}, evidence {} ({})",
+                a.by.value,
+                a.date.value,
+                a.valid_until.value,
+                a.evidence.value,
+                super::attestation_state(state)
+            ))
+        )?;
+    }
+    Ok(())
 }
 
 pub(super) fn render(
@@ -70,68 +129,40 @@ pub(super) fn render(
             p.style(Style::new().bold(), e.environment.name()),
             e.environment.mode.as_str()
         )?;
-        for status in [
-            ControlStatus::NotMet,
-            ControlStatus::Waived,
-            ControlStatus::Declared,
-            ControlStatus::Met,
-            ControlStatus::Manual,
-        ] {
-            let controls: Vec<&ControlAssessment<'_>> =
-                e.controls.iter().filter(|c| c.status == status).collect();
-            if status == ControlStatus::Manual && !opts.verbose {
-                if !controls.is_empty() {
-                    writeln!(
-                        out,
-                        "  {}",
-                        p.dim(&format!(
-                            "and {} manual controls need an attestation (--verbose lists them)",
-                            controls.len()
-                        ))
-                    )?;
+        let mut manual = 0;
+        for g in e.groups() {
+            writeln!(
+                out,
+                "  {} {}",
+                p.style(Style::new().bold().underline(), &g.group.title),
+                p.dim(&format!("· {}", counts(&|s| g.count(s), g.controls.len())))
+            )?;
+            for status in ORDER {
+                let controls = g.controls.iter().filter(|c| c.status == status);
+                if status == ControlStatus::Manual && !opts.verbose {
+                    manual += controls.count();
+                    continue;
                 }
-                continue;
-            }
-            for c in controls {
-                writeln!(
-                    out,
-                    "  {} {} {} {}",
-                    p.status(c.status),
-                    p.style(Style::new().bold(), &c.control.id),
-                    c.control.title,
-                    p.dim(&format!("· {}", c.basis.as_str()))
-                )?;
-                writeln!(out, "          {}", c.reason)?;
-                if let Some((a, state)) = &c.attestation {
-                    writeln!(
-                        out,
-                        "          {}",
-                        p.dim(&format!(
-                            "attestation: {} on {}, valid until {}, evidence {} ({})",
-                            a.by.value,
-                            a.date.value,
-                            a.valid_until.value,
-                            a.evidence.value,
-                            super::attestation_state(state)
-                        ))
-                    )?;
+                for c in controls {
+                    control(&p, c, out)?;
                 }
             }
+        }
+        if manual > 0 {
+            writeln!(
+                out,
+                "  {}",
+                p.dim(&format!(
+                    "{manual} manual controls need an attestation (--verbose lists them)"
+                ))
+            )?;
         }
         writeln!(
             out,
             "  {}",
             p.style(
                 Style::new().bold(),
-                &format!(
-                    "{} met, {} declared only, {} not met, {} waived, {} manual of {} controls",
-                    e.count(ControlStatus::Met),
-                    e.count(ControlStatus::Declared),
-                    e.count(ControlStatus::NotMet),
-                    e.count(ControlStatus::Waived),
-                    e.count(ControlStatus::Manual),
-                    e.controls.len()
-                )
+                &format!("in all: {}", counts(&|s| e.count(s), e.controls.len()))
             )
         )?;
     }

@@ -11,7 +11,7 @@
 use serde::Serialize;
 use stagegate_spec::{Attestation, Date, Mode, Spec};
 
-use super::{Control, Pack, Strength};
+use super::{Control, Group, Pack, Strength};
 use crate::{Basis, EnvironmentResult, FileFacts, Finding, Status};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -25,15 +25,19 @@ pub enum ControlStatus {
     /// nothing stagegate saw or read shows it.
     Declared,
     Met,
+    /// Out of scope by the spec's `[[applicability]]` (or, for a PCI DSS
+    /// merchant, a requirement for service providers only), with why.
+    NotApplicable,
 }
 
 impl ControlStatus {
-    pub const ALL: [ControlStatus; 5] = [
+    pub const ALL: [ControlStatus; 6] = [
         ControlStatus::Met,
         ControlStatus::Declared,
         ControlStatus::NotMet,
         ControlStatus::Waived,
         ControlStatus::Manual,
+        ControlStatus::NotApplicable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +47,7 @@ impl ControlStatus {
             ControlStatus::NotMet => "not-met",
             ControlStatus::Waived => "waived",
             ControlStatus::Manual => "manual",
+            ControlStatus::NotApplicable => "not-applicable",
         }
     }
 }
@@ -103,7 +108,31 @@ pub struct FrameworkAssessment<'r> {
     pub controls: Vec<ControlAssessment<'r>>,
 }
 
-impl FrameworkAssessment<'_> {
+impl<'r> FrameworkAssessment<'r> {
+    pub fn count(&self, status: ControlStatus) -> usize {
+        self.controls.iter().filter(|c| c.status == status).count()
+    }
+
+    /// The controls of each of the framework's groups, in published order.
+    pub fn groups(&self) -> Vec<GroupAssessment<'_, 'r>> {
+        self.controls
+            .chunk_by(|a, b| a.control.group == b.control.group)
+            .map(|controls| GroupAssessment {
+                group: &self.pack.groups[controls[0].control.group],
+                controls,
+            })
+            .collect()
+    }
+}
+
+/// One group's controls (a PCI DSS requirement, an 800-53 family, ...).
+#[derive(Debug)]
+pub struct GroupAssessment<'a, 'r> {
+    pub group: &'static Group,
+    pub controls: &'a [ControlAssessment<'r>],
+}
+
+impl GroupAssessment<'_, '_> {
     pub fn count(&self, status: ControlStatus) -> usize {
         self.controls.iter().filter(|c| c.status == status).count()
     }
@@ -151,7 +180,9 @@ fn assess_control<'r>(
                 })
         })
         .collect();
-    // Custom rules name the controls they evidence in their own metadata.
+    // Custom rules name the controls they evidence in their own metadata;
+    // only those `policy.custom_claims` allows may claim more than support,
+    // so a policy anyone can add never makes a control met by itself.
     for finding in &result.findings {
         if let Some(c) = finding
             .controls
@@ -161,13 +192,26 @@ fn assess_control<'r>(
                 .iter()
                 .any(|e| e.finding.rule.id() == finding.rule.id())
         {
-            evidence.push(Evidence {
-                finding,
-                strength: c.strength,
-            });
+            let custom = matches!(finding.rule, crate::RuleRef::Custom(_));
+            let strength = if custom && !spec.policy.may_claim(finding.rule.id()) {
+                c.strength.max(Strength::Supports)
+            } else {
+                c.strength
+            };
+            evidence.push(Evidence { finding, strength });
         }
     }
     let attestation = attestation_for(pack, control, result, spec, as_of, files);
+    if let Some(reason) = not_applicable(pack, control, result, spec) {
+        return ControlAssessment {
+            control,
+            status: ControlStatus::NotApplicable,
+            basis: Basis::Declared,
+            reason,
+            evidence,
+            attestation,
+        };
+    }
     let applicable = || evidence.iter().filter(|e| e.finding.status != Status::Skip);
 
     let full_pass = || {
@@ -245,6 +289,40 @@ fn assess_control<'r>(
         evidence,
         attestation,
     }
+}
+
+/// Why the control is out of scope for this environment, when the spec
+/// says so: an `[[applicability]]` entry, or PCI DSS's requirements for
+/// service providers only when the product is a merchant.
+fn not_applicable(
+    pack: &Pack,
+    control: &Control,
+    result: &EnvironmentResult<'_>,
+    spec: &Spec,
+) -> Option<String> {
+    let env = result.environment.name.value.as_str();
+    if let Some(a) = spec.applicability.iter().find(|a| {
+        a.framework.value == pack.framework && a.control.value == control.id && a.covers(env)
+    }) {
+        return Some(format!(
+            "not applicable: {} (approved by {})",
+            a.reason.value, a.approved_by.value
+        ));
+    }
+    let merchant = spec
+        .product
+        .pci_role
+        .as_ref()
+        .is_some_and(|r| r.value == stagegate_spec::PciRole::Merchant);
+    let for_providers = control
+        .title
+        .starts_with("Additional requirement for service providers")
+        || control
+            .title
+            .starts_with("Additional requirement for multi-tenant service providers");
+    (pack.framework == stagegate_spec::Framework::PciDss && merchant && for_providers).then(|| {
+        "not applicable: a requirement for service providers only, and the product is a merchant (`product.pci_role`)".to_owned()
+    })
 }
 
 fn manual_reason(

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use stagegate_spec::Framework;
 
 pub use assess::{
-    AttestationState, ControlAssessment, ControlStatus, Evidence, FrameworkAssessment, assess,
+    AttestationState, ControlAssessment, ControlStatus, Evidence, FrameworkAssessment,
+    GroupAssessment, assess,
 };
 
 /// How much of a control a passing rule proves.
@@ -45,8 +46,20 @@ pub struct Control {
     /// As published: `11.4.3`, `Art. 33`, `A.8.13`, `CP-9`.
     pub id: String,
     pub title: String,
+    /// Index of its group in [`Pack::groups`].
+    pub group: usize,
     /// Rules that evidence it, strongest first.
     pub evidence: Vec<(String, Strength)>,
+}
+
+/// A division the framework itself makes (PCI DSS principal requirement,
+/// 800-53 family, ISO theme, HIPAA safeguard, WCAG principle), so a report
+/// reads in the order an assessor's worksheet does.
+#[derive(Debug)]
+pub struct Group {
+    /// As published: `10`, `AC`, `A.8`, `164.312`, `1`.
+    pub id: String,
+    pub title: String,
 }
 
 /// A framework's controls, with where they come from.
@@ -62,7 +75,16 @@ pub struct Pack {
     pub url: String,
     /// Revision of this pack's mappings, bumped when they change.
     pub pack: u32,
+    /// What the framework calls its groups ("control family", "theme").
+    pub group_kind: String,
+    pub groups: Vec<Group>,
     pub controls: Vec<Control>,
+}
+
+impl Pack {
+    pub fn group_of(&self, control: &Control) -> &Group {
+        &self.groups[control.group]
+    }
 }
 
 /// A control a finding evidences, for `check` output.
@@ -116,7 +138,18 @@ struct PackFile {
     source: String,
     url: String,
     pack: u32,
+    group_kind: String,
+    groups: Vec<GroupFile>,
     controls: Vec<ControlFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupFile {
+    id: String,
+    title: String,
+    /// The group's first control; it runs to the next group's first.
+    first: String,
 }
 
 #[derive(Deserialize)]
@@ -160,19 +193,40 @@ fn parse(name: &str, text: &str) -> Result<Pack, String> {
     let file: PackFile = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
     let framework = Framework::parse(&file.framework)
         .ok_or_else(|| format!("{name}: unknown framework `{}`", file.framework))?;
-    let controls = file
-        .controls
+    let mut next_group = 0;
+    let mut controls = Vec::with_capacity(file.controls.len());
+    for c in file.controls {
+        if file.groups.get(next_group).is_some_and(|g| g.first == c.id) {
+            next_group += 1;
+        } else if next_group == 0 {
+            return Err(format!(
+                "{name}: control `{}` comes before the first group's first control",
+                c.id
+            ));
+        }
+        let evidence = (c.full.into_iter().map(|r| (r, Strength::Full)))
+            .chain(c.partial.into_iter().map(|r| (r, Strength::Partial)))
+            .chain(c.supports.into_iter().map(|r| (r, Strength::Supports)))
+            .collect();
+        controls.push(Control {
+            id: c.id,
+            title: c.title,
+            group: next_group - 1,
+            evidence,
+        });
+    }
+    if let Some(g) = file.groups.get(next_group) {
+        return Err(format!(
+            "{name}: group `{}` starts at `{}`, which is not a control after the previous group's",
+            g.id, g.first
+        ));
+    }
+    let groups = file
+        .groups
         .into_iter()
-        .map(|c| {
-            let evidence = (c.full.into_iter().map(|r| (r, Strength::Full)))
-                .chain(c.partial.into_iter().map(|r| (r, Strength::Partial)))
-                .chain(c.supports.into_iter().map(|r| (r, Strength::Supports)))
-                .collect();
-            Control {
-                id: c.id,
-                title: c.title,
-                evidence,
-            }
+        .map(|g| Group {
+            id: g.id,
+            title: g.title,
         })
         .collect();
     Ok(Pack {
@@ -182,6 +236,8 @@ fn parse(name: &str, text: &str) -> Result<Pack, String> {
         source: file.source,
         url: file.url,
         pack: file.pack,
+        group_kind: file.group_kind,
+        groups,
         controls,
     })
 }

@@ -201,3 +201,59 @@ fn rules_name_their_controls_only_for_declared_frameworks() {
     assert!(controls_of("SG-PCI-PENTEST-EXTERNAL", &[Framework::Gdpr]).is_empty());
     assert!(control_ids(Framework::Hipaa).contains(&"164.308(a)(7)(ii)(A)"));
 }
+
+/// Each control sits in the group its published id puts it in, so a group
+/// boundary out of order in a pack file cannot mis-file controls silently.
+#[test]
+fn controls_sit_in_the_group_their_id_names() {
+    let article = |id: &str| -> u32 {
+        let n: String = id
+            .trim_start_matches("Art. ")
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        n.parse().expect("an article number")
+    };
+    for p in packs() {
+        assert!(!p.groups.is_empty(), "{} has no groups", p.name);
+        for c in &p.controls {
+            let g = p.group_of(c).id.as_str();
+            let fits = match p.framework {
+                Framework::PciDss
+                | Framework::Wcag
+                | Framework::Nist800171
+                | Framework::Iso27001 => c.id.starts_with(&format!("{g}.")),
+                Framework::Fisma => c.id.starts_with(&format!("{g}-")),
+                Framework::Hipaa if g == "Subpart D" => [
+                    "164.404", "164.406", "164.408", "164.410", "164.412", "164.414",
+                ]
+                .contains(&c.id.as_str()),
+                Framework::Hipaa => c.id.starts_with(&format!("{g}(")),
+                Framework::Gdpr => {
+                    let range = match g {
+                        "Chapter II" => 5..=11,
+                        "Chapter III" => 12..=23,
+                        "Chapter IV" => 24..=43,
+                        "Chapter V" => 44..=50,
+                        other => panic!("unknown GDPR chapter {other}"),
+                    };
+                    range.contains(&article(&c.id))
+                }
+                Framework::Ccpa => (c.id.starts_with("1798.8")) == (g == "Title 1.81"),
+                Framework::Section508 => match g {
+                    "Chapter 2" => c.id.starts_with('E'),
+                    other => c.id.starts_with(other.trim_start_matches("Chapter ")),
+                },
+            };
+            assert!(fits, "{}: `{}` is filed under `{g}`", p.name, c.id);
+        }
+        for (i, g) in p.groups.iter().enumerate() {
+            assert!(
+                p.controls.iter().any(|c| c.group == i),
+                "{}: group `{}` is empty",
+                p.name,
+                g.id
+            );
+        }
+    }
+}

@@ -23,6 +23,7 @@ struct Counts {
     not_met: usize,
     waived: usize,
     manual: usize,
+    not_applicable: usize,
 }
 
 impl Counts {
@@ -35,6 +36,7 @@ impl Counts {
             not_met: a.count(ControlStatus::NotMet),
             waived: a.count(ControlStatus::Waived),
             manual: a.count(ControlStatus::Manual),
+            not_applicable: a.count(ControlStatus::NotApplicable),
         }
     }
 }

@@ -54,6 +54,15 @@ string_enum!(
 );
 
 string_enum!(
+    /// What the product is to PCI DSS: a merchant is not assessed on the
+    /// requirements for service providers only.
+    PciRole, "PCI DSS role" {
+        Merchant = "merchant",
+        ServiceProvider = "service-provider",
+    }
+);
+
+string_enum!(
     /// Who controls the environment.
     Controller, "controller" {
         DevTeam = "dev-team",

@@ -23,6 +23,8 @@ pub struct Spec {
     pub waivers: Vec<Waiver>,
     /// Manual controls attested by a person, with evidence and an expiry.
     pub attestations: Vec<Attestation>,
+    /// Controls that do not apply, with why and who agreed.
+    pub applicability: Vec<Applicability>,
     /// Files and folders of custom Rego rules, relative to the spec file.
     pub policies: Vec<Spanned<String>>,
     /// Windows in which no promotion is made.
@@ -59,6 +61,9 @@ pub struct Product {
     pub regions: Vec<Spanned<String>>,
     pub data_classes: Vec<Spanned<DataClass>>,
     pub frameworks: Vec<Spanned<Framework>>,
+    /// Under PCI DSS: a merchant or a service provider (unknown when
+    /// unset: every requirement is assessed).
+    pub pci_role: Option<Spanned<PciRole>>,
     pub span: Span,
 }
 
@@ -84,7 +89,33 @@ pub struct Policy {
     /// The longest a security update may stay pending on a server, counted
     /// from when an agent first reported it (SG-OPS-PATCHES).
     pub patch_max_age: Duration,
+    /// Patterns (`ACME-*`) of the custom rules allowed to make a control
+    /// `met`: any other custom rule's mappings count as `supports`, so a
+    /// policy anyone can drop in cannot claim a control by itself.
+    pub custom_claims: Vec<Spanned<String>>,
     pub span: Option<Span>,
+}
+
+impl Policy {
+    /// Whether custom rule `id` may claim the strength it names.
+    pub fn may_claim(&self, id: &str) -> bool {
+        self.custom_claims.iter().any(|p| glob(&p.value, id))
+    }
+}
+
+/// `*` matches any run of characters; everything else itself.
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, tail)) => {
+            let Some(rest) = text.strip_prefix(head) else {
+                return false;
+            };
+            (0..=rest.len())
+                .filter(|i| rest.is_char_boundary(*i))
+                .any(|i| glob(tail, &rest[i..]))
+        }
+    }
 }
 
 /// How promotions are gated on what was observed.
@@ -163,6 +194,7 @@ impl Default for Policy {
             attestation_max_days: 365,
             promotion: None,
             patch_max_age: Duration::from_secs(14 * 86_400),
+            custom_claims: Vec::new(),
             span: None,
         }
     }
@@ -248,10 +280,48 @@ pub struct Attestation {
     pub span: Span,
 }
 
+/// A control that does not apply to the product (a Statement of
+/// Applicability's exclusion): why, and who approved leaving it out.
+#[derive(Debug, Clone)]
+pub struct Applicability {
+    pub framework: Spanned<Framework>,
+    pub control: Spanned<String>,
+    /// The environment it is about; every environment when absent.
+    pub environment: Option<Spanned<String>>,
+    pub reason: Spanned<String>,
+    pub approved_by: Spanned<String>,
+    pub span: Span,
+}
+
+impl Applicability {
+    pub fn covers(&self, environment: &str) -> bool {
+        self.environment
+            .as_ref()
+            .is_none_or(|e| e.value == environment)
+    }
+}
+
 impl Attestation {
     pub fn covers(&self, environment: &str) -> bool {
         self.environment
             .as_ref()
             .is_none_or(|e| e.value == environment)
+    }
+}
+
+#[cfg(test)]
+mod claims_tests {
+    use super::glob;
+
+    #[test]
+    fn claim_patterns_match_whole_ids() {
+        assert!(glob("ACME-*", "ACME-DB-REPLICA"));
+        assert!(glob("ACME-DB-REPLICA", "ACME-DB-REPLICA"));
+        assert!(glob("*-REPLICA", "ACME-DB-REPLICA"));
+        assert!(glob("A*E-*-R*", "ACME-DB-REPLICA"));
+        assert!(!glob("ACME-DB", "ACME-DB-REPLICA"));
+        assert!(!glob("OTHER-*", "ACME-DB-REPLICA"));
+        assert!(!glob("", "ACME"));
+        assert!(glob("*", "ANY"));
     }
 }

@@ -162,6 +162,11 @@ pub(crate) static SPEC: Shape = shape(
             "Manual controls attested by a person, with evidence and an expiry.",
         ),
         opt(
+            "applicability",
+            Ty::Tables(&APPLICABILITY),
+            "Controls that do not apply to the product, each with a reason and who approved leaving it out.",
+        ),
+        opt(
             "policies",
             Ty::Strings,
             "Files or folders of custom rules written in Rego (`.rego`), relative to the spec file.",
@@ -293,6 +298,11 @@ pub(crate) static PRODUCT: Shape = shape(
             Ty::Enums(Framework::NAMES),
             "Formal frameworks in force.",
         ),
+        opt(
+            "pci_role",
+            Ty::Enum(PciRole::NAMES),
+            "Under PCI DSS, `merchant` or `service-provider`: a merchant's report marks the requirements for service providers only not applicable.",
+        ),
     ],
 );
 
@@ -324,6 +334,11 @@ pub(crate) static POLICY: Shape = shape(
             "evidence_roots",
             Ty::Strings,
             "Folders besides the spec's own that evidence files (runbooks, agreement, reports, attestation evidence, policies) may live in, relative to the spec.",
+        ),
+        opt(
+            "custom_claims",
+            Ty::Strings,
+            "Custom rules (ids or patterns such as `ACME-*`) allowed to make a compliance control met; other custom rules' control mappings count as supports.",
         ),
         opt(
             "evidence_max_age",
@@ -426,6 +441,26 @@ pub(crate) static WAIVER: Shape = shape(
             Ty::Date,
             "When it was granted (default: when its line was last committed, else today); in soft launch and production it may run at most `policy.waiver_max_days` from then.",
         ),
+    ],
+);
+
+pub(crate) static APPLICABILITY: Shape = shape(
+    "applicability",
+    "A control that does not apply.",
+    &[
+        req(
+            "framework",
+            Ty::Enum(Framework::NAMES),
+            "Framework the control belongs to (must be in product.frameworks).",
+        ),
+        req("control", Ty::Str, "Published control id, e.g. \"9.4.1\"."),
+        opt(
+            "environment",
+            Ty::Str,
+            "Environment it is about (default: every environment).",
+        ),
+        req("reason", Ty::Str, "Why the control does not apply."),
+        req("approved_by", Ty::Str, "Who approved leaving it out."),
     ],
 );
 
