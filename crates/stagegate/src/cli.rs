@@ -244,6 +244,11 @@ pub enum ComplianceFormatArg {
     Markdown,
     Csv,
     Html,
+    /// OSCAL 1.1 assessment results (JSON).
+    OscalAr,
+    /// OSCAL 1.1 plan of action and milestones (JSON): controls not met,
+    /// only declared or waived, with remediation and waiver expiry.
+    OscalPoam,
 }
 
 impl From<ComplianceFormatArg> for stagegate_report::ComplianceFormat {
@@ -254,6 +259,8 @@ impl From<ComplianceFormatArg> for stagegate_report::ComplianceFormat {
             ComplianceFormatArg::Markdown => Self::Markdown,
             ComplianceFormatArg::Csv => Self::Csv,
             ComplianceFormatArg::Html => Self::Html,
+            ComplianceFormatArg::OscalAr => Self::OscalAr,
+            ComplianceFormatArg::OscalPoam => Self::OscalPoam,
         }
     }
 }

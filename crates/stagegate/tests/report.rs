@@ -612,3 +612,181 @@ fn controls_out_of_scope_are_not_applicable_with_their_justification() {
         assert!(out.stderr.contains(error), "{error} not in {}", out.stderr);
     }
 }
+
+fn is_uuid5(u: &serde_json::Value) -> bool {
+    let u = u.as_str().unwrap_or_default();
+    let groups: Vec<&str> = u.split('-').collect();
+    groups.iter().map(|g| g.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12]
+        && u.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
+        && groups[2].starts_with('5')
+        && groups[3].starts_with(['8', '9', 'a', 'b'])
+}
+
+fn prop<'a>(item: &'a serde_json::Value, name: &str) -> Option<&'a str> {
+    item["props"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == name)?["value"]
+        .as_str()
+}
+
+/// OSCAL assessment results name every control of every environment once,
+/// in OSCAL's id form with the published id kept, say "satisfied" only for
+/// `met`, and every observation a finding cites is in the document; the
+/// plan of action holds exactly the controls not met, declared only or
+/// waived, with the waiver's expiry as milestone. UUIDs are name-based, so
+/// the same report made twice names the same things the same way.
+#[test]
+fn oscal_documents_name_every_control_and_resolve_their_references() {
+    let dir = shop_with("");
+    let spec = dir.path().join("stagegate.toml");
+    let spec = spec.to_str().expect("path");
+    let report = |format: &str| {
+        json(&[
+            "report",
+            "--framework",
+            "pci-dss",
+            spec,
+            "-f",
+            format,
+            "--as-of",
+            AS_OF,
+        ])
+        .1
+    };
+    let plain = report("json");
+    let ar = report("oscal-ar");
+    let ar = &ar["assessment-results"];
+    assert!(is_uuid5(&ar["uuid"]));
+    assert_eq!(ar["metadata"]["oscal-version"], "1.1.3");
+    let results = ar["results"].as_array().expect("results");
+    assert_eq!(
+        results.len(),
+        plain["environments"].as_array().expect("envs").len()
+    );
+    for (i, result) in results.iter().enumerate() {
+        let env = &plain["environments"][i];
+        assert_eq!(prop(result, "environment"), env["name"].as_str());
+        let controls = env["controls"].as_array().expect("controls");
+        let findings = result["findings"].as_array().expect("findings");
+        assert_eq!(findings.len(), controls.len());
+        let reviewed = result["reviewed-controls"]["control-selections"][0]["include-controls"]
+            .as_array()
+            .expect("include-controls");
+        assert_eq!(reviewed.len(), controls.len());
+        let observations: std::collections::HashSet<&str> = result["observations"]
+            .as_array()
+            .map(|o| o.iter().filter_map(|o| o["uuid"].as_str()).collect())
+            .unwrap_or_default();
+        let mut targets = std::collections::HashSet::new();
+        for (f, c) in findings.iter().zip(controls) {
+            assert!(is_uuid5(&f["uuid"]));
+            let id = c["id"].as_str().expect("id");
+            assert_eq!(prop(f, "published-id"), Some(id));
+            assert_eq!(prop(f, "status"), c["status"].as_str());
+            let target = &f["target"];
+            assert_eq!(target["target-id"], format!("pci-dss-{id}_obj"));
+            assert!(targets.insert(target["target-id"].clone()), "{id} twice");
+            let state = target["status"]["state"].as_str();
+            match c["status"].as_str().expect("status") {
+                "met" => assert_eq!(state, Some("satisfied")),
+                "manual" => assert_eq!(state, None, "{id}: a manual control is not determined"),
+                "not-applicable" => {
+                    assert_eq!(target["implementation-status"]["state"], "not-applicable")
+                }
+                _ => assert_eq!(state, Some("not-satisfied"), "{id}"),
+            }
+            for o in f["related-observations"].as_array().into_iter().flatten() {
+                let uuid = o["observation-uuid"].as_str().expect("uuid");
+                assert!(
+                    observations.contains(uuid),
+                    "{id} cites a missing observation"
+                );
+            }
+        }
+    }
+    // The met control (12.1.1, attested) rests on an observation of the
+    // attestation that carries the evidence file's hash.
+    let prod = &results[1];
+    let met = prod["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["target"]["status"]["state"] == "satisfied")
+        .expect("a satisfied finding");
+    let cited = met["related-observations"][0]["observation-uuid"].clone();
+    let observation = prod["observations"]
+        .as_array()
+        .expect("observations")
+        .iter()
+        .find(|o| o["uuid"] == cited)
+        .expect("cited observation");
+    assert!(prop(&observation["relevant-evidence"][0], "sha256").is_some_and(|h| h.len() == 64));
+
+    let again = report("oscal-ar");
+    assert_eq!(again["assessment-results"]["uuid"], ar["uuid"]);
+    assert_eq!(
+        again["assessment-results"]["results"][1]["findings"][10]["uuid"],
+        results[1]["findings"][10]["uuid"]
+    );
+
+    let poam = report("oscal-poam");
+    let poam = &poam["plan-of-action-and-milestones"];
+    let items = poam["poam-items"].as_array().expect("items");
+    let planned: usize = plain["environments"]
+        .as_array()
+        .expect("envs")
+        .iter()
+        .map(|e| {
+            let s = &e["summary"];
+            s["not_met"].as_u64().unwrap_or(0)
+                + s["declared"].as_u64().unwrap_or(0)
+                + s["waived"].as_u64().unwrap_or(0)
+        })
+        .sum::<u64>() as usize;
+    assert!(planned > 0);
+    assert_eq!(items.len(), planned);
+    let risks = poam["risks"].as_array().expect("risks");
+    for item in items {
+        let risk = item["related-risks"][0]["risk-uuid"].clone();
+        assert!(risks.iter().any(|r| r["uuid"] == risk), "dangling risk");
+    }
+    // The shop's pentest is waived until 2026-12-15: its risk is an
+    // approved deviation whose milestone is the waiver's expiry.
+    let waived = risks
+        .iter()
+        .find(|r| {
+            prop(r, "published-id") == Some("11.4.3")
+                && prop(r, "environment") == Some("production")
+        })
+        .expect("11.4.3 in production");
+    assert_eq!(waived["status"], "deviation-approved");
+    assert_eq!(waived["deadline"], "2026-12-15T00:00:00Z");
+    assert_eq!(
+        waived["remediations"][0]["tasks"][0]["timing"]["on-date"]["date"],
+        "2026-12-15T00:00:00Z"
+    );
+}
+
+/// An OSCAL plan of action must hold at least one item: with nothing to
+/// plan, none is written, and stderr says why.
+#[test]
+fn an_empty_plan_of_action_is_not_written() {
+    let dir = copy_example("startup-beta");
+    let poam = dir.path().join("poam.json");
+    let out = run(&[
+        "report",
+        "--framework",
+        "wcag",
+        dir.path().join("stagegate.toml").to_str().expect("path"),
+        "-f",
+        "oscal-poam",
+        "-o",
+        poam.to_str().expect("path"),
+        "--as-of",
+        AS_OF,
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("no POA&M item"), "{}", out.stderr);
+    assert!(!poam.exists());
+}

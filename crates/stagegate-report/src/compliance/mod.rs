@@ -6,6 +6,7 @@ mod csv;
 mod html;
 pub mod json;
 mod markdown;
+pub mod oscal;
 mod text;
 
 use std::io::{self, Write};
@@ -23,6 +24,10 @@ pub enum ComplianceFormat {
     Markdown,
     Csv,
     Html,
+    /// OSCAL assessment results.
+    OscalAr,
+    /// OSCAL plan of action and milestones.
+    OscalPoam,
 }
 
 /// Everything the compliance renderers need.
@@ -56,6 +61,8 @@ impl ComplianceReport<'_> {
             ComplianceFormat::Markdown => markdown::render(self, out),
             ComplianceFormat::Csv => csv::render(self, out),
             ComplianceFormat::Html => html::render(self, out),
+            ComplianceFormat::OscalAr => oscal::render_ar(self, out),
+            ComplianceFormat::OscalPoam => oscal::render_poam(self, out),
         }
     }
 
@@ -66,6 +73,12 @@ impl ComplianceReport<'_> {
             line: lc.line,
             column: lc.column,
         }
+    }
+
+    /// How many items an OSCAL plan of action would hold: the controls not
+    /// met, only declared or waived. OSCAL requires at least one.
+    pub fn poam_items(&self) -> usize {
+        oscal::poam_items(self)
     }
 
     /// Whether any control of any environment is not met.

@@ -56,6 +56,14 @@ pub fn run(args: &ComplianceArgs) -> Result<Outcome, Failure> {
         environments: &assessments,
     };
     let format = ComplianceFormat::from(args.format);
+    if format == ComplianceFormat::OscalPoam && report.poam_items() == 0 {
+        // OSCAL requires at least one item; an empty plan is not written
+        // rather than written invalid.
+        eprintln!(
+            "no POA&M item: no control is not met, declared only or waived, so no plan of action was written"
+        );
+        return Ok(Outcome::Ready);
+    }
     match &args.output {
         Some(path) => {
             let file = File::create(path)
