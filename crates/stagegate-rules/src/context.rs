@@ -80,6 +80,9 @@ pub struct FileFacts {
     texts: HashMap<String, String>,
     documents: HashMap<String, DocumentFacts>,
     drills: HashMap<String, (DrillRecord, RecordSource)>,
+    /// Per-criterion accessibility results by path, or why they could not
+    /// be read.
+    audit_results: HashMap<String, Result<crate::AuditResults, String>>,
 }
 
 impl FileFacts {
@@ -104,6 +107,32 @@ impl FileFacts {
     /// Keeps the hash and age of a usable file, so findings can cite it.
     pub fn insert_document(&mut self, path: impl Into<String>, facts: DocumentFacts) {
         self.documents.insert(path.into(), facts);
+    }
+
+    /// Keeps what a per-criterion results file says, or why it says
+    /// nothing.
+    pub fn insert_audit_results(
+        &mut self,
+        path: impl Into<String>,
+        results: Result<crate::AuditResults, String>,
+    ) {
+        self.audit_results.insert(path.into(), results);
+    }
+
+    /// What a per-criterion results file says; `None` when it was not read.
+    pub fn audit_results(&self, path: &str) -> Option<&Result<crate::AuditResults, String>> {
+        self.audit_results.get(path)
+    }
+
+    /// Like [`audit_results`](Self::audit_results), with the path as
+    /// stored, so what is built from it may outlive the caller's string.
+    pub fn audit_results_entry(
+        &self,
+        path: &str,
+    ) -> Option<(&str, &Result<crate::AuditResults, String>)> {
+        self.audit_results
+            .get_key_value(path)
+            .map(|(k, v)| (k.as_str(), v))
     }
 
     /// The hash and age of a usable file.
@@ -150,12 +179,9 @@ impl FileFacts {
             if let Some(r) = env.pentest.as_ref().and_then(|p| p.report.as_ref()) {
                 paths.push(r.value.as_str());
             }
-            if let Some(r) = env
-                .accessibility_audit
-                .as_ref()
-                .and_then(|a| a.report.as_ref())
-            {
-                paths.push(r.value.as_str());
+            if let Some(a) = &env.accessibility_audit {
+                paths.extend(a.report.iter().map(|r| r.value.as_str()));
+                paths.extend(a.results.iter().map(|r| r.value.as_str()));
             }
         }
         paths.extend(spec.attestations.iter().map(|a| a.evidence.value.as_str()));

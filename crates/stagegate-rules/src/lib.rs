@@ -3,6 +3,7 @@
 //! Rules judge evidence but never fetch it: file facts (and, later, live
 //! results) are gathered by the caller, so evaluation stays pure and fast.
 
+mod audit_results;
 mod basis;
 mod catalogue;
 mod context;
@@ -17,6 +18,9 @@ mod front_matter;
 mod promotion;
 mod rule;
 
+pub use audit_results::{
+    AuditResults, CriterionFinding, CriterionResult, read as read_audit_results,
+};
 pub use basis::{Basis, Evidence};
 pub use catalogue::{catalogue, catalogue_revision, find_rule, rule_ids};
 pub use context::{

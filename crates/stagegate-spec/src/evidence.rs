@@ -184,6 +184,13 @@ pub fn evidence_files(spec: &Spec) -> Vec<(String, &Spanned<String>)> {
         {
             out.push((format!("the accessibility audit of {name}"), r));
         }
+        if let Some(r) = env
+            .accessibility_audit
+            .as_ref()
+            .and_then(|a| a.results.as_ref())
+        {
+            out.push((format!("the accessibility audit results of {name}"), r));
+        }
     }
     for a in &spec.attestations {
         out.push(("attestation evidence".to_owned(), &a.evidence));

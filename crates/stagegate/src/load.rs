@@ -182,6 +182,25 @@ impl Loaded {
                 facts.insert_document(path, DocumentFacts { sha256, at });
             }
         }
+        for path in self
+            .spec
+            .environments
+            .iter()
+            .filter_map(|e| e.accessibility_audit.as_ref()?.results.as_ref())
+        {
+            let path = path.value.as_str();
+            let results = roots
+                .open(path)
+                .map_err(|e| match e {
+                    stagegate_spec::OpenError::Outside(_) => {
+                        "lies outside the evidence roots".to_owned()
+                    }
+                    stagegate_spec::OpenError::Io(e) => format!("cannot be opened: {e}"),
+                })
+                .and_then(|file| read_text(file, RESULTS_LIMIT))
+                .and_then(|text| stagegate_rules::read_audit_results(path, &text));
+            facts.insert_audit_results(path, results);
+        }
         Ok(facts)
     }
 
@@ -333,6 +352,21 @@ struct Read {
     text: Option<String>,
     sha256: Option<String>,
     modified: Option<i64>,
+}
+
+/// The largest per-criterion results file read: axe-core's JSON of a
+/// large site runs to megabytes, since it lists every element checked.
+const RESULTS_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// The whole text of an opened file, up to `limit` bytes.
+fn read_text(file: fs::File, limit: u64) -> Result<String, String> {
+    let mut text = String::new();
+    let read = std::io::Read::read_to_string(&mut std::io::Read::take(file, limit + 1), &mut text)
+        .map_err(|e| format!("cannot be read as UTF-8 text: {e}"))?;
+    if read as u64 > limit {
+        return Err(format!("is larger than {} MiB", limit / (1024 * 1024)));
+    }
+    Ok(text)
 }
 
 /// Reads an opened evidence file once: its state, its hash and, when small,

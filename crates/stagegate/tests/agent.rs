@@ -568,6 +568,36 @@ fn what_answers_from_outside_is_compared_with_what_listens_inside() {
     };
     assert_eq!(firewall_rule["status"], "pass", "{firewall_rule}");
     assert_eq!(firewall_rule["basis"], "observed", "{firewall_rule}");
+
+    // What the agent observed turns controls met: its automated reading
+    // of pending security updates is SI-2(2) itself; the inbound default it
+    // saw is only part of SC-7(5), which also asks about outbound traffic.
+    let (status, body) = http(
+        server.addr,
+        "GET",
+        "/api/v1/compliance/fisma",
+        Some(&viewer),
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    let doc = json_body(&body);
+    let control = |id: &str| {
+        doc["environments"][0]["controls"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["id"] == id).cloned())
+            .unwrap_or_else(|| panic!("no {id}"))
+    };
+    let flaws = control("SI-2(2)");
+    assert_eq!(flaws["status"], "met", "{flaws}");
+    assert_eq!(flaws["basis"], "observed", "{flaws}");
+    let deny = control("SC-7(5)");
+    assert_eq!(deny["status"], "manual", "{deny}");
+    assert!(
+        deny["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("SG-SEC-FIREWALL evidences part of it")),
+        "{deny}"
+    );
 }
 
 #[test]

@@ -69,6 +69,16 @@ fn log_lines(spec: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// CP-9(1) "Testing for Reliability and Integrity" in production, from
+/// the FISMA (800-53 moderate) report.
+fn backup_testing(spec: &str) -> serde_json::Value {
+    let (_, doc) = json(&["report", "--framework", "fisma", spec, "-f", "json"]);
+    doc["environments"][0]["controls"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["id"] == "CP-9(1)").cloned())
+        .unwrap_or_else(|| panic!("no CP-9(1) in {doc}"))
+}
+
 fn spec_text(repo: &Path, verify: &str) -> String {
     format!(
         r#"[product]
@@ -190,6 +200,11 @@ fn restic_drill_restores_a_real_postgres_dump() {
     let (code, doc) = json(&["check", spec_arg, "--format", "json"]);
     let drill = finding(&doc, "SG-BACKUP-DRILL");
     assert_eq!(drill["status"], "pass", "{drill}");
+    // The restore stagegate ran and watched is what NIST SP 800-53's
+    // CP-9(1) asks for: the control is met on observed evidence.
+    let tested = backup_testing(spec_arg);
+    assert_eq!(tested["status"], "met", "{tested}");
+    assert_eq!(tested["basis"], "observed", "{tested}");
     assert_eq!(
         code, 1,
         "the rest of the spec is incomplete, the drill is not"
@@ -216,6 +231,7 @@ fn restic_drill_restores_a_real_postgres_dump() {
     let (_, doc) = json(&["check", spec_arg, "--format", "json"]);
     let drill = finding(&doc, "SG-BACKUP-DRILL");
     assert_eq!(drill["status"], "fail", "{drill}");
+    assert_eq!(backup_testing(spec_arg)["status"], "not-met");
     assert!(
         drill["message"]
             .as_str()

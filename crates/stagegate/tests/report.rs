@@ -790,3 +790,284 @@ fn an_empty_plan_of_action_is_not_written() {
     assert!(out.stderr.contains("no POA&M item"), "{}", out.stderr);
     assert!(!poam.exists());
 }
+
+const FRAMEWORKS: [&str; 9] = [
+    "gdpr",
+    "ccpa",
+    "hipaa",
+    "pci-dss",
+    "fisma",
+    "nist-800-171",
+    "iso-27001",
+    "wcag",
+    "section-508",
+];
+
+/// The statuses of every control of every environment, for each pack.
+fn statuses(spec: &std::path::Path) -> Vec<(&'static str, String, String, String)> {
+    let mut all = Vec::new();
+    for framework in FRAMEWORKS {
+        let (code, doc) = json(&[
+            "report",
+            "--framework",
+            framework,
+            spec.to_str().expect("path"),
+            "-f",
+            "json",
+            "--as-of",
+            AS_OF,
+        ]);
+        assert!(code <= 1, "{framework}: exit {code}");
+        for env in doc["environments"].as_array().expect("environments") {
+            for c in env["controls"].as_array().expect("controls") {
+                all.push((
+                    framework,
+                    c["id"].as_str().unwrap_or_default().to_owned(),
+                    c["status"].as_str().unwrap_or_default().to_owned(),
+                    c["basis"].as_str().unwrap_or_default().to_owned(),
+                ));
+            }
+        }
+    }
+    all
+}
+
+/// A spec that says nothing proves nothing: no control of any pack is met.
+#[test]
+fn an_empty_spec_meets_no_control_in_any_pack() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = dir.path().join("stagegate.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "[product]\nname = \"Empty\"\nframeworks = {FRAMEWORKS:?}\n\n[environments.production]\nmode = \"production\"\n"
+        ),
+    )
+    .expect("write");
+    let all = statuses(&spec);
+    assert!(all.len() > 900, "{} controls", all.len());
+    let met: Vec<_> = all.iter().filter(|c| c.2 == "met").collect();
+    assert!(met.is_empty(), "met from an empty spec: {met:?}");
+}
+
+/// The shop's spec without the documents it cites and without attestations:
+/// everything it says is a declaration, so controls are at most
+/// `declared`, never `met`, in every pack.
+#[test]
+fn a_spec_that_only_declares_meets_nothing() {
+    let text = std::fs::read_to_string(root().join("examples/ecommerce-shop/stagegate.toml"))
+        .expect("spec");
+    // Drop the [[attestations]] tables and declare every framework.
+    let mut kept = Vec::new();
+    let mut in_attestation = false;
+    for line in text.lines() {
+        if line.starts_with('[') {
+            in_attestation = line.trim() == "[[attestations]]";
+        }
+        if in_attestation {
+            continue;
+        }
+        if line.starts_with("frameworks = ") {
+            kept.push(format!("frameworks = {FRAMEWORKS:?}"));
+        } else {
+            kept.push(line.to_owned());
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Its Rego policies come along: custom rules claim no control unless
+    // the spec allows them to.
+    let policies = dir.path().join("policies");
+    std::fs::create_dir_all(&policies).expect("mkdir");
+    copy_dir(&root().join("examples/ecommerce-shop/policies"), &policies);
+    let spec = dir.path().join("stagegate.toml");
+    std::fs::write(&spec, kept.join("\n")).expect("write");
+    assert!(!kept.join("\n").contains("attestations"));
+    let all = statuses(&spec);
+    let met: Vec<_> = all.iter().filter(|c| c.2 == "met").collect();
+    assert!(met.is_empty(), "met on declarations alone: {met:?}");
+    let declared = all.iter().filter(|c| c.2 == "declared").count();
+    assert!(declared > 0, "the declarations show as `declared`");
+    assert!(
+        all.iter()
+            .filter(|c| c.2 == "declared")
+            .all(|c| c.3 == "declared")
+    );
+}
+
+/// The shop, with WCAG in force and a production accessibility audit whose
+/// per-criterion results are `name` holding `results`.
+fn shop_with_results(name: &str, results: &str) -> tempfile::TempDir {
+    let dir = shop_with(&format!(
+        "[environments.production.accessibility_audit]\nstandard = \"wcag-2.2-aa\"\ndate = 2026-10-01\nreport = \"compliance/acr-2026-10.pdf\"\nresults = \"compliance/{name}\"\n"
+    ));
+    let spec = dir.path().join("stagegate.toml");
+    let text = std::fs::read_to_string(&spec).expect("spec");
+    std::fs::write(
+        &spec,
+        text.replacen(
+            "frameworks = [\"gdpr\", \"pci-dss\"]",
+            "frameworks = [\"gdpr\", \"pci-dss\", \"wcag\"]",
+            1,
+        ),
+    )
+    .expect("write");
+    let compliance = dir.path().join("compliance");
+    std::fs::create_dir_all(&compliance).expect("mkdir");
+    std::fs::write(
+        compliance.join("acr-2026-10.pdf"),
+        "%PDF-1.7 conformance report",
+    )
+    .expect("pdf");
+    std::fs::write(compliance.join(name), results).expect("results");
+    dir
+}
+
+fn wcag_report(dir: &tempfile::TempDir) -> serde_json::Value {
+    let spec = dir.path().join("stagegate.toml");
+    let (code, doc) = json(&[
+        "report",
+        "--framework",
+        "wcag",
+        spec.to_str().expect("path"),
+        "--env",
+        "production",
+        "-f",
+        "json",
+        "--as-of",
+        AS_OF,
+    ]);
+    assert!(code <= 1, "exit {code}");
+    doc
+}
+
+fn finding<'a>(doc: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
+    doc["environments"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no finding {rule}"))
+}
+
+fn check_production(dir: &tempfile::TempDir) -> serde_json::Value {
+    let spec = dir.path().join("stagegate.toml");
+    json(&[
+        "check",
+        spec.to_str().expect("path"),
+        "--env",
+        "production",
+        "-f",
+        "json",
+        "--as-of",
+        AS_OF,
+    ])
+    .1
+}
+
+/// An auditor's conformance report decides each criterion it names; the
+/// ones it leaves out stay manual.
+#[test]
+fn wcag_criteria_follow_a_conformance_report() {
+    let dir = shop_with_results(
+        "wcag.csv",
+        "criterion,result,note\n1.1.1,Supports,\n1.4.3,Partially Supports,\"footer links at 3.9:1\"\n1.2.1,not-applicable,no audio or video content\n2.4.7,cannot-tell,\n",
+    );
+    let doc = wcag_report(&dir);
+    let c = control(&doc, 0, "1.1.1");
+    assert_eq!(
+        (&c["status"], &c["basis"]),
+        (&"met".into(), &"document".into()),
+        "{c}"
+    );
+    let c = control(&doc, 0, "1.4.3");
+    assert_eq!(
+        (&c["status"], &c["basis"]),
+        (&"not-met".into(), &"document".into())
+    );
+    assert!(
+        c["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("Partially Supports in the conformance report: footer links at 3.9:1"),
+        "{c}"
+    );
+    let c = control(&doc, 0, "1.2.1");
+    assert_eq!(c["status"], "not-applicable");
+    assert!(
+        c["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("no audio or video content")
+    );
+    let c = control(&doc, 0, "2.4.7");
+    assert_eq!(c["status"], "manual");
+    assert!(
+        c["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("could not tell"),
+        "{c}"
+    );
+    assert_eq!(
+        control(&doc, 0, "1.3.1")["status"],
+        "manual",
+        "not in the report"
+    );
+
+    let check = check_production(&dir);
+    let f = finding(&check, "SG-A11Y-CRITERIA");
+    assert_eq!(f["status"], "fail");
+    assert!(
+        f["message"]
+            .as_str()
+            .expect("message")
+            .contains("1 criterion fails"),
+        "{f}"
+    );
+    assert!(
+        f["message"].as_str().expect("message").ends_with("1.4.3"),
+        "{f}"
+    );
+    // The results stand in for the open-issue count.
+    assert_eq!(finding(&check, "SG-A11Y-AUDIT")["status"], "pass");
+}
+
+/// axe-core's results fail a criterion, but a passing automated check is
+/// never the whole of one.
+#[test]
+fn wcag_criteria_follow_axe_core_results() {
+    let axe = r#"{"testEngine":{"name":"axe-core","version":"4.14.1"},"url":"http://127.0.0.1:8080/","violations":[{"id":"color-contrast","tags":["cat.color","wcag2aa","wcag143"],"nodes":[{},{}]}],"passes":[{"id":"image-alt","tags":["wcag2a","wcag111"],"nodes":[{}]}],"incomplete":[],"inapplicable":[]}"#;
+    let dir = shop_with_results("axe.json", axe);
+    let doc = wcag_report(&dir);
+    let c = control(&doc, 0, "1.4.3");
+    assert_eq!(c["status"], "not-met");
+    assert!(
+        c["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("color-contrast (2 elements) on http://127.0.0.1:8080/"),
+        "{c}"
+    );
+    let c = control(&doc, 0, "1.1.1");
+    assert_eq!(c["status"], "manual");
+    assert!(
+        c["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("automated checks cover part of a criterion"),
+        "{c}"
+    );
+    assert_eq!(
+        doc["environments"][0]["summary"]["met"], 0,
+        "a tool's pass meets nothing"
+    );
+
+    // A results file that does not parse says where.
+    let bad = shop_with_results("wcag.csv", "1.1.1,pass\n9.9.9,pass\n");
+    let f = finding(&check_production(&bad), "SG-A11Y-CRITERIA").clone();
+    assert_eq!(f["status"], "fail");
+    assert_eq!(
+        f["message"],
+        "compliance/wcag.csv: line 2: `9.9.9` is not a WCAG 2.2 level A or AA success criterion"
+    );
+}

@@ -238,7 +238,7 @@ pub(super) fn render(r: &ComplianceReport<'_>, out: &mut dyn Write) -> io::Resul
     writeln!(out, "</tbody></table>")?;
     writeln!(
         out,
-        "<p class=\"muted\">Met: every rule mapped to the control holds and one of them fully evidences it on what stagegate observed or a document it read, or a valid attestation covers it. Declared only: the rules hold, but only on values the spec declares; nothing observed or read shows it. Not met: a mapped rule does not hold. Waived: a mapped rule fails under an unexpired waiver. Manual: no rule can judge it and no valid attestation covers it. Not applicable: out of scope, with the justification and its approver from the spec.</p>"
+        "<p class=\"muted\">Met: every rule mapped to the control holds and one of them fully evidences it on what stagegate observed or a document it read, a conformance report finds the WCAG criterion passing, or a valid attestation covers it. Declared only: the rules hold, but only on values the spec declares; nothing observed or read shows it. Not met: a mapped rule does not hold. Waived: a mapped rule fails under an unexpired waiver. Manual: no rule can judge it and no valid attestation covers it. Not applicable: out of scope, with the justification and its approver from the spec.</p>"
     )?;
     for e in r.environments {
         writeln!(

@@ -59,7 +59,7 @@ pub(super) const OFFSITE: Rule = Rule {
     title: "Backups live in a different physical location",
     area: Area::Backup,
     applies: Applies::ANY,
-    condition: Some("when a backup exists"),
+    condition: Some("when a backup exists and servers are declared"),
     requirement: "backup location differs from every server location of the environment",
     guideline: &[
         "A dedicated solution or server located in a different physical location than the production environment for safety concerns.",
@@ -87,9 +87,10 @@ pub(super) const OFFSITE: Rule = Rule {
                 locations.sort_unstable();
                 locations.dedup();
                 if locations.is_empty() {
-                    pass(
-                        format!("backup location {} (no servers declared)", b.location.value),
-                        b.location.span,
+                    // With no server to compare with, nothing shows the
+                    // backup is elsewhere: not judged, rather than passed.
+                    skip(
+                        "no servers are declared, so there is no location to compare the backup's with",
                     )
                 } else {
                     pass(

@@ -6,6 +6,7 @@ use stagegate_spec::{AccessibilityStandard, Audience, CheckKind, Framework, Runb
 
 use super::operations::runbook_problem;
 use super::{fail, list, pass, skip};
+use crate::CriterionResult;
 use crate::context::Ctx;
 use crate::front_matter::FrontMatter;
 use crate::rule::{Applies, Area, Outcome, Rule};
@@ -379,7 +380,7 @@ pub(super) const A11Y_AUDIT: Rule = Rule {
     condition: Some(
         "when the product declares wcag or section-508, for environments whose audience is limited or public",
     ),
-    requirement: "an accessibility audit against the standard the frameworks require (wcag: WCAG 2.2 AA; section-508: WCAG 2.0 AA or later), dated within `policy.accessibility_audit_max_age`, with its report file present and 0 open issues",
+    requirement: "an accessibility audit against the standard the frameworks require (wcag: WCAG 2.2 AA; section-508: WCAG 2.0 AA or later), dated within `policy.accessibility_audit_max_age`, with its report file present and 0 open issues (with per-criterion `results`, SG-A11Y-CRITERIA judges the criteria instead)",
     guideline: &[FORMAL, ACCESSIBILITY],
     rationale: "Automated checkers find a third of accessibility failures at best; conformance is established by an audit, and it goes stale as the interface changes.",
     remediation: "Commission an accessibility audit (e.g. producing an ACR/VPAT), fix what it finds, and record it under `[environments.ENV.accessibility_audit]`.",
@@ -446,7 +447,17 @@ pub(super) const A11Y_AUDIT: Rule = Rule {
                 }
             }
         }
+        if let Some(r) = &a.results
+            && let Some(p) = cx
+                .document("accessibility audit results", &r.value)
+                .problem(&r.value)
+        {
+            problems.push(format!("results {p}"));
+            span = r.span;
+        }
         match &a.open_issues {
+            // Per-criterion results judge each criterion (SG-A11Y-CRITERIA).
+            _ if a.results.is_some() => {}
             None => problems.push("the audit does not state its `open_issues`".to_owned()),
             Some(n) if n.value > 0 => {
                 problems.push(format!(
@@ -468,6 +479,82 @@ pub(super) const A11Y_AUDIT: Rule = Rule {
             )
         } else {
             fail(list(&problems), span)
+        }
+    },
+};
+
+pub(super) const A11Y_CRITERIA: Rule = Rule {
+    id: "SG-A11Y-CRITERIA",
+    title: "No success criterion fails in the audit results",
+    area: Area::Compliance,
+    applies: Applies::SOFT_PROD,
+    condition: Some(
+        "when the product declares wcag or section-508 and its accessibility audit has per-criterion `results`, for environments whose audience is limited or public",
+    ),
+    requirement: "every WCAG 2.2 criterion in `accessibility_audit.results` (axe-core JSON, or a CSV of criterion,result) passes, is not applicable, or awaits review; none fails",
+    guideline: &[FORMAL, ACCESSIBILITY],
+    rationale: "A criterion that fails locks some people out of the product. Results per criterion say which, so the fix can start there, and the compliance report judges each criterion on its own.",
+    remediation: "Fix what the results name for each failing criterion, run the audit (or axe-core) again, and replace the results file.",
+    example: "[environments.production.accessibility_audit]\nstandard = \"wcag-2.2-aa\"\ndate = 2026-10-01\nreport = \"compliance/acr-2026-10.pdf\"\nresults = \"compliance/wcag-results.csv\"",
+    live: false,
+    check: |cx| {
+        if let Err(s) = declared(cx, &[Framework::Wcag, Framework::Section508]) {
+            return s;
+        }
+        let audience = cx
+            .env
+            .audience
+            .as_ref()
+            .map_or(cx.mode.default_audience(), |a| a.value);
+        if audience == Audience::Internal {
+            return skip("the environment is internal, not user-facing");
+        }
+        let Some(path) = cx
+            .env
+            .accessibility_audit
+            .as_ref()
+            .and_then(|a| a.results.as_ref())
+        else {
+            return skip("the accessibility audit has no per-criterion `results`");
+        };
+        if let Some(p) = cx
+            .document("accessibility audit results", &path.value)
+            .problem(&path.value)
+        {
+            return fail(format!("results {p}"), path.span);
+        }
+        let results = match cx.files.audit_results(&path.value) {
+            Some(Ok(r)) => r,
+            Some(Err(e)) => return fail(format!("{}: {e}", path.value), path.span),
+            None => return fail(format!("{} was not read", path.value), path.span),
+        };
+        let failing = results.failing();
+        if failing.is_empty() {
+            let count =
+                |r: CriterionResult| results.criteria.values().filter(|c| c.result == r).count();
+            pass(
+                format!(
+                    "{} of {} criteria in the results pass, {} not applicable, {} await review; none fails ({})",
+                    count(CriterionResult::Pass),
+                    results.criteria.len(),
+                    count(CriterionResult::NotApplicable),
+                    count(CriterionResult::CannotTell),
+                    results.tool
+                ),
+                path.span,
+            )
+        } else {
+            fail(
+                format!(
+                    "{} criteri{} fail{} in the results ({}): {}",
+                    failing.len(),
+                    if failing.len() == 1 { "on" } else { "a" },
+                    if failing.len() == 1 { "s" } else { "" },
+                    results.tool,
+                    list(&failing)
+                ),
+                path.span,
+            )
         }
     },
 };

@@ -354,6 +354,80 @@ fn accessibility_audit_matches_the_standard_and_is_recent() {
     );
 }
 
+// --- SG-A11Y-CRITERIA ---------------------------------------------------------
+
+#[test]
+fn accessibility_criteria_fail_while_any_criterion_fails() {
+    let with_results = AUDIT.replace("open_issues = 0\n", "results = \"a11y/results.csv\"\n");
+    let spec = a11y("\"gdpr\", \"wcag\"", &with_results);
+    let case = |results: Result<&'static str, &'static str>| {
+        run_with(
+            &spec,
+            "production",
+            None,
+            AS_OF,
+            facts(move |f| {
+                f.insert_audit_results(
+                    "a11y/results.csv",
+                    results
+                        .map_err(str::to_owned)
+                        .and_then(|text| crate::read_audit_results("a11y/results.csv", text)),
+                );
+            }),
+        )
+    };
+    let run = case(Ok("1.1.1,pass\n1.2.1,not-applicable\n2.4.7,cannot-tell\n"));
+    let f = run.get("SG-A11Y-CRITERIA");
+    assert_eq!(f.status, Status::Pass, "{}", f.message);
+    assert_eq!(
+        f.message,
+        "1 of 3 criteria in the results pass, 1 not applicable, 1 await review; none fails (conformance report (CSV))"
+    );
+    // The results stand in for the count of open issues.
+    assert_eq!(run.status("SG-A11Y-AUDIT"), Status::Pass);
+    let f = case(Ok("1.1.1,fail\n1.4.3,does not support\n")).get("SG-A11Y-CRITERIA");
+    assert_eq!(f.status, Status::Fail);
+    assert_eq!(
+        f.message,
+        "2 criteria fail in the results (conformance report (CSV)): 1.1.1 and 1.4.3"
+    );
+    let f = case(Ok("1.1.1,perhaps\n")).get("SG-A11Y-CRITERIA");
+    assert_eq!(f.status, Status::Fail);
+    assert!(
+        f.message
+            .starts_with("a11y/results.csv: line 1: `perhaps` is not a result")
+    );
+    let f = case(Err("cannot be opened: denied")).get("SG-A11Y-CRITERIA");
+    assert_eq!(f.message, "a11y/results.csv: cannot be opened: denied");
+    // Without results, or without an accessibility framework, nothing to judge.
+    assert_eq!(
+        run_spec_status(&a11y("\"gdpr\", \"wcag\"", AUDIT)),
+        Status::Skip
+    );
+    assert_eq!(
+        run_spec_status(&a11y("\"gdpr\"", &with_results)),
+        Status::Skip
+    );
+    let gone = run_with(
+        &spec,
+        "production",
+        None,
+        AS_OF,
+        facts(|f| f.insert("a11y/results.csv", FileState::Missing)),
+    );
+    assert!(
+        gone.get("SG-A11Y-CRITERIA")
+            .message
+            .contains("a11y/results.csv does not exist"),
+        "{}",
+        gone.get("SG-A11Y-CRITERIA").message
+    );
+}
+
+fn run_spec_status(spec: &str) -> Status {
+    run(spec).status("SG-A11Y-CRITERIA")
+}
+
 // --- SG-BACKUP-DRILL and SG-HIPAA-* -------------------------------------------
 
 fn drill_record(finished: &str, seconds: f64, ok: bool) -> DrillRecord {

@@ -64,6 +64,7 @@ static RULES: &[Rule] = &[
     formal::HIPAA_CONTINGENCY,
     formal::HIPAA_EMERGENCY,
     formal::A11Y_AUDIT,
+    formal::A11Y_CRITERIA,
     live::CHECKS,
     live::BACKUP_FRESH,
     live::EXPOSURE,

@@ -9,10 +9,12 @@
 //! where nobody looked.
 
 use serde::Serialize;
-use stagegate_spec::{Attestation, Date, Mode, Spec};
+use stagegate_spec::{Attestation, Date, Framework, Mode, Spec};
 
 use super::{Control, Group, Pack, Strength};
-use crate::{Basis, EnvironmentResult, FileFacts, Finding, Status};
+use crate::{
+    Basis, CriterionFinding, CriterionResult, EnvironmentResult, FileFacts, Finding, Status,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -212,12 +214,47 @@ fn assess_control<'r>(
             attestation,
         };
     }
+    let criterion = criterion_result(pack, control, result, files);
+    if let Some(c) = &criterion
+        && c.finding.result == CriterionResult::NotApplicable
+        && !c.automated
+    {
+        return ControlAssessment {
+            control,
+            status: ControlStatus::NotApplicable,
+            basis: Basis::Document,
+            reason: format!(
+                "not applicable in the conformance report {}{}",
+                c.path,
+                note(&c.finding.detail)
+            ),
+            evidence,
+            attestation,
+        };
+    }
     let applicable = || evidence.iter().filter(|e| e.finding.status != Status::Skip);
+    let audit_holds = || {
+        evidence
+            .iter()
+            .any(|e| e.finding.rule.id() == "SG-A11Y-AUDIT" && e.finding.status == Status::Pass)
+    };
 
     let full_pass = || {
         applicable().filter(|e| e.strength == Strength::Full && e.finding.status == Status::Pass)
     };
-    let (status, basis, reason) = if let Some(e) =
+    let (status, basis, reason) = if let Some(c) = criterion
+        .as_ref()
+        .filter(|c| c.finding.result == CriterionResult::Fail)
+    {
+        (
+            ControlStatus::NotMet,
+            Basis::Document,
+            format!(
+                "{} ({}) finds it failing: {}",
+                c.path, c.tool, c.finding.detail
+            ),
+        )
+    } else if let Some(e) =
         applicable().find(|e| matches!(e.finding.status, Status::Fail | Status::Warn))
     {
         (
@@ -240,6 +277,19 @@ fn assess_control<'r>(
                 w.map_or_else(String::new, |w| w.expires.to_string()),
                 w.and_then(|w| w.approved_by.as_deref())
                     .map_or_else(String::new, |by| format!(", approved by {by}"))
+            ),
+        )
+    } else if let Some(c) = criterion
+        .as_ref()
+        .filter(|c| c.finding.result == CriterionResult::Pass && !c.automated && audit_holds())
+    {
+        (
+            ControlStatus::Met,
+            Basis::Document,
+            format!(
+                "the conformance report {} finds it met{}; SG-A11Y-AUDIT holds",
+                c.path,
+                note(&c.finding.detail)
             ),
         )
     } else if let Some(e) = full_pass().max_by_key(|e| e.finding.basis)
@@ -275,11 +325,11 @@ fn assess_control<'r>(
             ),
         )
     } else {
-        (
-            ControlStatus::Manual,
-            Basis::None,
-            manual_reason(&evidence, attestation.as_ref()),
-        )
+        let mut reason = manual_reason(&evidence, attestation.as_ref());
+        if let Some(c) = &criterion {
+            reason.push_str(&format!("; {}", criterion_manual(c)));
+        }
+        (ControlStatus::Manual, Basis::None, reason)
     };
     ControlAssessment {
         control,
@@ -288,6 +338,73 @@ fn assess_control<'r>(
         reason,
         evidence,
         attestation,
+    }
+}
+
+/// What an environment's per-criterion accessibility results say of one
+/// WCAG success criterion.
+struct Criterion<'f> {
+    path: &'f str,
+    tool: &'f str,
+    automated: bool,
+    finding: &'f CriterionFinding,
+}
+
+fn criterion_result<'f>(
+    pack: &Pack,
+    control: &Control,
+    result: &EnvironmentResult<'_>,
+    files: &'f FileFacts,
+) -> Option<Criterion<'f>> {
+    if pack.framework != Framework::Wcag {
+        return None;
+    }
+    let path = result
+        .environment
+        .accessibility_audit
+        .as_ref()?
+        .results
+        .as_ref()?;
+    let (path, results) = files.audit_results_entry(&path.value)?;
+    let results = results.as_ref().ok()?;
+    Some(Criterion {
+        path,
+        tool: &results.tool,
+        automated: results.automated,
+        finding: results.get(&control.id)?,
+    })
+}
+
+/// Why results that neither fail nor settle a criterion leave it to a
+/// person.
+fn criterion_manual(c: &Criterion<'_>) -> String {
+    match c.finding.result {
+        CriterionResult::Pass if c.automated => format!(
+            "{} in {} ({}): automated checks cover part of a criterion",
+            c.finding.detail, c.path, c.tool
+        ),
+        CriterionResult::Pass => format!(
+            "the conformance report {} finds it met, but counts only with a current audit (SG-A11Y-AUDIT)",
+            c.path
+        ),
+        CriterionResult::CannotTell => format!(
+            "{} ({}) could not tell: {}; a person must look",
+            c.path, c.tool, c.finding.detail
+        ),
+        CriterionResult::NotApplicable => format!(
+            "{} ({}) found nothing it applies to, which a tool cannot conclude for a criterion",
+            c.path, c.tool
+        ),
+        CriterionResult::Fail => format!("{} finds it failing", c.path),
+    }
+}
+
+/// `: note` when there is one.
+fn note(detail: &str) -> String {
+    if detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {detail}")
     }
 }
 

@@ -257,3 +257,42 @@ fn controls_sit_in_the_group_their_id_names() {
         }
     }
 }
+
+/// docs/compliance.md counts, per pack, the controls by their strongest
+/// mapping; the table must say what the packs say.
+#[test]
+fn the_documented_counts_match_the_packs() {
+    let doc = include_str!("../../../../docs/compliance.md");
+    for p in packs() {
+        let strongest = |c: &super::Control| c.evidence.iter().map(|(_, s)| *s).min();
+        let count = |s: Option<Strength>| p.controls.iter().filter(|c| strongest(c) == s).count();
+        let row = doc
+            .lines()
+            .find(|l| {
+                l.starts_with(&format!("| `{}` |", p.framework.as_str()))
+                    && l.matches('|').count() == 7
+            })
+            .unwrap_or_else(|| panic!("no row for {} in docs/compliance.md", p.framework));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let numbers: Vec<usize> = [cells[2], cells[4], cells[5], cells[6]]
+            .iter()
+            .map(|n| n.parse().unwrap_or_else(|_| panic!("{row}")))
+            .collect();
+        assert_eq!(
+            numbers,
+            [
+                p.controls.len(),
+                count(Some(Strength::Partial)),
+                count(Some(Strength::Supports)),
+                count(None)
+            ],
+            "{}: controls, partial, supports, none; full are {:?}",
+            p.framework,
+            p.controls
+                .iter()
+                .filter(|c| strongest(c) == Some(Strength::Full))
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>()
+        );
+    }
+}

@@ -382,6 +382,20 @@ pub(crate) fn decode_accessibility_audit(
     let date = t.req(cx, "date");
     let report = t.opt(cx, "report");
     let open_issues = t.opt(cx, "open_issues");
+    let results: Option<Spanned<String>> = t.opt(cx, "results");
+    if let Some(r) = &results {
+        let lower = r.value.to_ascii_lowercase();
+        if !lower.ends_with(".json") && !lower.ends_with(".csv") {
+            cx.push(
+                Diagnostic::new(
+                    format!("`{}` is neither `.json` nor `.csv`", t.child_path("results")),
+                    r.span,
+                )
+                .label(format!("found `{}`", r.value))
+                .note("expected axe-core results (`.json`) or a CSV of `criterion,result[,note]` (`.csv`)"),
+            );
+        }
+    }
     let span = t.span;
     t.finish(cx);
     Some(AccessibilityAudit {
@@ -390,6 +404,7 @@ pub(crate) fn decode_accessibility_audit(
         date: date.unwrap_or_default(),
         report,
         open_issues,
+        results,
         span,
     })
 }

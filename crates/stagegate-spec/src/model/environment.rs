@@ -217,6 +217,9 @@ pub struct AccessibilityAudit {
     pub report: Option<Spanned<String>>,
     /// Failures of the standard's success criteria still open.
     pub open_issues: Option<Spanned<u32>>,
+    /// Per-criterion results (axe-core JSON, or a CSV of criterion →
+    /// result), so each success criterion rests on what was found for it.
+    pub results: Option<Spanned<String>>,
     pub span: Span,
 }
 

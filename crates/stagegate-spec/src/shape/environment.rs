@@ -360,6 +360,11 @@ pub(crate) static ACCESSIBILITY_AUDIT: Shape = shape(
             COUNT,
             "Failures of success criteria still open.",
         ),
+        opt(
+            "results",
+            Ty::Str,
+            "Path of per-criterion results: axe-core JSON (`.json`) or a CSV of `criterion,result[,note]` (`.csv`).",
+        ),
     ],
 );
 

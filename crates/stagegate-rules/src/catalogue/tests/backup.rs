@@ -72,6 +72,22 @@ fn offsite_applies_in_every_mode_when_a_backup_exists() {
     assert_eq!(run(&no_backup).status("SG-BACKUP-OFFSITE"), Status::Skip);
 }
 
+/// A location string alone, with no server to compare it with, shows
+/// nothing: the rule does not judge (and CP-6(1) cannot rest on it).
+#[test]
+fn offsite_is_not_judged_without_servers() {
+    let r = run(
+        "[product]\nname = \"x\"\n\n[environments.production]\nmode = \"production\"\n\n[environments.production.backup]\nlocation = \"ams1\"\ninterval = \"1h\"\n",
+    );
+    let f = r.get("SG-BACKUP-OFFSITE");
+    assert_eq!(f.status, Status::Skip, "{}", f.message);
+    assert!(
+        f.message.contains("no servers are declared"),
+        "{}",
+        f.message
+    );
+}
+
 #[test]
 fn encryption_is_required_in_soft_launch_and_production_only() {
     let spec = edit("encrypted = true\n", "encrypted = false\n");
