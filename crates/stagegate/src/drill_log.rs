@@ -40,6 +40,10 @@ pub struct Entry {
     /// SHA-256 of the line as read, which findings cite.
     #[serde(skip)]
     pub sha256: String,
+    /// Its line in the log (1-based), so a citation names the record the
+    /// hash is of.
+    #[serde(skip)]
+    pub line: usize,
 }
 
 impl Entry {
@@ -51,6 +55,7 @@ impl Entry {
             prev: None,
             hash: None,
             sha256: String::new(),
+            line: 0,
         }
     }
 
@@ -110,6 +115,7 @@ pub fn read(path: &Path, now: i64) -> Result<Vec<Entry>, String> {
             )
         })?;
         entry.sha256 = stagegate_spec::sha256_hex(line.as_bytes());
+        entry.line = i + 1;
         let prev_link = entries.last().map_or(GENESIS, Entry::link);
         match (&entry.hash, &entry.prev) {
             (None, _) if chained => {

@@ -154,7 +154,7 @@ impl Loaded {
                 .is_none_or(|d| d.finished_at <= entry.record.finished_at);
             if newer {
                 let from = RecordSource {
-                    source: source.clone(),
+                    source: format!("{source}:{}", entry.line),
                     sha256: Some(entry.sha256.clone()),
                 };
                 facts.insert_drill(entry.environment, entry.record, from);

@@ -200,6 +200,21 @@ fn restic_drill_restores_a_real_postgres_dump() {
     let (code, doc) = json(&["check", spec_arg, "--format", "json"]);
     let drill = finding(&doc, "SG-BACKUP-DRILL");
     assert_eq!(drill["status"], "pass", "{drill}");
+    // The citation names the record its hash is of.
+    let cited = &drill["evidence"][0];
+    assert!(
+        cited["source"]
+            .as_str()
+            .expect("source")
+            .ends_with("stagegate.drills.jsonl:1"),
+        "{cited}"
+    );
+    let record =
+        std::fs::read_to_string(spec.with_file_name("stagegate.drills.jsonl")).expect("log");
+    assert_eq!(
+        cited["sha256"],
+        stagegate_spec::sha256_hex(record.lines().next().expect("a record").as_bytes())
+    );
     // The restore stagegate ran and watched is what NIST SP 800-53's
     // CP-9(1) asks for: the control is met on observed evidence.
     let tested = backup_testing(spec_arg);

@@ -459,7 +459,31 @@ fn html_report_is_written_to_a_file_and_escapes_the_spec() {
     assert!(text.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more"));
     assert!(!text.contains("<script>"));
     assert!(text.contains("<span class=\"badge met\">met</span>"));
-    assert!(text.contains("Attestation: ciso@acme.example on 2026-10-01"));
+    // The attestation with its place in the spec, scope and the evidence's hash.
+    let attestation = text
+        .split("<div class=\"muted\">Attestation (")
+        .find(|a| a.contains("awareness-programme"))
+        .expect("the attestation");
+    assert!(
+        attestation.contains("stagegate.toml:")
+            && attestation.contains(
+                "covers environment production): ciso@acme.example on 2026-10-01, valid until 2027-09-30, evidence <code>compliance/awareness-programme.pdf</code>, sha256 of the file <code>"
+            )
+            && attestation.contains("it counts: valid on the as-of date"),
+        "{attestation}"
+    );
+    let sha = stagegate_spec::sha256_hex(b"%PDF");
+    assert!(attestation.contains(&sha), "{sha}");
+    // What was assessed, in full, and how to read it.
+    let spec_sha = stagegate_spec::sha256_hex(
+        &std::fs::read(dir.path().join("stagegate.toml")).expect("spec"),
+    );
+    assert!(text.contains(&format!("sha256 <code>{spec_sha}</code>")));
+    assert!(text.contains("no live probes ran"));
+    assert!(text.contains("<summary>How to read this report</summary>"));
+    // Each control row is headed by its id, with status and basis apart.
+    assert!(text.contains("<th scope=\"row\" class=\"id\">12.6.1</th>"));
+    assert!(text.contains("<th scope=\"col\">Basis</th>"));
 }
 
 /// The CSV works as a Statement of Applicability: each row says how

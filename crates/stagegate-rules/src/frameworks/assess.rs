@@ -319,7 +319,7 @@ fn assess_control<'r>(
             ControlStatus::Declared,
             Basis::Declared,
             format!(
-                "{} holds only as declared in the spec ({}); nothing stagegate observed or read shows it: run it live, serve it, or attest it",
+                "{} holds only as declared in the spec ({}); nothing stagegate observed or read shows it: observe it (`check --live`, or `stagegate serve` running its checks) or attest it",
                 e.finding.rule.id(),
                 e.finding.message
             ),
@@ -488,7 +488,7 @@ fn manual_reason(
     let mut reason = if evidence.is_empty() {
         "no rule can judge this control; it needs an attestation".to_owned()
     } else if parts.is_empty() {
-        "the rules that evidence it do not apply to this environment; it needs an attestation"
+        "the rules mapped to it do not apply to this environment; it needs an attestation"
             .to_owned()
     } else {
         format!("{}; the rest needs an attestation", parts.join("; "))
