@@ -413,6 +413,7 @@ async fn settle(
                 tracing::info!(check = %key, incident = i.id, "incident resolved by quorum");
                 state.wake_outbox();
             }
+            state.restart_checks(&change.restarted);
         }
         Err(e) => {
             state.metrics.store_error();

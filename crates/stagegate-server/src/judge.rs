@@ -340,6 +340,7 @@ async fn judge_one(
                 tracing::info!(check = %key, incident = i.id, "incident resolved");
                 state.wake_outbox();
             }
+            state.restart_checks(&change.restarted);
             next
         }
         Err(e) => {

@@ -166,6 +166,28 @@ impl AppState {
         }
     }
 
+    /// Forgets what is cached of checks whose flap state started over in
+    /// the store (their suppressed incidents resolved with a parent's), so
+    /// the next failure is judged from there rather than skipped as steady.
+    pub fn restart_checks(&self, keys: &[String]) {
+        if keys.is_empty() {
+            return;
+        }
+        if let Ok(mut m) = self.flap.lock() {
+            m.retain(|k, _| !keys.contains(k));
+        }
+        if let Ok(mut m) = self.settled.lock() {
+            m.retain(|k, _| !keys.contains(k));
+        }
+        for key in keys {
+            self.metrics
+                .set_check(key, stagegate_store::CheckStatus::Unknown);
+        }
+        // Heartbeats keep their own memory; reading it all again is cheap
+        // next to how rarely a parent recovers.
+        self.judge.everything();
+    }
+
     /// Forgets what is cached about checks `snapshot` no longer has.
     fn forget_removed(&self, snapshot: &Snapshot) {
         let keep = snapshot.check_keys();
@@ -245,7 +267,8 @@ async fn reload(
             match lifecycle::close_removed(state.store.as_ref(), &old, &snapshot, state.clock.now())
                 .await
             {
-                Ok(closed) => {
+                Ok((closed, restarted)) => {
+                    state.restart_checks(&restarted);
                     for i in &closed {
                         tracing::info!(check = %i.check, incident = i.id, "incident closed: its check was removed from the spec");
                     }

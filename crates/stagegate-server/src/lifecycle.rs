@@ -34,6 +34,9 @@ pub struct Change {
     pub resolved: Option<Incident>,
     /// The check's state after the observation (absent for skips).
     pub state: Option<CheckState>,
+    /// Checks whose suppressed incidents resolved with this one: their
+    /// flap state starts over, and what a caller cached of it is stale.
+    pub restarted: Vec<String>,
 }
 
 /// Consecutive successes, consecutive failures and status after `outcome`.
@@ -166,7 +169,17 @@ async fn transition(
 ) -> Result<Change, StoreError> {
     let mut change = Change::default();
     if to == CheckStatus::Down && from != CheckStatus::Down {
-        let incident = store.open_incident(key, environment, summary, now).await?;
+        let parent = parent_incident(store, snapshot, environment, key).await?;
+        if let Some(p) = &parent {
+            tracing::info!(
+                check = key,
+                parent = p.id,
+                "incident suppressed: a check it depends on is down"
+            );
+        }
+        let incident = store
+            .open_incident(key, environment, summary, parent.map(|p| p.id), now)
+            .await?;
         notify(
             store,
             snapshot,
@@ -191,9 +204,66 @@ async fn transition(
             now,
         )
         .await?;
+        change.restarted = resolve_suppressed(store, &resolved, now).await?;
         change.resolved = Some(resolved);
     }
     Ok(change)
+}
+
+/// The open incident of a check `key` depends on, when that check is down:
+/// the incident `key`'s would be suppressed by.
+async fn parent_incident(
+    store: &dyn Store,
+    snapshot: &Snapshot,
+    environment: &str,
+    key: &str,
+) -> Result<Option<Incident>, StoreError> {
+    let name = key.split_once('/').map_or(key, |(_, c)| c);
+    let Some(check) = snapshot
+        .spec
+        .environment(environment)
+        .and_then(|e| e.monitoring.as_ref())
+        .and_then(|m| m.checks.iter().find(|c| c.name.value == name))
+    else {
+        return Ok(None);
+    };
+    for parent in &check.depends_on {
+        let parent_key = check_key(environment, &parent.value);
+        let down = store
+            .check_state(&parent_key)
+            .await?
+            .is_some_and(|s| s.status == CheckStatus::Down);
+        if down && let Some(open) = store.open_incident_for(&parent_key).await? {
+            return Ok(Some(open));
+        }
+    }
+    Ok(None)
+}
+
+/// Resolves the incidents `parent` suppressed, with it. Their checks start
+/// over from unknown: one still failing now that its parent is up opens an
+/// incident of its own, and that one is notified.
+pub async fn resolve_suppressed(
+    store: &dyn Store,
+    parent: &Incident,
+    now: Millis,
+) -> Result<Vec<String>, StoreError> {
+    let mut restarted = Vec::new();
+    for child in store.suppressed_under(parent.id).await? {
+        if child.resolved_at.is_some() {
+            continue;
+        }
+        if let Some(done) = store.resolve_incident(child.id, now).await? {
+            store.save_check_state(&unknown(&child.check)).await?;
+            tracing::info!(
+                incident = child.id,
+                parent = parent.id,
+                "suppressed incident resolved with its parent"
+            );
+            restarted.push(done.check);
+        }
+    }
+    Ok(restarted)
 }
 
 /// Moves a check to a status decided elsewhere (in a cluster, the leader's
@@ -244,6 +314,16 @@ pub async fn notify(
     let Some(env) = snapshot.spec.environment(&incident.environment) else {
         return Ok(());
     };
+    if let Some(parent) = incident.suppressed_by {
+        // Whoever is told of the parent's incident knows of this one.
+        tracing::info!(
+            incident = incident.id,
+            parent,
+            event,
+            "notification suppressed: a check it depends on is down"
+        );
+        return Ok(());
+    }
     if snapshot.in_maintenance(&incident.environment, now) {
         // Results and incidents are kept; only the notification waits out
         // the planned work.
@@ -276,8 +356,8 @@ pub async fn notify(
         "incident": incident.id,
     })
     .to_string();
-    for contact_id in env.monitoring.iter().flat_map(|m| &m.notify) {
-        let Some(contact) = snapshot.spec.contact(&contact_id.value) else {
+    for recipient in env.monitoring.iter().flat_map(|m| &m.notify) {
+        let Some(contact) = recipient_at(&snapshot.spec, &recipient.value, now) else {
             continue;
         };
         for notifier_id in &contact.notify {
@@ -308,6 +388,25 @@ pub async fn notify(
     Ok(())
 }
 
+/// The contact `recipient` names at `now`: the contact itself, or for
+/// `rotation:ID` whoever is on call.
+pub fn recipient_at<'s>(
+    spec: &'s stagegate_spec::Spec,
+    recipient: &str,
+    now: Millis,
+) -> Option<&'s stagegate_spec::Contact> {
+    match recipient.strip_prefix("rotation:") {
+        Some(rotation) => {
+            let shift = spec.rotation(rotation)?.on_call(now.div_euclid(1000));
+            if shift.is_none() {
+                tracing::warn!(rotation, "nobody is on call: the rotation has not started");
+            }
+            spec.contact(shift?.member)
+        }
+        None => spec.contact(recipient),
+    }
+}
+
 /// An operator resolves incident `id` (API or dashboard): resolved now,
 /// and the contacts told at once if it was not resolved already.
 pub async fn resolve_by_hand(
@@ -334,6 +433,8 @@ pub async fn resolve_by_hand(
             now,
         )
         .await?;
+        let restarted = resolve_suppressed(state.store.as_ref(), &resolved, now).await?;
+        state.restart_checks(&restarted);
         state.wake_outbox();
     }
     Ok(Some(resolved))
@@ -347,7 +448,8 @@ pub async fn close_removed(
     old: &Snapshot,
     new: &Snapshot,
     now: Millis,
-) -> Result<Vec<Incident>, StoreError> {
+) -> Result<(Vec<Incident>, Vec<String>), StoreError> {
+    let mut restarted = Vec::new();
     let keep = new.check_keys();
     let mut closed = Vec::new();
     for open in store.incidents(now, 10_000).await? {
@@ -371,7 +473,8 @@ pub async fn close_removed(
             now,
         )
         .await?;
+        restarted.extend(resolve_suppressed(store, &resolved, now).await?);
         closed.push(resolved);
     }
-    Ok(closed)
+    Ok((closed, restarted))
 }

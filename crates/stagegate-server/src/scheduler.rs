@@ -123,6 +123,7 @@ async fn run_scheduled(state: &AppState, snapshot: &Snapshot, job: &Job, s: &Sch
                 if change.opened.is_some() || change.resolved.is_some() {
                     state.wake_outbox();
                 }
+                state.restart_checks(&change.restarted);
                 if let Some(i) = change.opened {
                     tracing::warn!(check = %s.key, incident = i.id, summary = %result.summary, "incident opened");
                 }

@@ -8,6 +8,10 @@ use stagegate_store::prelude::*;
 use stagegate_store::{CheckStatus, IncidentState, NewResult, Outcome, SqliteStore};
 
 fn snapshot(extra: &str) -> Snapshot {
+    snapshot_notifying("[\"ops\"]", extra)
+}
+
+fn snapshot_notifying(notify: &str, extra: &str) -> Snapshot {
     let text = format!(
         r#"[product]
 name = "x"
@@ -23,7 +27,7 @@ url = "http://127.0.0.1:9/hook"
 mode = "staging"
 
 [environments.prod.monitoring]
-notify = ["ops"]
+notify = {notify}
 
 [[environments.prod.monitoring.checks]]
 name = "web"
@@ -258,4 +262,124 @@ async fn a_heartbeat_that_is_up_holds_as_of_now_while_a_server_judges_it() {
         .await
         .expect("gather");
     assert_eq!(at(&unwatched, "logs-read").0, t0 / 1000);
+}
+
+/// `web` depends on `db`: while `db` is down, `web`'s incident is recorded
+/// under `db`'s, nobody is paged for it, and it resolves with `db`'s. A
+/// `web` still failing once `db` is back is an outage of its own.
+#[tokio::test]
+async fn dependent_checks_open_suppressed_and_resolve_with_their_parent() {
+    let (_dir, store) = fresh_store().await;
+    let snap = snapshot(
+        "depends_on = [\"db\"]\n\n[[environments.prod.monitoring.checks]]\nname = \"db\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 9\n",
+    );
+    let obs = |check: &'static str, outcome, at| {
+        let (store, snap) = (&store, &snap);
+        async move {
+            observe(store, snap, "prod", check, outcome, "refused", (1, 1), at)
+                .await
+                .expect("observe")
+        }
+    };
+    let db = obs("db", Outcome::Fail, 1).await.opened.expect("db opens");
+    assert_eq!(db.suppressed_by, None);
+    assert_eq!(store.outbox_depth().await.expect("depth"), 1);
+    let web = obs("web", Outcome::Fail, 2)
+        .await
+        .opened
+        .expect("web opens");
+    assert_eq!(web.suppressed_by, Some(db.id));
+    assert_eq!(
+        store.outbox_depth().await.expect("depth"),
+        1,
+        "the dependent's incident is not notified"
+    );
+    assert_eq!(
+        store
+            .suppressed_under(db.id)
+            .await
+            .expect("children")
+            .iter()
+            .map(|i| i.id)
+            .collect::<Vec<_>>(),
+        [web.id]
+    );
+    // The parent recovers: the child resolves with it, silently, and its
+    // check starts over.
+    let back = obs("db", Outcome::Pass, 3).await;
+    assert_eq!(back.resolved.expect("db resolves").id, db.id);
+    assert_eq!(back.restarted, ["prod/web"]);
+    let child = store.incident(web.id).await.expect("read").expect("exists");
+    assert_eq!(child.state, IncidentState::Resolved);
+    assert_eq!(child.resolved_at, Some(3));
+    assert_eq!(
+        store
+            .check_state("prod/web")
+            .await
+            .expect("state")
+            .expect("kept")
+            .status,
+        CheckStatus::Unknown
+    );
+    assert_eq!(
+        store.outbox_depth().await.expect("depth"),
+        2,
+        "only db's resolution is told"
+    );
+    // Still failing with db up: its own incident, and it pages.
+    let own = obs("web", Outcome::Fail, 4)
+        .await
+        .opened
+        .expect("web opens again");
+    assert_ne!(own.id, web.id);
+    assert_eq!(own.suppressed_by, None);
+    assert_eq!(store.outbox_depth().await.expect("depth"), 3);
+
+    // A dependent that recovers while its parent is still down resolves
+    // unannounced, as it opened.
+    obs("web", Outcome::Pass, 5).await;
+    let db2 = obs("db", Outcome::Fail, 6).await.opened.expect("db again");
+    let web2 = obs("web", Outcome::Fail, 7)
+        .await
+        .opened
+        .expect("web again");
+    assert_eq!(web2.suppressed_by, Some(db2.id));
+    let depth = store.outbox_depth().await.expect("depth");
+    assert!(obs("web", Outcome::Pass, 8).await.resolved.is_some());
+    assert_eq!(store.outbox_depth().await.expect("depth"), depth);
+}
+
+/// `notify = ["rotation:primary"]` pages whoever is on call when the
+/// incident opens, through that contact's notifiers.
+#[tokio::test]
+async fn a_rotation_pages_whoever_is_on_call() {
+    let (_dir, store) = fresh_store().await;
+    let snap = snapshot_notifying(
+        "[\"rotation:primary\"]",
+        "\n[contacts.bob]\nnotify = [\"hook\"]\n\n[rotations.primary]\nmembers = [\"ops\", \"bob\"]\nshift = \"1d\"\nstart = 2026-12-01T09:00:00\ntimezone = \"UTC\"\n",
+    );
+    // 2 December 10:00 UTC: bob's day.
+    let now = 1_796_205_600_000;
+    observe(
+        &store,
+        &snap,
+        "prod",
+        "web",
+        Outcome::Fail,
+        "down",
+        (1, 1),
+        now,
+    )
+    .await
+    .expect("observe")
+    .opened
+    .expect("opens");
+    let queued = store.claim(now, 60_000, 10, 10, &[]).await.expect("claim");
+    assert_eq!(
+        queued
+            .iter()
+            .map(|n| n.contact.as_str())
+            .collect::<Vec<_>>(),
+        ["bob"]
+    );
 }

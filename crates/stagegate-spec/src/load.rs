@@ -101,6 +101,7 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
         .map_or(Some(Policy::default()), |v| decode_policy(v, cx));
     let contacts = decode_map(&mut t, cx, "contacts", "contacts table", decode_contact);
     let notifiers = decode_map(&mut t, cx, "notifiers", "notifiers table", decode_notifier);
+    let rotations = decode_map(&mut t, cx, "rotations", "rotations table", decode_rotation);
     let environments = match t.get_required("environments") {
         Some(_) => decode_map(
             &mut t,
@@ -176,6 +177,7 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
         applicability: applicability.unwrap_or_default(),
         policies,
         freezes: freezes.unwrap_or_default(),
+        rotations: rotations.unwrap_or_default(),
         document,
     })
 }
@@ -354,31 +356,12 @@ fn decode_freeze(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Free
     let span = t.span;
     t.finish(cx);
     let timezone = timezone?;
-    let zone = match jiff::tz::TimeZone::get(&timezone.value) {
-        Ok(zone) => zone,
-        Err(_) => {
-            let zones: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
-            let suggestion =
-                crate::suggest::did_you_mean(&timezone.value, zones.iter().map(String::as_str));
-            cx.push(
-                Diagnostic::new("unknown time zone", timezone.span)
-                    .label(format!("\"{}\" is not an IANA time zone", timezone.value))
-                    .note("expected a name such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\"")
-                    .with_hint(suggestion),
-            );
-            return None;
-        }
-    };
+    let zone = time_zone(cx, &timezone)?;
     let (start, end) = (start?, end?);
-    // A local time skipped by a DST change moves forward; a repeated one
-    // takes its first occurrence (jiff's "compatible" choice, as RFC 5545).
-    let at = |t: &LocalDateTime| {
-        zone.to_ambiguous_zoned_datetime(t.value)
-            .compatible()
-            .ok()
-            .map(|z| z.timestamp().as_second())
-    };
-    let (from, until) = (at(&start.value)?, at(&end.value)?);
+    let (from, until) = (
+        unix_in(&zone, start.value.value)?,
+        unix_in(&zone, end.value.value)?,
+    );
     let (start, end) = (start.map(|s| s.text), end.map(|e| e.text));
     if until <= from {
         cx.push(
@@ -399,6 +382,131 @@ fn decode_freeze(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Free
         until,
         reason: reason.unwrap_or_default(),
         environments,
+        span,
+    })
+}
+
+/// The IANA time zone a spec names, or a diagnostic with the closest name.
+fn time_zone(cx: &mut Cx<'_>, timezone: &Spanned<String>) -> Option<jiff::tz::TimeZone> {
+    match jiff::tz::TimeZone::get(&timezone.value) {
+        Ok(zone) => Some(zone),
+        Err(_) => {
+            let zones: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
+            let suggestion =
+                crate::suggest::did_you_mean(&timezone.value, zones.iter().map(String::as_str));
+            cx.push(
+                Diagnostic::new("unknown time zone", timezone.span)
+                    .label(format!("\"{}\" is not an IANA time zone", timezone.value))
+                    .note("expected a name such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\"")
+                    .with_hint(suggestion),
+            );
+            None
+        }
+    }
+}
+
+/// A local time in `zone` as Unix seconds. A local time skipped by a DST
+/// change moves forward; a repeated one takes its first occurrence (jiff's
+/// "compatible" choice, as RFC 5545).
+fn unix_in(zone: &jiff::tz::TimeZone, t: jiff::civil::DateTime) -> Option<i64> {
+    zone.to_ambiguous_zoned_datetime(t)
+        .compatible()
+        .ok()
+        .map(|z| z.timestamp().as_second())
+}
+
+fn decode_rotation(
+    id: Spanned<&str>,
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &Path<'_>,
+) -> Option<Rotation> {
+    let mut t = Table::new(v, cx, *path, &shape::ROTATION)?;
+    let members: Option<Spanned<Vec<Spanned<String>>>> = t.req(cx, "members");
+    let shift: Option<Spanned<Duration>> = t.req(cx, "shift");
+    let start: Option<Spanned<LocalDateTime>> = t.req(cx, "start");
+    let timezone: Option<Spanned<String>> = t.req(cx, "timezone");
+    let overrides = match t.get("overrides") {
+        Some(ov) => decode_array_of_tables(ov, cx, &t.child_path("overrides"), |v, cx, path| {
+            let mut t = Table::new(v, cx, *path, &shape::OVERRIDE)?;
+            let member: Option<Spanned<String>> = t.req(cx, "member");
+            let from: Option<Spanned<LocalDateTime>> = t.req(cx, "from");
+            let until: Option<Spanned<LocalDateTime>> = t.req(cx, "until");
+            let span = t.span;
+            t.finish(cx);
+            Some((member?, from?, until?, span))
+        }),
+        None => Some(Vec::new()),
+    };
+    let span = t.span;
+    t.finish(cx);
+    if let Some(m) = &members
+        && m.value.is_empty()
+    {
+        cx.push(
+            Diagnostic::new(format!("rotation `{}` has no members", id.value), m.span)
+                .label("empty")
+                .note("expected the contact ids who take shifts in turn, e.g. members = [\"alice\", \"bob\"]"),
+        );
+    }
+    let timezone = timezone?;
+    let zone = time_zone(cx, &timezone)?;
+    let mut decoded: Vec<Override> = Vec::new();
+    for (member, from, until, span) in overrides.unwrap_or_default() {
+        let (Some(f), Some(u)) = (
+            unix_in(&zone, from.value.value),
+            unix_in(&zone, until.value.value),
+        ) else {
+            continue;
+        };
+        let (from_text, until_text) = (from.map(|f| f.text), until.map(|u| u.text));
+        if u <= f {
+            cx.push(
+                Diagnostic::new("override ends before it starts", until_text.span)
+                    .label(format!(
+                        "until {} is not after from {}",
+                        until_text.value, from_text.value
+                    ))
+                    .note("expected `until` later than `from`"),
+            );
+            continue;
+        }
+        if let Some(other) = decoded.iter().find(|o| o.from < u && f < o.until) {
+            cx.push(
+                Diagnostic::new(
+                    format!("overrides of rotation `{}` overlap", id.value),
+                    from_text.span,
+                )
+                .label(format!(
+                    "{} – {} overlaps the override of {}",
+                    from_text.value, until_text.value, other.member.value
+                ))
+                .related(other.span, "the override it overlaps")
+                .note(
+                    "expected one person on call at a time: end one override where the next begins",
+                ),
+            );
+            continue;
+        }
+        decoded.push(Override {
+            member,
+            from_text,
+            until_text,
+            from: f,
+            until: u,
+            span,
+        });
+    }
+    let start = start?;
+    Some(Rotation {
+        id: id.map(str::to_owned),
+        members: members?.value,
+        shift: shift?,
+        start_local: start.value.value,
+        start: start.map(|s| s.text),
+        timezone,
+        zone,
+        overrides: decoded,
         span,
     })
 }

@@ -23,6 +23,15 @@ pub(crate) fn validate(spec: &Spec, opts: &crate::LoadOptions<'_>, diags: &mut V
             reference(diags, id, "notifier", &notifier_ids, "[notifiers.ID]");
         }
     }
+    let rotation_ids: Vec<&str> = spec.rotations.iter().map(|r| r.id.value.as_str()).collect();
+    for rotation in &spec.rotations {
+        for member in &rotation.members {
+            reference(diags, member, "contact", &contact_ids, "[contacts.ID]");
+        }
+        for o in &rotation.overrides {
+            reference(diags, &o.member, "contact", &contact_ids, "[contacts.ID]");
+        }
+    }
 
     for env in &spec.environments {
         let server_names: Vec<&str> = env.servers.iter().map(|s| s.name.value.as_str()).collect();
@@ -60,7 +69,7 @@ pub(crate) fn validate(spec: &Spec, opts: &crate::LoadOptions<'_>, diags: &mut V
         }
         if let Some(monitoring) = &env.monitoring {
             for id in &monitoring.notify {
-                reference(diags, id, "contact", &contact_ids, "[contacts.ID]");
+                recipient(diags, id, &contact_ids, &rotation_ids);
             }
             unique(
                 diags,
@@ -68,6 +77,7 @@ pub(crate) fn validate(spec: &Spec, opts: &crate::LoadOptions<'_>, diags: &mut V
                 "check",
                 &env.name.value,
             );
+            dependencies(diags, &monitoring.checks);
             for check in &monitoring.checks {
                 if let Some(covers) = &check.covers
                     && let Covers::Server(name) = &covers.value
@@ -221,6 +231,118 @@ fn control_reference(
                 "expected a published control id, as `stagegate report --framework {framework}` lists them"
             )),
         );
+    }
+}
+
+/// `depends_on` names checks of the same environment, never the check
+/// itself, and never closes a cycle: a cycle would leave every check in it
+/// suppressed by another while all are down, and nobody paged.
+fn dependencies(diags: &mut Vec<Diagnostic>, checks: &[Check]) {
+    let names: Vec<&str> = checks.iter().map(|c| c.name.value.as_str()).collect();
+    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    for check in checks {
+        for dep in &check.depends_on {
+            if dep.value == check.name.value {
+                diags.push(
+                    Diagnostic::new(
+                        format!("check `{}` depends on itself", check.name.value),
+                        dep.span,
+                    )
+                    .label("a check cannot be its own parent")
+                    .note("expected the names of other checks of this environment, e.g. the database a web check needs"),
+                );
+            } else if !index.contains_key(dep.value.as_str()) {
+                diags.push(
+                    Diagnostic::new(
+                        format!(
+                            "check `{}` depends on unknown check `{}`",
+                            check.name.value, dep.value
+                        ),
+                        dep.span,
+                    )
+                    .label("no check of this environment has this name")
+                    .with_hint(hint(&dep.value, names.iter().copied()))
+                    .note(format!(
+                        "expected the name of a check in the same environment: {}",
+                        names.join(", ")
+                    )),
+                );
+            }
+        }
+    }
+    // Depth-first search for cycles; each is reported once, at the
+    // `depends_on` entry that closes it.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    fn visit(
+        at: usize,
+        checks: &[Check],
+        index: &HashMap<&str, usize>,
+        marks: &mut [Mark],
+        path: &mut Vec<usize>,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        marks[at] = Mark::Open;
+        path.push(at);
+        for dep in &checks[at].depends_on {
+            let Some(&next) = index.get(dep.value.as_str()) else {
+                continue;
+            };
+            if next == at {
+                continue;
+            }
+            match marks[next] {
+                Mark::New => visit(next, checks, index, marks, path, diags),
+                Mark::Open => {
+                    let start = path.iter().position(|&p| p == next).unwrap_or(0);
+                    let cycle: Vec<&str> = path[start..]
+                        .iter()
+                        .chain(std::iter::once(&next))
+                        .map(|&i| checks[i].name.value.as_str())
+                        .collect();
+                    diags.push(
+                        Diagnostic::new(
+                            format!("checks depend on each other in a cycle: {}", cycle.join(" → ")),
+                            dep.span,
+                        )
+                        .label("this dependency closes the cycle")
+                        .note("while all of them are down each would be suppressed by another and nobody paged; remove one `depends_on` entry"),
+                    );
+                }
+                Mark::Done => {}
+            }
+        }
+        path.pop();
+        marks[at] = Mark::Done;
+    }
+    let mut marks = vec![Mark::New; checks.len()];
+    for i in 0..checks.len() {
+        if marks[i] == Mark::New {
+            visit(i, checks, &index, &mut marks, &mut Vec::new(), diags);
+        }
+    }
+}
+
+/// A contact id, or `rotation:ID` for whoever a rotation has on call.
+fn recipient(
+    diags: &mut Vec<Diagnostic>,
+    id: &Spanned<String>,
+    contacts: &[&str],
+    rotations: &[&str],
+) {
+    match id.value.strip_prefix("rotation:") {
+        Some(rotation) => reference(
+            diags,
+            &Spanned::new(rotation.to_owned(), id.span),
+            "rotation",
+            rotations,
+            "[rotations.ID]",
+        ),
+        None => reference(diags, id, "contact", contacts, "[contacts.ID]"),
     }
 }
 

@@ -414,3 +414,92 @@ fn agent_names_intervals_and_ports_are_checked() {
     assert_eq!(line, 9);
     assert!(d.message.contains("both public and private"), "{d:?}");
 }
+
+fn checks(deps: &[(&str, &str)]) -> String {
+    let mut text = with("\n[environments.prod.monitoring]\n");
+    for (name, depends_on) in deps {
+        text.push_str(&format!(
+            "\n[[environments.prod.monitoring.checks]]\nname = \"{name}\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 9\ndepends_on = {depends_on}\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn dependencies_name_checks_of_the_environment_and_never_cycle() {
+    // Unknown, with the closest name.
+    let (line, col, d) = one(&checks(&[("web", "[\"dbb\"]"), ("db", "[]")]));
+    assert_eq!((line, col), (14, 15));
+    assert_eq!(d.message, "check `web` depends on unknown check `dbb`");
+    assert!(
+        d.notes.iter().any(|n| n.contains("did you mean `db`?")),
+        "{d:?}"
+    );
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n == "expected the name of a check in the same environment: web, db"),
+        "{d:?}"
+    );
+    // Itself.
+    let (_, _, d) = one(&checks(&[("web", "[\"web\"]")]));
+    assert_eq!(d.message, "check `web` depends on itself");
+    // A cycle, named in order and reported once, where it closes.
+    let (line, col, d) = one(&checks(&[
+        ("web", "[\"api\"]"),
+        ("api", "[\"db\"]"),
+        ("db", "[\"web\"]"),
+    ]));
+    assert_eq!(
+        d.message,
+        "checks depend on each other in a cycle: web → api → db → web"
+    );
+    assert_eq!((line, col), (28, 15), "db's, which leads back to web");
+    assert_eq!(d.label, "this dependency closes the cycle");
+}
+
+const ROTATION: &str = "\n[contacts.alice]\nemail = \"a@example.com\"\n\n[contacts.bob]\nemail = \"b@example.com\"\n\n[rotations.primary]\nmembers = [\"alice\", \"bob\"]\nshift = \"7d\"\nstart = 2026-12-01T09:00:00\ntimezone = \"Europe/Warsaw\"\n";
+
+#[test]
+fn rotations_need_members_a_shift_and_one_person_at_a_time() {
+    let spec = |edit: &dyn Fn(&str) -> String| edit(&with(ROTATION));
+    let (_, _, d) = one(&spec(&|s| s.replace("[\"alice\", \"bob\"]", "[]")));
+    assert_eq!(d.message, "rotation `primary` has no members");
+    let (_, _, d) = one(&spec(&|s| s.replace("\"7d\"", "\"0s\"")));
+    assert_eq!(
+        d.message,
+        "`rotations.primary.shift` must be longer than zero"
+    );
+    let (line, _, d) = one(&spec(&|s| s.replace("\"bob\"]", "\"bobb\"]")));
+    assert_eq!(line, 14);
+    assert_eq!(d.message, "unknown contact `bobb`");
+    let (_, _, d) = one(&spec(&|s| s.replace("Europe/Warsaw", "Europe/Warsw")));
+    assert_eq!(d.message, "unknown time zone");
+    assert!(d.notes.iter().any(|n| n.contains("Europe/Warsaw")), "{d:?}");
+    // Two overrides at once.
+    let overlapping = format!(
+        "{}\n[[rotations.primary.overrides]]\nmember = \"bob\"\nfrom = 2026-12-24T09:00:00\nuntil = 2026-12-27T09:00:00\n\n[[rotations.primary.overrides]]\nmember = \"alice\"\nfrom = 2026-12-26T09:00:00\nuntil = 2026-12-28T09:00:00\n",
+        with(ROTATION)
+    );
+    let (line, col, d) = one(&overlapping);
+    assert_eq!(d.message, "overrides of rotation `primary` overlap");
+    assert_eq!((line, col), (26, 8));
+    assert_eq!(d.related.len(), 1);
+    let backwards =
+        overlapping.replace("until = 2026-12-28T09:00:00", "until = 2026-12-25T09:00:00");
+    let (_, _, d) = one(&backwards);
+    assert_eq!(d.message, "override ends before it starts");
+    // `rotation:ID` must name a rotation.
+    let notify = format!(
+        "{}\n[environments.prod.monitoring]\nnotify = [\"rotation:primry\"]\n",
+        with(ROTATION)
+    );
+    let (_, _, d) = one(&notify);
+    assert_eq!(d.message, "unknown rotation `primry`");
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n.contains("did you mean `primary`?")),
+        "{d:?}"
+    );
+}

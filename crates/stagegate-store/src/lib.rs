@@ -147,14 +147,19 @@ pub trait FlapStates: Send + Sync {
 /// Incidents: opened, acknowledged, resolved, reminded.
 #[async_trait]
 pub trait Incidents: Send + Sync {
-    /// Opens an incident for `check`, or returns the one already open.
+    /// Opens an incident for `check` (suppressed by incident
+    /// `suppressed_by`, when a check it depends on is down), or returns the
+    /// one already open.
     async fn open_incident(
         &self,
         check: &str,
         environment: &str,
         message: &str,
+        suppressed_by: Option<i64>,
         at: Millis,
     ) -> Result<Incident>;
+    /// The incidents suppressed by `parent`, resolved or not, oldest first.
+    async fn suppressed_under(&self, parent: i64) -> Result<Vec<Incident>>;
     async fn open_incident_for(&self, check: &str) -> Result<Option<Incident>>;
     async fn incident(&self, id: i64) -> Result<Option<Incident>>;
     /// Open → acknowledged. `None` if no such incident; unchanged if it is

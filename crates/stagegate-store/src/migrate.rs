@@ -51,6 +51,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "agents",
         sql: include_str!("../migrations/sqlite/0008_agents.sql"),
     },
+    Migration {
+        version: 9,
+        name: "dependencies",
+        sql: include_str!("../migrations/sqlite/0009_dependencies.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -93,6 +98,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 8,
         name: "agents",
         sql: include_str!("../migrations/postgres/0008_agents.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "dependencies",
+        sql: include_str!("../migrations/postgres/0009_dependencies.sql"),
     },
 ];
 

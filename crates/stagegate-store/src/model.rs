@@ -135,6 +135,10 @@ pub struct Incident {
     pub resolved_at: Option<Millis>,
     pub message: String,
     pub last_reminder_at: Option<Millis>,
+    /// The incident of a check this one depends on, open when this one
+    /// opened (or opened while this one was): this one is not notified,
+    /// and resolves with it.
+    pub suppressed_by: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

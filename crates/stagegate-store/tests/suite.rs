@@ -207,12 +207,12 @@ both!(batches_match_single_writes);
 
 async fn incident_lifecycle(s: &dyn Store) {
     let a = s
-        .open_incident("prod/api", "prod", "api down", T0)
+        .open_incident("prod/api", "prod", "api down", None, T0)
         .await
         .expect("open");
     assert_eq!(a.state, IncidentState::Open);
     let again = s
-        .open_incident("prod/api", "prod", "still down", T0 + 5)
+        .open_incident("prod/api", "prod", "still down", None, T0 + 5)
         .await
         .expect("open again");
     assert_eq!(again.id, a.id, "one open incident per check");
@@ -255,7 +255,7 @@ async fn incident_lifecycle(s: &dyn Store) {
         None
     );
     let b = s
-        .open_incident("prod/api", "prod", "down again", T0 + 40)
+        .open_incident("prod/api", "prod", "down again", None, T0 + 40)
         .await
         .expect("reopen");
     assert_ne!(b.id, a.id);
@@ -278,6 +278,35 @@ async fn incident_lifecycle(s: &dyn Store) {
     );
 }
 both!(incident_lifecycle);
+
+async fn suppressed_incidents_are_kept_under_their_parent(s: &dyn Store) {
+    let db = s
+        .open_incident("prod/db", "prod", "refused", None, T0)
+        .await
+        .expect("open");
+    assert_eq!(db.suppressed_by, None);
+    let web = s
+        .open_incident("prod/web", "prod", "502", Some(db.id), T0 + 1)
+        .await
+        .expect("open");
+    let api = s
+        .open_incident("prod/api", "prod", "502", Some(db.id), T0 + 2)
+        .await
+        .expect("open");
+    assert_eq!(web.suppressed_by, Some(db.id));
+    s.resolve_incident(api.id, T0 + 3).await.expect("resolve");
+    let under = s.suppressed_under(db.id).await.expect("children");
+    assert_eq!(
+        under
+            .iter()
+            .map(|i| (i.id, i.resolved_at))
+            .collect::<Vec<_>>(),
+        [(web.id, None), (api.id, Some(T0 + 3))],
+        "oldest first, resolved or not"
+    );
+    assert!(s.suppressed_under(web.id).await.expect("none").is_empty());
+}
+both!(suppressed_incidents_are_kept_under_their_parent);
 
 async fn pings_are_kept(s: &dyn Store) {
     let ping = |kind, at, body: Option<&str>| Ping {

@@ -69,6 +69,10 @@ pub enum Command {
         #[command(subcommand)]
         command: DutyCommand,
     },
+    /// Print who is on call now and who comes next, per rotation.
+    ///
+    /// Exits 0, or 2 when the spec is invalid or names no such rotation.
+    Oncall(OncallArgs),
     /// Record a promotion: refused while the plan to the mode is blocked.
     Promote(PromoteArgs),
     /// Approve promoting an environment to a mode (for the spec as it is
@@ -321,6 +325,31 @@ pub struct DrillArgs {
     /// With `--server`: how long to wait for the result.
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
     pub wait: stagegate_spec::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct OncallArgs {
+    /// The rotation; every rotation when absent.
+    #[arg(value_name = "ROTATION")]
+    pub rotation: Option<String>,
+    /// The spec file.
+    #[arg(long, value_name = "SPEC", default_value = "stagegate.toml")]
+    pub spec: PathBuf,
+    /// The moment to ask about (RFC 3339, e.g. 2026-12-24T10:00:00Z),
+    /// instead of now.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// How many shifts to list after the current one.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub next: usize,
+    #[arg(short, long, value_enum, default_value_t = OncallFormat::Text)]
+    pub format: OncallFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OncallFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

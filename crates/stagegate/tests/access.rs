@@ -228,6 +228,7 @@ fn every_route_answers_each_kind_of_caller_as_it_should() {
         "/backups",
         "/servers",
         "/runbooks",
+        "/oncall",
         "/compliance",
         "/compliance/gdpr",
     ];

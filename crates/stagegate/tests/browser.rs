@@ -368,6 +368,24 @@ async fn dashboard_in_a_real_browser() {
 name = "Browser Shop"
 frameworks = ["gdpr"]
 
+[contacts.alice]
+name = "Alice Nowak"
+email = "alice@example.com"
+
+[contacts.bob]
+email = "bob@example.com"
+
+[rotations.primary]
+members = ["alice", "bob"]
+shift = "7d"
+start = 2026-11-30T09:00:00
+timezone = "Europe/Warsaw"
+
+[[rotations.primary.overrides]]
+member = "bob"
+from = 2099-12-24T09:00:00
+until = 2099-12-27T09:00:00
+
 [environments.prod]
 mode = "staging"
 
@@ -384,6 +402,7 @@ encrypted = true
 backup-restore = "runbooks/restore.md"
 
 [environments.prod.monitoring]
+notify = ["rotation:primary"]
 
 [[environments.prod.monitoring.checks]]
 name = "web"
@@ -473,6 +492,7 @@ mode = "development"
         ("servers", "/servers"),
         ("runbooks", "/runbooks"),
         ("runbook", "/runbooks/prod/backup-restore"),
+        ("oncall", "/oncall"),
         ("compliance", "/compliance"),
         ("framework", "/compliance/gdpr"),
     ] {

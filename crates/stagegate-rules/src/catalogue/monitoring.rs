@@ -130,10 +130,21 @@ pub(super) const NOTIFY: Rule = Rule {
                     m.span,
                 );
             }
+            // A rotation is reachable when each of its members is: whoever
+            // is on call when it pages must be.
+            let reachable = |id: &str| match id.strip_prefix("rotation:") {
+                Some(r) => cx.spec.rotation(r).is_some_and(|r| {
+                    r.members
+                        .iter()
+                        .chain(r.overrides.iter().map(|o| &o.member))
+                        .all(|m| cx.spec.contact(&m.value).is_some_and(|c| c.reachable()))
+                }),
+                None => cx.spec.contact(id).is_some_and(|c| c.reachable()),
+            };
             let unreachable: Vec<&str> = m
                 .notify
                 .iter()
-                .filter(|id| cx.spec.contact(&id.value).is_none_or(|c| !c.reachable()))
+                .filter(|id| !reachable(&id.value))
                 .map(|id| id.value.as_str())
                 .collect();
             if let Some(first) = unreachable.first() {

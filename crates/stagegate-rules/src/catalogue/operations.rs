@@ -235,12 +235,12 @@ pub(super) const STAFF: Rule = Rule {
     area: Area::ProcessesAndStaff,
     applies: Applies::SOFT_REC_PROD,
     condition: None,
-    requirement: "at least one contact with `on_call = true`",
+    requirement: "at least one contact with `on_call = true`, or an on-call rotation (`[rotations.ID]`) of at least two members",
     guideline: &[
         "At this stage, all technology, processes, and staff should be prepared to monitor and operate the system.",
     ],
     rationale: "Monitoring that pages nobody outside office hours leaves the system unattended most of the week.",
-    remediation: "Mark the contacts who take on-call duty with `on_call = true`.",
+    remediation: "Mark the contacts who take on-call duty with `on_call = true`, or declare a rotation of two or more of them and page it with `notify = [\"rotation:ID\"]`.",
     example: "[contacts.ops]\nname = \"Ops on-call\"\nemail = \"ops@example.com\"\non_call = true",
     live: false,
     check: |cx| {
@@ -251,6 +251,31 @@ pub(super) const STAFF: Rule = Rule {
             .filter(|c| c.on_call)
             .map(|c| c.id.value.as_str())
             .collect();
+        // One person cannot be on call around the clock; a rotation counts
+        // once two share it.
+        if let Some(r) = cx.spec.rotations.iter().find(|r| r.members.len() >= 2) {
+            let members: Vec<&str> = r.members.iter().map(|m| m.value.as_str()).collect();
+            return pass(
+                format!(
+                    "rotation {} takes {} shifts among {}",
+                    r.id.value,
+                    r.shift.value,
+                    list(&members)
+                ),
+                r.span,
+            );
+        }
+        if on_call.is_empty()
+            && let Some(r) = cx.spec.rotations.first()
+        {
+            return fail(
+                format!(
+                    "rotation {} has a single member; a rotation needs at least two to cover leave and sleep",
+                    r.id.value
+                ),
+                r.span,
+            );
+        }
         if on_call.is_empty() {
             fail(
                 if cx.spec.contacts.is_empty() {

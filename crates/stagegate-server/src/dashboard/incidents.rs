@@ -25,6 +25,12 @@ struct Item {
     badge: &'static str,
     message: String,
     timeline: Vec<(String, String)>,
+    /// The incident that suppressed this one, when it is not listed with
+    /// it (it lies beyond the page's window).
+    suppressed_by: Option<i64>,
+    /// Incidents of checks depending on this one's, opened while it was
+    /// open: recorded, not notified, resolved with it.
+    children: Vec<Item>,
 }
 
 struct DeliveryRow {
@@ -104,8 +110,11 @@ pub async fn list(
             std::cmp::Reverse(i.opened_at),
         )
     });
-    let open = incidents.iter().filter(|i| i.resolved_at.is_none()).count();
-    let items = incidents
+    let open = incidents
+        .iter()
+        .filter(|i| i.resolved_at.is_none() && i.suppressed_by.is_none())
+        .count();
+    let mut items: Vec<Item> = incidents
         .iter()
         .map(|i| {
             let mut timeline = vec![(super::utc(i.opened_at), "opened".to_owned())];
@@ -147,9 +156,22 @@ pub async fn list(
                 badge: state,
                 message: i.message.clone(),
                 timeline,
+                suppressed_by: i.suppressed_by,
+                children: Vec::new(),
             }
         })
         .collect();
+    // Suppressed incidents go under the incident that suppressed them.
+    let listed: std::collections::HashSet<i64> = items.iter().map(|i| i.id).collect();
+    let (children, top): (Vec<Item>, Vec<Item>) = items
+        .drain(..)
+        .partition(|i| i.suppressed_by.is_some_and(|p| listed.contains(&p)));
+    items = top;
+    for child in children {
+        if let Some(parent) = items.iter_mut().find(|p| Some(p.id) == child.suppressed_by) {
+            parent.children.push(child);
+        }
+    }
     let flash = match (flash.done.as_deref(), flash.id) {
         (Some("acknowledged"), Some(id)) => Some(format!("Incident #{id} is acknowledged.")),
         (Some("resolved"), Some(id)) => Some(format!(

@@ -10,6 +10,7 @@ mod environment;
 mod incidents;
 pub(crate) mod markdown;
 mod monitors;
+mod oncall;
 mod overview;
 mod runbooks;
 mod servers;
@@ -55,6 +56,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/backups", get(backups::page))
         .route("/servers", get(servers::page))
         .route("/runbooks", get(runbooks::list))
+        .route("/oncall", get(oncall::page))
         .route("/compliance", get(compliance::list))
         .route("/compliance/{framework}", get(compliance::framework))
         .route("/runbooks/{env}/{which}", get(runbooks::show))

@@ -39,6 +39,7 @@ pub(crate) const CHECK_COMMON: &[&str] = &[
     "failure_threshold",
     "success_threshold",
     "quorum",
+    "depends_on",
     "expect",
 ];
 
@@ -108,6 +109,7 @@ pub(crate) fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> O
     let failure_threshold = positive(&mut t, cx, "failure_threshold");
     let success_threshold = positive(&mut t, cx, "success_threshold");
     let quorum = positive(&mut t, cx, "quorum");
+    let depends_on = t.opt(cx, "depends_on").unwrap_or_default();
     let url = t.opt(cx, "url");
     let method = t
         .opt::<String>(cx, "method")
@@ -208,6 +210,7 @@ pub(crate) fn decode_check(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> O
         failure_threshold,
         success_threshold,
         quorum,
+        depends_on,
         url,
         method,
         headers: headers.unwrap_or_default(),

@@ -6,10 +6,12 @@ use crate::{Date, Deferred, Duration, Span, Spanned};
 mod environment;
 mod kinds;
 mod monitoring;
+mod rotation;
 
 pub use environment::*;
 pub use kinds::*;
 pub use monitoring::*;
+pub use rotation::*;
 
 /// A whole `stagegate.toml`.
 #[derive(Debug, Clone)]
@@ -29,6 +31,8 @@ pub struct Spec {
     pub policies: Vec<Spanned<String>>,
     /// Windows in which no promotion is made.
     pub freezes: Vec<Freeze>,
+    /// On-call rotations, by id: who `rotation:ID` pages at a moment.
+    pub rotations: Vec<Rotation>,
     /// The spec as written (TOML as JSON, variables unresolved), which is
     /// what custom rules read; kept only when the spec names policies.
     pub document: Option<std::sync::Arc<serde_json::Value>>,
@@ -41,6 +45,10 @@ impl Spec {
 
     pub fn contact(&self, id: &str) -> Option<&Contact> {
         self.contacts.iter().find(|c| c.id.value == id)
+    }
+
+    pub fn rotation(&self, id: &str) -> Option<&Rotation> {
+        self.rotations.iter().find(|r| r.id.value == id)
     }
 
     pub fn notifier(&self, id: &str) -> Option<&Notifier> {

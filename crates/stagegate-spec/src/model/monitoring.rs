@@ -50,6 +50,9 @@ pub struct Check {
     pub failure_threshold: Option<u32>,
     pub success_threshold: Option<u32>,
     pub quorum: Option<u32>,
+    /// Checks of the same environment this one depends on: while one of
+    /// them is down, this check's incident opens suppressed.
+    pub depends_on: Vec<Spanned<String>>,
     // http
     pub url: Option<Deferred>,
     pub method: Option<String>,

@@ -172,6 +172,11 @@ pub(crate) static SPEC: Shape = shape(
             "Files or folders of custom rules written in Rego (`.rego`), relative to the spec file.",
         ),
         opt(
+            "rotations",
+            Ty::Map(&ROTATION, 0),
+            "On-call rotations, by id: `notify = [\"rotation:ID\"]` pages whoever is on call.",
+        ),
+        opt(
             "freeze",
             Ty::Tables(&FREEZE),
             "Windows in which no promotion is made (SG-PROMO-FREEZE).",
@@ -187,6 +192,56 @@ fn local_datetime() -> serde_json::Value {
         "examples": ["2026-12-20 00:00", "2026-12-20T00:00:00"],
     })
 }
+
+pub(crate) static ROTATION: Shape = shape(
+    "rotation",
+    "An on-call rotation: members take shifts in turn from `start`, in `timezone`.",
+    &[
+        req(
+            "members",
+            Ty::Strings,
+            "Contact ids, in the order they take shifts.",
+        ),
+        req(
+            "shift",
+            Ty::Duration,
+            "How long each member is on call, e.g. \"7d\" (whole days keep their local start time across daylight-saving changes).",
+        ),
+        req(
+            "start",
+            Ty::Schema(local_datetime, "\"2026-12-01 09:00\""),
+            "When the first member's first shift starts, local time in `timezone`.",
+        ),
+        req(
+            "timezone",
+            Ty::Str,
+            "IANA time zone of `start` and of the overrides, e.g. \"Europe/Warsaw\".",
+        ),
+        opt(
+            "overrides",
+            Ty::Tables(&OVERRIDE),
+            "Someone else on call for a while (holidays, swaps).",
+        ),
+    ],
+);
+
+pub(crate) static OVERRIDE: Shape = shape(
+    "override",
+    "A contact on call instead of the rotation's member, from `from` until `until`.",
+    &[
+        req("member", Ty::Str, "The contact id on call instead."),
+        req(
+            "from",
+            Ty::Schema(local_datetime, "\"2026-12-24 09:00\""),
+            "Start, local time in the rotation's `timezone`.",
+        ),
+        req(
+            "until",
+            Ty::Schema(local_datetime, "\"2026-12-27 09:00\""),
+            "End (exclusive), local time in the rotation's `timezone`.",
+        ),
+    ],
+);
 
 pub(crate) static FREEZE: Shape = shape(
     "freeze window",

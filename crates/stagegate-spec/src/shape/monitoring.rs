@@ -60,6 +60,11 @@ pub(crate) static CHECK: Shape = shape(
             "Locations that must agree before the check counts as down (cluster mode).",
         ),
         opt(
+            "depends_on",
+            Ty::Strings,
+            "Checks of the same environment this one depends on: while one is down, this check's incident opens suppressed (recorded and shown under the parent's, not notified) and resolves with it.",
+        ),
+        opt(
             "url",
             Ty::Str,
             "Target URL (http, postgres, mysql, redis, prometheus). May use ${NAME}.",

@@ -11,7 +11,7 @@ use crate::{Incidents, Result};
 // with `concat!`.
 macro_rules! incident_columns {
     () => {
-        "id, check_key, environment, state, opened_at, acknowledged_at, acknowledged_by, resolved_at, message, last_reminder_at"
+        "id, check_key, environment, state, opened_at, acknowledged_at, acknowledged_by, resolved_at, message, last_reminder_at, suppressed_by"
     };
 }
 
@@ -19,16 +19,17 @@ macro_rules! incidents_impl {
     ($store:ident, $db:ty, greatest = $greatest:literal, json_list = $json_list:literal) => {
         #[async_trait]
         impl Incidents for $store {
-            async fn open_incident(&self, check: &str, environment: &str, message: &str, at: Millis) -> Result<Incident> {
+            async fn open_incident(&self, check: &str, environment: &str, message: &str, suppressed_by: Option<i64>, at: Millis) -> Result<Incident> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
-                    "INSERT INTO incidents (check_key, environment, state, opened_at, message) VALUES ($1, $2, 'open', $3, $4) \
+                    "INSERT INTO incidents (check_key, environment, state, opened_at, message, suppressed_by) VALUES ($1, $2, 'open', $3, $4, $5) \
                      ON CONFLICT (check_key) WHERE state <> 'resolved' DO NOTHING",
                 )
                 .bind(check)
                 .bind(environment)
                 .bind(at)
                 .bind(message)
+                .bind(suppressed_by)
                 .execute(&mut *tx)
                 .await?;
                 let row = sqlx::query(concat!("SELECT ", incident_columns!(), " FROM incidents WHERE check_key = $1 AND state <> 'resolved'"))
@@ -37,6 +38,13 @@ macro_rules! incidents_impl {
                 .await?;
                 tx.commit().await?;
                 from_row::<Incident, _>(&row)
+            }
+            async fn suppressed_under(&self, parent: i64) -> Result<Vec<Incident>> {
+                let rows = sqlx::query(concat!("SELECT ", incident_columns!(), " FROM incidents WHERE suppressed_by = $1 ORDER BY opened_at, id"))
+                    .bind(parent)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(from_row::<Incident, _>).collect()
             }
             async fn open_incident_for(&self, check: &str) -> Result<Option<Incident>> {
                 let row = sqlx::query(concat!("SELECT ", incident_columns!(), " FROM incidents WHERE check_key = $1 AND state <> 'resolved'"))

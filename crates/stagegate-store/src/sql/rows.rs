@@ -43,6 +43,7 @@ macro_rules! rows {
                     resolved_at: row.try_get("resolved_at")?,
                     message: row.try_get("message")?,
                     last_reminder_at: row.try_get("last_reminder_at")?,
+                    suppressed_by: row.try_get("suppressed_by")?,
                 })
             }
         }

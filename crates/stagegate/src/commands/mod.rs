@@ -6,6 +6,7 @@ mod check;
 mod drill;
 mod duty;
 mod init;
+mod oncall;
 mod report;
 mod rules;
 mod run;
@@ -43,6 +44,7 @@ pub fn run(command: Command) -> Result<Outcome, Failure> {
         Command::Run(args) => run::run(&args),
         Command::Agent(args) => agent::run(&args),
         Command::Duty { command } => duty::run(&command),
+        Command::Oncall(args) => oncall::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
