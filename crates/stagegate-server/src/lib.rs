@@ -51,7 +51,7 @@ pub use auth::{IssuedToken, create_token, sha256_hex};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dispatch::backoff;
 pub use heartbeat::{Verdict, judge as judge_heartbeat};
-pub use lifecycle::{Change, next_state, observe};
+pub use lifecycle::{Change, escalate, next_state, notify, observe};
 pub use metrics::Metrics;
 pub use observations::Observations;
 pub use promote::{Refused, promote};
@@ -86,6 +86,9 @@ pub struct AppState {
     flap: std::sync::Mutex<std::collections::HashMap<String, stagegate_store::CheckState>>,
     /// Wakes the delivery task as soon as something was queued.
     outbox_wake: tokio::sync::Notify,
+    /// Wakes the housekeeping loop when an incident opened or changed, so
+    /// it learns at once when the incident's next escalation level is due.
+    levels_wake: tokio::sync::Notify,
     /// Refreshes the metrics' view of checks and incidents at once.
     pub(crate) board_wake: tokio::sync::Notify,
     /// The runtime the scheduling loop and its probes run on.
@@ -117,6 +120,7 @@ impl AppState {
     pub fn wake_outbox(&self) {
         self.outbox_wake.notify_one();
         self.board_wake.notify_one();
+        self.levels_wake.notify_one();
     }
 
     /// Whether the cached flap state of `check` stays as it is after
@@ -354,6 +358,7 @@ pub async fn serve(
         results: result_writer,
         flap: Default::default(),
         outbox_wake: tokio::sync::Notify::new(),
+        levels_wake: tokio::sync::Notify::new(),
         board_wake: tokio::sync::Notify::new(),
         drills_running: Default::default(),
         cluster: opts.cluster,

@@ -300,9 +300,12 @@ pub async fn settle(
     Ok(change)
 }
 
-/// Queues `event` for every contact the environment notifies, through each
-/// of their notifiers. The dedup key (incident, `tag`, notifier, contact)
-/// makes a repeated call harmless; reminders pass a numbered tag.
+/// Queues `event` for the people the environment pages, through each of
+/// their notifiers: `monitoring.notify`, or with an escalation policy the
+/// levels due (opened), everyone paged so far (resolved), or the last level
+/// (reminder, when the policy repeats). The dedup key (incident, `tag`,
+/// notifier, contact) makes a repeated call harmless; reminders pass a
+/// numbered tag, levels `incident.level#K`.
 pub async fn notify(
     store: &dyn Store,
     snapshot: &Snapshot,
@@ -334,6 +337,141 @@ pub async fn notify(
         );
         return Ok(());
     }
+    let Some(escalation) = escalation_of(snapshot, env) else {
+        let recipients: Vec<&str> = env
+            .monitoring
+            .iter()
+            .flat_map(|m| &m.notify)
+            .map(|r| r.value.as_str())
+            .collect();
+        return queue(
+            store,
+            snapshot,
+            incident,
+            event,
+            tag,
+            None,
+            &recipients,
+            now,
+        )
+        .await;
+    };
+    match event {
+        "incident.opened" => escalate(store, snapshot, incident, now).await,
+        "incident.reminder" => {
+            let Some((k, last)) = escalation.levels.iter().enumerate().next_back() else {
+                return Ok(());
+            };
+            let recipients: Vec<&str> = last.notify.iter().map(|r| r.value.as_str()).collect();
+            queue(
+                store,
+                snapshot,
+                incident,
+                event,
+                tag,
+                Some(k),
+                &recipients,
+                now,
+            )
+            .await
+        }
+        _ => {
+            // Everyone paged before someone acknowledged (or it resolved)
+            // learns that it is over.
+            let until = incident
+                .acknowledged_at
+                .or(incident.resolved_at)
+                .unwrap_or(now);
+            let recipients: Vec<&str> = escalation
+                .due(until - incident.opened_at)
+                .flat_map(|(_, l)| &l.notify)
+                .map(|r| r.value.as_str())
+                .collect();
+            queue(
+                store,
+                snapshot,
+                incident,
+                event,
+                tag,
+                None,
+                &recipients,
+                now,
+            )
+            .await
+        }
+    }
+}
+
+/// The escalation policy of an environment's monitoring, if it names one.
+pub fn escalation_of<'s>(
+    snapshot: &'s Snapshot,
+    env: &stagegate_spec::Environment,
+) -> Option<&'s stagegate_spec::Escalation> {
+    let id = env.monitoring.as_ref()?.escalation.as_ref()?;
+    snapshot.spec.escalation(&id.value)
+}
+
+/// Pages the levels of the incident's escalation policy that are due and
+/// not paged yet: every level whose `after` has passed, while nobody has
+/// acknowledged. Called when the incident opens and on every housekeeping
+/// tick; the dedup key pages each level once.
+pub async fn escalate(
+    store: &dyn Store,
+    snapshot: &Snapshot,
+    incident: &Incident,
+    now: Millis,
+) -> Result<(), StoreError> {
+    if incident.state != stagegate_store::IncidentState::Open || incident.suppressed_by.is_some() {
+        return Ok(());
+    }
+    let Some(env) = snapshot.spec.environment(&incident.environment) else {
+        return Ok(());
+    };
+    let Some(escalation) = escalation_of(snapshot, env) else {
+        return Ok(());
+    };
+    if snapshot.in_maintenance(&incident.environment, now) {
+        return Ok(());
+    }
+    for (k, level) in escalation.due(now - incident.opened_at) {
+        let event = if k == 0 {
+            "incident.opened"
+        } else {
+            "incident.escalated"
+        };
+        let recipients: Vec<&str> = level.notify.iter().map(|r| r.value.as_str()).collect();
+        queue(
+            store,
+            snapshot,
+            incident,
+            event,
+            &format!("incident.level#{k}"),
+            Some(k),
+            &recipients,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Queues one event for each contact `recipients` name (rotations read at
+/// `now`), once per contact, through each of the contact's notifiers.
+/// `level` is the escalation level's index, sent 1-based as `"level"`.
+#[allow(clippy::too_many_arguments)]
+async fn queue(
+    store: &dyn Store,
+    snapshot: &Snapshot,
+    incident: &Incident,
+    event: &str,
+    tag: &str,
+    level: Option<usize>,
+    recipients: &[&str],
+    now: Millis,
+) -> Result<(), StoreError> {
+    let Some(env) = snapshot.spec.environment(&incident.environment) else {
+        return Ok(());
+    };
     let check_name = incident
         .check
         .split_once('/')
@@ -345,7 +483,7 @@ pub async fn notify(
         .find(|c| c.name.value == check_name)
         .and_then(|c| c.covers.as_ref())
         .map(|c| c.value.as_str().to_owned());
-    let payload = json!({
+    let mut payload = json!({
         "event": event,
         "environment": incident.environment,
         "check": check_name,
@@ -354,12 +492,19 @@ pub async fn notify(
         "resolved_at": incident.resolved_at.map(rfc3339),
         "message": incident.message,
         "incident": incident.id,
-    })
-    .to_string();
-    for recipient in env.monitoring.iter().flat_map(|m| &m.notify) {
-        let Some(contact) = recipient_at(&snapshot.spec, &recipient.value, now) else {
+    });
+    if let Some(k) = level {
+        payload["level"] = json!(k + 1);
+    }
+    let payload = payload.to_string();
+    let mut told = std::collections::HashSet::new();
+    for recipient in recipients {
+        let Some(contact) = recipient_at(&snapshot.spec, recipient, now) else {
             continue;
         };
+        if !told.insert(contact.id.value.as_str()) {
+            continue;
+        }
         for notifier_id in &contact.notify {
             let Some(notifier) = snapshot.notifiers.get(&notifier_id.value) else {
                 continue;

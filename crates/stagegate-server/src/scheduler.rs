@@ -343,22 +343,73 @@ async fn run_schedule(state: Arc<AppState>, snapshot: Arc<Snapshot>) {
     }
 }
 
-/// Reminds about incidents still open (not acknowledged) every `every`.
-pub async fn remind(state: &AppState, snapshot: &Snapshot, every: Duration) {
+/// Pages the escalation levels that fell due, and reminds about incidents
+/// still open (not acknowledged) every `every`: under an escalation policy
+/// the reminder is the last level paged again, and only when the policy
+/// repeats. Returns when the next escalation level falls due, so the loop
+/// can wake for it rather than at its next tick.
+pub async fn remind(
+    state: &AppState,
+    snapshot: &Snapshot,
+    every: Option<Duration>,
+) -> Option<stagegate_store::Millis> {
     let now = state.clock.now();
-    let every_ms = i64::try_from(every.as_millis()).unwrap_or(i64::MAX).max(1);
     let Ok(incidents) = state.store.incidents(now, 10_000).await else {
-        return;
+        return None;
     };
+    let mut next_level: Option<stagegate_store::Millis> = None;
+    // Whether anything may have been queued, so delivery starts at once.
+    let mut queued = false;
     for i in incidents
         .iter()
-        .filter(|i| i.state == stagegate_store::IncidentState::Open)
+        .filter(|i| i.state == stagegate_store::IncidentState::Open && i.suppressed_by.is_none())
     {
-        let last = i.last_reminder_at.unwrap_or(i.opened_at);
+        let escalation = snapshot
+            .spec
+            .environment(&i.environment)
+            .and_then(|env| crate::lifecycle::escalation_of(snapshot, env));
+        if let Some(e) = escalation {
+            let due = e
+                .levels
+                .iter()
+                .map(|l| {
+                    i.opened_at.saturating_add(
+                        i64::try_from(l.after.value.get().as_millis()).unwrap_or(i64::MAX),
+                    )
+                })
+                .find(|at| *at > now);
+            next_level = match (next_level, due) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        if escalation.is_some() {
+            queued = true;
+            if let Err(e) = crate::lifecycle::escalate(state.store.as_ref(), snapshot, i, now).await
+            {
+                tracing::error!(incident = i.id, error = %e, "cannot page an escalation level");
+                continue;
+            }
+        }
+        let Some(every) = every else { continue };
+        let every_ms = i64::try_from(every.as_millis()).unwrap_or(i64::MAX).max(1);
+        // Reminders count from the incident's opening, or from when its
+        // last level was paged.
+        let start = match escalation {
+            None => i.opened_at,
+            Some(e) if e.repeat => {
+                let last = e.levels.last().map_or(0, |l| {
+                    i64::try_from(l.after.value.get().as_millis()).unwrap_or(i64::MAX)
+                });
+                i.opened_at.saturating_add(last)
+            }
+            Some(_) => continue,
+        };
+        let last = i.last_reminder_at.unwrap_or(start).max(start);
         if now - last < every_ms {
             continue;
         }
-        let n = (now - i.opened_at) / every_ms;
+        let n = (now - start) / every_ms;
         let tag = format!("incident.reminder#{n}");
         if let Err(e) = crate::lifecycle::notify(
             state.store.as_ref(),
@@ -373,8 +424,15 @@ pub async fn remind(state: &AppState, snapshot: &Snapshot, every: Duration) {
             tracing::error!(incident = i.id, error = %e, "cannot queue a reminder");
             continue;
         }
+        queued = true;
         let _ = state.store.mark_reminded(i.id, now).await;
     }
+    if queued {
+        // Not `wake_outbox`: that would wake this loop again at once.
+        state.outbox_wake.notify_one();
+        state.board_wake.notify_one();
+    }
+    next_level
 }
 
 /// What the background loop does besides heartbeats and delivery.
@@ -399,16 +457,27 @@ pub fn spawn_background(state: Arc<AppState>, h: Housekeeping) -> JoinHandle<()>
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_prune: Option<Instant> = None;
         let mut last_ping_prune: Option<Instant> = None;
+        // When the next escalation level falls due: levels are paged on
+        // time, not up to a tick late.
+        let mut next_level: Option<stagegate_store::Millis> = None;
         loop {
-            ticker.tick().await;
+            let until_level = next_level.map(|at| {
+                Duration::from_millis(u64::try_from(at - state.clock.now()).unwrap_or(0))
+            });
+            let wait = until_level.filter(|w| *w < h.tick).unwrap_or(h.tick);
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = tokio::time::sleep(wait), if wait < h.tick => {}
+                _ = state.levels_wake.notified() => {}
+            }
             let snapshot = state.snapshot();
             // In a cluster only the leader reminds: each reminder goes out
             // once.
-            if state.leads()
-                && let Some(every) = h.remind_every
-            {
-                remind(&state, &snapshot, every).await;
-            }
+            next_level = if state.leads() {
+                remind(&state, &snapshot, h.remind_every).await
+            } else {
+                None
+            };
             if last_ping_prune.is_none_or(|t| t.elapsed() >= h.tick * 12) {
                 last_ping_prune = Some(Instant::now());
                 let before =

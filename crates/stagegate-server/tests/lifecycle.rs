@@ -383,3 +383,147 @@ async fn a_rotation_pages_whoever_is_on_call() {
         ["bob"]
     );
 }
+
+/// Level 1 pages at once, level 2 fifteen minutes later unless someone
+/// acknowledged; the resolution reaches everyone who was paged.
+#[tokio::test]
+async fn escalation_pages_level_by_level_until_acknowledged() {
+    let (_dir, store) = fresh_store().await;
+    let snap = snapshot_notifying(
+        "[\"ops\"]\nescalation = \"urgent\"",
+        "\n[contacts.bob]\nnotify = [\"hook\"]\n\n[escalations.urgent]\nrepeat = true\n\n[[escalations.urgent.levels]]\nafter = \"0m\"\nnotify = [\"ops\"]\n\n[[escalations.urgent.levels]]\nafter = \"15m\"\nnotify = [\"bob\"]\n",
+    );
+    const MIN: i64 = 60_000;
+    let t0 = 1_796_205_600_000;
+    let incident = observe(
+        &store,
+        &snap,
+        "prod",
+        "web",
+        Outcome::Fail,
+        "down",
+        (1, 1),
+        t0,
+    )
+    .await
+    .expect("observe")
+    .opened
+    .expect("opens");
+    let level1 = ("incident.opened".to_owned(), "ops".to_owned(), Some(1));
+    assert_eq!(
+        paged(&store, incident.id).await,
+        std::slice::from_ref(&level1)
+    );
+    stagegate_server::escalate(&store, &snap, &incident, t0 + 15 * MIN - 1)
+        .await
+        .expect("escalate");
+    assert_eq!(paged(&store, incident.id).await.len(), 1, "not yet");
+    stagegate_server::escalate(&store, &snap, &incident, t0 + 15 * MIN)
+        .await
+        .expect("escalate");
+    let level2 = ("incident.escalated".to_owned(), "bob".to_owned(), Some(2));
+    assert_eq!(paged(&store, incident.id).await, [level1, level2]);
+    // Again: each level once.
+    stagegate_server::escalate(&store, &snap, &incident, t0 + 16 * MIN)
+        .await
+        .expect("escalate");
+    assert_eq!(paged(&store, incident.id).await.len(), 2);
+
+    // Acknowledged before level 2: it never pages bob.
+    let second = {
+        let (_d, other) = fresh_store().await;
+        let opened = observe(
+            &other,
+            &snap,
+            "prod",
+            "web",
+            Outcome::Fail,
+            "down",
+            (1, 1),
+            t0,
+        )
+        .await
+        .expect("observe")
+        .opened
+        .expect("opens");
+        let acked = other
+            .acknowledge_incident(opened.id, "ops", t0 + 5 * MIN)
+            .await
+            .expect("ack")
+            .expect("exists");
+        stagegate_server::escalate(&other, &snap, &acked, t0 + 30 * MIN)
+            .await
+            .expect("escalate");
+        let resolved = other
+            .resolve_incident(opened.id, t0 + 40 * MIN)
+            .await
+            .expect("resolve")
+            .expect("exists");
+        stagegate_server::notify(
+            &other,
+            &snap,
+            &resolved,
+            "incident.resolved",
+            "incident.resolved",
+            t0 + 40 * MIN,
+        )
+        .await
+        .expect("notify");
+        let list: Vec<(String, String)> = other
+            .incident_notifications(opened.id)
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|n| (n.event, n.contact))
+            .collect();
+        (list, _d)
+    };
+    assert_eq!(
+        second.0,
+        [
+            ("incident.opened".to_owned(), "ops".to_owned()),
+            ("incident.resolved".to_owned(), "ops".to_owned()),
+        ],
+        "bob was never paged, so he is not told either"
+    );
+
+    // Resolved after both levels: both are told.
+    let resolved = store
+        .resolve_incident(incident.id, t0 + 20 * MIN)
+        .await
+        .expect("resolve")
+        .expect("exists");
+    stagegate_server::notify(
+        &store,
+        &snap,
+        &resolved,
+        "incident.resolved",
+        "incident.resolved",
+        t0 + 20 * MIN,
+    )
+    .await
+    .expect("notify");
+    let told: Vec<String> = paged(&store, incident.id)
+        .await
+        .into_iter()
+        .filter(|(e, _, _)| e == "incident.resolved")
+        .map(|(_, c, _)| c)
+        .collect();
+    assert_eq!(told, ["ops", "bob"]);
+}
+
+/// (event, contact, level) of what was queued about an incident.
+async fn paged(store: &SqliteStore, incident: i64) -> Vec<(String, String, Option<u64>)> {
+    store
+        .incident_notifications(incident)
+        .await
+        .expect("notifications")
+        .into_iter()
+        .map(|n| {
+            let level =
+                serde_json::from_str::<serde_json::Value>(&n.payload).expect("payload")["level"]
+                    .as_u64();
+            (n.event, n.contact, level)
+        })
+        .collect()
+}

@@ -102,6 +102,13 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
     let contacts = decode_map(&mut t, cx, "contacts", "contacts table", decode_contact);
     let notifiers = decode_map(&mut t, cx, "notifiers", "notifiers table", decode_notifier);
     let rotations = decode_map(&mut t, cx, "rotations", "rotations table", decode_rotation);
+    let escalations = decode_map(
+        &mut t,
+        cx,
+        "escalations",
+        "escalations table",
+        decode_escalation,
+    );
     let environments = match t.get_required("environments") {
         Some(_) => decode_map(
             &mut t,
@@ -178,6 +185,7 @@ fn decode_spec(root: &Value<'_>, cx: &mut Cx<'_>) -> Option<Spec> {
         policies,
         freezes: freezes.unwrap_or_default(),
         rotations: rotations.unwrap_or_default(),
+        escalations: escalations.unwrap_or_default(),
         document,
     })
 }
@@ -413,6 +421,64 @@ fn unix_in(zone: &jiff::tz::TimeZone, t: jiff::civil::DateTime) -> Option<i64> {
         .compatible()
         .ok()
         .map(|z| z.timestamp().as_second())
+}
+
+fn decode_escalation(
+    id: Spanned<&str>,
+    v: &Value<'_>,
+    cx: &mut Cx<'_>,
+    path: &Path<'_>,
+) -> Option<Escalation> {
+    let mut t = Table::new(v, cx, *path, &shape::ESCALATION)?;
+    let repeat = t.opt(cx, "repeat").unwrap_or(false);
+    let levels = match t.get_required("levels") {
+        Some(lv) => decode_array_of_tables(lv, cx, &t.child_path("levels"), |v, cx, path| {
+            let mut t = Table::new(v, cx, *path, &shape::LEVEL)?;
+            let after: Option<Spanned<crate::decode::Delay>> = t.req(cx, "after");
+            let notify: Option<Vec<Spanned<String>>> = t.req(cx, "notify");
+            let span = t.span;
+            t.finish(cx);
+            Some(Level {
+                after: after?.map(|d| d.0),
+                notify: notify?,
+                span,
+            })
+        }),
+        None => None,
+    };
+    let span = t.span;
+    t.finish(cx);
+    let levels = levels?;
+    if levels.is_empty() {
+        cx.push(
+            Diagnostic::new(format!("escalation `{}` has no levels", id.value), span)
+                .label("no [[levels]]")
+                .note("expected at least one level, e.g. [[escalations.ID.levels]] after = \"0m\", notify = [\"rotation:primary\"]"),
+        );
+    }
+    for pair in levels.windows(2) {
+        let (before, level) = (&pair[0], &pair[1]);
+        if level.after.value.get() <= before.after.value.get() {
+            cx.push(
+                Diagnostic::new(
+                    format!("levels of escalation `{}` are out of order", id.value),
+                    level.after.span,
+                )
+                .label(format!(
+                    "after {} is not later than the level before ({})",
+                    level.after.value, before.after.value
+                ))
+                .related(before.after.span, "the level before")
+                .note("expected each level's `after` later than the one before it, e.g. \"0m\", then \"15m\", then \"45m\""),
+            );
+        }
+    }
+    Some(Escalation {
+        id: id.map(str::to_owned),
+        levels,
+        repeat,
+        span,
+    })
 }
 
 fn decode_rotation(

@@ -24,6 +24,16 @@ pub(crate) fn validate(spec: &Spec, opts: &crate::LoadOptions<'_>, diags: &mut V
         }
     }
     let rotation_ids: Vec<&str> = spec.rotations.iter().map(|r| r.id.value.as_str()).collect();
+    let escalation_ids: Vec<&str> = spec
+        .escalations
+        .iter()
+        .map(|e| e.id.value.as_str())
+        .collect();
+    for escalation in &spec.escalations {
+        for id in escalation.levels.iter().flat_map(|l| &l.notify) {
+            recipient(diags, id, &contact_ids, &rotation_ids);
+        }
+    }
     for rotation in &spec.rotations {
         for member in &rotation.members {
             reference(diags, member, "contact", &contact_ids, "[contacts.ID]");
@@ -70,6 +80,9 @@ pub(crate) fn validate(spec: &Spec, opts: &crate::LoadOptions<'_>, diags: &mut V
         if let Some(monitoring) = &env.monitoring {
             for id in &monitoring.notify {
                 recipient(diags, id, &contact_ids, &rotation_ids);
+            }
+            if let Some(e) = &monitoring.escalation {
+                reference(diags, e, "escalation", &escalation_ids, "[escalations.ID]");
             }
             unique(
                 diags,

@@ -503,3 +503,27 @@ fn rotations_need_members_a_shift_and_one_person_at_a_time() {
         "{d:?}"
     );
 }
+
+#[test]
+fn escalation_levels_come_in_order() {
+    let spec = with(
+        "\n[contacts.ops]\nemail = \"o@example.com\"\n\n[escalations.urgent]\n\n[[escalations.urgent.levels]]\nafter = \"15m\"\nnotify = [\"ops\"]\n\n[[escalations.urgent.levels]]\nafter = \"10m\"\nnotify = [\"ops\"]\n",
+    );
+    let (line, col, d) = one(&spec);
+    assert_eq!(d.message, "levels of escalation `urgent` are out of order");
+    assert_eq!((line, col), (17, 9));
+    assert_eq!(
+        d.label,
+        "after 10m is not later than the level before (15m)"
+    );
+    let (_, _, d) = one(&spec.replace("after = \"10m\"", "after = \"soon\""));
+    assert_eq!(
+        d.message,
+        "invalid duration for `escalations.urgent.levels[1].after`"
+    );
+    let (_, _, d) = one(&format!(
+        "{}\n[environments.prod.monitoring]\nescalation = \"urgnt\"\n",
+        spec.replace("after = \"10m\"", "after = \"30m\"")
+    ));
+    assert_eq!(d.message, "unknown escalation `urgnt`");
+}

@@ -215,6 +215,9 @@ pub trait Outbox: Send + Sync {
     async fn notification(&self, id: i64) -> Result<Option<Notification>>;
     /// The delivery log, newest first.
     async fn deliveries(&self, limit: u32) -> Result<Vec<Delivery>>;
+    /// What was queued about incident `incident`, oldest first: who was
+    /// paged, when, through what, and whether it arrived.
+    async fn incident_notifications(&self, incident: i64) -> Result<Vec<Notification>>;
     /// Notifications not yet delivered.
     async fn outbox_depth(&self) -> Result<u64>;
 }

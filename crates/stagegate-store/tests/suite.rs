@@ -1063,3 +1063,31 @@ async fn agent_reports_and_pending_updates(s: &dyn Store) {
     assert!(s.pending_updates().await.expect("pending").is_empty());
 }
 both!(agent_reports_and_pending_updates);
+
+async fn an_incidents_notifications_are_its_own(s: &dyn Store) {
+    for (key, at) in [
+        ("incident-1/incident.opened/hook/ops", T0),
+        ("incident-12/incident.opened/hook/ops", T0 + 1),
+        ("incident-1/incident.level#1/hook/bob", T0 + 2),
+        ("incident-10/incident.opened/hook/ops", T0 + 3),
+        ("other-1/x", T0 + 4),
+    ] {
+        s.enqueue(&note(key), at).await.expect("enqueue");
+    }
+    let mine: Vec<String> = s
+        .incident_notifications(1)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|n| n.dedup_key)
+        .collect();
+    assert_eq!(
+        mine,
+        [
+            "incident-1/incident.opened/hook/ops",
+            "incident-1/incident.level#1/hook/bob"
+        ],
+        "oldest first, never incident 10 or 12"
+    );
+}
+both!(an_incidents_notifications_are_its_own);

@@ -76,6 +76,37 @@ fn page_of(snapshot: &crate::Snapshot, env: &str, check: &str) -> Option<String>
         })
 }
 
+/// Incidents whose notifications the page lists: the open ones first.
+const PAGED_FOR: usize = 20;
+
+/// One queued notification as a timeline entry: "level 2: paged bob
+/// through ops-slack (incident.escalated), delivered 10:05:03".
+fn paged_entry(n: &stagegate_store::Notification) -> (String, String) {
+    let level = serde_json::from_str::<serde_json::Value>(&n.payload)
+        .ok()
+        .and_then(|p| p["level"].as_u64())
+        .map(|l| format!("level {l}: "))
+        .unwrap_or_default();
+    let outcome = match (&n.delivered_at, &n.last_error) {
+        (Some(at), _) => format!("delivered {}", super::utc(*at)),
+        (None, Some(e)) => format!("not delivered yet ({} attempts): {e}", n.attempts),
+        (None, None) => "queued".to_owned(),
+    };
+    (
+        super::utc(n.created_at),
+        format!(
+            "{level}{} {} through {} — {outcome}",
+            match n.event.as_str() {
+                "incident.resolved" => "told",
+                "incident.reminder" => "reminded",
+                _ => "paged",
+            },
+            n.contact,
+            n.notifier
+        ),
+    )
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Flash {
     done: Option<String>,
@@ -102,6 +133,22 @@ pub async fn list(
             return super::unavailable();
         }
     };
+    // Who was paged, for the incidents still open and the latest others:
+    // one read each, so the page stays cheap with a long history.
+    let mut paged: std::collections::HashMap<i64, Vec<(String, String)>> = Default::default();
+    let mut recent = incidents.clone();
+    recent.sort_by_key(|i| (i.resolved_at.is_some(), std::cmp::Reverse(i.opened_at)));
+    for i in recent.iter().take(PAGED_FOR) {
+        match state.store.incident_notifications(i.id).await {
+            Ok(list) => {
+                paged.insert(i.id, list.iter().map(paged_entry).collect());
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "incidents: the store is unavailable");
+                return super::unavailable();
+            }
+        }
+    }
     // Open first, then acknowledged, then resolved; newest first within.
     incidents.sort_by_key(|i| {
         (
@@ -130,6 +177,7 @@ pub async fn list(
             if let Some(at) = i.last_reminder_at {
                 timeline.push((super::utc(at), "last reminder sent".to_owned()));
             }
+            timeline.extend(paged.remove(&i.id).unwrap_or_default());
             match i.resolved_at {
                 Some(at) => timeline.push((
                     super::utc(at),

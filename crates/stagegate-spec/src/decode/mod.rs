@@ -236,6 +236,31 @@ impl Decode for Duration {
     }
 }
 
+/// A duration that may be zero: how long after something happens another
+/// thing does (`after = "0m"` is at once).
+pub(crate) struct Delay(pub Duration);
+
+impl Decode for Delay {
+    const EXPECTED: &'static str = "a duration such as \"0m\", \"15m\" or \"1h\"";
+    fn decode(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<Self> {
+        let DeValue::String(s) = v.get_ref() else {
+            cx.mismatch(v, path, Self::EXPECTED);
+            return None;
+        };
+        match Duration::parse(s) {
+            Ok(d) => Some(Delay(d)),
+            Err(e) => {
+                cx.push(
+                    Diagnostic::new(format!("invalid duration for `{path}`"), span_of(v))
+                        .label(format!("found \"{s}\": {e}"))
+                        .note(format!("expected {}", Self::EXPECTED)),
+                );
+                None
+            }
+        }
+    }
+}
+
 /// A local date and time (`2026-12-20 00:00`, `2026-12-20T00:00:00`, or a
 /// TOML local date-time), placed in a time zone by whoever reads it.
 #[derive(Debug, Clone)]

@@ -15,6 +15,7 @@ pub(crate) fn decode_monitoring(
 ) -> Option<Monitoring> {
     let mut t = Table::new(v, cx, *path, &shape::MONITORING)?;
     let notify = t.opt(cx, "notify").unwrap_or_default();
+    let escalation = t.opt(cx, "escalation");
     let checks = match t.get("checks") {
         Some(v) => decode_array_of_tables(v, cx, &Path::Key(path, "checks"), decode_check),
         None => Some(Vec::new()),
@@ -23,6 +24,7 @@ pub(crate) fn decode_monitoring(
     t.finish(cx);
     Some(Monitoring {
         notify,
+        escalation,
         checks: checks.unwrap_or_default(),
         span,
     })

@@ -4,11 +4,13 @@
 use crate::{Date, Deferred, Duration, Span, Spanned};
 
 mod environment;
+mod escalation;
 mod kinds;
 mod monitoring;
 mod rotation;
 
 pub use environment::*;
+pub use escalation::*;
 pub use kinds::*;
 pub use monitoring::*;
 pub use rotation::*;
@@ -33,6 +35,8 @@ pub struct Spec {
     pub freezes: Vec<Freeze>,
     /// On-call rotations, by id: who `rotation:ID` pages at a moment.
     pub rotations: Vec<Rotation>,
+    /// Escalation policies, by id (`monitoring.escalation`).
+    pub escalations: Vec<Escalation>,
     /// The spec as written (TOML as JSON, variables unresolved), which is
     /// what custom rules read; kept only when the spec names policies.
     pub document: Option<std::sync::Arc<serde_json::Value>>,
@@ -49,6 +53,10 @@ impl Spec {
 
     pub fn rotation(&self, id: &str) -> Option<&Rotation> {
         self.rotations.iter().find(|r| r.id.value == id)
+    }
+
+    pub fn escalation(&self, id: &str) -> Option<&Escalation> {
+        self.escalations.iter().find(|e| e.id.value == id)
     }
 
     pub fn notifier(&self, id: &str) -> Option<&Notifier> {

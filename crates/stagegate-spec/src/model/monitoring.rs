@@ -6,6 +6,8 @@ use crate::{Deferred, Duration, Span, Spanned};
 #[derive(Debug, Clone)]
 pub struct Monitoring {
     pub notify: Vec<Spanned<String>>,
+    /// The escalation policy that pages instead of `notify`.
+    pub escalation: Option<Spanned<String>>,
     pub checks: Vec<Check>,
     pub span: Span,
 }

@@ -172,6 +172,11 @@ pub(crate) static SPEC: Shape = shape(
             "Files or folders of custom rules written in Rego (`.rego`), relative to the spec file.",
         ),
         opt(
+            "escalations",
+            Ty::Map(&ESCALATION, 0),
+            "Escalation policies, by id: levels paged in turn until someone acknowledges.",
+        ),
+        opt(
             "rotations",
             Ty::Map(&ROTATION, 0),
             "On-call rotations, by id: `notify = [\"rotation:ID\"]` pages whoever is on call.",
@@ -192,6 +197,36 @@ fn local_datetime() -> serde_json::Value {
         "examples": ["2026-12-20 00:00", "2026-12-20T00:00:00"],
     })
 }
+
+pub(crate) static ESCALATION: Shape = shape(
+    "escalation",
+    "Who is paged, level by level, while an incident stays unacknowledged.",
+    &[
+        req(
+            "levels",
+            Ty::Tables(&LEVEL),
+            "The levels, in order of `after`.",
+        ),
+        opt(
+            "repeat",
+            Ty::Bool,
+            "Page the last level again at every reminder until someone acknowledges (default false).",
+        ),
+    ],
+);
+
+pub(crate) static LEVEL: Shape = shape(
+    "escalation level",
+    "Recipients paged `after` the incident opened, unless it was acknowledged by then.",
+    &[
+        req(
+            "after",
+            Ty::Str,
+            "How long after the incident opened, e.g. \"0m\" (at once) or \"15m\".",
+        ),
+        req("notify", Ty::Strings, "Contact ids or `rotation:ID`."),
+    ],
+);
 
 pub(crate) static ROTATION: Shape = shape(
     "rotation",

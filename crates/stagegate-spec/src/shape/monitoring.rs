@@ -10,7 +10,12 @@ pub(crate) static MONITORING: Shape = shape(
         opt(
             "notify",
             Ty::Strings,
-            "Contact ids notified about incidents.",
+            "Contact ids (or `rotation:ID`) notified about incidents.",
+        ),
+        opt(
+            "escalation",
+            Ty::Str,
+            "An escalation policy (`[escalations.ID]`) that pages level by level until someone acknowledges, instead of `notify`.",
         ),
         opt("checks", Ty::Tables(&CHECK), "Monitoring checks."),
     ],

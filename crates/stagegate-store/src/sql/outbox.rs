@@ -106,6 +106,15 @@ macro_rules! outbox_impl {
                     .await?;
                 row.as_ref().map(from_row::<Notification, _>).transpose()
             }
+            async fn incident_notifications(&self, incident: i64) -> Result<Vec<Notification>> {
+                // Dedup keys start `incident-ID/`; the prefix holds no
+                // LIKE wildcard.
+                let rows = sqlx::query(concat!("SELECT ", outbox_columns!(), " FROM outbox WHERE dedup_key LIKE $1 ORDER BY created_at, id"))
+                    .bind(format!("incident-{incident}/%"))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(from_row::<Notification, _>).collect()
+            }
             async fn deliveries(&self, limit: u32) -> Result<Vec<Delivery>> {
                 let rows = sqlx::query(
                     "SELECT d.id, d.outbox_id, o.notifier, o.contact, o.event, d.attempted_at, d.ok, d.error \
