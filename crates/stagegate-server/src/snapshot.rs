@@ -82,6 +82,8 @@ pub const AGENT_PREFIX: &str = "agent:";
 pub struct Notifier {
     pub id: String,
     pub kind: NotifierKind,
+    /// Whether public status-page updates go through it.
+    pub status_updates: bool,
     pub channel: std::sync::Arc<dyn crate::notify::Channel>,
 }
 
@@ -217,7 +219,23 @@ impl Snapshot {
             }
         }
         let mut notifiers = HashMap::new();
+        // A notifier nobody is reached through sends nothing: an unset
+        // variable in it is worth a warning, not a refusal to start.
+        let in_use: std::collections::HashSet<&str> = spec
+            .contacts
+            .iter()
+            .flat_map(|c| &c.notify)
+            .map(|n| n.value.as_str())
+            .chain(
+                spec.notifiers
+                    .iter()
+                    .filter(|n| n.status_updates)
+                    .map(|n| n.id.value.as_str()),
+            )
+            .collect();
         for n in &spec.notifiers {
+            let unused = !in_use.contains(n.id.value.as_str());
+            let mut unset = Vec::new();
             let before = diags.len();
             let mut resolve = |d: &Option<stagegate_spec::Deferred>, url: bool| match d {
                 Some(d) => match if url {
@@ -226,6 +244,10 @@ impl Snapshot {
                     d.resolve(env)
                 } {
                     Ok(v) => Some(v),
+                    Err(e) if unused => {
+                        unset.push(e.message.clone());
+                        None
+                    }
                     Err(e) => {
                         diags.push(e);
                         None
@@ -240,7 +262,19 @@ impl Snapshot {
                 smtp: resolve(&n.smtp, true),
                 from: n.from.as_ref().map(|f| f.value.clone()),
                 ca_file: n.ca_file.as_ref().map(|c| base_dir.join(&c.value)),
+                token: resolve(&n.token, false),
+                chat_id: n.chat_id.as_ref().map(|c| c.value.clone()),
+                room: n.room.as_ref().map(|r| r.value.clone()),
+                user_key: resolve(&n.user_key, false),
             };
+            if !unset.is_empty() {
+                tracing::warn!(
+                    notifier = %n.id.value,
+                    problems = %unset.join("; "),
+                    "notifier left out: no contact uses it and it cannot be built"
+                );
+                continue;
+            }
             if diags.len() > before {
                 // An unset variable is reported already.
                 continue;
@@ -255,6 +289,10 @@ impl Snapshot {
                         "smtp" => n.smtp.as_ref().map(|d| d.span()),
                         "from" => n.from.as_ref().map(|f| f.span),
                         "ca_file" => n.ca_file.as_ref().map(|c| c.span),
+                        "token" => n.token.as_ref().map(|d| d.span()),
+                        "chat_id" => n.chat_id.as_ref().map(|c| c.span),
+                        "room" => n.room.as_ref().map(|r| r.span),
+                        "user_key" => n.user_key.as_ref().map(|d| d.span()),
                         _ => None,
                     }
                     .unwrap_or(n.span);
@@ -265,6 +303,7 @@ impl Snapshot {
             let notifier = Notifier {
                 id: n.id.value.clone(),
                 kind: n.kind.value,
+                status_updates: n.status_updates,
                 channel,
             };
             notifiers.insert(n.id.value.clone(), notifier);

@@ -618,13 +618,46 @@ fn decode_notifier(
     let smtp = t.opt(cx, "smtp");
     let from = t.opt(cx, "from");
     let ca_file = t.opt(cx, "ca_file");
+    let token: Option<crate::Deferred> = t.opt(cx, "token");
+    let chat_id = t.opt(cx, "chat_id");
+    let room = t.opt(cx, "room");
+    let user_key: Option<crate::Deferred> = t.opt(cx, "user_key");
+    let status_updates = t.opt(cx, "status_updates").unwrap_or(false);
     let span = t.span;
     if let Some(kind) = &kind {
         let needs: &[&str] = match kind.value {
-            NotifierKind::Webhook | NotifierKind::Slack | NotifierKind::Ntfy => &["url"],
+            NotifierKind::Webhook
+            | NotifierKind::Slack
+            | NotifierKind::Ntfy
+            | NotifierKind::Teams
+            | NotifierKind::Discord
+            | NotifierKind::GoogleChat
+            | NotifierKind::Mattermost => &["url"],
             NotifierKind::Pagerduty => &["routing_key"],
             NotifierKind::Email => &["smtp", "from"],
+            NotifierKind::Telegram => &["token", "chat_id"],
+            NotifierKind::Matrix => &["url", "token", "room"],
+            NotifierKind::Opsgenie => &["token"],
+            NotifierKind::Pushover => &["token", "user_key"],
+            NotifierKind::Gotify => &["url", "token"],
         };
+        // The webhook URLs of these channels are their credential.
+        let url_is_secret = matches!(
+            kind.value,
+            NotifierKind::Teams
+                | NotifierKind::Discord
+                | NotifierKind::GoogleChat
+                | NotifierKind::Mattermost
+        );
+        for (key, value) in [
+            ("token", token.as_ref()),
+            ("user_key", user_key.as_ref()),
+            ("url", url.as_ref().filter(|_| url_is_secret)),
+        ] {
+            if let Some(value) = value.filter(|v| v.variables().is_empty()) {
+                cx.push(secret_written_out(kind.value, key, value.span()));
+            }
+        }
         for key in needs {
             if !t.has(key) {
                 cx.push(
@@ -652,8 +685,36 @@ fn decode_notifier(
         smtp,
         from,
         ca_file,
+        token,
+        chat_id,
+        room,
+        user_key,
+        status_updates,
         span,
     })
+}
+
+/// A credential written into the spec, where anyone who reads the
+/// repository can use it: the newer channels take theirs only from the
+/// server's environment.
+fn secret_written_out(kind: NotifierKind, key: &str, span: Span) -> Diagnostic {
+    let var = format!(
+        "{}_{}",
+        kind.as_str().replace('-', "_").to_ascii_uppercase(),
+        if key == "url" {
+            "WEBHOOK_URL".to_owned()
+        } else {
+            key.to_ascii_uppercase()
+        }
+    );
+    Diagnostic::new(
+        format!("the {kind} notifier's `{key}` is a secret written into the spec"),
+        span,
+    )
+    .label("written out here")
+    .note(format!(
+        "take it from the server's environment instead: `{key} = \"${{{var}}}\"`, with {var} set where `stagegate serve` runs"
+    ))
 }
 
 /// An optional sub-table: `Some(None)` when absent, `None` when invalid.

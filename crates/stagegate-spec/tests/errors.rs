@@ -527,3 +527,65 @@ fn escalation_levels_come_in_order() {
     ));
     assert_eq!(d.message, "unknown escalation `urgnt`");
 }
+
+#[test]
+fn a_channel_secret_written_into_the_spec_is_refused() {
+    let (line, col, d) = one(&with(
+        "\n[notifiers.pager]\ntype = \"opsgenie\"\ntoken = \"0123-4567\"\n",
+    ));
+    assert_eq!(
+        d.message,
+        "the opsgenie notifier's `token` is a secret written into the spec"
+    );
+    assert_eq!((line, col), (9, 9));
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n.contains("token = \"${OPSGENIE_TOKEN}\"")),
+        "{d:?}"
+    );
+    let (_, _, d) = one(&with(
+        "\n[notifiers.chat]\ntype = \"discord\"\nurl = \"https://discord.com/api/webhooks/1/abc\"\n",
+    ));
+    assert_eq!(
+        d.message,
+        "the discord notifier's `url` is a secret written into the spec"
+    );
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n.contains("url = \"${DISCORD_WEBHOOK_URL}\"")),
+        "{d:?}"
+    );
+    // Through a variable, and where the URL is not the credential, it is fine.
+    let fine = with(
+        "\n[notifiers.chat]\ntype = \"discord\"\nurl = \"${DISCORD_WEBHOOK_URL}\"\n\n[notifiers.g]\ntype = \"gotify\"\nurl = \"https://gotify.example.com\"\ntoken = \"${GOTIFY_TOKEN}\"\n",
+    );
+    let source = SourceFile::new("stagegate.toml", &fine);
+    let opts = LoadOptions {
+        env: &env,
+        known_rules: RULES,
+        known_controls: |_| &[],
+    };
+    assert!(load(&source, &opts).is_ok());
+}
+
+#[test]
+fn each_channel_names_what_it_needs() {
+    let (_, _, d) = one(&with(
+        "\n[notifiers.mx]\ntype = \"matrix\"\nurl = \"https://matrix.example.com\"\ntoken = \"${MATRIX_TOKEN}\"\n",
+    ));
+    assert_eq!(d.message, "missing required key `room` in matrix notifier");
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n.contains("a `matrix` notifier needs: url, token, room")),
+        "{d:?}"
+    );
+    let (_, _, d) = one(&with("\n[notifiers.t]\ntype = \"telegarm\"\n"));
+    assert!(d.message.contains("telegarm"), "{d:?}");
+    assert!(
+        d.notes.iter().any(|n| n.contains("telegram")),
+        "an unknown type suggests the closest: {d:?}"
+    );
+}

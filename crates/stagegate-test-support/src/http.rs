@@ -54,6 +54,28 @@ pub fn http_with(
     (status, head, body)
 }
 
+/// A body as sent, its chunked framing (if `head` says so) taken off.
+pub fn unchunked(head: &str, body: &str) -> String {
+    if !head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        return body.to_owned();
+    }
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size =
+            usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
+        if size == 0 || after.len() < size {
+            break;
+        }
+        out.push_str(&after[..size]);
+        rest = after[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
 /// The JSON of a body that may be chunked.
 pub fn json_body(body: &str) -> serde_json::Value {
     let start = body.find(['{', '[']).expect("json start");

@@ -16,11 +16,14 @@ pub mod targets;
 
 pub use http::{
     csrf_field, exchange, get_with, http, http_with, json_body, post_form, set_cookie, sign_in,
+    unchunked,
 };
 pub use pg::PgDb;
 pub use serve::{Server, run_in, spawn_serve, start, start_env, start_with, store_args, token};
 pub use spec::{TestSpec, events};
-pub use targets::{Received, Switch, blackhole, pausable_proxy, receiver, switchable_target};
+pub use targets::{
+    Received, Responder, Switch, answering, blackhole, pausable_proxy, receiver, switchable_target,
+};
 
 use std::time::{Duration, Instant};
 

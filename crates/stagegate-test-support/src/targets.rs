@@ -47,11 +47,22 @@ pub async fn switchable_target(up: Switch) -> SocketAddr {
 
 /// A webhook receiver answering 204 and keeping every request in `seen`.
 pub async fn receiver(seen: Received) -> SocketAddr {
+    answering(seen, Arc::new(|_: &str, _: &str| (204, String::new()))).await
+}
+
+/// How an [`answering`] receiver replies to a request: given its head
+/// (request line and headers, lower-cased) and body, the status and body.
+pub type Responder = Arc<dyn Fn(&str, &str) -> (u16, String) + Send + Sync>;
+
+/// A receiver keeping every request in `seen` and answering as `respond`
+/// says: an imitation of a service's API that checks what it is sent.
+pub async fn answering(seen: Received, respond: Responder) -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = l.local_addr().expect("addr");
     tokio::spawn(async move {
         while let Ok((mut s, _)) = l.accept().await {
             let seen = seen.clone();
+            let respond = respond.clone();
             tokio::spawn(async move {
                 let mut data = Vec::new();
                 let mut buf = [0u8; 4096];
@@ -77,15 +88,17 @@ pub async fn receiver(seen: Received) -> SocketAddr {
                         })
                         .unwrap_or(0);
                     if body.len() >= len {
+                        let head = head.to_ascii_lowercase();
+                        let body = String::from_utf8_lossy(body).into_owned();
+                        let (status, answer) = respond(&head, &body);
                         if let Ok(mut v) = seen.lock() {
-                            v.push((
-                                head.to_ascii_lowercase(),
-                                String::from_utf8_lossy(body).into_owned(),
-                            ));
+                            v.push((head, body));
                         }
-                        let _ = s
-                            .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
-                            .await;
+                        let reply = format!(
+                            "HTTP/1.1 {status} X\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+                            answer.len()
+                        );
+                        let _ = s.write_all(reply.as_bytes()).await;
                         return;
                     }
                 }

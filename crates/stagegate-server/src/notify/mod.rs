@@ -5,11 +5,20 @@
 //!
 //! Claiming, retrying and recording outcomes is `dispatch`'s.
 
+mod discord;
 mod email;
+mod google_chat;
+mod gotify;
 mod http;
+mod matrix;
+mod mattermost;
 mod ntfy;
+mod opsgenie;
 mod pagerduty;
+mod pushover;
 mod slack;
+mod teams;
+mod telegram;
 mod webhook;
 
 use std::sync::Arc;
@@ -39,7 +48,42 @@ pub struct Facts {
     pub started_at: String,
     #[serde(default)]
     pub resolved_at: Option<String>,
+    /// The escalation level paged, 1-based.
+    #[serde(default)]
+    pub level: Option<u32>,
+    /// A public update's status: investigating, identified, monitoring,
+    /// resolved.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The status page's components a public update is about.
+    #[serde(default)]
+    pub components: Vec<String>,
+    /// The status page's title, for public updates.
+    #[serde(default)]
+    pub title: Option<String>,
 }
+
+/// What a notification is, as a channel's wording and urgency read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Opened,
+    Escalated,
+    Reminder,
+    Resolved,
+    /// A public update posted to a status-page incident.
+    Update,
+}
+
+impl Kind {
+    /// Whether someone should act now: the channels that have priorities
+    /// raise these.
+    pub fn urgent(self) -> bool {
+        matches!(self, Kind::Opened | Kind::Escalated | Kind::Reminder)
+    }
+}
+
+/// The event of public status-page updates.
+pub const UPDATE_EVENT: &str = "incident.update";
 
 /// One notification on its way to one contact.
 #[derive(Debug)]
@@ -62,23 +106,115 @@ impl<'a> Message<'a> {
     }
 
     pub fn resolved(&self) -> bool {
-        self.notification.event == "incident.resolved"
+        self.kind() == Kind::Resolved
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self.notification.event.as_str() {
+            "incident.resolved" => Kind::Resolved,
+            "incident.escalated" => Kind::Escalated,
+            "incident.reminder" => Kind::Reminder,
+            UPDATE_EVENT => Kind::Update,
+            _ => Kind::Opened,
+        }
+    }
+
+    /// What it is about: `prod/api`, or for a public update the status
+    /// page's title.
+    pub fn subject(&self) -> String {
+        let f = &self.facts;
+        match self.kind() {
+            Kind::Update => f.title.clone().unwrap_or_else(|| f.environment.clone()),
+            _ => format!("{}/{}", f.environment, f.check),
+        }
+    }
+
+    /// A short heading: `Incident: prod/api`, `Escalated (level 2):
+    /// prod/api`, `Identified: Shop status`.
+    pub fn title(&self) -> String {
+        let what = match self.kind() {
+            Kind::Opened => "Incident".to_owned(),
+            Kind::Escalated => match self.facts.level {
+                Some(level) => format!("Escalated (level {level})"),
+                None => "Escalated".to_owned(),
+            },
+            Kind::Reminder => "Still open".to_owned(),
+            Kind::Resolved => "Resolved".to_owned(),
+            Kind::Update => capitalised(self.facts.status.as_deref().unwrap_or("update")),
+        };
+        format!("{what}: {}", self.subject())
     }
 
     /// One line for chat channels: `[stagegate] incident prod/api: HTTP 503`.
     pub fn line(&self) -> String {
+        let what = match self.kind() {
+            Kind::Opened => "incident".to_owned(),
+            Kind::Escalated => "escalated".to_owned(),
+            Kind::Reminder => "still open".to_owned(),
+            Kind::Resolved => "resolved".to_owned(),
+            Kind::Update => self.facts.status.clone().unwrap_or_else(|| "update".into()),
+        };
         format!(
-            "[stagegate] {} {}/{}: {}",
-            if self.resolved() {
-                "resolved"
-            } else {
-                "incident"
-            },
-            self.facts.environment,
-            self.facts.check,
+            "[stagegate] {what} {}: {}",
+            self.subject(),
             self.facts.message
         )
     }
+
+    /// Labelled facts a card or an embed lists under the message; for a
+    /// public update only what the status page shows.
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        let f = &self.facts;
+        let mut fields = Vec::new();
+        if self.kind() == Kind::Update {
+            if !f.components.is_empty() {
+                fields.push(("Affects", f.components.join(", ")));
+            }
+            return fields;
+        }
+        fields.push(("Environment", f.environment.clone()));
+        fields.push(("Check", f.check.clone()));
+        if let Some(covers) = &f.covers {
+            fields.push(("Covers", covers.clone()));
+        }
+        if let Some(level) = f.level {
+            fields.push(("Level", level.to_string()));
+        }
+        fields.push(("Started", f.started_at.clone()));
+        if let Some(resolved) = &f.resolved_at {
+            fields.push(("Resolved", resolved.clone()));
+        }
+        fields.push(("Incident", format!("#{}", f.incident)));
+        fields
+    }
+
+    /// One conversation per incident on channels that thread or group:
+    /// every message about it carries this key.
+    pub fn thread_key(&self) -> String {
+        format!("stagegate-incident-{}", self.facts.incident)
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_uppercase().chain(chars).collect::<String>()
+    })
+}
+
+/// `text` safe inside HTML (Telegram's and Matrix's formatted messages).
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A way to tell people.
@@ -97,13 +233,18 @@ pub struct Settings {
     pub smtp: Option<String>,
     pub from: Option<String>,
     pub ca_file: Option<std::path::PathBuf>,
+    pub token: Option<String>,
+    pub chat_id: Option<String>,
+    pub room: Option<String>,
+    pub user_key: Option<String>,
 }
 
 /// Why a notifier cannot be built: the setting at fault, what is wrong,
 /// what was expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
-    /// `url`, `secret`, `routing_key`, `smtp`, `from` or `ca_file`.
+    /// `url`, `secret`, `routing_key`, `smtp`, `from`, `ca_file`, `token`,
+    /// `chat_id`, `room` or `user_key`.
     pub setting: &'static str,
     pub problem: String,
     pub expected: &'static str,
@@ -117,7 +258,38 @@ pub fn build(kind: NotifierKind, s: Settings) -> Result<Arc<dyn Channel>, Invali
         NotifierKind::Pagerduty => Arc::new(pagerduty::PagerDuty::new(s)?),
         NotifierKind::Ntfy => Arc::new(ntfy::Ntfy::new(s)?),
         NotifierKind::Email => Arc::new(email::Email::new(s)?),
+        NotifierKind::Teams => Arc::new(teams::Teams::new(s)?),
+        NotifierKind::Discord => Arc::new(discord::Discord::new(s)?),
+        NotifierKind::Telegram => Arc::new(telegram::Telegram::new(s)?),
+        NotifierKind::GoogleChat => Arc::new(google_chat::GoogleChat::new(s)?),
+        NotifierKind::Mattermost => Arc::new(mattermost::Mattermost::new(s)?),
+        NotifierKind::Matrix => Arc::new(matrix::Matrix::new(s)?),
+        NotifierKind::Opsgenie => Arc::new(opsgenie::Opsgenie::new(s)?),
+        NotifierKind::Pushover => Arc::new(pushover::Pushover::new(s)?),
+        NotifierKind::Gotify => Arc::new(gotify::Gotify::new(s)?),
     })
+}
+
+/// A setting a channel cannot do without.
+fn required(
+    value: Option<String>,
+    setting: &'static str,
+    channel: &str,
+    expected: &'static str,
+) -> Result<String, Invalid> {
+    value.filter(|v| !v.is_empty()).ok_or_else(|| Invalid {
+        setting,
+        problem: format!("a {channel} notifier needs a `{setting}`"),
+        expected,
+    })
+}
+
+/// The `url` setting if given (checked), else the channel's public API.
+fn url_or(s: &Settings, channel: &str, default: &str) -> Result<String, Invalid> {
+    match &s.url {
+        Some(url) => http_url(url.clone(), channel),
+        None => Ok(default.to_owned()),
+    }
 }
 
 /// The `url` setting, which a channel cannot do without.

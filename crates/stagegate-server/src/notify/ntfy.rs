@@ -45,6 +45,7 @@ impl Ntfy {
             headers.extend(header("authorization", &format!("Bearer {token}")));
         }
         Post {
+            method: http::Method::POST,
             url: self.url.clone(),
             headers,
             body: if m.facts.message.is_empty() {

@@ -43,6 +43,7 @@ impl PagerDuty {
             },
         });
         Post {
+            method: http::Method::POST,
             url: self.url.clone(),
             headers: http::json(),
             body: body.to_string(),

@@ -17,6 +17,7 @@ impl Slack {
 
     fn post(&self, m: &Message<'_>) -> Post {
         Post {
+            method: http::Method::POST,
             url: self.url.clone(),
             headers: http::json(),
             body: serde_json::json!({ "text": m.line() }).to_string(),

@@ -31,6 +31,7 @@ impl Webhook {
             ));
         }
         Post {
+            method: http::Method::POST,
             url: self.url.clone(),
             headers,
             body: n.payload.clone(),

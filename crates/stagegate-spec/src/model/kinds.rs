@@ -116,6 +116,15 @@ string_enum!(
         Email = "email",
         Pagerduty = "pagerduty",
         Ntfy = "ntfy",
+        Teams = "teams",
+        Discord = "discord",
+        Telegram = "telegram",
+        GoogleChat = "google-chat",
+        Mattermost = "mattermost",
+        Matrix = "matrix",
+        Opsgenie = "opsgenie",
+        Pushover = "pushover",
+        Gotify = "gotify",
     }
 );
 

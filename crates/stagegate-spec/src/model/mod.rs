@@ -263,6 +263,18 @@ pub struct Notifier {
     /// PEM file of an extra CA the SMTP server's certificate is checked
     /// against (a private mail relay), relative to the spec file.
     pub ca_file: Option<Spanned<String>>,
+    /// The channel's credential: Telegram bot token, Matrix access token,
+    /// Opsgenie API key, Pushover application token, Gotify application
+    /// token. Always through `${NAME}`.
+    pub token: Option<Deferred>,
+    /// Telegram chat the bot posts to.
+    pub chat_id: Option<Spanned<String>>,
+    /// Matrix room id (`!abc:example.org`) the messages go to.
+    pub room: Option<Spanned<String>>,
+    /// Pushover user or group key. Always through `${NAME}`.
+    pub user_key: Option<Deferred>,
+    /// Whether public status-page updates go through this notifier too.
+    pub status_updates: bool,
     pub span: Span,
 }
 

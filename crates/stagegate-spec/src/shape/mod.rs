@@ -514,6 +514,27 @@ pub(crate) static NOTIFIER: Shape = shape(
             Ty::Str,
             "PEM file of an extra trusted CA for the SMTP server, relative to the spec.",
         ),
+        opt(
+            "token",
+            Ty::Str,
+            "Telegram bot token, Matrix access token, Opsgenie API key, Pushover or Gotify application token. Must use ${NAME}.",
+        ),
+        opt("chat_id", Ty::Str, "Telegram chat the bot posts to."),
+        opt(
+            "room",
+            Ty::Str,
+            "Matrix room id the messages go to, e.g. \"!abc:example.org\".",
+        ),
+        opt(
+            "user_key",
+            Ty::Str,
+            "Pushover user or group key. Must use ${NAME}.",
+        ),
+        opt(
+            "status_updates",
+            Ty::Bool,
+            "Also send the public updates posted to status-page incidents.",
+        ),
     ],
 );
 

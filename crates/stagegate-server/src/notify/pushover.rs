@@ -1,0 +1,104 @@
+//! Pushover (Message API): a push to one user or group, high priority
+//! (sounds through quiet hours) while an incident is open, normal when it
+//! resolves, with HTML formatting.
+
+use serde_json::json;
+
+use super::http::{self, Post};
+use super::{Channel, Invalid, Message, Settings, escape_html, required, url_or};
+
+const MESSAGES_API: &str = "https://api.pushover.net/1/messages.json";
+
+#[derive(Debug)]
+pub struct Pushover {
+    url: String,
+    token: String,
+    user: String,
+}
+
+impl Pushover {
+    pub fn new(s: Settings) -> Result<Pushover, Invalid> {
+        Ok(Pushover {
+            url: url_or(&s, "Pushover", MESSAGES_API)?,
+            token: required(
+                s.token,
+                "token",
+                "Pushover",
+                "expected the application's API token, through ${NAME}",
+            )?,
+            user: required(
+                s.user_key,
+                "user_key",
+                "Pushover",
+                "expected the user or group key, through ${NAME}",
+            )?,
+        })
+    }
+
+    fn post(&self, m: &Message<'_>) -> Post {
+        let mut message = escape_html(&m.facts.message);
+        for (label, value) in m.fields() {
+            message.push_str(&format!(
+                "\n<i>{}</i>: {}",
+                escape_html(label),
+                escape_html(&value)
+            ));
+        }
+        Post::json(
+            self.url.clone(),
+            &json!({
+                "token": self.token,
+                "user": self.user,
+                "title": clip(&m.title(), 250),
+                "message": clip(&message, 1024),
+                "html": 1,
+                "priority": if m.kind().urgent() { 1 } else { 0 },
+            }),
+        )
+    }
+}
+
+fn clip(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+#[async_trait::async_trait]
+impl Channel for Pushover {
+    async fn send(&self, m: &Message<'_>, cx: &stagegate_probe::Context) -> Result<(), String> {
+        http::send(self.post(m), cx).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::tests::notification;
+
+    #[test]
+    fn high_priority_while_open() {
+        let po = Pushover::new(Settings {
+            token: Some("a".into()),
+            user_key: Some("u".into()),
+            ..Settings::default()
+        })
+        .expect("pushover");
+        let body = |event: &str| {
+            let n = notification(event);
+            po.post(&Message::new(&n, None).expect("m")).body_json()
+        };
+        let opened = body("incident.opened");
+        assert_eq!(
+            (opened["token"].as_str(), opened["user"].as_str()),
+            (Some("a"), Some("u"))
+        );
+        assert_eq!(opened["priority"], 1);
+        assert_eq!(opened["html"], 1);
+        assert_eq!(body("incident.resolved")["priority"], 0);
+        let e = Pushover::new(Settings {
+            token: Some("a".into()),
+            ..Settings::default()
+        })
+        .expect_err("no user");
+        assert_eq!(e.setting, "user_key");
+    }
+}
