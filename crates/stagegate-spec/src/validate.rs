@@ -77,6 +77,9 @@ pub(crate) fn validate(spec: &Spec, opts: &crate::LoadOptions<'_>, diags: &mut V
                 env_var_name(diags, &source.password_env);
             }
         }
+        if let Some(page) = &env.status_page {
+            status_page(diags, env, page);
+        }
         if let Some(monitoring) = &env.monitoring {
             for id in &monitoring.notify {
                 recipient(diags, id, &contact_ids, &rotation_ids);
@@ -244,6 +247,95 @@ fn control_reference(
                 "expected a published control id, as `stagegate report --framework {framework}` lists them"
             )),
         );
+    }
+}
+
+/// A status page's components name checks of the environment, at least
+/// one each, and their names make distinct badge paths (`uptime.svg` is
+/// the page's own).
+fn status_page(diags: &mut Vec<Diagnostic>, env: &Environment, page: &StatusPage) {
+    let names: Vec<&str> = env
+        .monitoring
+        .iter()
+        .flat_map(|m| &m.checks)
+        .map(|c| c.name.value.as_str())
+        .collect();
+    let mut slugs: HashMap<String, &Spanned<String>> = HashMap::new();
+    for component in &page.components {
+        let slug = component.slug();
+        if slug.is_empty() || slug == "uptime" {
+            diags.push(
+                Diagnostic::new(
+                    format!(
+                        "status page component `{}` has no usable badge name",
+                        component.name.value
+                    ),
+                    component.name.span,
+                )
+                .label(if slug.is_empty() {
+                    "no ASCII letter or digit to name its badge by".to_owned()
+                } else {
+                    "its badge would be /badge/ENV/uptime.svg, the page's uptime badge".to_owned()
+                })
+                .note(
+                    "expected a name with letters or digits other than `uptime`, e.g. \"Website\"",
+                ),
+            );
+        } else if let Some(first) = slugs.get(&slug) {
+            diags.push(
+                Diagnostic::new(
+                    format!(
+                        "status page components `{}` and `{}` share the badge name `{slug}`",
+                        first.value, component.name.value
+                    ),
+                    component.name.span,
+                )
+                .label("same badge path as an earlier component")
+                .note("expected component names that differ in their letters or digits"),
+            );
+        } else {
+            slugs.insert(slug, &component.name);
+        }
+        if component.checks.is_empty() {
+            diags.push(
+                Diagnostic::new(
+                    format!(
+                        "status page component `{}` has no checks",
+                        component.name.value
+                    ),
+                    component.span,
+                )
+                .label("`checks = []`")
+                .note(format!(
+                    "expected the names of the monitoring checks it consists of: {}",
+                    if names.is_empty() {
+                        "this environment has none".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                )),
+            );
+        }
+        for check in &component.checks {
+            if !names.contains(&check.value.as_str()) {
+                diags.push(
+                    Diagnostic::new(
+                        format!(
+                            "status page component `{}` names unknown check `{}`",
+                            component.name.value, check.value
+                        ),
+                        check.span,
+                    )
+                    .label(format!("no check of environment `{}` has this name", env.name.value))
+                    .with_hint(hint(&check.value, names.iter().copied()))
+                    .note(if names.is_empty() {
+                        format!("environment `{}` has no monitoring checks; add [[environments.{}.monitoring.checks]]", env.name.value, env.name.value)
+                    } else {
+                        format!("expected one of: {}", names.join(", "))
+                    }),
+                );
+            }
+        }
     }
 }
 

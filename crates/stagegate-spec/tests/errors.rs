@@ -589,3 +589,37 @@ fn each_channel_names_what_it_needs() {
         "an unknown type suggests the closest: {d:?}"
     );
 }
+
+#[test]
+fn a_status_page_names_checks_of_its_environment() {
+    let spec = with(
+        "\n[[environments.prod.monitoring.checks]]\nname = \"web\"\nkind = \"http\"\nurl = \"https://example.com\"\n\n[environments.prod.status_page]\ntitle = \"Example status\"\ncomponents = [\n  { name = \"Website\", checks = [\"webb\"] },\n]\n",
+    );
+    let (line, col, d) = one(&spec);
+    assert_eq!(
+        d.message,
+        "status page component `Website` names unknown check `webb`"
+    );
+    assert_eq!((line, col), (15, 33));
+    assert!(
+        d.notes.iter().any(|n| n.contains("did you mean `web`")),
+        "{d:?}"
+    );
+    let (_, _, d) = one(&spec.replace(
+        "{ name = \"Website\", checks = [\"webb\"] },",
+        "{ name = \"Website\", checks = [\"web\"] },\n  { name = \"website!\", checks = [\"web\"] },",
+    ));
+    assert_eq!(
+        d.message,
+        "status page components `Website` and `website!` share the badge name `website`"
+    );
+    let (_, _, d) = one(&spec.replace("checks = [\"webb\"]", "checks = []"));
+    assert_eq!(d.message, "status page component `Website` has no checks");
+    let (_, _, d) = one(&spec
+        .replace("name = \"Website\"", "name = \"Uptime\"")
+        .replace("webb", "web"));
+    assert_eq!(
+        d.message,
+        "status page component `Uptime` has no usable badge name"
+    );
+}

@@ -131,6 +131,13 @@ pub trait Results: Send + Sync {
     async fn uptime(&self, check: &str, since: Millis) -> Result<Uptime>;
     /// Uptime of every check with results since `since`, by check key.
     async fn uptimes(&self, since: Millis) -> Result<Vec<(String, Uptime)>>;
+    /// Daily pass counts of each of `checks` from `since` on, by check key
+    /// (days without results are absent), in one query.
+    async fn daily_counts(
+        &self,
+        checks: &[String],
+        since: Millis,
+    ) -> Result<Vec<(String, DailyCount)>>;
     /// Deletes raw results older than `before`; rollups stay. Returns how
     /// many were deleted.
     async fn prune_results(&self, before: Millis) -> Result<u64>;
@@ -171,6 +178,26 @@ pub trait Incidents: Send + Sync {
     async fn mark_reminded(&self, id: i64, at: Millis) -> Result<()>;
     /// Incidents not resolved, and those resolved since `since`; newest first.
     async fn incidents(&self, since: Millis, limit: u32) -> Result<Vec<Incident>>;
+    /// One environment's incidents not resolved, and those resolved since
+    /// `since`; newest first.
+    async fn environment_incidents(
+        &self,
+        environment: &str,
+        since: Millis,
+        limit: u32,
+    ) -> Result<Vec<Incident>>;
+    /// Adds a public update to incident `incident`; `None` if there is no
+    /// such incident.
+    async fn add_incident_update(
+        &self,
+        incident: i64,
+        status: &str,
+        message: &str,
+        by: &str,
+        at: Millis,
+    ) -> Result<Option<IncidentUpdate>>;
+    /// The public updates of `incidents`, oldest first.
+    async fn incident_updates(&self, incidents: &[i64]) -> Result<Vec<IncidentUpdate>>;
 }
 
 /// Heartbeat pings.

@@ -56,6 +56,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "dependencies",
         sql: include_str!("../migrations/sqlite/0009_dependencies.sql"),
     },
+    Migration {
+        version: 10,
+        name: "incident_updates",
+        sql: include_str!("../migrations/sqlite/0010_incident_updates.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -103,6 +108,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 9,
         name: "dependencies",
         sql: include_str!("../migrations/postgres/0009_dependencies.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "incident_updates",
+        sql: include_str!("../migrations/postgres/0010_incident_updates.sql"),
     },
 ];
 

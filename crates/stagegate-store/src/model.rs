@@ -141,6 +141,29 @@ pub struct Incident {
     pub suppressed_by: Option<i64>,
 }
 
+/// A public update to an incident: what the status page says about it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IncidentUpdate {
+    pub id: i64,
+    pub incident: i64,
+    /// `investigating`, `identified`, `monitoring` or `resolved`.
+    pub status: String,
+    pub message: String,
+    /// The token or user that posted it; never shown publicly.
+    pub posted_by: String,
+    pub posted_at: Millis,
+}
+
+/// Pass counts of one check over one UTC day, from the daily rollups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DailyCount {
+    /// Start of the day (UTC), in milliseconds.
+    pub day: Millis,
+    pub total: u64,
+    pub passed: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ping {

@@ -1091,3 +1091,88 @@ async fn an_incidents_notifications_are_its_own(s: &dyn Store) {
     );
 }
 both!(an_incidents_notifications_are_its_own);
+
+async fn public_updates_and_daily_counts(s: &dyn Store) {
+    const DAY: i64 = 24 * H;
+    let day0 = T0 - T0 % DAY;
+    let a = s
+        .open_incident("prod/api", "prod", "HTTP 503 from 10.0.0.5", None, day0 + H)
+        .await
+        .expect("open");
+    let b = s
+        .open_incident("staging/api", "staging", "down", None, day0 + H)
+        .await
+        .expect("open");
+    assert_eq!(
+        s.add_incident_update(a.id + b.id + 100, "investigating", "x", "ops", day0)
+            .await
+            .expect("none"),
+        None,
+        "no such incident"
+    );
+    for (status, at) in [("investigating", 2), ("identified", 3)] {
+        s.add_incident_update(
+            a.id,
+            status,
+            &format!("{status} text"),
+            "ops",
+            day0 + H + at,
+        )
+        .await
+        .expect("add")
+        .expect("incident exists");
+    }
+    s.add_incident_update(b.id, "monitoring", "other", "ops", day0 + H)
+        .await
+        .expect("add");
+    let updates = s.incident_updates(&[a.id]).await.expect("updates");
+    assert_eq!(
+        updates
+            .iter()
+            .map(|u| u.status.as_str())
+            .collect::<Vec<_>>(),
+        ["investigating", "identified"],
+        "oldest first, only the incident asked for"
+    );
+    assert_eq!(updates[1].message, "identified text");
+    let mine = s
+        .environment_incidents("prod", day0, 10)
+        .await
+        .expect("incidents");
+    assert_eq!(mine.iter().map(|i| i.id).collect::<Vec<_>>(), [a.id]);
+
+    for (day, outcomes) in [(0, [true, true, false, true]), (2, [true; 4])] {
+        for (k, up) in outcomes.into_iter().enumerate() {
+            let outcome = if up { Outcome::Pass } else { Outcome::Fail };
+            s.record_result(&result(
+                "prod/api",
+                day0 + day * DAY + k as i64 * H,
+                outcome,
+                1.0,
+            ))
+            .await
+            .expect("record");
+        }
+    }
+    s.record_result(&result("prod/other", day0, Outcome::Fail, 1.0))
+        .await
+        .expect("record");
+    let mut days = s
+        .daily_counts(&["prod/api".to_owned(), "prod/none".to_owned()], day0)
+        .await
+        .expect("days");
+    days.sort_by_key(|(_, d)| d.day);
+    assert_eq!(
+        days.iter()
+            .map(|(c, d)| (c.as_str(), (d.day - day0) / DAY, d.total, d.passed))
+            .collect::<Vec<_>>(),
+        [("prod/api", 0, 4, 3), ("prod/api", 2, 4, 4)]
+    );
+    assert!(
+        s.daily_counts(&["prod/api".to_owned()], day0 + 3 * DAY)
+            .await
+            .expect("days")
+            .is_empty()
+    );
+}
+both!(public_updates_and_daily_counts);

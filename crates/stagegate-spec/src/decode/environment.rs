@@ -60,6 +60,7 @@ pub(crate) fn decode_environment(
         }
         None => Some(None),
     };
+    let status_page = sub(&mut t, cx, "status_page", decode_status_page);
     let maintenance = match t.get("maintenance") {
         Some(v) => {
             decode_array_of_tables(v, cx, &Path::Key(path, "maintenance"), decode_maintenance)
@@ -93,6 +94,49 @@ pub(crate) fn decode_environment(
         runbooks: runbooks.unwrap_or_default(),
         maintenance: maintenance.unwrap_or_default(),
         agent: agent.unwrap_or_default(),
+        status_page: status_page.unwrap_or_default(),
+        span,
+    })
+}
+
+fn decode_status_page(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<StatusPage> {
+    let mut t = Table::new(v, cx, *path, &shape::STATUS_PAGE)?;
+    let title = t.opt(cx, "title");
+    let description = t.opt(cx, "description");
+    let components = match t.get_required("components") {
+        Some(v) => {
+            decode_array_of_tables(v, cx, &Path::Key(path, "components"), decode_page_component)
+        }
+        None => {
+            cx.push(
+                Diagnostic::new("status page has no `components`", t.span)
+                    .label("this status page has no `components`")
+                    .note("expected `components = [{ name = \"Website\", checks = [\"web\"] }]`"),
+            );
+            None
+        }
+    };
+    let span = t.span;
+    t.finish(cx);
+    Some(StatusPage {
+        title,
+        description,
+        components: components.unwrap_or_default(),
+        span,
+    })
+}
+
+fn decode_page_component(v: &Value<'_>, cx: &mut Cx<'_>, path: &Path<'_>) -> Option<PageComponent> {
+    let mut t = Table::new(v, cx, *path, &shape::PAGE_COMPONENT)?;
+    let name = t.req(cx, "name");
+    let description = t.opt(cx, "description");
+    let checks = t.req(cx, "checks");
+    let span = t.span;
+    t.finish(cx);
+    Some(PageComponent {
+        name: name?,
+        description,
+        checks: checks.unwrap_or_default(),
         span,
     })
 }

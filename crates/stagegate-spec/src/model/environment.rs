@@ -29,6 +29,8 @@ pub struct Environment {
     /// `agent = true` or `[environments.NAME.agent]`: its servers run
     /// `stagegate agent`, and the agent rules judge their reports.
     pub agent: Option<AgentWatch>,
+    /// `[environments.NAME.status_page]`: a public page, feed and badges.
+    pub status_page: Option<StatusPage>,
     /// The `[environments.NAME]` header, or the key where the environment
     /// first appears.
     pub span: Span,

@@ -8,12 +8,14 @@ mod escalation;
 mod kinds;
 mod monitoring;
 mod rotation;
+mod status_page;
 
 pub use environment::*;
 pub use escalation::*;
 pub use kinds::*;
 pub use monitoring::*;
 pub use rotation::*;
+pub use status_page::*;
 
 /// A whole `stagegate.toml`.
 #[derive(Debug, Clone)]

@@ -67,6 +67,11 @@ pub(crate) static ENVIRONMENT: Shape = shape(
             "Runbooks per failure scenario.",
         ),
         opt(
+            "status_page",
+            Ty::Table(&STATUS_PAGE),
+            "A public status page: components, 90-day uptime, incidents and their public updates.",
+        ),
+        opt(
             "maintenance",
             Ty::Tables(&MAINTENANCE),
             "Recurring maintenance windows: notifications pause, results are kept.",
@@ -377,6 +382,42 @@ pub(crate) static RUNBOOKS: Shape = Shape {
         "Path of the {} runbook (Markdown).",
     ),
 };
+
+pub(crate) static STATUS_PAGE: Shape = shape(
+    "status page",
+    "A public status page of the environment, served at /status/NAME without sign-in.",
+    &[
+        opt(
+            "title",
+            Ty::Str,
+            "The page's heading (default: the product's name).",
+        ),
+        opt("description", Ty::Str, "A line under the heading."),
+        req(
+            "components",
+            Ty::Tables(&PAGE_COMPONENT),
+            "The rows of the page: named groups of checks.",
+        ),
+    ],
+);
+
+pub(crate) static PAGE_COMPONENT: Shape = shape(
+    "status page component",
+    "A component of a status page: down while any of its checks is down.",
+    &[
+        req("name", Ty::Str, "Its public name, e.g. \"Checkout\"."),
+        opt(
+            "description",
+            Ty::Str,
+            "A line about it, shown under its name.",
+        ),
+        req(
+            "checks",
+            Ty::Strings,
+            "Names of this environment's monitoring checks it consists of.",
+        ),
+    ],
+);
 
 pub(crate) static MAINTENANCE: Shape = shape(
     "maintenance window",

@@ -1,6 +1,7 @@
 //! Incidents: opened, acknowledged, resolved, reminded.
 
 use async_trait::async_trait;
+use sqlx::Row;
 
 use super::rows::from_row;
 use super::*;
@@ -16,7 +17,13 @@ macro_rules! incident_columns {
 }
 
 macro_rules! incidents_impl {
-    ($store:ident, $db:ty, greatest = $greatest:literal, json_list = $json_list:literal) => {
+    (
+        $store:ident,
+        $db:ty,
+        greatest = $greatest:literal,
+        json_list = $json_list:literal,
+        updates = $updates:literal
+    ) => {
         #[async_trait]
         impl Incidents for $store {
             async fn open_incident(&self, check: &str, environment: &str, message: &str, suppressed_by: Option<i64>, at: Millis) -> Result<Incident> {
@@ -97,6 +104,71 @@ macro_rules! incidents_impl {
                 .await?;
                 rows.iter().map(from_row::<Incident, _>).collect()
             }
+            async fn environment_incidents(&self, environment: &str, since: Millis, limit: u32) -> Result<Vec<Incident>> {
+                let rows = sqlx::query(concat!("SELECT ", incident_columns!(), " FROM incidents WHERE environment = $1 \
+                     AND (state <> 'resolved' OR resolved_at >= $2) ORDER BY opened_at DESC, id DESC LIMIT $3"))
+                .bind(environment)
+                .bind(since)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(from_row::<Incident, _>).collect()
+            }
+            async fn add_incident_update(&self, incident: i64, status: &str, message: &str, by: &str, at: Millis) -> Result<Option<IncidentUpdate>> {
+                let mut tx = self.pool.begin().await?;
+                let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM incidents WHERE id = $1")
+                    .bind(incident)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if exists.is_none() {
+                    return Ok(None);
+                }
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO incident_updates (incident_id, status, message, posted_by, posted_at) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(incident)
+                .bind(status)
+                .bind(message)
+                .bind(by)
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Some(IncidentUpdate {
+                    id,
+                    incident,
+                    status: status.to_owned(),
+                    message: message.to_owned(),
+                    posted_by: by.to_owned(),
+                    posted_at: at,
+                }))
+            }
+            async fn incident_updates(&self, incidents: &[i64]) -> Result<Vec<IncidentUpdate>> {
+                if incidents.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let ids = serde_json::to_string(incidents).map_err(|e| StoreError::Corrupt {
+                    what: "incident ids",
+                    value: e.to_string(),
+                })?;
+                let rows = sqlx::query($updates)
+                    .bind(ids)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(IncidentUpdate {
+                            id: row.try_get("id")?,
+                            incident: row.try_get("incident_id")?,
+                            status: row.try_get("status")?,
+                            message: row.try_get("message")?,
+                            posted_by: row.try_get("posted_by")?,
+                            posted_at: row.try_get("posted_at")?,
+                        })
+                    })
+                    .collect()
+            }
         }
     };
 }
@@ -105,11 +177,15 @@ incidents_impl!(
     SqliteStore,
     sqlx::Sqlite,
     greatest = "MAX",
-    json_list = "SELECT value FROM json_each($5)"
+    json_list = "SELECT value FROM json_each($5)",
+    updates = "SELECT id, incident_id, status, message, posted_by, posted_at FROM incident_updates \
+               WHERE incident_id IN (SELECT value FROM json_each($1)) ORDER BY posted_at, id"
 );
 incidents_impl!(
     PostgresStore,
     sqlx::Postgres,
     greatest = "GREATEST",
-    json_list = "SELECT jsonb_array_elements_text(CAST($5 AS jsonb))"
+    json_list = "SELECT jsonb_array_elements_text(CAST($5 AS jsonb))",
+    updates = "SELECT id, incident_id, status, message, posted_by, posted_at FROM incident_updates \
+               WHERE incident_id IN (SELECT CAST(jsonb_array_elements_text(CAST($1 AS jsonb)) AS BIGINT)) ORDER BY posted_at, id"
 );

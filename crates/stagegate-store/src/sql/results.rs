@@ -34,7 +34,8 @@ macro_rules! results_impl {
         $db:ty,
         greatest = $greatest:literal,
         json_list = $json_list:literal,
-        latest = $latest:literal
+        latest = $latest:literal,
+        days = $days:literal
     ) => {
         impl $store {
             /// Inserts a result and folds it into the rollups, inside `tx`.
@@ -227,6 +228,34 @@ macro_rules! results_impl {
                     })
                     .collect()
             }
+            async fn daily_counts(&self, checks: &[String], since: Millis) -> Result<Vec<(String, DailyCount)>> {
+                if checks.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let keys = serde_json::to_string(checks).map_err(|e| StoreError::Corrupt {
+                    what: "check keys",
+                    value: e.to_string(),
+                })?;
+                let rows = sqlx::query($days)
+                    .bind(keys)
+                    .bind(since.div_euclid(DAY) * DAY)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        let total: i64 = row.try_get("total")?;
+                        let passed: i64 = row.try_get("passed")?;
+                        Ok((
+                            row.try_get("check_key")?,
+                            DailyCount {
+                                day: row.try_get("bucket")?,
+                                total: u64::try_from(total).unwrap_or(0),
+                                passed: u64::try_from(passed).unwrap_or(0),
+                            },
+                        ))
+                    })
+                    .collect()
+            }
             async fn prune_results(&self, before: Millis) -> Result<u64> {
                 let done = sqlx::query("DELETE FROM results WHERE started_at < $1")
                     .bind(before)
@@ -245,7 +274,9 @@ results_impl!(
     json_list = "SELECT value FROM json_each($5)",
     latest = "SELECT r.id, r.check_key, r.node, r.location, r.started_at, r.status, r.latency_ms, r.summary, r.evidence \
               FROM json_each($1) AS k JOIN results AS r ON r.id = \
-              (SELECT id FROM results WHERE check_key = k.value ORDER BY started_at DESC, id DESC LIMIT 1)"
+              (SELECT id FROM results WHERE check_key = k.value ORDER BY started_at DESC, id DESC LIMIT 1)",
+    days = "SELECT r.check_key, r.bucket, r.total, r.passed FROM json_each($1) AS k \
+            JOIN rollups AS r ON r.check_key = k.value AND r.period = 'day' AND r.bucket >= $2"
 );
 results_impl!(
     PostgresStore,
@@ -254,5 +285,7 @@ results_impl!(
     json_list = "SELECT jsonb_array_elements_text(CAST($5 AS jsonb))",
     latest = "SELECT r.id, r.check_key, r.node, r.location, r.started_at, r.status, r.latency_ms, r.summary, r.evidence \
               FROM jsonb_array_elements_text(CAST($1 AS jsonb)) AS k(key) CROSS JOIN LATERAL \
-              (SELECT * FROM results WHERE check_key = k.key ORDER BY started_at DESC, id DESC LIMIT 1) AS r"
+              (SELECT * FROM results WHERE check_key = k.key ORDER BY started_at DESC, id DESC LIMIT 1) AS r",
+    days = "SELECT r.check_key, r.bucket, r.total, r.passed FROM jsonb_array_elements_text(CAST($1 AS jsonb)) AS k(key) \
+            JOIN rollups AS r ON r.check_key = k.key AND r.period = 'day' AND r.bucket >= $2"
 );
