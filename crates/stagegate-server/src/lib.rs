@@ -34,6 +34,7 @@ mod routes;
 mod schedule;
 mod scheduler;
 mod snapshot;
+mod status;
 mod verdicts;
 pub use verdicts::{Now, facts};
 
@@ -91,6 +92,8 @@ pub struct AppState {
     levels_wake: tokio::sync::Notify,
     /// Refreshes the metrics' view of checks and incidents at once.
     pub(crate) board_wake: tokio::sync::Notify,
+    /// Public status pages, rendered.
+    pub(crate) status_pages: status::Cache,
     /// The runtime the scheduling loop and its probes run on.
     probes: tokio::runtime::Handle,
     /// Environments whose restore drill is running now.
@@ -118,6 +121,8 @@ impl AppState {
 
     /// Delivers queued notifications now rather than at the next tick.
     pub fn wake_outbox(&self) {
+        // Whatever was queued is about an incident a status page may show.
+        self.status_pages.invalidate();
         self.outbox_wake.notify_one();
         self.board_wake.notify_one();
         self.levels_wake.notify_one();
@@ -165,8 +170,16 @@ impl AppState {
     }
 
     pub fn remember_flap_state(&self, s: stagegate_store::CheckState) {
-        if let Ok(mut map) = self.flap.lock() {
-            map.insert(s.check.clone(), s);
+        let status = s.status;
+        let before = self
+            .flap
+            .lock()
+            .ok()
+            .and_then(|mut map| map.insert(s.check.clone(), s))
+            .map(|b| b.status);
+        if before != Some(status) {
+            // A check came up or went down: its status page shows it now.
+            self.status_pages.invalidate();
         }
     }
 
@@ -264,6 +277,7 @@ async fn reload(
             *tasks = scheduler::spawn_checks(state.clone(), snapshot.clone());
             state.judge.everything();
             state.forget_removed(&snapshot);
+            state.status_pages.invalidate();
             // The metrics read every check's status again.
             state.board_wake.notify_one();
             audit::spec_facts(state.store.as_ref(), &snapshot.spec, state.clock.now()).await;
@@ -360,6 +374,7 @@ pub async fn serve(
         outbox_wake: tokio::sync::Notify::new(),
         levels_wake: tokio::sync::Notify::new(),
         board_wake: tokio::sync::Notify::new(),
+        status_pages: status::Cache::default(),
         drills_running: Default::default(),
         cluster: opts.cluster,
         tick: opts.tick,

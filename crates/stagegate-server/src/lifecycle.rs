@@ -585,6 +585,145 @@ pub async fn resolve_by_hand(
     Ok(Some(resolved))
 }
 
+/// The longest public update accepted, in characters.
+pub const UPDATE_MAX_CHARS: usize = 5000;
+
+/// The message of a public update with `status`, trimmed, or why it is
+/// refused (naming the field).
+pub fn valid_update(status: &str, message: &str) -> Result<String, String> {
+    use crate::status::page::UPDATE_STATUSES;
+    if !UPDATE_STATUSES.contains(&status) {
+        return Err(format!(
+            "`status` must be one of {}, found {status:?}",
+            UPDATE_STATUSES.join(", ")
+        ));
+    }
+    let message = message.trim().replace("\r\n", "\n");
+    let chars = message.chars().count();
+    if chars == 0 || chars > UPDATE_MAX_CHARS {
+        return Err(format!(
+            "`message` must be 1 to {UPDATE_MAX_CHARS} characters of text, found {chars}"
+        ));
+    }
+    if message
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(
+            "`message` holds control characters; expected text with line breaks at most".into(),
+        );
+    }
+    Ok(message)
+}
+
+/// Posts a public update to incident `id` for its status page and tells
+/// every notifier that takes `status_updates`; an update saying
+/// `resolved` resolves the incident too, if it is still open. `None` if
+/// there is no such incident.
+pub async fn publish_update(
+    state: &crate::AppState,
+    id: i64,
+    status: &str,
+    message: &str,
+    who: &str,
+) -> Result<Option<stagegate_store::IncidentUpdate>, StoreError> {
+    let now = state.clock.now();
+    let Some(update) = state
+        .store
+        .add_incident_update(id, status, message, who, now)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(incident) = state.store.incident(id).await? else {
+        return Ok(None);
+    };
+    crate::audit::record(
+        state.store.as_ref(),
+        now,
+        who,
+        "incident.update",
+        &format!("incident {id}"),
+        json!({ "status": status, "message": message, "environment": incident.environment }),
+    )
+    .await;
+    let incident = if status == "resolved" && incident.resolved_at.is_none() {
+        resolve_by_hand(state, id, now, who)
+            .await?
+            .unwrap_or(incident)
+    } else {
+        incident
+    };
+    let snapshot = state.snapshot();
+    let page = snapshot
+        .spec
+        .environment(&incident.environment)
+        .and_then(|e| e.status_page.as_ref());
+    let check = incident
+        .check
+        .split_once('/')
+        .map_or(incident.check.as_str(), |(_, c)| c);
+    let components: Vec<&str> = page
+        .iter()
+        .flat_map(|p| &p.components)
+        .filter(|c| c.checks.iter().any(|ch| ch.value == check))
+        .map(|c| c.name.value.as_str())
+        .collect();
+    let title = page
+        .and_then(|p| p.title.as_ref())
+        .map_or(snapshot.spec.product.name.value.as_str(), |t| {
+            t.value.as_str()
+        });
+    // What the public reads: no check name, no internal message.
+    let payload = json!({
+        "event": crate::notify::UPDATE_EVENT,
+        "environment": incident.environment,
+        "incident": incident.id,
+        "status": status,
+        "message": message,
+        "components": components,
+        "title": title,
+        "started_at": rfc3339(incident.opened_at),
+        "resolved_at": incident.resolved_at.map(rfc3339),
+    })
+    .to_string();
+    for notifier in snapshot.notifiers.values().filter(|n| n.status_updates) {
+        let listed: Vec<&stagegate_spec::Contact> = snapshot
+            .spec
+            .contacts
+            .iter()
+            .filter(|c| c.notify.iter().any(|n| n.value == notifier.id))
+            .filter(|c| notifier.kind != NotifierKind::Email || c.email.is_some())
+            .collect();
+        let contacts: Vec<&str> = if listed.is_empty() && notifier.kind != NotifierKind::Email {
+            // A channel read by the public needs no contact.
+            vec![""]
+        } else {
+            listed.iter().map(|c| c.id.value.as_str()).collect()
+        };
+        for contact in contacts {
+            state
+                .store
+                .enqueue(
+                    &NewNotification {
+                        dedup_key: format!(
+                            "incident-{}/update#{}/{}/{contact}",
+                            incident.id, update.id, notifier.id
+                        ),
+                        event: crate::notify::UPDATE_EVENT.to_owned(),
+                        notifier: notifier.id.clone(),
+                        contact: contact.to_owned(),
+                        payload: payload.clone(),
+                    },
+                    now,
+                )
+                .await?;
+        }
+    }
+    state.wake_outbox();
+    Ok(Some(update))
+}
+
 /// Closes the open incidents of checks that `new` no longer has, telling
 /// their contacts once (through `old`, which still knows who they are):
 /// an incident nobody can resolve would otherwise remind forever.

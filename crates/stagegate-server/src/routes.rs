@@ -17,6 +17,7 @@ use crate::conn::AGENT_REPORT_LIMIT;
 pub fn router(state: Arc<AppState>) -> Router {
     let (api, _document) = crate::api::routes();
     api.merge(crate::dashboard::router())
+        .merge(crate::status::router())
         .fallback(|| async { ApiError::not_found("no such endpoint").into_response() })
         .layer(axum::middleware::from_fn(traced))
         // `conn` has read the body within each route's own limit already.

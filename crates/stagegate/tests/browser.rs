@@ -413,6 +413,14 @@ interval = "300ms"
 failure_threshold = 1
 success_threshold = 1
 
+[environments.prod.status_page]
+title = "Browser Shop status"
+description = "Live state of the shop and its checkout."
+components = [
+  {{ name = "Website", checks = ["web"], description = "The shop's pages" }},
+  {{ name = "Backups", checks = ["nightly"] }},
+]
+
 [[environments.prod.monitoring.checks]]
 name = "nightly"
 covers = "backup"
@@ -481,6 +489,23 @@ mode = "development"
     browser.click("form[action='/incidents/1/acknowledge'] button");
     browser.wait_text("Incident #1 is acknowledged.", 10);
     browser.wait_text("acknowledged by browser-op", 10);
+    // A public update from the dashboard, then the public page shows it.
+    browser.js("document.querySelector('#update-status-1').value = 'identified';");
+    browser.type_into(
+        "#update-message-1",
+        "The shop's web server ran out of memory; restarting it.",
+    );
+    browser.click("form[action='/incidents/1/update'] button");
+    browser.wait_text(
+        "The public update to incident #1 is on the status page.",
+        10,
+    );
+    browser.wait_text("public update (identified) by browser-op", 10);
+    browser.goto(&format!("{base}/status/prod"));
+    browser.wait_text("Website unavailable", 10);
+    browser.wait_text("ran out of memory", 10);
+    check_page("status-incident", &browser);
+    browser.goto(&format!("{base}/incidents"));
     up.store(true, Ordering::SeqCst);
     browser.wait_text("resolved after", 30);
 
@@ -493,6 +518,8 @@ mode = "development"
         ("runbooks", "/runbooks"),
         ("runbook", "/runbooks/prod/backup-restore"),
         ("oncall", "/oncall"),
+        ("status", "/status/prod"),
+        ("status-index", "/status"),
         ("compliance", "/compliance"),
         ("framework", "/compliance/gdpr"),
     ] {
@@ -510,6 +537,7 @@ mode = "development"
         ("overview-phone", "/"),
         ("environment-phone", "/environments/prod"),
         ("monitor-phone", "/monitors/prod/web"),
+        ("status-phone", "/status/prod"),
         ("incidents-phone", "/incidents"),
     ] {
         browser.goto(&format!("{base}{path}"));
@@ -545,6 +573,8 @@ mode = "development"
             ("environment-dark", "/environments/prod"),
             ("monitor-dark", "/monitors/prod/web"),
             ("incidents-dark", "/incidents"),
+            ("status-dark", "/status/prod"),
+            ("status-index-dark", "/status"),
         ] {
             dark.goto(&format!("{base}{path}"));
             for v in dark.axe(&axe) {

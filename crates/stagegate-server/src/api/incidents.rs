@@ -3,9 +3,11 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use serde::Serialize;
-use stagegate_store::Incident;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use stagegate_store::{Incident, IncidentUpdate};
 use utoipa::ToSchema;
 
 use super::{ApiError, ErrorBody, Refused};
@@ -113,4 +115,98 @@ pub async fn resolve(
         Ok(None) => Err(ApiError::not_found(format!("no incident {id}"))),
         Err(e) => Err(ApiError::store(&state, &e)),
     }
+}
+
+/// A public update to post.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRequest {
+    /// `investigating`, `identified`, `monitoring` or `resolved`.
+    pub status: String,
+    /// What the public reads, 1 to 5000 characters.
+    pub message: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UpdateList {
+    pub updates: Vec<IncidentUpdate>,
+}
+
+/// Post a public update: shown on the environment's status page and in its
+/// feed, and sent through every notifier with `status_updates = true`.
+/// `resolved` also resolves the incident if it is still open.
+///
+/// Needs the `operator` role.
+#[utoipa::path(
+    operation_id = "post_incident_update",
+    post,
+    path = "/api/v1/incidents/{id}/updates",
+    tag = "incidents",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The incident number", minimum = 1)),
+    request_body(content = UpdateRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Posted", body = IncidentUpdate),
+        (status = 400, description = "Malformed request; the error names the field", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
+        Refused,
+    )
+)]
+pub async fn post_update(
+    who: Bearer<role::Operator>,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<IncidentUpdate>), ApiError> {
+    let id = incident_id(&id)?;
+    let request: UpdateRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "invalid request body: {e}; expected {{\"status\": \"investigating\" | \"identified\" | \"monitoring\" | \"resolved\", \"message\": \"...\"}}"
+        ))
+    })?;
+    let status = request.status.as_str();
+    let message =
+        crate::lifecycle::valid_update(status, &request.message).map_err(ApiError::bad_request)?;
+    match crate::lifecycle::publish_update(&state, id, status, &message, who.who()).await {
+        Ok(Some(update)) => Ok((StatusCode::CREATED, Json(update))),
+        Ok(None) => Err(ApiError::not_found(format!("no incident {id}"))),
+        Err(e) => Err(ApiError::store(&state, &e)),
+    }
+}
+
+/// An incident's public updates, oldest first.
+///
+/// Needs the `viewer` role.
+#[utoipa::path(
+    operation_id = "list_incident_updates",
+    get,
+    path = "/api/v1/incidents/{id}/updates",
+    tag = "incidents",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The incident number", minimum = 1)),
+    responses(
+        (status = 200, description = "Its updates", body = UpdateList),
+        (status = 400, description = "`id` is not an incident number", body = ErrorBody),
+        (status = 404, description = "No such incident", body = ErrorBody),
+        Refused,
+    )
+)]
+pub async fn updates(
+    _: Bearer<role::Viewer>,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<UpdateList>, ApiError> {
+    let id = incident_id(&id)?;
+    let store = state.store.as_ref();
+    match store.incident(id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(ApiError::not_found(format!("no incident {id}"))),
+        Err(e) => return Err(ApiError::store(&state, &e)),
+    }
+    let updates = store
+        .incident_updates(&[id])
+        .await
+        .map_err(|e| ApiError::store(&state, &e))?;
+    Ok(Json(UpdateList { updates }))
 }

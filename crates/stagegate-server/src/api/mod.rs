@@ -104,6 +104,7 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(incidents::list))
         .routes(routes!(incidents::acknowledge))
         .routes(routes!(incidents::resolve))
+        .routes(routes!(incidents::updates, incidents::post_update))
         .routes(routes!(deliveries::list))
         .routes(routes!(promotions::all))
         .routes(routes!(promotions::of_environment, promotions::promote))

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use stagegate_store::Role;
 
-use super::session::{SignedForm, SignedIn};
-use super::{CsrfForm, html};
+use super::html;
+use super::session::{Posted, SignedForm, SignedIn};
 use crate::AppState;
 use crate::auth::extract::role;
 
@@ -25,6 +25,8 @@ struct Item {
     badge: &'static str,
     message: String,
     timeline: Vec<(String, String)>,
+    /// Its environment has a status page, where updates to it appear.
+    public: bool,
     /// The incident that suppressed this one, when it is not listed with
     /// it (it lies beyond the page's window).
     suppressed_by: Option<i64>,
@@ -99,9 +101,14 @@ fn paged_entry(n: &stagegate_store::Notification) -> (String, String) {
             match n.event.as_str() {
                 "incident.resolved" => "told",
                 "incident.reminder" => "reminded",
+                crate::notify::UPDATE_EVENT => "sent the public update to",
                 _ => "paged",
             },
-            n.contact,
+            if n.contact.is_empty() {
+                "the channel"
+            } else {
+                n.contact.as_str()
+            },
             n.notifier
         ),
     )
@@ -149,6 +156,25 @@ pub async fn list(
             }
         }
     }
+    let ids: Vec<i64> = incidents.iter().map(|i| i.id).collect();
+    let mut updates: std::collections::HashMap<i64, Vec<(String, String)>> = Default::default();
+    match state.store.incident_updates(&ids).await {
+        Ok(list) => {
+            for u in list {
+                updates.entry(u.incident).or_default().push((
+                    super::utc(u.posted_at),
+                    format!(
+                        "public update ({}) by {}: {}",
+                        u.status, u.posted_by, u.message
+                    ),
+                ));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "incidents: the store is unavailable");
+            return super::unavailable();
+        }
+    }
     // Open first, then acknowledged, then resolved; newest first within.
     incidents.sort_by_key(|i| {
         (
@@ -178,6 +204,7 @@ pub async fn list(
                 timeline.push((super::utc(at), "last reminder sent".to_owned()));
             }
             timeline.extend(paged.remove(&i.id).unwrap_or_default());
+            timeline.extend(updates.remove(&i.id).unwrap_or_default());
             match i.resolved_at {
                 Some(at) => timeline.push((
                     super::utc(at),
@@ -204,6 +231,11 @@ pub async fn list(
                 badge: state,
                 message: i.message.clone(),
                 timeline,
+                public: i.suppressed_by.is_none()
+                    && snapshot
+                        .spec
+                        .environment(&i.environment)
+                        .is_some_and(|e| e.status_page.is_some()),
                 suppressed_by: i.suppressed_by,
                 children: Vec::new(),
             }
@@ -224,6 +256,9 @@ pub async fn list(
         (Some("acknowledged"), Some(id)) => Some(format!("Incident #{id} is acknowledged.")),
         (Some("resolved"), Some(id)) => Some(format!(
             "Incident #{id} is resolved; its contacts are being told."
+        )),
+        (Some("updated"), Some(id)) => Some(format!(
+            "The public update to incident #{id} is on the status page."
         )),
         _ => None,
     };
@@ -255,10 +290,25 @@ pub async fn list(
 }
 
 /// Acknowledge or resolve, as the form's action says.
+/// What the incident actions post: the CSRF token, and for a public
+/// update its status and message.
+#[derive(Debug, Deserialize)]
+pub struct ActionForm {
+    csrf: Option<String>,
+    status: Option<String>,
+    message: Option<String>,
+}
+
+impl Posted for ActionForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
+
 pub async fn act(
     State(state): State<Arc<AppState>>,
     Path((id, action)): Path<(String, String)>,
-    SignedForm { viewer, .. }: SignedForm<CsrfForm, role::Operator>,
+    SignedForm { viewer, form, .. }: SignedForm<ActionForm, role::Operator>,
 ) -> Response {
     let Ok(id) = id.parse::<i64>() else {
         return super::not_found(&format!("There is no incident “{id}”."));
@@ -280,6 +330,19 @@ pub async fn act(
         "resolve" => crate::lifecycle::resolve_by_hand(&state, id, now, &viewer.token.name)
             .await
             .map(|i| i.map(|_| "resolved")),
+        "update" => {
+            let status = form.status.as_deref().unwrap_or_default();
+            let message = match crate::lifecycle::valid_update(
+                status,
+                form.message.as_deref().unwrap_or_default(),
+            ) {
+                Ok(message) => message,
+                Err(why) => return super::bad_request(&why),
+            };
+            crate::lifecycle::publish_update(&state, id, status, &message, &viewer.token.name)
+                .await
+                .map(|u| u.map(|_| "updated"))
+        }
         _ => return super::not_found("There is no such incident action."),
     };
     match done {

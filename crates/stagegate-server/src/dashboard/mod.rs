@@ -145,6 +145,16 @@ pub(crate) fn forbidden(message: &str) -> Response {
     )
 }
 
+fn bad_request(message: &str) -> Response {
+    html(
+        StatusCode::BAD_REQUEST,
+        &Message {
+            heading: "Not done",
+            message,
+        },
+    )
+}
+
 fn unavailable() -> Response {
     html(
         StatusCode::SERVICE_UNAVAILABLE,
