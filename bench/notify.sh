@@ -9,33 +9,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-10}
 INTERVAL=${INTERVAL:-5}
-cargo build --release -q -p stagegate --bin stagegate
-bin=$PWD/target/release/stagegate
+. bench/lib.sh
+bin=$(stagegate_bin)
 work=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 cd "$work"
-# Target on :18686 (down while the file `down` exists); receiver on :18687
-# appends "<unix time> <event>" to `events`.
-python3 - <<'PY' &
-import http.server, os, threading, time
-class Target(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(503 if os.path.exists("down") else 200); self.end_headers()
-    def log_message(self, *a): pass
-class Hook(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        with open("events", "a") as f:
-            f.write(f"{time.time()} {self.headers.get('x-stagegate-event')}\n")
-        self.send_response(204); self.end_headers()
-    def log_message(self, *a): pass
-for port, h in ((18686, Target), (18687, Hook)):
-    s = http.server.ThreadingHTTPServer(("127.0.0.1", port), h)
-    threading.Thread(target=s.serve_forever, daemon=True).start()
-threading.Event().wait()
-PY
-pids+=($!)
+# Target on :18686 (down while the file `down` exists); receiver on :18687.
+pids+=("$(target_and_hook 18686 18687)")
 cat > stagegate.toml <<TOML
 [product]
 name = "notify bench"

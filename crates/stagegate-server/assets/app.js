@@ -6,8 +6,19 @@
   var main = document.getElementById("main");
   if (!main || !main.dataset.refresh || !window.fetch || !window.DOMParser) return;
   var every = Math.max(2, parseInt(main.dataset.refresh, 10) || 10) * 1000;
+  // Someone is filling in a form (a public update, say): swapping <main>
+  // would throw their words away, so the view waits until they are done.
+  function editing() {
+    var fields = main.querySelectorAll("textarea, input:not([type=hidden]), select");
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i];
+      if (f === document.activeElement) return true;
+      if (f.tagName === "TEXTAREA" && f.value !== "") return true;
+    }
+    return false;
+  }
   function refresh() {
-    if (document.hidden) return;
+    if (document.hidden || editing()) return;
     fetch(window.location.href, { credentials: "same-origin", headers: { "X-Stagegate-Refresh": "1" } })
       .then(function (r) {
         if (r.redirected || !r.ok) { throw new Error("session ended"); }

@@ -26,6 +26,7 @@ mod heartbeat;
 mod judge;
 mod lifecycle;
 mod limit;
+mod markup;
 mod metrics;
 mod notify;
 pub mod observations;

@@ -607,36 +607,114 @@ pub fn valid_update(status: &str, message: &str) -> Result<String, String> {
     }
     if message
         .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
+        .any(|c| (c.is_control() && c != '\n' && c != '\t') || !crate::markup::allowed_in_xml(c))
     {
         return Err(
-            "`message` holds control characters; expected text with line breaks at most".into(),
+            "`message` holds control characters or non-characters; expected text with line breaks at most".into(),
         );
     }
     Ok(message)
 }
 
-/// Posts a public update to incident `id` for its status page and tells
-/// every notifier that takes `status_updates`; an update saying
-/// `resolved` resolves the incident too, if it is still open. `None` if
-/// there is no such incident.
+/// What became of a public update.
+pub enum Published {
+    Posted(stagegate_store::IncidentUpdate),
+    NoIncident,
+    /// No status page shows the incident; why, in a sentence.
+    NotPublic(String),
+}
+
+/// The components of `environment`'s status page that show `incident`:
+/// those holding its check or the check of an incident it suppressed.
+/// `Err` says why no page shows it.
+async fn public_components(
+    store: &dyn Store,
+    snapshot: &Snapshot,
+    incident: &Incident,
+) -> Result<Result<(String, Vec<String>), String>, StoreError> {
+    let Some(page) = snapshot
+        .spec
+        .environment(&incident.environment)
+        .and_then(|e| e.status_page.as_ref())
+    else {
+        return Ok(Err(format!(
+            "incident {} is in environment `{}`, which has no status page",
+            incident.id, incident.environment
+        )));
+    };
+    if let Some(parent) = incident.suppressed_by {
+        return Ok(Err(format!(
+            "incident {} is shown as part of incident {parent} (a check it depends on was down): post the update to incident {parent}",
+            incident.id
+        )));
+    }
+    let mut checks = vec![incident.check.clone()];
+    checks.extend(
+        store
+            .suppressed_under(incident.id)
+            .await?
+            .into_iter()
+            .map(|i| i.check),
+    );
+    let prefix = format!("{}/", incident.environment);
+    let components: Vec<String> = page
+        .components
+        .iter()
+        .filter(|c| {
+            c.checks.iter().any(|ch| {
+                checks
+                    .iter()
+                    .any(|k| k.strip_prefix(&prefix) == Some(ch.value.as_str()))
+            })
+        })
+        .map(|c| c.name.value.clone())
+        .collect();
+    if components.is_empty() {
+        let check = incident
+            .check
+            .strip_prefix(&prefix)
+            .unwrap_or(&incident.check);
+        return Ok(Err(format!(
+            "incident {} is about check `{check}`, which no component of {}'s status page includes",
+            incident.id, incident.environment
+        )));
+    }
+    let title = page.title.as_ref().map_or_else(
+        || snapshot.spec.product.name.value.clone(),
+        |t| t.value.clone(),
+    );
+    Ok(Ok((title, components)))
+}
+
+/// Posts a public update to incident `id`, shown on its status page, and
+/// tells every notifier that takes `status_updates` (once per channel;
+/// email once per contact that lists it). An update saying `resolved`
+/// resolves the incident too, if it is still open. Refused for an
+/// incident no status page shows: the update would reach public channels
+/// about something the page never mentions.
 pub async fn publish_update(
     state: &crate::AppState,
     id: i64,
     status: &str,
     message: &str,
     who: &str,
-) -> Result<Option<stagegate_store::IncidentUpdate>, StoreError> {
+) -> Result<Published, StoreError> {
     let now = state.clock.now();
+    let Some(incident) = state.store.incident(id).await? else {
+        return Ok(Published::NoIncident);
+    };
+    let snapshot = state.snapshot();
+    let (title, components) =
+        match public_components(state.store.as_ref(), &snapshot, &incident).await? {
+            Ok(shown) => shown,
+            Err(why) => return Ok(Published::NotPublic(why)),
+        };
     let Some(update) = state
         .store
         .add_incident_update(id, status, message, who, now)
         .await?
     else {
-        return Ok(None);
-    };
-    let Some(incident) = state.store.incident(id).await? else {
-        return Ok(None);
+        return Ok(Published::NoIncident);
     };
     crate::audit::record(
         state.store.as_ref(),
@@ -654,26 +732,6 @@ pub async fn publish_update(
     } else {
         incident
     };
-    let snapshot = state.snapshot();
-    let page = snapshot
-        .spec
-        .environment(&incident.environment)
-        .and_then(|e| e.status_page.as_ref());
-    let check = incident
-        .check
-        .split_once('/')
-        .map_or(incident.check.as_str(), |(_, c)| c);
-    let components: Vec<&str> = page
-        .iter()
-        .flat_map(|p| &p.components)
-        .filter(|c| c.checks.iter().any(|ch| ch.value == check))
-        .map(|c| c.name.value.as_str())
-        .collect();
-    let title = page
-        .and_then(|p| p.title.as_ref())
-        .map_or(snapshot.spec.product.name.value.as_str(), |t| {
-            t.value.as_str()
-        });
     // What the public reads: no check name, no internal message.
     let payload = json!({
         "event": crate::notify::UPDATE_EVENT,
@@ -688,18 +746,18 @@ pub async fn publish_update(
     })
     .to_string();
     for notifier in snapshot.notifiers.values().filter(|n| n.status_updates) {
-        let listed: Vec<&stagegate_spec::Contact> = snapshot
-            .spec
-            .contacts
-            .iter()
-            .filter(|c| c.notify.iter().any(|n| n.value == notifier.id))
-            .filter(|c| notifier.kind != NotifierKind::Email || c.email.is_some())
-            .collect();
-        let contacts: Vec<&str> = if listed.is_empty() && notifier.kind != NotifierKind::Email {
-            // A channel read by the public needs no contact.
-            vec![""]
+        // A channel posts to the same place whoever lists it; email goes
+        // to each contact that does.
+        let contacts: Vec<&str> = if notifier.kind == NotifierKind::Email {
+            snapshot
+                .spec
+                .contacts
+                .iter()
+                .filter(|c| c.email.is_some() && c.notify.iter().any(|n| n.value == notifier.id))
+                .map(|c| c.id.value.as_str())
+                .collect()
         } else {
-            listed.iter().map(|c| c.id.value.as_str()).collect()
+            vec![""]
         };
         for contact in contacts {
             state
@@ -721,7 +779,7 @@ pub async fn publish_update(
         }
     }
     state.wake_outbox();
-    Ok(Some(update))
+    Ok(Published::Posted(update))
 }
 
 /// Closes the open incidents of checks that `new` no longer has, telling

@@ -641,6 +641,16 @@ fn decode_notifier(
             NotifierKind::Pushover => &["token", "user_key"],
             NotifierKind::Gotify => &["url", "token"],
         };
+        if status_updates && kind.value == NotifierKind::Pagerduty {
+            cx.push(
+                Diagnostic::new(
+                    "a pagerduty notifier cannot take `status_updates`",
+                    t.key_span("status_updates").unwrap_or(span),
+                )
+                .label("PagerDuty pages whoever is on call")
+                .note("public status updates are for people to read: send them through a chat, webhook, email or push notifier"),
+            );
+        }
         // The webhook URLs of these channels are their credential.
         let url_is_secret = matches!(
             kind.value,

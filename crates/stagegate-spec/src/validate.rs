@@ -254,6 +254,21 @@ fn control_reference(
 /// one each, and their names make distinct badge paths (`uptime.svg` is
 /// the page's own).
 fn status_page(diags: &mut Vec<Diagnostic>, env: &Environment, page: &StatusPage) {
+    let name = &env.name.value;
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        diags.push(
+            Diagnostic::new(
+                format!("environment `{name}` cannot have a public status page under its name"),
+                page.span,
+            )
+            .label("its page would be at /status/NAME")
+            .note("expected an environment name of ASCII letters, digits, `-` and `_`, e.g. \"production\""),
+        );
+    }
     let names: Vec<&str> = env
         .monitoring
         .iter()

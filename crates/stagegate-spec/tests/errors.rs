@@ -623,3 +623,21 @@ fn a_status_page_names_checks_of_its_environment() {
         "status page component `Uptime` has no usable badge name"
     );
 }
+
+#[test]
+fn status_updates_never_page_and_pages_need_url_safe_names() {
+    let (_, _, d) = one(&with(
+        "\n[notifiers.pd]\ntype = \"pagerduty\"\nrouting_key = \"${PD_KEY}\"\nstatus_updates = true\n",
+    ));
+    assert_eq!(
+        d.message,
+        "a pagerduty notifier cannot take `status_updates`"
+    );
+    let (_, _, d) = one(
+        "[product]\nname = \"x\"\n\n[environments.\"eu/west\"]\nmode = \"production\"\n\n[[environments.\"eu/west\".monitoring.checks]]\nname = \"web\"\nkind = \"http\"\nurl = \"https://example.com\"\n\n[environments.\"eu/west\".status_page]\ncomponents = [{ name = \"Web\", checks = [\"web\"] }]\n",
+    );
+    assert_eq!(
+        d.message,
+        "environment `eu/west` cannot have a public status page under its name"
+    );
+}

@@ -178,11 +178,11 @@ pub trait Incidents: Send + Sync {
     async fn mark_reminded(&self, id: i64, at: Millis) -> Result<()>;
     /// Incidents not resolved, and those resolved since `since`; newest first.
     async fn incidents(&self, since: Millis, limit: u32) -> Result<Vec<Incident>>;
-    /// One environment's incidents not resolved, and those resolved since
+    /// The incidents of `checks` not resolved, and those resolved since
     /// `since`; newest first.
-    async fn environment_incidents(
+    async fn check_incidents(
         &self,
-        environment: &str,
+        checks: &[String],
         since: Millis,
         limit: u32,
     ) -> Result<Vec<Incident>>;

@@ -1136,10 +1136,17 @@ async fn public_updates_and_daily_counts(s: &dyn Store) {
     );
     assert_eq!(updates[1].message, "identified text");
     let mine = s
-        .environment_incidents("prod", day0, 10)
+        .check_incidents(&["prod/api".to_owned(), "prod/none".to_owned()], day0, 10)
         .await
         .expect("incidents");
     assert_eq!(mine.iter().map(|i| i.id).collect::<Vec<_>>(), [a.id]);
+    assert!(
+        s.check_incidents(&["prod/api".to_owned()], day0, 0)
+            .await
+            .expect("incidents")
+            .is_empty(),
+        "the limit holds"
+    );
 
     for (day, outcomes) in [(0, [true, true, false, true]), (2, [true; 4])] {
         for (k, up) in outcomes.into_iter().enumerate() {

@@ -78,6 +78,13 @@ host = "{ip}"
 port = {port}
 interval = "300ms"
 
+[[environments.prod.monitoring.checks]]
+name = "internal-only"
+kind = "http"
+url = "http://{target}/internal"
+interval = "300ms"
+failure_threshold = 1
+
 [environments.prod.status_page]
 title = "Shop status"
 components = [
@@ -117,7 +124,8 @@ mode = "development"
             .find_map(|l| l.strip_prefix("etag: "))
             .expect("an ETag")
             .trim()
-            .to_owned();
+            // The helper lower-cases heads; a weak tag starts `W/`.
+            .replacen("w/", "W/", 1);
         let (status, _, body) = get_with(addr, "/status/prod", &format!("if-none-match: {etag}\r\n"));
         assert_eq!((status, body.as_str()), (304, ""));
 
@@ -140,7 +148,10 @@ mode = "development"
         };
         let (status, body) = post(&operator, r#"{"status": "fixed", "message": "x"}"#);
         assert_eq!(status, 400);
-        assert!(body.contains("`status` must be one of investigating, identified, monitoring, resolved"), "{body}");
+        assert!(
+            body.contains("unknown variant `fixed`, expected one of `investigating`, `identified`, `monitoring`, `resolved`"),
+            "{body}"
+        );
         let (status, body) = post(&operator, r#"{"status": "identified", "message": "   "}"#);
         assert_eq!(status, 400);
         assert!(body.contains("`message` must be 1 to 5000 characters"), "{body}");
@@ -150,11 +161,35 @@ mode = "development"
         assert_eq!(status, 403);
         let (status, _) = http(addr, "POST", "/api/v1/incidents/99999/updates", Some(&operator), r#"{"status": "identified", "message": "x"}"#);
         assert_eq!(status, 404);
+        let (status, body) = post(&operator, r#"{"status": "identified", "message": "no \uffff here"}"#);
+        assert_eq!(status, 400, "a character XML forbids: {body}");
         let (status, body) = post(
             &operator,
             r#"{"status": "identified", "message": "A payment provider <b>change</b> broke the storefront; rolling back."}"#,
         );
         assert_eq!(status, 201, "{body}");
+        // An incident no page shows takes no public update.
+        let internal_id = wait_for("the internal check's incident", 30, || {
+            let (_, body) = http(addr, "GET", "/api/v1/incidents", Some(&viewer), "");
+            let list: Value = serde_json::from_str(&body).ok()?;
+            list["incidents"]
+                .as_array()?
+                .iter()
+                .find(|i| i["check"] == "prod/internal-only")
+                .and_then(|i| i["id"].as_i64())
+        });
+        let (status, body) = http(
+            addr,
+            "POST",
+            &format!("/api/v1/incidents/{internal_id}/updates"),
+            Some(&operator),
+            r#"{"status": "identified", "message": "x"}"#,
+        );
+        assert_eq!(status, 409, "{body}");
+        assert!(
+            body.contains("which no component of prod's status page includes"),
+            "{body}"
+        );
 
         let shown = wait_for("the update on the page", 30, || {
             let p = page();
@@ -173,9 +208,20 @@ mode = "development"
         assert!(head.contains("content-type: application/atom+xml"), "{head}");
         assert!(feed.contains("<title>Identified: Storefront unavailable</title>"), "{feed}");
         assert!(feed.contains("rolling back"), "{feed}");
+        let doc = roxmltree::Document::parse(&feed).expect("the feed is well-formed XML");
+        assert_eq!(doc.root_element().tag_name().name(), "feed");
+        assert_eq!(
+            doc.root_element()
+                .children()
+                .filter(|n| n.tag_name().name() == "entry")
+                .count(),
+            1,
+            "one entry: the internal check's incident is not public"
+        );
         let (_, head, svg) = get_with(addr, "/badge/prod/storefront.svg", "");
         assert!(head.contains("content-type: image/svg+xml"), "{head}");
         assert!(svg.contains("Storefront: outage"), "{svg}");
+        roxmltree::Document::parse(&svg).expect("the badge is well-formed SVG");
 
         // The status_updates notifier receives the update, in public words.
         let sent = wait_for("the update sent to the public channel", 30, || {
@@ -204,6 +250,7 @@ mode = "development"
             for secret in [
                 "internal-web-probe",
                 "internal-pay-probe",
+                "internal-only",
                 "SEKRET-KEY",
                 "127.0.0.1",
                 port.as_str(),

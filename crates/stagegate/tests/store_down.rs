@@ -124,3 +124,62 @@ fn a_store_that_hangs_up_is_waited_for_and_a_stop_is_heard_while_waiting() {
         "{text}"
     );
 }
+
+/// A status page outlives its store: with the store hanging, a page that
+/// must be rebuilt (the spec changed) is served as it last was, within
+/// the build deadline, rather than an error after the store's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_page_outlives_the_store() {
+    let Some(db) = PgDb::create("status_down").await else {
+        return;
+    };
+    let paused: Switch = Arc::new(AtomicBool::new(false));
+    let proxy = pausable_proxy(
+        "127.0.0.1:0".parse().expect("addr"),
+        "127.0.0.1:5432".parse().expect("addr"),
+        paused.clone(),
+    )
+    .await;
+    let url = db.url.replace("127.0.0.1:5432", &proxy.to_string());
+    let page = |title: &str| {
+        TestSpec::new("Down")
+            .heartbeat("nightly", "1d", "")
+            .raw(&format!(
+                "[environments.prod.status_page]\ntitle = \"{title}\"\ncomponents = [{{ name = \"Backups\", checks = [\"nightly\"] }}]\n"
+            ))
+    };
+    let dir = page("Before").dir();
+    let server = start_with(dir.path(), Some(&url), &["--tick", "200ms"]);
+    let (status, _, body) = get_with(server.addr, "/status/prod", "");
+    assert_eq!(status, 200);
+    assert!(body.contains("Before"), "{body}");
+
+    paused.store(true, Ordering::SeqCst);
+    std::fs::write(dir.path().join("stagegate.toml"), page("After").toml()).expect("spec");
+    wait_for("the new spec to be served", 30, || {
+        let (_, _, body) = get_with(server.addr, "/status/prod", "");
+        // The rebuild cannot read the store: the last page is served.
+        assert!(body.contains("Before") || body.contains("After"), "{body}");
+        server
+            .log
+            .lock()
+            .ok()?
+            .iter()
+            .any(|l| l.contains("cannot read a status page's data"))
+            .then_some(())
+    });
+    let (status, _, body) = get_with(server.addr, "/status/prod", "");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("Before"),
+        "the last page, until the store answers: {body}"
+    );
+
+    paused.store(false, Ordering::SeqCst);
+    wait_for("the page rebuilt once the store is back", 60, || {
+        let (_, _, body) = get_with(server.addr, "/status/prod", "");
+        body.contains("After").then_some(())
+    });
+    drop(server);
+    db.drop_now().await;
+}

@@ -117,13 +117,40 @@ pub async fn resolve(
     }
 }
 
+/// Where an incident stands, as the public is told.
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum UpdateStatus {
+    Investigating,
+    Identified,
+    Monitoring,
+    Resolved,
+}
+
+impl UpdateStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            UpdateStatus::Investigating => "investigating",
+            UpdateStatus::Identified => "identified",
+            UpdateStatus::Monitoring => "monitoring",
+            UpdateStatus::Resolved => "resolved",
+        }
+    }
+}
+
 /// A public update to post.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRequest {
-    /// `investigating`, `identified`, `monitoring` or `resolved`.
-    pub status: String,
-    /// What the public reads, 1 to 5000 characters.
+    pub status: UpdateStatus,
+    /// What the public reads: 1 to 5000 characters of text with at least
+    /// one that is not a space; line breaks and tabs are the only control
+    /// characters allowed.
+    #[schema(
+        min_length = 1,
+        max_length = 5000,
+        pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F\uD800-\uDFFF\uFFFE\uFFFF]*[^\s\u0000-\u0008\u000B-\u001F\u007F-\u009F\uD800-\uDFFF\uFFFE\uFFFF][^\u0000-\u0008\u000B-\u001F\u007F-\u009F\uD800-\uDFFF\uFFFE\uFFFF]*$"
+    )]
     pub message: String,
 }
 
@@ -149,6 +176,7 @@ pub struct UpdateList {
         (status = 201, description = "Posted", body = IncidentUpdate),
         (status = 400, description = "Malformed request; the error names the field", body = ErrorBody),
         (status = 404, description = "No such incident", body = ErrorBody),
+        (status = 409, description = "No status page shows the incident (its environment has none, no component holds its check, or it is suppressed under another)", body = ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
         Refused,
     )
@@ -168,9 +196,11 @@ pub async fn post_update(
     let status = request.status.as_str();
     let message =
         crate::lifecycle::valid_update(status, &request.message).map_err(ApiError::bad_request)?;
+    use crate::lifecycle::Published;
     match crate::lifecycle::publish_update(&state, id, status, &message, who.who()).await {
-        Ok(Some(update)) => Ok((StatusCode::CREATED, Json(update))),
-        Ok(None) => Err(ApiError::not_found(format!("no incident {id}"))),
+        Ok(Published::Posted(update)) => Ok((StatusCode::CREATED, Json(update))),
+        Ok(Published::NoIncident) => Err(ApiError::not_found(format!("no incident {id}"))),
+        Ok(Published::NotPublic(why)) => Err(ApiError::new(StatusCode::CONFLICT, why)),
         Err(e) => Err(ApiError::store(&state, &e)),
     }
 }

@@ -222,6 +222,17 @@ pub async fn list(
                 .split_once('/')
                 .map_or(i.check.as_str(), |(_, c)| c)
                 .to_owned();
+            // Updates go to incidents a status page shows.
+            let public = i.suppressed_by.is_none()
+                && snapshot
+                    .spec
+                    .environment(&i.environment)
+                    .and_then(|e| e.status_page.as_ref())
+                    .is_some_and(|p| {
+                        p.components
+                            .iter()
+                            .any(|c| c.checks.iter().any(|ch| ch.value == check))
+                    });
             Item {
                 id: i.id,
                 environment: i.environment.clone(),
@@ -231,11 +242,7 @@ pub async fn list(
                 badge: state,
                 message: i.message.clone(),
                 timeline,
-                public: i.suppressed_by.is_none()
-                    && snapshot
-                        .spec
-                        .environment(&i.environment)
-                        .is_some_and(|e| e.status_page.is_some()),
+                public,
                 suppressed_by: i.suppressed_by,
                 children: Vec::new(),
             }
@@ -339,9 +346,16 @@ pub async fn act(
                 Ok(message) => message,
                 Err(why) => return super::bad_request(&why),
             };
-            crate::lifecycle::publish_update(&state, id, status, &message, &viewer.token.name)
+            match crate::lifecycle::publish_update(&state, id, status, &message, &viewer.token.name)
                 .await
-                .map(|u| u.map(|_| "updated"))
+            {
+                Ok(crate::lifecycle::Published::Posted(_)) => Ok(Some("updated")),
+                Ok(crate::lifecycle::Published::NoIncident) => Ok(None),
+                Ok(crate::lifecycle::Published::NotPublic(why)) => {
+                    return super::bad_request(&format!("{why}."));
+                }
+                Err(e) => Err(e),
+            }
         }
         _ => return super::not_found("There is no such incident action."),
     };

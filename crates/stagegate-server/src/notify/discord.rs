@@ -4,7 +4,9 @@
 use serde_json::{Value, json};
 
 use super::http::{self, Post};
-use super::{Channel, Invalid, Kind, Message, Settings, required_url};
+use super::{
+    Channel, Invalid, Kind, Message, Secret, Settings, clip, markdown_escape, required_url,
+};
 
 const RED: u32 = 0xD9_30_25;
 const GREEN: u32 = 0x1E_8E_3E;
@@ -13,13 +15,13 @@ const BLUE: u32 = 0x1A_73_E8;
 
 #[derive(Debug)]
 pub struct Discord {
-    url: String,
+    url: Secret,
 }
 
 impl Discord {
     pub fn new(s: Settings) -> Result<Discord, Invalid> {
         Ok(Discord {
-            url: required_url(&s, "Discord")?,
+            url: Secret(required_url(&s, "Discord")?),
         })
     }
 
@@ -33,11 +35,13 @@ impl Discord {
         let fields: Vec<Value> = m
             .fields()
             .into_iter()
-            .map(|(name, value)| json!({ "name": name, "value": value, "inline": true }))
+            .map(|(name, value)| {
+                json!({ "name": name, "value": clip(&markdown_escape(&value), 1024), "inline": true })
+            })
             .collect();
         let mut embed = json!({
             "title": clip(&m.title(), 256),
-            "description": clip(&m.facts.message, 4096),
+            "description": clip(&markdown_escape(&m.facts.message), 4096),
             "color": color,
             "fields": fields,
             "footer": { "text": "stagegate" },
@@ -51,7 +55,7 @@ impl Discord {
             embed["timestamp"] = json!(at);
         }
         Post::json(
-            self.url.clone(),
+            self.url.to_string(),
             &json!({
                 "username": "stagegate",
                 "embeds": [embed],
@@ -59,16 +63,6 @@ impl Discord {
             }),
         )
     }
-}
-
-/// `text` cut to Discord's limit for the field, in characters.
-fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(max - 1).collect();
-    out.push('…');
-    out
 }
 
 #[async_trait::async_trait]

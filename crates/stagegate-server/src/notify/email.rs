@@ -247,6 +247,17 @@ impl Email {
 /// Subject and plain-text body of the email for a message.
 pub fn compose(m: &super::Message<'_>) -> (String, String) {
     let f = &m.facts;
+    if m.kind() == super::Kind::Update {
+        let mut body = format!("{}\n\n", f.message);
+        for (label, value) in m.fields() {
+            body.push_str(&format!("{label}: {value}\n"));
+        }
+        body.push_str(&format!(
+            "\n-- \nA public status update, event {}\n",
+            m.notification.dedup_key
+        ));
+        return (format!("[stagegate] {}", m.title()), body);
+    }
     let resolved = m.resolved();
     let subject = format!(
         "[stagegate] {} {}/{}: {}",

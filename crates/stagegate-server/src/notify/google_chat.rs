@@ -5,17 +5,17 @@
 use serde_json::{Value, json};
 
 use super::http::{self, Post};
-use super::{Channel, Invalid, Message, Settings, required_url};
+use super::{Channel, Invalid, Message, Secret, Settings, no_mentions, required_url};
 
 #[derive(Debug)]
 pub struct GoogleChat {
-    url: String,
+    url: Secret,
 }
 
 impl GoogleChat {
     pub fn new(s: Settings) -> Result<GoogleChat, Invalid> {
         Ok(GoogleChat {
-            url: required_url(&s, "Google Chat")?,
+            url: Secret(required_url(&s, "Google Chat")?),
         })
     }
 
@@ -23,23 +23,25 @@ impl GoogleChat {
         let widgets: Vec<Value> = m
             .fields()
             .into_iter()
-            .map(|(label, value)| json!({ "decoratedText": { "topLabel": label, "text": value } }))
+            .map(|(label, value)| {
+                json!({ "decoratedText": { "topLabel": label, "text": crate::markup::escape(&value) } })
+            })
             .collect();
         let separator = if self.url.contains('?') { '&' } else { '?' };
         Post::json(
             format!(
                 "{}{separator}messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD",
-                self.url
+                &*self.url
             ),
             &json!({
-                "text": m.line(),
+                "text": no_mentions(&m.line()),
                 "thread": { "threadKey": m.thread_key() },
                 "cardsV2": [{
                     "cardId": m.thread_key(),
                     "card": {
                         "header": { "title": m.title(), "subtitle": "stagegate" },
                         "sections": [
-                            { "widgets": [{ "textParagraph": { "text": m.facts.message } }] },
+                            { "widgets": [{ "textParagraph": { "text": crate::markup::escape(&m.facts.message) } }] },
                             { "widgets": widgets },
                         ],
                     },

@@ -6,12 +6,15 @@
 use serde_json::json;
 
 use super::http::{self, Post, header};
-use super::{Channel, Invalid, Kind, Message, Settings, required, required_url};
+use super::{
+    Channel, Invalid, Kind, Message, Secret, Settings, header_safe, markdown_escape, required,
+    required_url,
+};
 
 #[derive(Debug)]
 pub struct Gotify {
     url: String,
-    token: String,
+    token: Secret,
 }
 
 impl Gotify {
@@ -21,12 +24,16 @@ impl Gotify {
                 "{}/message",
                 required_url(&s, "Gotify")?.trim_end_matches('/')
             ),
-            token: required(
-                s.token,
+            token: Secret(header_safe(
+                required(
+                    s.token,
+                    "token",
+                    "Gotify",
+                    "expected an application token (Apps → Create application), through ${NAME}",
+                )?,
                 "token",
                 "Gotify",
-                "expected an application token (Apps → Create application), through ${NAME}",
-            )?,
+            )?),
         })
     }
 
@@ -37,9 +44,9 @@ impl Gotify {
             Kind::Update => 4,
             Kind::Resolved => 2,
         };
-        let mut message = m.facts.message.clone();
+        let mut message = markdown_escape(&m.facts.message);
         for (label, value) in m.fields() {
-            message.push_str(&format!("  \n**{label}**: {value}"));
+            message.push_str(&format!("  \n**{label}**: {}", markdown_escape(&value)));
         }
         let mut post = Post::json(
             self.url.clone(),

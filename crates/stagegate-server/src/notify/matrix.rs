@@ -6,13 +6,13 @@
 use serde_json::json;
 
 use super::http::{self, Method, Post, header, path_segment};
-use super::{Channel, Invalid, Message, Settings, escape_html, required, required_url};
+use super::{Channel, Invalid, Message, Secret, Settings, header_safe, required, required_url};
 
 #[derive(Debug)]
 pub struct Matrix {
     homeserver: String,
     room: String,
-    token: String,
+    token: Secret,
 }
 
 impl Matrix {
@@ -34,20 +34,24 @@ impl Matrix {
         Ok(Matrix {
             homeserver,
             room,
-            token: required(
-                s.token,
+            token: Secret(header_safe(
+                required(
+                    s.token,
+                    "token",
+                    "Matrix",
+                    "expected the access token of the account that posts, through ${NAME}",
+                )?,
                 "token",
                 "Matrix",
-                "expected the access token of the account that posts, through ${NAME}",
-            )?,
+            )?),
         })
     }
 
     fn post(&self, m: &Message<'_>) -> Post {
         let mut html = format!(
             "<strong>{}</strong><br>{}",
-            escape_html(&m.title()),
-            escape_html(&m.facts.message)
+            crate::markup::escape(&m.title()),
+            crate::markup::escape(&m.facts.message).replace('\n', "<br>")
         );
         let mut plain = format!("{}\n{}", m.title(), m.facts.message);
         if !m.fields().is_empty() {
@@ -55,15 +59,15 @@ impl Matrix {
             for (label, value) in m.fields() {
                 html.push_str(&format!(
                     "<li><em>{}</em>: {}</li>",
-                    escape_html(label),
-                    escape_html(&value)
+                    crate::markup::escape(label),
+                    crate::markup::escape(&value)
                 ));
                 plain.push_str(&format!("\n{label}: {value}"));
             }
             html.push_str("</ul>");
         }
         let mut headers = http::json();
-        headers.extend(header("authorization", &format!("Bearer {}", self.token)));
+        headers.extend(header("authorization", &format!("Bearer {}", &*self.token)));
         Post {
             method: Method::PUT,
             url: format!(

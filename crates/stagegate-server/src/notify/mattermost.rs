@@ -5,17 +5,17 @@
 use serde_json::{Value, json};
 
 use super::http::{self, Post};
-use super::{Channel, Invalid, Kind, Message, Settings, required_url};
+use super::{Channel, Invalid, Kind, Message, Secret, Settings, no_mentions, required_url};
 
 #[derive(Debug)]
 pub struct Mattermost {
-    url: String,
+    url: Secret,
 }
 
 impl Mattermost {
     pub fn new(s: Settings) -> Result<Mattermost, Invalid> {
         Ok(Mattermost {
-            url: required_url(&s, "Mattermost")?,
+            url: Secret(required_url(&s, "Mattermost")?),
         })
     }
 
@@ -29,17 +29,17 @@ impl Mattermost {
         let fields: Vec<Value> = m
             .fields()
             .into_iter()
-            .map(|(title, value)| json!({ "title": title, "value": value, "short": true }))
+            .map(|(title, value)| json!({ "title": title, "value": no_mentions(&value), "short": true }))
             .collect();
         Post::json(
-            self.url.clone(),
+            self.url.to_string(),
             &json!({
                 "username": "stagegate",
-                "text": format!("**{}**", m.title()),
+                "text": format!("**{}**", no_mentions(&m.title())),
                 "attachments": [{
-                    "fallback": m.line(),
+                    "fallback": no_mentions(&m.line()),
                     "color": color,
-                    "text": m.facts.message,
+                    "text": no_mentions(&m.facts.message),
                     "fields": fields,
                 }],
             }),

@@ -202,26 +202,96 @@ fn capitalised(s: &str) -> String {
     })
 }
 
-/// `text` safe inside HTML (Telegram's and Matrix's formatted messages).
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A way to tell people.
 #[async_trait::async_trait]
 pub trait Channel: Send + Sync + std::fmt::Debug {
     /// Delivers `m`: `Ok` once the receiver accepted it, else why not.
     async fn send(&self, m: &Message<'_>, cx: &stagegate_probe::Context) -> Result<(), String>;
+}
+
+/// A credential, or a URL that is one: used, never shown (`Debug` prints
+/// `Secret(…)`, and it has no `Display`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// `value` if a request header can carry it: a token with a line break
+/// (pasted with its newline, say) would otherwise be sent without, and
+/// every delivery refused, with nothing said at start.
+fn header_safe(value: String, setting: &'static str, channel: &str) -> Result<String, Invalid> {
+    if ::http::HeaderValue::from_str(&value).is_err() || value.trim() != value {
+        return Err(Invalid {
+            setting,
+            problem: format!(
+                "the {channel} notifier's `{setting}` holds a line break, a control character or surrounding spaces"
+            ),
+            expected: "expected the value alone: check the variable it comes from",
+        });
+    }
+    Ok(value)
+}
+
+/// `text` with Markdown's punctuation escaped, for channels that render
+/// Markdown (Discord, Gotify): a check's message or a public update shows
+/// as written, and cannot add links, images or headings.
+pub fn markdown_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '`'
+                | '*'
+                | '_'
+                | '{'
+                | '}'
+                | '['
+                | ']'
+                | '('
+                | ')'
+                | '#'
+                | '+'
+                | '-'
+                | '.'
+                | '!'
+                | '<'
+                | '>'
+                | '|'
+                | '~'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `text` with mentions (`@channel`, `@all`, `<users/all>`) broken by a
+/// zero-width space, for channels that would notify whole rooms because a
+/// check's message happened to contain one.
+pub fn no_mentions(text: &str) -> String {
+    text.replace('@', "@\u{200B}").replace('<', "<\u{200B}")
+}
+
+/// The first `max` characters of `text`, with `…` when cut.
+pub fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 /// A notifier's settings with their `${NAME}`s resolved.

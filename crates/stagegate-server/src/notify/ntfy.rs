@@ -2,39 +2,40 @@
 //! headers; `secret` is the access token, if the topic needs one.
 
 use super::http::{self, Post, header};
-use super::{Channel, Invalid, Message, Settings, required_url};
+use super::{Channel, Invalid, Kind, Message, Secret, Settings, header_safe, required_url};
 
 #[derive(Debug)]
 pub struct Ntfy {
     url: String,
-    token: Option<String>,
+    token: Option<Secret>,
 }
 
 impl Ntfy {
     pub fn new(s: Settings) -> Result<Ntfy, Invalid> {
         Ok(Ntfy {
             url: required_url(&s, "ntfy")?,
-            token: s.secret,
+            token: s
+                .secret
+                .map(|t| header_safe(t, "secret", "ntfy"))
+                .transpose()?
+                .map(Secret),
         })
     }
 
     fn post(&self, m: &Message<'_>) -> Post {
-        let resolved = m.resolved();
-        let title = format!(
-            "{} {}/{}",
-            if resolved { "Resolved:" } else { "Incident:" },
-            m.facts.environment,
-            m.facts.check
-        );
+        let kind = m.kind();
         let mut headers: Vec<_> = [
-            header("x-title", &title),
-            header("x-priority", if resolved { "default" } else { "urgent" }),
+            header("x-title", &m.title()),
+            header(
+                "x-priority",
+                if kind.urgent() { "urgent" } else { "default" },
+            ),
             header(
                 "x-tags",
-                if resolved {
-                    "white_check_mark"
-                } else {
-                    "rotating_light"
+                match kind {
+                    Kind::Resolved => "white_check_mark",
+                    Kind::Update => "loudspeaker",
+                    _ => "rotating_light",
                 },
             ),
         ]
@@ -42,7 +43,7 @@ impl Ntfy {
         .flatten()
         .collect();
         if let Some(token) = &self.token {
-            headers.extend(header("authorization", &format!("Bearer {token}")));
+            headers.extend(header("authorization", &format!("Bearer {}", &**token)));
         }
         Post {
             method: http::Method::POST,

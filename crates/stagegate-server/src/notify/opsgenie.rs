@@ -5,14 +5,14 @@
 use serde_json::json;
 
 use super::http::{self, Post, header, path_segment};
-use super::{Channel, Invalid, Kind, Message, Settings, required, url_or};
+use super::{Channel, Invalid, Kind, Message, Secret, Settings, header_safe, required, url_or};
 
 const ALERT_API: &str = "https://api.opsgenie.com";
 
 #[derive(Debug)]
 pub struct Opsgenie {
     api: String,
-    key: String,
+    key: Secret,
 }
 
 impl Opsgenie {
@@ -21,12 +21,16 @@ impl Opsgenie {
             api: url_or(&s, "Opsgenie", ALERT_API)?
                 .trim_end_matches('/')
                 .to_owned(),
-            key: required(
-                s.token,
+            key: Secret(header_safe(
+                required(
+                    s.token,
+                    "token",
+                    "Opsgenie",
+                    "expected the API key of an Opsgenie API integration, through ${NAME}",
+                )?,
                 "token",
                 "Opsgenie",
-                "expected the API key of an Opsgenie API integration, through ${NAME}",
-            )?,
+            )?),
         })
     }
 
@@ -51,7 +55,7 @@ impl Opsgenie {
             kind => (
                 "/v2/alerts".to_owned(),
                 json!({
-                    "message": clip(&m.title(), 130),
+                    "message": super::clip(&m.title(), 130),
                     "alias": alias,
                     "description": f.message,
                     "priority": priority(kind, f.level),
@@ -64,7 +68,7 @@ impl Opsgenie {
         };
         let mut post = Post::json(format!("{}{path}", self.api), &body);
         post.headers
-            .extend(header("authorization", &format!("GenieKey {}", self.key)));
+            .extend(header("authorization", &format!("GenieKey {}", &*self.key)));
         post
     }
 }
@@ -76,10 +80,6 @@ fn priority(kind: Kind, level: Option<u32>) -> &'static str {
         (_, Some(level)) if level > 1 => "P1",
         _ => "P2",
     }
-}
-
-fn clip(text: &str, max: usize) -> String {
-    text.chars().take(max).collect()
 }
 
 #[async_trait::async_trait]

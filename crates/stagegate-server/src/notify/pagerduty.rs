@@ -2,24 +2,24 @@
 //! per incident (its dedup key).
 
 use super::http::{self, Post};
-use super::{Channel, Invalid, Message, Settings};
+use super::{Channel, Invalid, Message, Secret, Settings};
 
 const EVENTS_API: &str = "https://events.pagerduty.com/v2/enqueue";
 
 #[derive(Debug)]
 pub struct PagerDuty {
     url: String,
-    routing_key: String,
+    routing_key: Secret,
 }
 
 impl PagerDuty {
     pub fn new(s: Settings) -> Result<PagerDuty, Invalid> {
         Ok(PagerDuty {
-            routing_key: s.routing_key.ok_or(Invalid {
+            routing_key: Secret(s.routing_key.ok_or(Invalid {
                 setting: "routing_key",
                 problem: "a PagerDuty notifier needs a `routing_key`".to_owned(),
                 expected: "expected the integration key of a PagerDuty service",
-            })?,
+            })?),
             url: match s.url {
                 Some(url) => super::http_url(url, "PagerDuty")?,
                 None => EVENTS_API.to_owned(),
@@ -32,7 +32,7 @@ impl PagerDuty {
         let payload: serde_json::Value =
             serde_json::from_str(&m.notification.payload).unwrap_or_default();
         let body = serde_json::json!({
-            "routing_key": self.routing_key,
+            "routing_key": &*self.routing_key,
             "event_action": if m.resolved() { "resolve" } else { "trigger" },
             "dedup_key": format!("stagegate-incident-{}", f.incident),
             "payload": {

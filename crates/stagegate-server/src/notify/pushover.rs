@@ -5,61 +5,58 @@
 use serde_json::json;
 
 use super::http::{self, Post};
-use super::{Channel, Invalid, Message, Settings, escape_html, required, url_or};
+use super::{Channel, Invalid, Message, Secret, Settings, required, url_or};
 
 const MESSAGES_API: &str = "https://api.pushover.net/1/messages.json";
 
 #[derive(Debug)]
 pub struct Pushover {
     url: String,
-    token: String,
-    user: String,
+    token: Secret,
+    user: Secret,
 }
 
 impl Pushover {
     pub fn new(s: Settings) -> Result<Pushover, Invalid> {
         Ok(Pushover {
             url: url_or(&s, "Pushover", MESSAGES_API)?,
-            token: required(
+            token: Secret(required(
                 s.token,
                 "token",
                 "Pushover",
                 "expected the application's API token, through ${NAME}",
-            )?,
-            user: required(
+            )?),
+            user: Secret(required(
                 s.user_key,
                 "user_key",
                 "Pushover",
                 "expected the user or group key, through ${NAME}",
-            )?,
+            )?),
         })
     }
 
     fn post(&self, m: &Message<'_>) -> Post {
-        let mut message = escape_html(&m.facts.message);
+        // Cut before escaping, so no entity or tag is cut in half.
+        let mut message = crate::markup::escape(&super::clip(&m.facts.message, 700));
         for (label, value) in m.fields() {
             message.push_str(&format!(
                 "\n<i>{}</i>: {}",
-                escape_html(label),
-                escape_html(&value)
+                crate::markup::escape(label),
+                crate::markup::escape(&super::clip(&value, 60))
             ));
         }
         Post::json(
             self.url.clone(),
             &json!({
-                "token": self.token,
-                "user": self.user,
-                "title": clip(&m.title(), 250),
-                "message": clip(&message, 1024),
+                "token": &*self.token,
+                "user": &*self.user,
+                "title": super::clip(&m.title(), 250),
+                "message": message,
                 "html": 1,
                 "priority": if m.kind().urgent() { 1 } else { 0 },
             }),
         )
     }
-}
-
-fn clip(text: &str, max: usize) -> String {
-    text.chars().take(max).collect()
 }
 
 #[async_trait::async_trait]

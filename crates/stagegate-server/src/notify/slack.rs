@@ -1,24 +1,24 @@
 //! Slack (an incoming webhook): one line of text.
 
 use super::http::{self, Post};
-use super::{Channel, Invalid, Message, Settings, required_url};
+use super::{Channel, Invalid, Message, Secret, Settings, required_url};
 
 #[derive(Debug)]
 pub struct Slack {
-    url: String,
+    url: Secret,
 }
 
 impl Slack {
     pub fn new(s: Settings) -> Result<Slack, Invalid> {
         Ok(Slack {
-            url: required_url(&s, "Slack")?,
+            url: Secret(required_url(&s, "Slack")?),
         })
     }
 
     fn post(&self, m: &Message<'_>) -> Post {
         Post {
             method: http::Method::POST,
-            url: self.url.clone(),
+            url: self.url.to_string(),
             headers: http::json(),
             body: serde_json::json!({ "text": m.line() }).to_string(),
         }

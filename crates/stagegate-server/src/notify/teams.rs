@@ -4,17 +4,17 @@
 use serde_json::{Value, json};
 
 use super::http::{self, Post};
-use super::{Channel, Invalid, Kind, Message, Settings, required_url};
+use super::{Channel, Invalid, Kind, Message, Secret, Settings, required_url};
 
 #[derive(Debug)]
 pub struct Teams {
-    url: String,
+    url: Secret,
 }
 
 impl Teams {
     pub fn new(s: Settings) -> Result<Teams, Invalid> {
         Ok(Teams {
-            url: required_url(&s, "Teams")?,
+            url: Secret(required_url(&s, "Teams")?),
         })
     }
 
@@ -32,7 +32,7 @@ impl Teams {
         let card = json!({
             "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
             "type": "AdaptiveCard",
-            "version": "1.4",
+            "version": "1.5",
             "msteams": { "width": "Full" },
             "body": [
                 {
@@ -49,7 +49,7 @@ impl Teams {
             ],
         });
         Post::json(
-            self.url.clone(),
+            self.url.to_string(),
             &json!({
                 "type": "message",
                 "attachments": [{

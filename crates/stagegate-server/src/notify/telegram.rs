@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::http::{self, Post};
-use super::{Channel, Invalid, Message, Settings, escape_html, required, url_or};
+use super::{Channel, Invalid, Message, Secret, Settings, required, url_or};
 
 const BOT_API: &str = "https://api.telegram.org";
 
@@ -12,16 +12,7 @@ const BOT_API: &str = "https://api.telegram.org";
 pub struct Telegram {
     api: String,
     chat_id: String,
-    token: Token,
-}
-
-/// The bot token, kept out of `Debug`.
-struct Token(String);
-
-impl std::fmt::Debug for Token {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Token(…)")
-    }
+    token: Secret,
 }
 
 impl Telegram {
@@ -36,7 +27,7 @@ impl Telegram {
                 "Telegram",
                 "expected the chat's id, e.g. \"-1001234567890\", or \"@channelname\"",
             )?,
-            token: Token(required(
+            token: Secret(required(
                 s.token,
                 "token",
                 "Telegram",
@@ -48,18 +39,19 @@ impl Telegram {
     fn post(&self, m: &Message<'_>) -> Post {
         let mut text = format!(
             "<b>{}</b>\n{}",
-            escape_html(&m.title()),
-            escape_html(&m.facts.message)
+            crate::markup::escape(&m.title()),
+            // Telegram takes 4,096 characters of text.
+            crate::markup::escape(&super::clip(&m.facts.message, 3000))
         );
         for (label, value) in m.fields() {
             text.push_str(&format!(
                 "\n<i>{}</i>: {}",
-                escape_html(label),
-                escape_html(&value)
+                crate::markup::escape(label),
+                crate::markup::escape(&value)
             ));
         }
         Post::json(
-            format!("{}/bot{}/sendMessage", self.api, self.token.0),
+            format!("{}/bot{}/sendMessage", self.api, &*self.token),
             &json!({
                 "chat_id": self.chat_id,
                 "text": text,
@@ -75,7 +67,7 @@ impl Channel for Telegram {
     async fn send(&self, m: &Message<'_>, cx: &stagegate_probe::Context) -> Result<(), String> {
         http::send(self.post(m), cx)
             .await
-            .map_err(|e| e.replace(&self.token.0, "…"))
+            .map_err(|e| e.replace(&*self.token, "…"))
     }
 }
 

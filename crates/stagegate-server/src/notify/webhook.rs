@@ -3,19 +3,19 @@
 //! of the body the receiver can check.
 
 use super::http::{self, Post, header};
-use super::{Channel, Invalid, Message, Settings, required_url};
+use super::{Channel, Invalid, Message, Secret, Settings, required_url};
 
 #[derive(Debug)]
 pub struct Webhook {
     url: String,
-    secret: Option<String>,
+    secret: Option<Secret>,
 }
 
 impl Webhook {
     pub fn new(s: Settings) -> Result<Webhook, Invalid> {
         Ok(Webhook {
             url: required_url(&s, "webhook")?,
-            secret: s.secret,
+            secret: s.secret.map(Secret),
         })
     }
 

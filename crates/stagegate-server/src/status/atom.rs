@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::page::Page;
-use super::xml_escape as esc;
+use crate::markup::escape as esc;
 
 pub fn feed(page: &Page) -> String {
     let env = esc(&page.environment);

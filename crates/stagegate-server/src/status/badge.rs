@@ -45,9 +45,9 @@ fn width(text: &str) -> u32 {
 }
 
 pub fn badge(label: &str, value: &str, colour: &str) -> String {
-    let label = super::xml_escape(label);
-    let value = super::xml_escape(value);
-    let (lw, vw) = (width(&label), width(&value));
+    let (lw, vw) = (width(label), width(value));
+    let label = crate::markup::escape(label);
+    let value = crate::markup::escape(value);
     let total = lw + vw;
     let (lx, vx) = (lw * 5, lw * 10 + vw * 5);
     format!(

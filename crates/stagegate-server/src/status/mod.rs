@@ -31,6 +31,10 @@ use page::{Page, shown};
 /// How long a rendered page is served before its uptime is read again.
 pub const FRESH_MS: Millis = 15_000;
 
+/// How long reading a page's data may take before the last page is
+/// served instead: a status page matters most when things are slow.
+const BUILD_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/status", get(index))
@@ -42,26 +46,41 @@ pub fn router() -> Router<Arc<AppState>> {
 }
 
 /// One response body and its validator.
+#[derive(Clone)]
 struct Body {
     bytes: Bytes,
     etag: HeaderValue,
 }
 
 impl Body {
+    /// A body validated by its own bytes (a strong ETag).
     fn new(bytes: impl Into<Bytes>) -> Body {
         let bytes = bytes.into();
         let hash = crate::auth::sha256_hex(&bytes);
+        Body::tagged(bytes, format!("\"{}\"", &hash[..32]))
+    }
+
+    /// A body whose bytes also say when it was generated: validated by
+    /// what it shows (a weak ETag), so a rebuild that changes nothing but
+    /// the time still answers 304.
+    fn weak(bytes: impl Into<Bytes>, kind: &str, content: &str) -> Body {
+        Body::tagged(bytes.into(), format!("W/\"{kind}-{content}\""))
+    }
+
+    fn tagged(bytes: Bytes, etag: String) -> Body {
         Body {
-            etag: HeaderValue::from_str(&format!("\"{}\"", &hash[..32]))
-                .unwrap_or(HeaderValue::from_static("\"0\"")),
+            etag: HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"0\"")),
             bytes,
         }
     }
 }
 
 /// Everything public about one environment, rendered.
+#[derive(Clone)]
 struct Rendered {
     generation: u64,
+    /// When it was built, or last served again because rebuilding failed.
+    checked_at: Millis,
     page: Page,
     html: Body,
     json: Body,
@@ -78,6 +97,10 @@ pub struct Cache {
     building: tokio::sync::Mutex<()>,
     /// Bumped whenever what a page shows may have changed.
     generation: AtomicU64,
+    /// When building each page last failed: without a page to serve
+    /// instead, requests meanwhile are answered at once, not each after
+    /// the build deadline.
+    failed: std::sync::Mutex<HashMap<String, Millis>>,
 }
 
 impl std::fmt::Debug for Cache {
@@ -94,12 +117,40 @@ impl Cache {
         self.generation.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The last page built for `env`, however old.
+    fn last(&self, env: &str) -> Option<Arc<Rendered>> {
+        self.pages.read().ok()?.get(env).cloned()
+    }
+
+    fn failed_recently(&self, env: &str, now: Millis) -> bool {
+        self.failed
+            .lock()
+            .ok()
+            .and_then(|f| f.get(env).copied())
+            .is_some_and(|at| (0..FRESH_MS).contains(&(now - at)))
+    }
+
+    /// The last page of `env`, served again until the next try: the
+    /// requests meanwhile do not each wait for a store that does not
+    /// answer.
+    fn stale(&self, env: &str, now: Millis) -> Option<Arc<Rendered>> {
+        let mut pages = self.pages.write().ok()?;
+        let last = pages.get(env)?;
+        let again = Arc::new(Rendered {
+            generation: self.generation.load(Ordering::Relaxed),
+            checked_at: now,
+            ..Rendered::clone(last)
+        });
+        pages.insert(env.to_owned(), again.clone());
+        Some(again)
+    }
+
     fn fresh(&self, env: &str, now: Millis) -> Option<Arc<Rendered>> {
         let pages = self.pages.read().ok()?;
         let r = pages.get(env)?;
         (r.generation == self.generation.load(Ordering::Relaxed)
-            && now - r.page.generated_ms < FRESH_MS
-            && now >= r.page.generated_ms)
+            && now - r.checked_at < FRESH_MS
+            && now >= r.checked_at)
             .then(|| r.clone())
     }
 }
@@ -116,35 +167,81 @@ async fn rendered(state: &AppState, env: &str) -> Result<Arc<Rendered>, Miss> {
     if let Some(r) = cache.fresh(env, now) {
         return Ok(r);
     }
-    let _building = cache.building.lock().await;
+    // Names without a page never wait behind a rebuild.
+    let published = state
+        .snapshot()
+        .spec
+        .environment(env)
+        .is_some_and(|e| e.status_page.is_some());
+    if !published {
+        return Err(Miss::NotFound);
+    }
+    let _building = match cache.building.try_lock() {
+        Ok(guard) => guard,
+        Err(_) => {
+            // Someone is rebuilding: the last page now beats a fresh one
+            // later.
+            if let Some(last) = cache.last(env) {
+                return Ok(last);
+            }
+            if cache.failed_recently(env, now) {
+                return Err(Miss::Store);
+            }
+            cache.building.lock().await
+        }
+    };
     let now = state.clock.now();
     if let Some(r) = cache.fresh(env, now) {
         return Ok(r);
     }
+    if cache.last(env).is_none() && cache.failed_recently(env, now) {
+        return Err(Miss::Store);
+    }
     let generation = cache.generation.load(Ordering::Relaxed);
     let snapshot = state.snapshot();
-    let page = page::build(state.store.as_ref(), &snapshot, env, now)
-        .await
-        .map_err(|e| {
-            state.metrics.store_error();
-            tracing::error!(error = %e, "cannot read a status page's data");
-            Miss::Store
-        })?
-        .ok_or(Miss::NotFound)?;
-    let r = Arc::new(render(page, generation));
-    if let Ok(mut pages) = cache.pages.write() {
-        // Pages of environments no longer in the spec go with the next build.
-        pages.retain(|name, _| snapshot.spec.environment(name).is_some());
-        pages.insert(env.to_owned(), r.clone());
+    let why = match tokio::time::timeout(
+        BUILD_WITHIN,
+        page::build(state.store.as_ref(), &snapshot, env, now),
+    )
+    .await
+    {
+        Ok(Ok(Some(page))) => {
+            if let Ok(mut failed) = cache.failed.lock() {
+                failed.remove(env);
+            }
+            let r = Arc::new(render(page, generation, now));
+            if let Ok(mut pages) = cache.pages.write() {
+                // Pages of environments no longer in the spec go now.
+                pages.retain(|name, _| snapshot.spec.environment(name).is_some());
+                pages.insert(env.to_owned(), r.clone());
+            }
+            return Ok(r);
+        }
+        Ok(Ok(None)) => return Err(Miss::NotFound),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no answer within {} s", BUILD_WITHIN.as_secs()),
+    };
+    state.metrics.store_error();
+    tracing::error!(error = %why, "cannot read a status page's data");
+    if let Ok(mut failed) = cache.failed.lock() {
+        failed.insert(env.to_owned(), now);
     }
-    Ok(r)
+    // During an outage of the store the last page is better than none: it
+    // says when it was generated.
+    cache.stale(env, now).ok_or(Miss::Store)
 }
-
-fn render(page: Page, generation: u64) -> Rendered {
+fn render(page: Page, generation: u64, now: Millis) -> Rendered {
     let html = StatusHtml { page: &page }
         .render()
         .unwrap_or_else(|e| format!("<!doctype html><title>Status</title><p>{e}</p>"));
     let json = serde_json::to_vec(&page).unwrap_or_default();
+    // What the page shows, without the moment it was generated.
+    let content = {
+        let mut timeless = page.clone();
+        timeless.generated_at.clear();
+        let hash = crate::auth::sha256_hex(&serde_json::to_vec(&timeless).unwrap_or_default());
+        hash[..32].to_owned()
+    };
     let mut badges = HashMap::new();
     badges.insert(
         "uptime.svg".to_owned(),
@@ -173,9 +270,10 @@ fn render(page: Page, generation: u64) -> Rendered {
     }
     Rendered {
         generation,
-        html: Body::new(html),
-        json: Body::new(json),
-        atom: Body::new(atom::feed(&page)),
+        checked_at: now,
+        html: Body::weak(html, "html", &content),
+        json: Body::weak(json, "json", &content),
+        atom: Body::weak(atom::feed(&page), "atom", &content),
         badges,
         page,
     }
@@ -191,8 +289,10 @@ fn serve(headers: &HeaderMap, body: &Body, content_type: &'static str, max_age: 
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|tag| {
+            // The weak comparison (RFC 9110 §8.8.3.2), as If-None-Match uses.
             let tag = tag.trim();
-            tag == "*" || tag.trim_start_matches("W/") == body.etag
+            let ours = body.etag.to_str().unwrap_or_default();
+            tag == "*" || tag.trim_start_matches("W/") == ours.trim_start_matches("W/")
         });
     let common = [
         (header::ETAG, body.etag.clone()),
@@ -394,22 +494,4 @@ async fn style() -> Response {
         STYLE,
     )
         .into_response()
-}
-
-/// `text` safe as XML character data or an attribute value.
-pub fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Not allowed in XML 1.0 at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -132,8 +132,6 @@ pub struct Page {
     /// Open ones first, then the last 90 days' newest first.
     pub incidents: Vec<PublicIncident>,
     pub generated_at: String,
-    #[serde(skip)]
-    pub generated_ms: Millis,
 }
 
 impl Page {
@@ -243,7 +241,7 @@ pub async fn build(
         })
         .collect();
     let status = overall(&components);
-    let incidents = incidents(store, spec, env, first, now).await?;
+    let incidents = incidents(store, spec, env, first).await?;
     Ok(Some(Page {
         environment: env.to_owned(),
         title: spec.title.as_ref().map_or_else(
@@ -258,7 +256,6 @@ pub async fn build(
         components,
         incidents,
         generated_at: rfc3339(now),
-        generated_ms: now,
     }))
 }
 
@@ -291,14 +288,33 @@ async fn incidents(
     spec: &StatusPage,
     env: &str,
     since: Millis,
-    now: Millis,
 ) -> Result<Vec<PublicIncident>, StoreError> {
-    let all = store.environment_incidents(env, since, 1000).await?;
+    let prefix = format!("{env}/");
+    let keys: Vec<String> = spec
+        .components
+        .iter()
+        .flat_map(|c| &c.checks)
+        .map(|c| format!("{prefix}{}", c.value))
+        .collect();
+    // Only the page's checks: a noisy internal check cannot push public
+    // incidents off the page.
+    let mut all = store.check_incidents(&keys, since, 1000).await?;
+    // A parent on a check the page does not show still names the incident.
+    let mut parents: Vec<i64> = all.iter().filter_map(|i| i.suppressed_by).collect();
+    parents.sort_unstable();
+    parents.dedup();
+    for parent in parents {
+        if !all.iter().any(|i| i.id == parent)
+            && let Some(p) = store.incident(parent).await?
+        {
+            all.push(p);
+        }
+    }
     let component_of = |incident: &Incident| -> Vec<&str> {
         let check = incident
             .check
-            .split_once('/')
-            .map_or(incident.check.as_str(), |(_, c)| c);
+            .strip_prefix(&prefix)
+            .unwrap_or(incident.check.as_str());
         spec.components
             .iter()
             .filter(|c| c.checks.iter().any(|ch| ch.value == check))
@@ -336,10 +352,15 @@ async fn incidents(
             continue;
         };
         let resolved = incident.state == IncidentState::Resolved;
-        let (status, updated) = match last_update.get(&id) {
-            Some((status, at)) => (status.clone(), *at),
-            None if resolved => ("resolved".to_owned(), incident.resolved_at.unwrap_or(now)),
-            None => ("investigating".to_owned(), incident.opened_at),
+        let resolved_at = incident.resolved_at.filter(|_| resolved);
+        // Resolved is resolved, whatever the last update said before.
+        let (status, updated) = match (last_update.get(&id), resolved_at) {
+            (Some((status, at)), Some(r)) if status != "resolved" => {
+                ("resolved".to_owned(), r.max(*at))
+            }
+            (Some((status, at)), _) => (status.clone(), *at),
+            (None, Some(r)) => ("resolved".to_owned(), r),
+            (None, None) => ("investigating".to_owned(), incident.opened_at),
         };
         let names: Vec<String> = names.into_iter().map(str::to_owned).collect();
         out.push(PublicIncident {
@@ -348,7 +369,7 @@ async fn incidents(
             status,
             components: names,
             started_at: rfc3339(incident.opened_at),
-            resolved_at: incident.resolved_at.filter(|_| resolved).map(rfc3339),
+            resolved_at: resolved_at.map(rfc3339),
             updates: updates.remove(&id).unwrap_or_default(),
             updated_ms: updated.max(incident.resolved_at.unwrap_or(incident.opened_at)),
         });

@@ -22,7 +22,8 @@ macro_rules! incidents_impl {
         $db:ty,
         greatest = $greatest:literal,
         json_list = $json_list:literal,
-        updates = $updates:literal
+        updates = $updates:literal,
+        of_checks = $of_checks:literal
     ) => {
         #[async_trait]
         impl Incidents for $store {
@@ -104,14 +105,17 @@ macro_rules! incidents_impl {
                 .await?;
                 rows.iter().map(from_row::<Incident, _>).collect()
             }
-            async fn environment_incidents(&self, environment: &str, since: Millis, limit: u32) -> Result<Vec<Incident>> {
-                let rows = sqlx::query(concat!("SELECT ", incident_columns!(), " FROM incidents WHERE environment = $1 \
-                     AND (state <> 'resolved' OR resolved_at >= $2) ORDER BY opened_at DESC, id DESC LIMIT $3"))
-                .bind(environment)
-                .bind(since)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
+            async fn check_incidents(&self, checks: &[String], since: Millis, limit: u32) -> Result<Vec<Incident>> {
+                if checks.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let keys = json_list("check keys", checks)?;
+                let rows = sqlx::query($of_checks)
+                    .bind(keys)
+                    .bind(since)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
                 rows.iter().map(from_row::<Incident, _>).collect()
             }
             async fn add_incident_update(&self, incident: i64, status: &str, message: &str, by: &str, at: Millis) -> Result<Option<IncidentUpdate>> {
@@ -148,10 +152,7 @@ macro_rules! incidents_impl {
                 if incidents.is_empty() {
                     return Ok(Vec::new());
                 }
-                let ids = serde_json::to_string(incidents).map_err(|e| StoreError::Corrupt {
-                    what: "incident ids",
-                    value: e.to_string(),
-                })?;
+                let ids = json_list("incident ids", incidents)?;
                 let rows = sqlx::query($updates)
                     .bind(ids)
                     .fetch_all(&self.pool)
@@ -179,7 +180,10 @@ incidents_impl!(
     greatest = "MAX",
     json_list = "SELECT value FROM json_each($5)",
     updates = "SELECT id, incident_id, status, message, posted_by, posted_at FROM incident_updates \
-               WHERE incident_id IN (SELECT value FROM json_each($1)) ORDER BY posted_at, id"
+               WHERE incident_id IN (SELECT value FROM json_each($1)) ORDER BY posted_at, id",
+    of_checks = "SELECT id, check_key, environment, state, opened_at, acknowledged_at, acknowledged_by, resolved_at, message, last_reminder_at, suppressed_by \
+                 FROM incidents WHERE check_key IN (SELECT value FROM json_each($1)) \
+                 AND (state <> 'resolved' OR resolved_at >= $2) ORDER BY opened_at DESC, id DESC LIMIT $3"
 );
 incidents_impl!(
     PostgresStore,
@@ -187,5 +191,8 @@ incidents_impl!(
     greatest = "GREATEST",
     json_list = "SELECT jsonb_array_elements_text(CAST($5 AS jsonb))",
     updates = "SELECT id, incident_id, status, message, posted_by, posted_at FROM incident_updates \
-               WHERE incident_id IN (SELECT CAST(jsonb_array_elements_text(CAST($1 AS jsonb)) AS BIGINT)) ORDER BY posted_at, id"
+               WHERE incident_id IN (SELECT CAST(jsonb_array_elements_text(CAST($1 AS jsonb)) AS BIGINT)) ORDER BY posted_at, id",
+    of_checks = "SELECT id, check_key, environment, state, opened_at, acknowledged_at, acknowledged_by, resolved_at, message, last_reminder_at, suppressed_by \
+                 FROM incidents WHERE check_key IN (SELECT jsonb_array_elements_text(CAST($1 AS jsonb))) \
+                 AND (state <> 'resolved' OR resolved_at >= $2) ORDER BY opened_at DESC, id DESC LIMIT $3"
 );

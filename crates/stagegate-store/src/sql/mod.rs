@@ -149,6 +149,16 @@ fn parse<T>(what: &'static str, value: String, f: fn(&str) -> Option<T>) -> Resu
     f(&value).ok_or(StoreError::Corrupt { what, value })
 }
 
+/// A list bound as one JSON array parameter (`json_each` on SQLite,
+/// `jsonb_array_elements_text` on PostgreSQL): one query for a set of
+/// keys, whatever its size.
+fn json_list<T: serde::Serialize>(what: &'static str, items: &[T]) -> Result<String> {
+    serde_json::to_string(items).map_err(|e| StoreError::Corrupt {
+        what,
+        value: e.to_string(),
+    })
+}
+
 fn count(n: i64) -> u32 {
     u32::try_from(n.max(0)).unwrap_or(u32::MAX)
 }

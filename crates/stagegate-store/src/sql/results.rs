@@ -169,10 +169,7 @@ macro_rules! results_impl {
                 if checks.is_empty() {
                     return Ok(Vec::new());
                 }
-                let keys = serde_json::to_string(checks).map_err(|e| StoreError::Corrupt {
-                    what: "check keys",
-                    value: e.to_string(),
-                })?;
+                let keys = json_list("check keys", checks)?;
                 let rows = sqlx::query($latest)
                     .bind(keys)
                     .fetch_all(&self.pool)
@@ -232,10 +229,7 @@ macro_rules! results_impl {
                 if checks.is_empty() {
                     return Ok(Vec::new());
                 }
-                let keys = serde_json::to_string(checks).map_err(|e| StoreError::Corrupt {
-                    what: "check keys",
-                    value: e.to_string(),
-                })?;
+                let keys = json_list("check keys", checks)?;
                 let rows = sqlx::query($days)
                     .bind(keys)
                     .bind(since.div_euclid(DAY) * DAY)
