@@ -598,20 +598,22 @@ pub fn valid_update(status: &str, message: &str) -> Result<String, String> {
             UPDATE_STATUSES.join(", ")
         ));
     }
-    let message = message.trim().replace("\r\n", "\n");
+    // Control characters and what XML forbids are dropped rather than
+    // refused: pasted text brings them along, and none can be shown.
+    let message: String = message
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|c| {
+            (!c.is_control() || matches!(c, '\n' | '\t')) && crate::markup::allowed_in_xml(*c)
+        })
+        .collect();
+    let message = message.trim().to_owned();
     let chars = message.chars().count();
     if chars == 0 || chars > UPDATE_MAX_CHARS {
         return Err(format!(
             "`message` must be 1 to {UPDATE_MAX_CHARS} characters of text, found {chars}"
         ));
-    }
-    if message
-        .chars()
-        .any(|c| (c.is_control() && c != '\n' && c != '\t') || !crate::markup::allowed_in_xml(c))
-    {
-        return Err(
-            "`message` holds control characters or non-characters; expected text with line breaks at most".into(),
-        );
     }
     Ok(message)
 }

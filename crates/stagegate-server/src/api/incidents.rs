@@ -143,13 +143,13 @@ impl UpdateStatus {
 #[serde(deny_unknown_fields)]
 pub struct UpdateRequest {
     pub status: UpdateStatus,
-    /// What the public reads: 1 to 5000 characters of text with at least
-    /// one that is not a space; line breaks and tabs are the only control
-    /// characters allowed.
+    /// What the public reads: 1 to 5000 characters with at least one that
+    /// is neither a space nor a control character. Control characters
+    /// other than line breaks and tabs are dropped.
     #[schema(
         min_length = 1,
         max_length = 5000,
-        pattern = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F\uD800-\uDFFF\uFFFE\uFFFF]*[^\s\u0000-\u0008\u000B-\u001F\u007F-\u009F\uD800-\uDFFF\uFFFE\uFFFF][^\u0000-\u0008\u000B-\u001F\u007F-\u009F\uD800-\uDFFF\uFFFE\uFFFF]*$"
+        pattern = r"[^\s\u0000-\u001F\u007F-\u009F\uFFFE\uFFFF]"
     )]
     pub message: String,
 }
