@@ -64,7 +64,7 @@ sleep 2
 : > events
 for run in $(seq 1 "$RUNS"); do
   touch down
-  for _ in $(seq 1 $(((AFTER + 10) * 20))); do grep -q "incident.escalated 2" events && break; sleep 0.05; done
+  for _ in $(seq 1 $(((AFTER + 10) * 20))); do [ "$(grep -c "incident.escalated 2" events)" -ge "$run" ] && break; sleep 0.05; done
   rm -f down
   for _ in $(seq 1 400); do [ "$(grep -c "incident.resolved" events)" -ge "$((run * 2))" ] && break; sleep 0.05; done
   sleep 1

@@ -6,7 +6,9 @@
 //! Pages are rendered once and served from memory with an ETag until
 //! something changes (an incident opens, resolves or gets a public update,
 //! the spec is reloaded) or [`FRESH_MS`] passes, so a page of hundreds of
-//! components costs a map lookup per request, and one rebuild at a time.
+//! components costs a map lookup per request. Then the last page is still
+//! served while one rebuild runs behind it: only the very first reader of
+//! a page waits for it.
 
 mod atom;
 mod badge;
@@ -81,6 +83,8 @@ struct Rendered {
     generation: u64,
     /// When it was built, or last served again because rebuilding failed.
     checked_at: Millis,
+    /// The same, in real time.
+    built: std::time::Instant,
     page: Page,
     html: Body,
     json: Body,
@@ -93,8 +97,9 @@ struct Rendered {
 #[derive(Default)]
 pub struct Cache {
     pages: RwLock<HashMap<String, Arc<Rendered>>>,
-    /// One rebuild at a time; the others wait for it, then read its work.
-    building: tokio::sync::Mutex<()>,
+    /// One rebuild at a time; a first reader waits for it, the others are
+    /// served the last page meanwhile.
+    building: Arc<tokio::sync::Mutex<()>>,
     /// Bumped whenever what a page shows may have changed.
     generation: AtomicU64,
     /// When building each page last failed: without a page to serve
@@ -139,6 +144,7 @@ impl Cache {
         let again = Arc::new(Rendered {
             generation: self.generation.load(Ordering::Relaxed),
             checked_at: now,
+            built: std::time::Instant::now(),
             ..Rendered::clone(last)
         });
         pages.insert(env.to_owned(), again.clone());
@@ -161,7 +167,7 @@ enum Miss {
     Store,
 }
 
-async fn rendered(state: &AppState, env: &str) -> Result<Arc<Rendered>, Miss> {
+async fn rendered(state: &Arc<AppState>, env: &str) -> Result<Arc<Rendered>, Miss> {
     let cache = &state.status_pages;
     let now = state.clock.now();
     if let Some(r) = cache.fresh(env, now) {
@@ -176,14 +182,19 @@ async fn rendered(state: &AppState, env: &str) -> Result<Arc<Rendered>, Miss> {
     if !published {
         return Err(Miss::NotFound);
     }
+    if let Some(last) = cache.last(env) {
+        // The last page now beats a fresh one later: no reader waits for a
+        // rebuild, which runs behind this answer, one at a time and at most
+        // once per REBUILD_EVERY_MS however often checks flap.
+        if last.built.elapsed() >= REBUILD_EVERY {
+            refresh_behind(state, env);
+        }
+        return Ok(last);
+    }
+    // No page yet: the first reader waits for it (bounded by BUILD_WITHIN).
     let _building = match cache.building.try_lock() {
         Ok(guard) => guard,
         Err(_) => {
-            // Someone is rebuilding: the last page now beats a fresh one
-            // later.
-            if let Some(last) = cache.last(env) {
-                return Ok(last);
-            }
             if cache.failed_recently(env, now) {
                 return Err(Miss::Store);
             }
@@ -191,12 +202,39 @@ async fn rendered(state: &AppState, env: &str) -> Result<Arc<Rendered>, Miss> {
         }
     };
     let now = state.clock.now();
-    if let Some(r) = cache.fresh(env, now) {
+    if let Some(r) = cache.fresh(env, now).or_else(|| cache.last(env)) {
         return Ok(r);
     }
-    if cache.last(env).is_none() && cache.failed_recently(env, now) {
+    if cache.failed_recently(env, now) {
         return Err(Miss::Store);
     }
+    rebuild(state, env, now).await
+}
+
+/// The least time between two rebuilds of a page whose checks keep
+/// changing (real time: it spares the processor, whatever the clock says).
+const REBUILD_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Rebuilds `env`'s page in the background unless a rebuild is running.
+fn refresh_behind(state: &Arc<AppState>, env: &str) {
+    let Ok(guard) = state.status_pages.building.clone().try_lock_owned() else {
+        return;
+    };
+    let state = state.clone();
+    let env = env.to_owned();
+    tokio::spawn(async move {
+        let _building = guard;
+        let now = state.clock.now();
+        if state.status_pages.fresh(&env, now).is_none() {
+            let _ = rebuild(&state, &env, now).await;
+        }
+    });
+}
+
+/// Reads and renders `env`'s page, and keeps it; when the store fails or
+/// is slow, keeps serving the last page until the next try.
+async fn rebuild(state: &AppState, env: &str, now: Millis) -> Result<Arc<Rendered>, Miss> {
+    let cache = &state.status_pages;
     let generation = cache.generation.load(Ordering::Relaxed);
     let snapshot = state.snapshot();
     let why = match tokio::time::timeout(
@@ -230,6 +268,7 @@ async fn rendered(state: &AppState, env: &str) -> Result<Arc<Rendered>, Miss> {
     // says when it was generated.
     cache.stale(env, now).ok_or(Miss::Store)
 }
+
 fn render(page: Page, generation: u64, now: Millis) -> Rendered {
     let html = StatusHtml { page: &page }
         .render()
@@ -271,6 +310,7 @@ fn render(page: Page, generation: u64, now: Millis) -> Rendered {
     Rendered {
         generation,
         checked_at: now,
+        built: std::time::Instant::now(),
         html: Body::weak(html, "html", &content),
         json: Body::weak(json, "json", &content),
         atom: Body::weak(atom::feed(&page), "atom", &content),
@@ -473,7 +513,7 @@ async fn component_uptime(
     badge_at(&state, &env, &format!("{component}/uptime.svg"), &headers).await
 }
 
-async fn badge_at(state: &AppState, env: &str, file: &str, headers: &HeaderMap) -> Response {
+async fn badge_at(state: &Arc<AppState>, env: &str, file: &str, headers: &HeaderMap) -> Response {
     match rendered(state, env).await {
         Ok(r) => match r.badges.get(file) {
             Some(body) => serve(headers, body, "image/svg+xml", 60),
