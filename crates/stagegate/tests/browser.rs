@@ -508,6 +508,17 @@ mode = "development"
     browser.goto(&format!("{base}/incidents"));
     up.store(true, Ordering::SeqCst);
     browser.wait_text("resolved after", 30);
+    // The status page catches up within about a second: its first reader
+    // after a change gets the last page while it is rebuilt.
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        browser.goto(&format!("{base}/status/prod"));
+        if browser.text().contains("All systems operational") {
+            break;
+        }
+        assert!(Instant::now() < until, "the status page did not catch up: {}", browser.text());
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     for (name, path) in [
         ("environment", "/environments/prod"),
