@@ -516,7 +516,11 @@ mode = "development"
         if browser.text().contains("All systems operational") {
             break;
         }
-        assert!(Instant::now() < until, "the status page did not catch up: {}", browser.text());
+        assert!(
+            Instant::now() < until,
+            "the status page did not catch up: {}",
+            browser.text()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 
