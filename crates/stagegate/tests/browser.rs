@@ -508,9 +508,10 @@ mode = "development"
     browser.goto(&format!("{base}/incidents"));
     up.store(true, Ordering::SeqCst);
     browser.wait_text("resolved after", 30);
-    // The status page catches up within about a second: its first reader
-    // after a change gets the last page while it is rebuilt.
-    let until = Instant::now() + Duration::from_secs(10);
+    // The status page catches up: the server within about a second (its
+    // first reader after a change gets the last page while it is rebuilt),
+    // the browser once its copy's max-age of 15 s has passed.
+    let until = Instant::now() + Duration::from_secs(40);
     loop {
         browser.goto(&format!("{base}/status/prod"));
         if browser.text().contains("All systems operational") {
